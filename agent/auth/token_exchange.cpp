@@ -1,0 +1,110 @@
+// auth.mode: exchange — trade our self-signed JWT for an access token at
+// auth.token_url (protocol.md §2, RFC 7523 grant type).
+#include <simdjson.h>
+
+#include <memory>
+
+#include "agent/auth/jwt.hpp"
+#include "agent/auth/token_provider.hpp"
+
+namespace outpost::auth {
+namespace {
+
+constexpr std::int64_t kMaxExpiresIn = 7 * 24 * 3600;  // beyond a week is a server bug
+
+TokenResult failure(TokenFailureKind kind, std::string cause) {
+    return std::unexpected(TokenFailure{kind, std::move(cause)});
+}
+
+class ExchangeProvider final : public TokenProvider {
+  public:
+    ExchangeProvider(const Identity& identity, std::string audience, std::chrono::seconds ttl,
+                     std::string url, HttpPostFn post, WallClock clock)
+        : identity_(identity),
+          audience_(std::move(audience)),
+          ttl_(ttl),
+          url_(std::move(url)),
+          post_(std::move(post)),
+          clock_(std::move(clock)) {}
+
+    void fetch(TokenCallback done) override {
+        auto assertion = mint_jwt(identity_, audience_, clock_(), ttl_);
+        if (!assertion) {
+            done(failure(TokenFailureKind::local,
+                         assertion.error().context("signing the assertion").message()));
+            return;
+        }
+        // A compact JWS is base64url and dots only, so it needs no escaping.
+        std::string body =
+            R"({"grant_type":"urn:ietf:params:oauth:grant-type:jwt-bearer","assertion":")" +
+            assertion->token + "\"}";
+        // Captures copies, not `this`: the reply may outlive the provider.
+        post_(url_, std::move(body),
+              [clock = clock_, done = std::move(done)](Expected<HttpReply> reply) {
+                  if (!reply) {
+                      done(failure(TokenFailureKind::transient,
+                                   reply.error().context("token endpoint").message()));
+                      return;
+                  }
+                  done(parse_exchange_reply(*reply, clock()));
+              });
+    }
+
+  private:
+    const Identity& identity_;
+    std::string audience_;
+    std::chrono::seconds ttl_;
+    std::string url_;
+    HttpPostFn post_;
+    WallClock clock_;
+};
+
+}  // namespace
+
+TokenResult parse_exchange_reply(const HttpReply& reply,
+                                 std::chrono::system_clock::time_point now) {
+    std::string status = "token endpoint answered HTTP " + std::to_string(reply.status);
+    if (reply.status == 401) return failure(TokenFailureKind::unauthorized, status);
+    if (reply.status == 403) return failure(TokenFailureKind::revoked, status);
+    if (reply.status != 200) return failure(TokenFailureKind::transient, status);
+
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (auto error = parser.parse(reply.body).get(root)) {
+        return failure(
+            TokenFailureKind::malformed,
+            std::string("token endpoint body is not JSON: ") + simdjson::error_message(error));
+    }
+    std::string_view access_token;
+    if (root["access_token"].get_string().get(access_token)) {
+        return failure(TokenFailureKind::malformed,
+                       "token endpoint body has no string \"access_token\"");
+    }
+    std::int64_t expires_in = 0;
+    if (root["expires_in"].get_int64().get(expires_in)) {
+        return failure(TokenFailureKind::malformed,
+                       "token endpoint body has no integer \"expires_in\"");
+    }
+    if (expires_in <= 0 || expires_in > kMaxExpiresIn) {
+        return failure(TokenFailureKind::malformed,
+                       "token endpoint \"expires_in\" " + std::to_string(expires_in) +
+                           " is outside 1.." + std::to_string(kMaxExpiresIn));
+    }
+    if (auto ok = check_token_syntax(access_token); !ok) {
+        return failure(TokenFailureKind::malformed,
+                       ok.error().context("token endpoint \"access_token\"").message());
+    }
+    return Token{std::string(access_token), now, now + std::chrono::seconds(expires_in)};
+}
+
+std::unique_ptr<TokenProvider> make_exchange_provider(const Identity& identity,
+                                                      std::string audience,
+                                                      std::chrono::seconds assertion_ttl,
+                                                      std::string token_url, HttpPostFn post,
+                                                      WallClock clock) {
+    return std::make_unique<ExchangeProvider>(identity, std::move(audience), assertion_ttl,
+                                              std::move(token_url), std::move(post),
+                                              std::move(clock));
+}
+
+}  // namespace outpost::auth

@@ -1,0 +1,21 @@
+#include "agent/cli/commands.hpp"
+#include "agent/cli/main.hpp"
+#include "agent/config/loader.hpp"
+
+namespace outpost::cli {
+
+int cmd_check_config(const CommandContext& ctx) {
+    auto loaded = config::load_config_file(ctx.options.config_path);
+    if (!loaded) {
+        for (const config::ConfigIssue& issue : loaded.error()) {
+            ctx.err << config::format_issue(issue) << "\n";
+        }
+        ctx.err << loaded.error().size() << (loaded.error().size() == 1 ? " error" : " errors")
+                << " in " << ctx.options.config_path << "\n";
+        return kExitUsage;
+    }
+    ctx.out << "OK\n";
+    return kExitOk;
+}
+
+}  // namespace outpost::cli

@@ -1,0 +1,20 @@
+#include "agent/cli/commands.hpp"
+
+#include <array>
+
+namespace outpost::cli {
+
+std::span<const Command> all_commands() {
+    static constexpr std::array kCommands{
+        Command{"check-config", "validate the config file; prints OK or every error",
+                {.config = true}, cmd_check_config},
+        Command{"identity", "print this node's id and public key (creates them once)",
+                {.config = true}, cmd_identity},
+        Command{"run", "connect to the control plane and serve until stopped",
+                {.config = true}, cmd_run},
+        Command{"version", "print the agent's version", {}, cmd_version},
+    };
+    return kCommands;
+}
+
+}  // namespace outpost::cli

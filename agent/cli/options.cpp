@@ -1,0 +1,29 @@
+#include "agent/cli/options.hpp"
+
+namespace outpost::cli {
+
+std::expected<Options, std::string> parse_options(const std::vector<std::string>& args,
+                                                  OptionRules rules) {
+    Options options;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        if (arg == "-h" || arg == "--help") {
+            options.help = true;
+        } else if (rules.json && arg == "--json") {
+            options.json = true;
+        } else if (rules.config && (arg == "--config" || arg == "-c")) {
+            if (i + 1 >= args.size() || args[i + 1].empty()) {
+                return std::unexpected(arg + " needs a file path");
+            }
+            options.config_path = args[++i];
+        } else if (rules.config && arg.rfind("--config=", 0) == 0) {
+            options.config_path = arg.substr(9);
+            if (options.config_path.empty()) return std::unexpected("--config= needs a file path");
+        } else {
+            return std::unexpected("unexpected argument '" + arg + "'");
+        }
+    }
+    return options;
+}
+
+}  // namespace outpost::cli

@@ -1,0 +1,27 @@
+#pragma once
+#include <expected>
+#include <string>
+#include <vector>
+
+namespace outpost::cli {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/outpost/agent.yaml";
+
+// Options common to the subcommands; each command says which it accepts.
+struct Options {
+    std::string config_path = kDefaultConfigPath;
+    bool help = false;
+    bool json = false;
+};
+
+struct OptionRules {
+    bool config = false;
+    bool json = false;
+};
+
+// Parses the arguments after the subcommand name. The error names the
+// offending argument.
+[[nodiscard]] std::expected<Options, std::string> parse_options(
+    const std::vector<std::string>& args, OptionRules rules);
+
+}  // namespace outpost::cli

@@ -1,0 +1,129 @@
+#pragma once
+// The agent's configuration as typed, immutable values. Every field here is
+// filled from the schema tables in schema_*.cpp (defaults included), so this
+// header carries no default values of its own: build a Config only through
+// load_config_file()/load_config_text() (loader.hpp).
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace outpost::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class Transport { websocket, poll };
+enum class AuthMode { jwt, exchange, static_token };
+enum class JournalSync { full, normal };
+enum class LogLevel { trace, debug, info, warn, error };
+enum class LogFormat { text, json };
+
+struct ServerConfig {
+    std::string url;                     // wss://… (ws:// only with insecure_plaintext)
+    std::optional<std::string> ca_file;  // absolute path; system trust store when absent
+    std::vector<std::array<std::uint8_t, 32>> pin_sha256;  // decoded SHA-256 SPKI pins
+    std::optional<std::string> client_cert;
+    std::optional<std::string> client_key;  // set exactly when client_cert is set
+    bool insecure_plaintext{};
+    std::optional<std::string> proxy;  // http://host:port
+    std::optional<std::string> poll_url;
+    Duration poll_after{};
+    Duration poll_interval{};
+    Transport transport{};
+};
+
+struct AuthConfig {
+    AuthMode mode{};
+    std::string audience;  // defaults to server.url
+    Duration token_ttl{};
+    std::optional<std::string> token_url;   // set when mode == exchange
+    std::optional<std::string> token_file;  // set when mode == static_token
+};
+
+struct SecurityConfig {
+    // Decoded Ed25519 public key (32 bytes) of the control plane; signed
+    // commands are required exactly when this is set.
+    std::optional<std::array<std::uint8_t, 32>> command_public_key;
+};
+
+struct ReconnectConfig {
+    Duration initial{};
+    Duration max{};
+    Duration revoked_interval{};
+    Duration incompatible_interval{};
+};
+
+struct TelemetryConfig {
+    Duration interval{};
+};
+
+struct HealthConfig {
+    Duration interval{};
+};
+
+struct OutboxConfig {
+    std::uint64_t max_messages{};
+    std::uint64_t max_bytes{};
+    std::uint64_t flush_rate{};  // messages per second
+};
+
+struct JournalConfig {
+    Duration retention{};
+    JournalSync sync{};
+};
+
+struct ProtocolConfig {
+    std::uint64_t max_message_bytes{};
+};
+
+struct NodeConfig {
+    std::optional<std::string> id;  // generated and kept in state_dir when absent
+    std::string state_dir;
+};
+
+struct StatusConfig {
+    std::string socket;
+};
+
+struct LoggingConfig {
+    LogLevel level{};
+    LogFormat format{};
+};
+
+// One allow-listed command (protocol.md §3.3: `command` names an entry).
+struct CommandEntry {
+    std::string name;
+    std::string path;               // absolute
+    std::vector<std::string> args;  // fixed leading arguments
+    std::string description;
+    Duration timeout{};
+    Duration max_timeout{};  // defaults to timeout
+    std::uint64_t max_output_bytes{};
+    std::optional<std::string> run_as;
+};
+
+struct ExecutorConfig {
+    std::uint64_t max_concurrent{};
+    std::vector<CommandEntry> commands;
+};
+
+struct Config {
+    ServerConfig server;
+    AuthConfig auth;
+    SecurityConfig security;
+    ReconnectConfig reconnect;
+    TelemetryConfig telemetry;
+    HealthConfig health;
+    OutboxConfig outbox;
+    JournalConfig journal;
+    ProtocolConfig protocol;
+    NodeConfig node;
+    StatusConfig status;
+    LoggingConfig logging;
+    ExecutorConfig executor;
+};
+
+}  // namespace outpost::config

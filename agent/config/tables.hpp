@@ -1,0 +1,17 @@
+#pragma once
+// The typed schema tables (internal to the config module).
+
+#include <vector>
+
+#include "agent/config/config.hpp"
+#include "agent/config/field.hpp"
+
+namespace outpost::config {
+
+// One row per top-level section, in file order (schema_sections.cpp).
+[[nodiscard]] const std::vector<Field<Config>>& root_table();
+
+// The `executor` section with its command-entry table (schema_executor.cpp).
+[[nodiscard]] std::vector<Field<ExecutorConfig>> executor_table();
+
+}  // namespace outpost::config

@@ -1,0 +1,54 @@
+#include "agent/runtime/connection_settings.hpp"
+
+#include "agent/common/version.hpp"
+#include "agent/session/policy.hpp"
+#include "agent/transport/url.hpp"
+
+namespace outpost::runtime {
+
+transport::TlsSettings tls_settings(const config::Config& config) {
+    transport::TlsSettings tls;
+    tls.ca_file = config.server.ca_file;
+    tls.spki_pins = config.server.pin_sha256;
+    tls.client_cert = config.server.client_cert;
+    tls.client_key = config.server.client_key;
+    tls.insecure_plaintext = config.server.insecure_plaintext;
+    return tls;
+}
+
+transport::ConnectSettings connect_settings(const config::Config& config,
+                                            const std::string& node_id,
+                                            const transport::ProxyEnv& env) {
+    transport::ConnectSettings settings;
+    settings.url = config.server.url;
+    settings.tls = tls_settings(config);
+    std::string host;
+    if (auto url = transport::parse_url(config.server.url)) host = url->host;
+    settings.proxy = transport::resolve_proxy(host, config.server.proxy, env);
+    settings.max_message_bytes = config.protocol.max_message_bytes;
+    settings.node_id = node_id;
+    settings.user_agent = "outpost/" + std::string(kAgentVersion);
+    settings.subprotocols.assign(session::offered_protocols.begin(),
+                                 session::offered_protocols.end());
+    return settings;
+}
+
+session::ReconnectSettings reconnect_settings(const config::Config& config) {
+    session::ReconnectSettings settings;
+    settings.initial = config.reconnect.initial;
+    settings.max = config.reconnect.max;
+    settings.revoked_interval = config.reconnect.revoked_interval;
+    settings.incompatible_interval = config.reconnect.incompatible_interval;
+    return settings;
+}
+
+session::TokenMode token_mode(const config::Config& config) {
+    switch (config.auth.mode) {
+        case config::AuthMode::jwt: return session::TokenMode::jwt;
+        case config::AuthMode::exchange: return session::TokenMode::exchange;
+        case config::AuthMode::static_token: return session::TokenMode::static_token;
+    }
+    return session::TokenMode::jwt;
+}
+
+}  // namespace outpost::runtime

@@ -1,0 +1,25 @@
+#pragma once
+// Maps the typed config onto the plain settings of the transport and the
+// session policy, which know nothing of the config module.
+
+#include "agent/config/config.hpp"
+#include "agent/session/settings.hpp"
+#include "agent/session/token_timing.hpp"
+#include "agent/transport/proxy.hpp"
+#include "agent/transport/tls_settings.hpp"
+#include "agent/transport/ws_connection.hpp"
+
+namespace outpost::runtime {
+
+[[nodiscard]] transport::TlsSettings tls_settings(const config::Config& config);
+
+// The proxy is resolved here (server.proxy, else https_proxy unless no_proxy
+// excludes the host), so logs can say which one is used and why.
+[[nodiscard]] transport::ConnectSettings connect_settings(const config::Config& config,
+                                                          const std::string& node_id,
+                                                          const transport::ProxyEnv& env);
+
+[[nodiscard]] session::ReconnectSettings reconnect_settings(const config::Config& config);
+[[nodiscard]] session::TokenMode token_mode(const config::Config& config);
+
+}  // namespace outpost::runtime

@@ -1,0 +1,14 @@
+#pragma once
+#include "agent/auth/identity.hpp"
+#include "agent/config/config.hpp"
+#include "agent/protocol/outbound_messages.hpp"
+
+namespace outpost::runtime {
+
+// The first message of every connection (protocol.md §3.1). Capabilities
+// list only what this build really handles: a control plane must not send
+// what we would refuse.
+[[nodiscard]] protocol::outbound::Hello build_hello(const config::Config& config,
+                                                    const auth::Identity& identity);
+
+}  // namespace outpost::runtime

@@ -1,0 +1,389 @@
+#include "agent/runtime/session_driver.hpp"
+
+#include <fmt/format.h>
+
+#include "agent/auth/uuid.hpp"
+#include "agent/common/version.hpp"
+#include "agent/log/log.hpp"
+#include "agent/protocol/outbound_encoder.hpp"
+#include "agent/protocol/rfc3339.hpp"
+#include "agent/runtime/connection_settings.hpp"
+#include "agent/runtime/hello.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+constexpr std::string_view kLog = "session";
+// While the previous connection is still closing, try again this soon.
+constexpr std::chrono::milliseconds kBusyRetry{20};
+// Never spin: a deadline already passed is re-checked after this.
+constexpr std::chrono::milliseconds kMinTick{5};
+
+session::TokenFailure session_failure(auth::TokenFailureKind kind) {
+    switch (kind) {
+        case auth::TokenFailureKind::unauthorized: return session::TokenFailure::unauthorized;
+        case auth::TokenFailureKind::revoked: return session::TokenFailure::forbidden;
+        case auth::TokenFailureKind::transient: return session::TokenFailure::server_error;
+        case auth::TokenFailureKind::malformed: return session::TokenFailure::malformed;
+        case auth::TokenFailureKind::local: return session::TokenFailure::connection_failed;
+    }
+    return session::TokenFailure::server_error;
+}
+
+std::optional<session::TokenLifetime> lifetime(const auth::Token& token) {
+    if (!token.expires_at) return std::nullopt;
+    return session::TokenLifetime{token.issued_at, *token.expires_at};
+}
+
+std::unique_ptr<auth::TokenProvider> make_provider(const config::Config& config,
+                                                   const auth::Identity& identity,
+                                                   transport::HttpsPost* https) {
+    auto clock = [] { return std::chrono::system_clock::now(); };
+    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.auth.token_ttl);
+    switch (config.auth.mode) {
+        case config::AuthMode::jwt:
+            return auth::make_jwt_provider(identity, config.auth.audience, ttl, clock);
+        case config::AuthMode::static_token:
+            return auth::make_static_provider(config.auth.token_file.value_or(""), clock);
+        case config::AuthMode::exchange: break;
+    }
+    auth::HttpPostFn post = [https](const std::string& url, std::string body,
+                                    std::function<void(Expected<auth::HttpReply>)> done) {
+        auto started = https->post(
+            transport::PostRequest{url, std::move(body), {}, std::chrono::seconds(10)},
+            [done](Expected<transport::HttpResponse> reply) {
+                if (!reply) return done(std::unexpected(reply.error()));
+                done(auth::HttpReply{reply->status, std::move(reply->body)});
+            });
+        if (!started) done(std::unexpected(started.error()));
+    };
+    return auth::make_exchange_provider(identity, config.auth.audience, ttl,
+                                        config.auth.token_url.value_or(""), std::move(post),
+                                        clock);
+}
+
+}  // namespace
+
+SessionDriver::SessionDriver(transport::EventLoop& loop, const config::Config& config,
+                             const auth::Identity& identity)
+    : loop_(loop),
+      config_(config),
+      identity_(identity),
+      policy_(reconnect_settings(config), token_mode(config), clock_, random_),
+      connect_settings_(connect_settings(config, identity.node_id,
+                                         transport::ProxyEnv::from_environment())),
+      connection_(loop,
+                  transport::WsConnection::Events{
+                      .on_open = [this](std::string_view sub) { on_open(sub); },
+                      .on_message = [this](std::string_view text) { on_message(text); },
+                      .on_too_large =
+                          [this](size_t size) {
+                              policy_.on_inbound_message();
+                              on_invalid(protocol::ErrorCode::too_large,
+                                         fmt::format("message of at least {} bytes exceeds "
+                                                     "protocol.max_message_bytes ({})",
+                                                     size, config_.protocol.max_message_bytes));
+                          },
+                      .on_invalid =
+                          [this](std::string what) {
+                              policy_.on_inbound_message();
+                              on_invalid(protocol::ErrorCode::invalid_json, std::move(what));
+                          },
+                      .on_refused =
+                          [this](int status, std::optional<int> retry_after) {
+                              log::warn(kLog, "upgrade refused with HTTP {}{}", status,
+                                        retry_after ? fmt::format(" (Retry-After {} s)",
+                                                                  *retry_after)
+                                                    : "");
+                              std::optional<std::chrono::seconds> hint;
+                              if (retry_after) hint = std::chrono::seconds(*retry_after);
+                              apply(policy_.on_upgrade_refused(status, hint));
+                          },
+                      .on_failure =
+                          [this](std::string cause) {
+                              log::warn(kLog, "connection failed: {}", cause);
+                              apply(policy_.on_transport_failure(cause));
+                          },
+                      .on_closed =
+                          [this](std::optional<int> code, std::string reason) {
+                              if (code) {
+                                  log::info(kLog, "connection closed with {} {}", *code, reason);
+                                  apply(policy_.on_peer_close(*code, reason));
+                              } else {
+                                  log::info(kLog, "connection lost");
+                                  apply(policy_.on_connection_lost(
+                                      reason.empty() ? "connection lost" : reason));
+                              }
+                          },
+                  }),
+      attempt_timer_(loop),
+      tick_timer_(loop) {
+    if (config.auth.mode == config::AuthMode::exchange) {
+        https_ = std::make_unique<transport::HttpsPost>(loop, tls_settings(config),
+                                                        connect_settings_.proxy);
+    }
+    tokens_ = make_provider(config, identity, https_.get());
+    if (connect_settings_.proxy) log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
+    if (config.server.insecure_plaintext) {
+        log::warn(kLog, "server.insecure_plaintext is on: ws:// without TLS is allowed");
+    }
+}
+
+SessionDriver::~SessionDriver() = default;
+
+void SessionDriver::start() { schedule_attempt(std::chrono::milliseconds(0)); }
+
+bool SessionDriver::online() const { return policy_.state() == session::State::online; }
+
+bool SessionDriver::idle() const {
+    return connection_.state() == transport::WsConnection::State::kIdle;
+}
+
+bool SessionDriver::send(protocol::outbound::Body body) {
+    if (connection_.state() != transport::WsConnection::State::kOpen) return false;
+    protocol::OutboundMessage message{auth::uuid_v4(), protocol::now_rfc3339(), std::move(body)};
+    auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
+    if (!text) {
+        log::error(kLog, "not sending {}: {}", protocol::type_name(message.body),
+                   text.error().message());
+        return false;
+    }
+    auto queued = connection_.send(std::move(*text));
+    if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    return queued.has_value();
+}
+
+// --- attempts and tokens ---
+
+void SessionDriver::schedule_attempt(std::chrono::milliseconds delay) {
+    attempt_timer_.schedule(delay, [this] { attempt(); });
+}
+
+void SessionDriver::attempt() {
+    if (connection_.state() != transport::WsConnection::State::kIdle) {
+        schedule_attempt(kBusyRetry);  // the previous connection is still closing
+        return;
+    }
+    auto plan = policy_.on_connect_attempt();
+    log_transition();
+    if (!plan.proceed) return;
+    if (plan.fetch_token || !token_) {
+        fetch_token([this](auth::TokenResult result) { on_attempt_token(std::move(result)); });
+    } else {
+        connect_with(token_->value);
+    }
+    arm_tick();
+}
+
+void SessionDriver::fetch_token(std::function<void(auth::TokenResult)> done) {
+    std::uint64_t generation = ++fetch_generation_;
+    tokens_->fetch([this, generation, done = std::move(done)](auth::TokenResult result) {
+        if (generation != fetch_generation_) return;  // superseded or shut down
+        done(std::move(result));
+    });
+}
+
+void SessionDriver::on_attempt_token(auth::TokenResult result) {
+    if (!result) {
+        log::warn(kLog, "no token ({}): {}", auth::to_string(result.error().kind),
+                  result.error().cause);
+        apply(policy_.on_token_failure(session_failure(result.error().kind), result.error().cause));
+        return;
+    }
+    token_ = std::move(*result);
+    policy_.on_token_obtained(lifetime(*token_));
+    connect_with(token_->value);
+}
+
+void SessionDriver::connect_with(const std::string& token) {
+    log::debug(kLog, "connecting to {} (token {})", connect_settings_.url, log::Redacted{token});
+    auto started = connection_.connect(connect_settings_, token);
+    if (!started) {
+        log::warn(kLog, "cannot connect: {}", started.error().message());
+        apply(policy_.on_transport_failure(started.error().message()));
+    }
+}
+
+void SessionDriver::start_reauth() {
+    fetch_token([this](auth::TokenResult result) {
+        if (!result) {
+            log::warn(kLog, "re-authentication token failed ({}): {}",
+                      auth::to_string(result.error().kind), result.error().cause);
+            apply(policy_.on_token_failure(session_failure(result.error().kind),
+                                           result.error().cause));
+            return;
+        }
+        token_ = std::move(*result);
+        policy_.on_token_obtained(lifetime(*token_));
+        if (send(protocol::outbound::Reauth{token_->value})) {
+            log::info(kLog, "re-authenticating the live connection");
+        }
+        arm_tick();
+    });
+}
+
+// --- connection events ---
+
+void SessionDriver::on_open(std::string_view subprotocol) {
+    std::optional<std::string_view> selected;
+    if (!subprotocol.empty()) selected = subprotocol;
+    apply(policy_.on_established(selected));
+    if (policy_.state() != session::State::awaiting_welcome) return;
+    // protocol.md §3.1: hello first, then nothing else until welcome.
+    send(build_hello(config_, identity_));
+}
+
+void SessionDriver::on_message(std::string_view text) {
+    policy_.on_inbound_message();
+    auto parsed = parser_.parse(text, config_.protocol.max_message_bytes);
+    if (!parsed) {
+        const protocol::ProtocolError& error = parsed.error();
+        policy_.count_invalid_payload(protocol::to_string(error.code));
+        log::warn(kLog, "invalid message from server ({}{}): {}", protocol::to_string(error.code),
+                  error.path ? " at " + *error.path : "", error.message);
+        if (online()) send(protocol::outbound::error_reply(error));
+        arm_tick();
+        return;
+    }
+    handle(*parsed);
+    arm_tick();
+}
+
+void SessionDriver::on_invalid(protocol::ErrorCode code, std::string message) {
+    policy_.count_invalid_payload(protocol::to_string(code));
+    log::warn(kLog, "invalid frame from server ({}): {}", protocol::to_string(code), message);
+    if (online()) {
+        send(protocol::outbound::error_reply(
+            protocol::ProtocolError{code, std::move(message), std::nullopt, std::nullopt}));
+    }
+}
+
+void SessionDriver::handle(const protocol::InboundMessage& message) {
+    using namespace protocol::inbound;
+    if (const auto* welcome = std::get_if<Welcome>(&message.body)) {
+        bool was_online = online();
+        apply(policy_.on_welcome({welcome->protocol, welcome->session_id,
+                                  static_cast<std::int64_t>(welcome->heartbeat_s)}));
+        if (!online()) return;
+        if (was_online) {
+            log::info(kLog, "re-authenticated (session {})", welcome->session_id);
+            return;
+        }
+        log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
+                  welcome->heartbeat_s);
+        if (!announced_online_) {
+            announced_online_ = send(protocol::outbound::Status{identity_.node_id,
+                                                                protocol::outbound::NodeStatus::online,
+                                                                std::nullopt});
+        }
+        return;
+    }
+    // protocol.md §3.1: until welcome the agent sends nothing but hello.
+    if (!online()) {
+        log::debug(kLog, "ignoring {} before welcome", message.type);
+        return;
+    }
+    if (std::holds_alternative<Ping>(message.body)) {
+        send(protocol::outbound::Pong{message.id});
+    } else if (std::holds_alternative<Pong>(message.body)) {
+        // Proof of life only; on_inbound_message() already counted it.
+    } else if (const auto* reconnect = std::get_if<Reconnect>(&message.body)) {
+        log::info(kLog, "server asked to reconnect after {} ms ({})", reconnect->after_ms,
+                  reconnect->reason.value_or(""));
+        apply(policy_.on_reconnect_request(static_cast<std::int64_t>(reconnect->after_ms),
+                                           reconnect->reason.value_or("")));
+    } else if (const auto* error = std::get_if<protocol::inbound::Error>(&message.body)) {
+        log::warn(kLog, "server reported error {} (ref {}): {}", error->code,
+                  error->ref.value_or("null"), error->message);
+    } else if (handler_) {
+        handler_(message);
+    } else {
+        send(protocol::outbound::error_reply(protocol::ProtocolError{
+            protocol::ErrorCode::unsupported,
+            "this agent does not handle `" + message.type + "` messages", std::nullopt,
+            message.id}));
+    }
+}
+
+// --- decisions and timers ---
+
+void SessionDriver::apply(const session::Decision& decision) {
+    using session::Action;
+    switch (decision.action) {
+        case Action::none: break;
+        case Action::connect_now: schedule_attempt(std::chrono::milliseconds(0)); break;
+        case Action::wait_then_connect: schedule_attempt(decision.delay); break;
+        case Action::close_then_wait:
+            connection_.close(decision.close_code.value_or(1000), decision.reason);
+            schedule_attempt(decision.delay);
+            break;
+        case Action::drop_then_wait:
+            connection_.abort();
+            schedule_attempt(decision.delay);
+            break;
+        case Action::stop:
+            attempt_timer_.cancel();
+            break;
+    }
+    if (decision.action == Action::wait_then_connect || decision.action == Action::close_then_wait ||
+        decision.action == Action::drop_then_wait) {
+        log::info(kLog, "next attempt in {} ms", decision.delay.count());
+    }
+    log_transition();
+    arm_tick();
+}
+
+void SessionDriver::arm_tick() {
+    auto deadline = policy_.next_deadline();
+    if (!deadline) {
+        tick_timer_.cancel();
+        return;
+    }
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock_.now());
+    tick_timer_.schedule(std::max(delay, kMinTick), [this] { on_tick(); });
+}
+
+void SessionDriver::on_tick() {
+    auto result = policy_.on_tick();
+    if (result.send_ping) send(protocol::outbound::Ping{});
+    if (result.send_reauth) start_reauth();
+    if (result.decision.action != session::Action::none) {
+        log::warn(kLog, "{}", result.decision.reason);
+    }
+    apply(result.decision);
+}
+
+void SessionDriver::log_transition() {
+    session::State now = policy_.state();
+    if (now == logged_state_) return;
+    std::string reason = policy_.history().empty() ? "" : policy_.history().back().reason;
+    log::info(kLog, "state {} -> {}{}", session::to_string(logged_state_), session::to_string(now),
+              reason.empty() ? "" : " (" + reason + ")");
+    logged_state_ = now;
+}
+
+void SessionDriver::shutdown(std::string_view reason) {
+    ++fetch_generation_;  // drop any token answer still on its way
+    if (online()) {
+        send(protocol::outbound::Status{identity_.node_id, protocol::outbound::NodeStatus::offline,
+                                        std::string(reason)});
+    }
+    auto decision = policy_.shutdown(reason);
+    (void)decision;  // terminal: nothing to schedule
+    attempt_timer_.cancel();
+    tick_timer_.cancel();
+    log_transition();
+}
+
+bool SessionDriver::flushed() const {
+    return connection_.state() != transport::WsConnection::State::kOpen ||
+           connection_.queued_messages() == 0;
+}
+
+void SessionDriver::close_for_shutdown() {
+    if (connection_.state() != transport::WsConnection::State::kIdle) {
+        connection_.close(1001, "agent shutting down");
+    }
+}
+
+}  // namespace outpost::runtime

@@ -1,0 +1,95 @@
+#pragma once
+// Drives one control-plane session on the event loop: asks the pure
+// SessionPolicy what to do, carries it out with the transport (connect,
+// close, timers) and the token provider, sends hello/ping/pong/reauth, and
+// answers invalid frames with `error`. Messages that are not about the
+// session itself go to the message handler (the dispatcher).
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/auth/identity.hpp"
+#include "agent/auth/token_provider.hpp"
+#include "agent/config/config.hpp"
+#include "agent/protocol/inbound_parser.hpp"
+#include "agent/protocol/outbound_messages.hpp"
+#include "agent/session/clock.hpp"
+#include "agent/session/policy.hpp"
+#include "agent/transport/event_loop.hpp"
+#include "agent/transport/https_post.hpp"
+#include "agent/transport/timer.hpp"
+#include "agent/transport/ws_connection.hpp"
+
+namespace outpost::runtime {
+
+class SessionDriver {
+public:
+    using MessageHandler = std::function<void(const protocol::InboundMessage&)>;
+
+    // `config`, `identity` and `loop` must outlive the driver.
+    SessionDriver(transport::EventLoop& loop, const config::Config& config,
+                  const auth::Identity& identity);
+    ~SessionDriver();
+    SessionDriver(const SessionDriver&) = delete;
+    SessionDriver& operator=(const SessionDriver&) = delete;
+
+    // Begins connecting (the first attempt runs on the next loop pass).
+    void start();
+    // Graceful end in two steps, with the loop run in between: shutdown()
+    // queues `status{offline}` when online and makes the policy terminal;
+    // once flushed(), close_for_shutdown() sends close 1001; then idle().
+    void shutdown(std::string_view reason);
+    [[nodiscard]] bool flushed() const;
+    void close_for_shutdown();
+    [[nodiscard]] bool idle() const;
+
+    [[nodiscard]] bool online() const;
+    [[nodiscard]] session::SessionSnapshot snapshot() const { return policy_.snapshot(); }
+
+    // Sends a message while online; false when it could not be queued.
+    bool send(protocol::outbound::Body body);
+    void set_message_handler(MessageHandler handler) { handler_ = std::move(handler); }
+
+private:
+    void attempt();
+    void fetch_token(std::function<void(auth::TokenResult)> done);
+    void on_attempt_token(auth::TokenResult result);
+    void connect_with(const std::string& token);
+    void start_reauth();
+
+    void on_open(std::string_view subprotocol);
+    void on_message(std::string_view text);
+    void on_invalid(protocol::ErrorCode code, std::string message);
+    void handle(const protocol::InboundMessage& message);
+
+    void apply(const session::Decision& decision);
+    void schedule_attempt(std::chrono::milliseconds delay);
+    void arm_tick();
+    void on_tick();
+    void log_transition();
+
+    transport::EventLoop& loop_;
+    const config::Config& config_;
+    const auth::Identity& identity_;
+
+    session::SystemClock clock_;
+    session::SystemRandom random_;
+    session::SessionPolicy policy_;
+    std::unique_ptr<transport::HttpsPost> https_;
+    std::unique_ptr<auth::TokenProvider> tokens_;
+    transport::ConnectSettings connect_settings_;
+    transport::WsConnection connection_;
+    protocol::InboundParser parser_;
+    transport::Timer attempt_timer_;
+    transport::Timer tick_timer_;
+
+    std::optional<auth::Token> token_;
+    std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
+    session::State logged_state_ = session::State::connecting;
+    bool announced_online_ = false;
+    MessageHandler handler_;
+};
+
+}  // namespace outpost::runtime

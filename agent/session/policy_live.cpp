@@ -1,0 +1,146 @@
+// SessionPolicy: timers (welcome timeout, heartbeat, reauth, stability) and
+// the bookkeeping behind `outpost status`.
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "agent/session/policy.hpp"
+
+namespace outpost::session {
+
+void SessionPolicy::on_inbound_message() {
+    if (state_ == State::online || state_ == State::awaiting_welcome) {
+        heartbeat_.on_inbound(clock_.now());
+    }
+}
+
+TickResult SessionPolicy::on_tick() {
+    TickResult result;
+    const auto now = clock_.now();
+    if (state_ == State::awaiting_welcome && welcome_deadline_ && now >= *welcome_deadline_) {
+        record_error("no welcome in time", "");
+        result.decision = end_attempt(Reaction::backoff, std::nullopt, Action::close_then_wait,
+                                      close_protocol_error, "no welcome in time");
+        return result;
+    }
+    if (state_ != State::online) return result;
+    reset_if_stable(now);
+    if (heartbeat_.peer_dead(now)) {
+        record_error("peer dead", "nothing received for 3 x heartbeat");
+        result.decision =
+            end_attempt(Reaction::backoff, std::nullopt, Action::drop_then_wait, std::nullopt,
+                        "peer dead: nothing received for 3 x heartbeat");
+        return result;
+    }
+    if (heartbeat_.ping_due(now)) {
+        heartbeat_.on_ping_sent(now);
+        result.send_ping = true;
+    }
+    if (const auto at = reauth_at(); at && now >= *at) {
+        reauth_in_flight_ = true;
+        result.send_reauth = true;
+    }
+    return result;
+}
+
+void SessionPolicy::count_invalid_payload(std::string_view code) {
+    ++snapshot_.invalid_payloads[std::string(code)];
+}
+
+SessionSnapshot SessionPolicy::snapshot() const {
+    SessionSnapshot out = snapshot_;
+    out.attempt = backoff_.attempt();
+    const bool waiting = !has_connection(state_) && state_ != State::shutting_down;
+    if (waiting && next_attempt_at_) {
+        out.next_retry_in = std::max(
+            std::chrono::milliseconds{0},
+            std::chrono::ceil<std::chrono::milliseconds>(*next_attempt_at_ - clock_.now()));
+    }
+    return out;
+}
+
+std::optional<SessionPolicy::time_point> SessionPolicy::next_deadline() const {
+    std::optional<time_point> earliest;
+    const auto consider = [&earliest](std::optional<time_point> t) {
+        if (t && (!earliest || *t < *earliest)) earliest = t;
+    };
+    switch (state_) {
+        case State::awaiting_welcome:
+            consider(welcome_deadline_);
+            break;
+        case State::online:
+            consider(heartbeat_.next_ping_due());
+            consider(heartbeat_.dead_deadline());
+            consider(reauth_at());
+            if (online_since_ && !stable_reset_done_) {
+                consider(*online_since_ + settings_.stable_after);
+            }
+            break;
+        case State::backoff:
+        case State::revoked:
+        case State::incompatible:
+        case State::unauthorized:
+            consider(next_attempt_at_);
+            break;
+        case State::connecting:
+        case State::shutting_down:
+            break;
+    }
+    return earliest;
+}
+
+// When the next reauth should go out, on the steady clock; none when no
+// reauth is needed or one is already under way.
+std::optional<SessionPolicy::time_point> SessionPolicy::reauth_at() const {
+    if (state_ != State::online || reauth_in_flight_ || !token_) return std::nullopt;
+    if (mode_ == TokenMode::static_token) return std::nullopt;
+    const auto now = clock_.now();
+    const auto wall_now = clock_.wall_now();
+    time_point due = now;
+    if (!in_refresh_window(*token_, wall_now)) {
+        // Wall and steady clocks tick alike between jumps; on_tick() re-checks.
+        due += std::chrono::ceil<std::chrono::steady_clock::duration>(refresh_point(*token_) -
+                                                                      wall_now);
+    }
+    if (reauth_retry_at_) due = std::max(due, *reauth_retry_at_);
+    return due;
+}
+
+void SessionPolicy::leave_connection() {
+    if (online_since_) reset_if_stable(clock_.now());
+    heartbeat_.stop();
+    online_since_.reset();
+    welcome_deadline_.reset();
+    reauth_in_flight_ = false;
+    reauth_retry_at_.reset();
+}
+
+// §5: the attempt counter resets once a session stayed up for stable_after.
+void SessionPolicy::reset_if_stable(time_point now) {
+    if (!online_since_ || stable_reset_done_) return;
+    if (now - *online_since_ >= settings_.stable_after) {
+        backoff_.reset();
+        stable_reset_done_ = true;
+    }
+}
+
+void SessionPolicy::transition(State to, std::string reason) {
+    if (to == state_ && !history_.empty()) return;
+    state_ = to;
+    const auto since = clock_.wall_now();
+    snapshot_.state = to;
+    snapshot_.since = since;
+    ++snapshot_.transitions[std::string(to_string(to))];
+    history_.push_back(Transition{to, since, std::move(reason)});
+    if (history_.size() > max_history) history_.pop_front();
+}
+
+void SessionPolicy::record_error(std::string what, std::string cause) {
+    snapshot_.last_error = LastError{std::move(what), std::move(cause), clock_.wall_now()};
+}
+
+void SessionPolicy::count_auth_failure(std::string_view reason) {
+    ++snapshot_.auth_failures[std::string(reason)];
+}
+
+}  // namespace outpost::session

@@ -1,0 +1,143 @@
+#include "agent/transport/event_loop.hpp"
+
+#include <libwebsockets.h>
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/transport/fd_watch.hpp"
+#include "agent/transport/lws_callbacks.hpp"
+#include "agent/transport/timer.hpp"
+
+namespace outpost::transport {
+namespace {
+
+// The base vhost only adopts raw fds; client vhosts add their own protocols.
+const lws_protocols kBaseProtocols[] = {
+    {detail::kFdProtocol, detail::fd_watch_callback, 0, 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+sigset_t loop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+std::string errno_text(const char* what) {
+    return std::string(what) + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<EventLoop>> EventLoop::create(Options options) {
+    std::unique_ptr<EventLoop> loop(new EventLoop());
+    lws_set_log_level(options.lws_log_levels, nullptr);
+
+    // A peer that hangs up mid-write must give EPIPE, not kill the agent.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (sigaction(SIGPIPE, &ignore, nullptr) != 0) return fail(errno_text("sigaction(SIGPIPE)"));
+
+    lws_context_creation_info info{};
+    info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.pt_serv_buf_size = options.serv_buf_size;
+    // lws's own per-stage timeouts are a backstop; each connection runs its
+    // own configurable deadline (ConnectSettings::connect_timeout).
+    info.timeout_secs = 60;
+    loop->context_ = lws_create_context(&info);
+    if (loop->context_ == nullptr) return fail("lws_create_context failed");
+
+    lws_context_creation_info vinfo{};
+    vinfo.port = CONTEXT_PORT_NO_LISTEN;
+    vinfo.protocols = kBaseProtocols;
+    vinfo.vhost_name = "outpost-base";
+    loop->base_vhost_ = lws_create_vhost(loop->context_, &vinfo);
+    if (loop->base_vhost_ == nullptr) return fail("lws_create_vhost(base) failed");
+
+    // Signals are blocked and read from a signalfd, so handlers run inside the
+    // loop like any other event (no async-signal-safety constraints).
+    const sigset_t set = loop_signals();
+    if (pthread_sigmask(SIG_BLOCK, &set, &loop->old_mask_) != 0)
+        return fail("pthread_sigmask failed");
+    loop->mask_changed_ = true;
+    loop->signal_fd_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (loop->signal_fd_ < 0) return fail(errno_text("signalfd"));
+    EventLoop* self = loop.get();
+    auto watch = FdWatch::create(*loop, loop->signal_fd_, [self] { self->read_signals(); });
+    if (!watch) return std::unexpected(watch.error().context("watching the signalfd"));
+    loop->signal_watch_ = std::move(*watch);
+    return loop;
+}
+
+EventLoop::~EventLoop() {
+    signal_watch_.reset();
+    if (context_ != nullptr) lws_context_destroy(context_);
+    if (signal_fd_ >= 0) ::close(signal_fd_);
+    if (mask_changed_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+void EventLoop::run() {
+    while (!stop_requested_) {
+        if (lws_service(context_, 0) < 0) break;
+    }
+    stop_requested_ = false;
+}
+
+bool EventLoop::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+    bool expired = false;
+    Timer deadline(*this);
+    deadline.schedule(limit, [&expired] { expired = true; });
+    while (!done() && !expired && !stop_requested_) {
+        if (lws_service(context_, 0) < 0) break;
+    }
+    stop_requested_ = false;
+    return done();
+}
+
+void EventLoop::stop() {
+    stop_requested_ = true;
+    wake();
+}
+
+void EventLoop::wake() {
+    if (context_ != nullptr) lws_cancel_service(context_);
+}
+
+void EventLoop::read_signals() {
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        const int signo = static_cast<int>(info.ssi_signo);
+        if (on_signal_) {
+            auto handler = on_signal_;  // a copy: the handler may replace it
+            handler(signo);
+        } else if (signo != SIGHUP) {
+            stop();
+        }
+    }
+}
+
+lws_vhost* EventLoop::find_vhost(const std::string& name) const {
+    return vhost_names_.contains(name) ? lws_get_vhost_by_name(context_, name.c_str()) : nullptr;
+}
+
+Expected<lws_vhost*> EventLoop::add_vhost(std::string name, lws_context_creation_info& info) {
+    const auto it = vhost_names_.insert(std::move(name)).first;
+    info.vhost_name = it->c_str();
+    lws_vhost* vhost = lws_create_vhost(context_, &info);
+    if (vhost == nullptr) {
+        vhost_names_.erase(it);
+        return fail("lws_create_vhost failed");
+    }
+    return vhost;
+}
+
+}  // namespace outpost::transport

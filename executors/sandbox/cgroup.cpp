@@ -1,0 +1,294 @@
+#include "executors/sandbox/cgroup.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace outpost::executors {
+namespace {
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string part;
+    std::istringstream in(s);
+    while (std::getline(in, part, sep)) out.push_back(part);
+    return out;
+}
+
+bool contains_token(const std::string& list, const std::string& token) {
+    for (const auto& t : split(list, ','))
+        if (t == token) return true;
+    return false;
+}
+
+Expected<void> write_file(const std::string& path, const std::string& value) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return fail(errno_text("open " + path));
+    const ssize_t n = ::write(fd, value.data(), value.size());
+    const int saved = errno;
+    ::close(fd);
+    if (n != static_cast<ssize_t>(value.size())) {
+        errno = saved;
+        return fail(errno_text("write " + value + " to " + path));
+    }
+    return {};
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// "key value" lines (memory.events, memory.oom_control): the value of `key`.
+std::uint64_t read_keyed(const std::string& path, const std::string& key) {
+    std::istringstream in(read_file(path));
+    std::string k;
+    std::uint64_t v = 0;
+    while (in >> k >> v)
+        if (k == key) return v;
+    return 0;
+}
+
+Expected<void> make_dir(const std::string& path) {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno_text("mkdir " + path));
+    return {};
+}
+
+// Where a hierarchy's mount shows the agent's own cgroup: the mount point
+// plus the own path relative to the mount's root (containers mount subtrees).
+std::optional<std::string> own_dir(const std::string& mount_point, const std::string& mount_root,
+                                   const std::string& own_path) {
+    if (own_path.rfind(mount_root, 0) != 0) return std::nullopt;
+    std::string rest = own_path.substr(mount_root == "/" ? 0 : mount_root.size());
+    if (rest == "/") rest.clear();
+    return mount_point + rest;
+}
+
+// cgroup v2 needs the controllers enabled in each ancestor's subtree_control.
+// The agent's own cgroup may hold processes (the agent), which v2 forbids for
+// a cgroup that distributes controllers: move the agent into a leaf first.
+Expected<void> enable_v2_controllers(const std::string& own, const std::string& parent,
+                                     const std::set<std::string>& wanted) {
+    std::string line;
+    for (const auto& c : wanted) line += "+" + c + " ";
+    if (line.empty()) return {};
+    line.pop_back();
+    if (!write_file(own + "/cgroup.subtree_control", line)) {
+        if (errno != EBUSY) return fail(errno_text("enabling " + line + " in " + own));
+        auto leaf = make_dir(own + "/agent");
+        if (!leaf) return leaf;
+        auto moved = write_file(own + "/agent/cgroup.procs", "0");
+        if (!moved) return std::unexpected(moved.error().context("moving the agent into a leaf"));
+        auto again = write_file(own + "/cgroup.subtree_control", line);
+        if (!again) return again;
+    }
+    return write_file(parent + "/cgroup.subtree_control", line);
+}
+
+}  // namespace
+
+CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::string& self_cgroup_file) {
+    CgroupSupport support;
+    std::string v2_own;
+    std::map<std::string, std::string> v1_own;  // controller -> own path
+    {
+        std::ifstream in(self_cgroup_file);
+        std::string line;
+        while (std::getline(in, line)) {
+            const auto first = line.find(':');
+            const auto second = line.find(':', first + 1);
+            if (first == std::string::npos || second == std::string::npos) continue;
+            const std::string controllers = line.substr(first + 1, second - first - 1);
+            const std::string path = line.substr(second + 1);
+            if (line.substr(0, first) == "0" && controllers.empty()) v2_own = path;
+            for (const auto& c : split(controllers, ',')) v1_own[c] = path;
+        }
+    }
+    std::ifstream in(mountinfo_file);
+    std::string line;
+    while (std::getline(in, line)) {
+        // id parent dev root mountpoint options [optional...] - fstype source superoptions
+        const auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        const auto head = split(line.substr(0, dash), ' ');
+        const auto tail = split(line.substr(dash + 3), ' ');
+        if (head.size() < 5 || tail.size() < 3) continue;
+        const std::string& root = head[3];
+        const std::string& point = head[4];
+        if (tail[0] == "cgroup2") {
+            if (support.v2_dir || v2_own.empty()) continue;
+            support.v2_dir = own_dir(point, root, v2_own);
+            if (!support.v2_dir) continue;
+            for (const auto& c : split(read_file(*support.v2_dir + "/cgroup.controllers"), ' ')) {
+                std::string name = c;
+                while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+                if (!name.empty()) support.v2_controllers.insert(name);
+            }
+            support.v2_kill = ::access((*support.v2_dir + "/cgroup.kill").c_str(), W_OK) == 0;
+        } else if (tail[0] == "cgroup") {
+            const std::string& opts = tail[2];
+            auto pick = [&](const char* controller, std::optional<std::string>& slot) {
+                if (!slot && contains_token(opts, controller) && v1_own.contains(controller))
+                    slot = own_dir(point, root, v1_own[controller]);
+            };
+            pick("pids", support.v1_pids_dir);
+            pick("memory", support.v1_memory_dir);
+            pick("freezer", support.v1_freezer_dir);
+        }
+    }
+    return support;
+}
+
+Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::string& parent_name,
+                                      const std::string& run_name, const CgroupLimits& limits) {
+    RunCgroup cg;
+    auto add = [&](const std::string& own) -> Expected<std::string> {
+        const std::string parent = own + "/" + parent_name;
+        if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
+        const std::string dir = parent + "/" + run_name;
+        if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
+        cg.dirs_.push_back(dir);
+        cg.procs_files_.push_back(dir + "/cgroup.procs");
+        return dir;
+    };
+
+    std::set<std::string> v2_wanted;
+    if (limits.pids_max && support.v2_controllers.contains("pids")) v2_wanted.insert("pids");
+    if (limits.memory_max_bytes && support.v2_controllers.contains("memory"))
+        v2_wanted.insert("memory");
+
+    if (support.v2_dir) {
+        const std::string& own = *support.v2_dir;
+        if (auto made = make_dir(own + "/" + parent_name); !made) return std::unexpected(made.error());
+        if (!v2_wanted.empty()) {
+            auto enabled = enable_v2_controllers(own, own + "/" + parent_name, v2_wanted);
+            if (!enabled) return std::unexpected(enabled.error().context("cgroup v2 delegation"));
+        }
+        auto dir = add(own);
+        if (!dir) return std::unexpected(dir.error());
+        cg.tracking_dir_ = *dir;
+        cg.kill_file_available_ = support.v2_kill;
+        if (v2_wanted.contains("pids")) {
+            auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
+            if (!w) return std::unexpected(w.error());
+        }
+        if (v2_wanted.contains("memory")) {
+            auto w = write_file(*dir + "/memory.max", std::to_string(*limits.memory_max_bytes));
+            if (!w) return std::unexpected(w.error());
+            // No swap: a hog is killed, not slowed down (absent without swap accounting).
+            (void)write_file(*dir + "/memory.swap.max", "0");
+            cg.memory_dir_ = *dir;
+            cg.memory_v2_ = true;
+        }
+    }
+    if (limits.pids_max && !v2_wanted.contains("pids") && support.v1_pids_dir) {
+        auto dir = add(*support.v1_pids_dir);
+        if (!dir) return std::unexpected(dir.error());
+        auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
+        if (!w) return std::unexpected(w.error());
+        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+    }
+    if (limits.memory_max_bytes && !v2_wanted.contains("memory") && support.v1_memory_dir) {
+        auto dir = add(*support.v1_memory_dir);
+        if (!dir) return std::unexpected(dir.error());
+        const std::string value = std::to_string(*limits.memory_max_bytes);
+        auto w = write_file(*dir + "/memory.limit_in_bytes", value);
+        if (!w) return std::unexpected(w.error());
+        // memsw must be >= the memory limit, so it is written second.
+        (void)write_file(*dir + "/memory.memsw.limit_in_bytes", value);
+        cg.memory_dir_ = *dir;
+        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+    }
+    if (!cg.kill_file_available_ && support.v1_freezer_dir) {
+        auto dir = add(*support.v1_freezer_dir);
+        if (!dir) return std::unexpected(dir.error());
+        cg.freezer_dir_ = *dir;
+        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+    }
+    return cg;
+}
+
+RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
+
+RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
+    if (this != &other) {
+        remove();
+        dirs_ = std::move(other.dirs_);
+        procs_files_ = std::move(other.procs_files_);
+        tracking_dir_ = std::move(other.tracking_dir_);
+        memory_dir_ = std::move(other.memory_dir_);
+        memory_v2_ = other.memory_v2_;
+        freezer_dir_ = std::move(other.freezer_dir_);
+        kill_file_available_ = other.kill_file_available_;
+        other.dirs_.clear();
+        other.procs_files_.clear();
+    }
+    return *this;
+}
+
+RunCgroup::~RunCgroup() { remove(); }
+
+std::vector<pid_t> read_cgroup_procs(const std::string& dir) {
+    std::vector<pid_t> pids;
+    std::istringstream in(read_file(dir + "/cgroup.procs"));
+    long pid = 0;
+    while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
+    return pids;
+}
+
+bool RunCgroup::empty() const {
+    if (tracking_dir_.empty()) return true;
+    const std::string procs = tracking_dir_ + "/cgroup.procs";
+    if (::access(procs.c_str(), F_OK) != 0) return true;
+    return read_cgroup_procs(tracking_dir_).empty();
+}
+
+Expected<void> RunCgroup::kill_all() {
+    if (kill_file_available_) return write_file(tracking_dir_ + "/cgroup.kill", "1");
+    if (freezer_dir_.empty()) return fail("no cgroup kill mechanism");
+    // v1: freeze so nothing can fork while we signal, kill everyone, thaw so
+    // the SIGKILLs are delivered.
+    auto frozen = write_file(freezer_dir_ + "/freezer.state", "FROZEN");
+    if (!frozen) return frozen;
+    for (int i = 0; i < 100; ++i) {
+        if (read_file(freezer_dir_ + "/freezer.state").rfind("FROZEN", 0) == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    for (const pid_t pid : read_cgroup_procs(freezer_dir_)) ::kill(pid, SIGKILL);
+    return write_file(freezer_dir_ + "/freezer.state", "THAWED");
+}
+
+bool RunCgroup::oom_killed() const {
+    if (memory_dir_.empty()) return false;
+    if (memory_v2_) return read_keyed(memory_dir_ + "/memory.events", "oom_kill") > 0;
+    // v1: "oom_kill N" in memory.oom_control (4.13+).
+    return read_keyed(memory_dir_ + "/memory.oom_control", "oom_kill") > 0;
+}
+
+bool RunCgroup::remove() {
+    bool all = true;
+    std::vector<std::string> left;
+    for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+        if (::rmdir(it->c_str()) != 0 && errno != ENOENT) {
+            all = false;
+            left.insert(left.begin(), *it);
+        }
+    }
+    dirs_ = std::move(left);
+    return all;
+}
+
+}  // namespace outpost::executors

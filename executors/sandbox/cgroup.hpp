@@ -1,0 +1,91 @@
+#pragma once
+// Per-run cgroups under an agent-owned parent ("<agent's cgroup>/outpost").
+//
+// cgroup v2 is used for everything where its controllers are delegated to the
+// agent; otherwise v1 pids and memory hierarchies (each its own directory)
+// carry the limits and the v2 unified hierarchy, when mounted, still gives
+// membership tracking and cgroup.kill. A v1 freezer directory is created only
+// when there is no cgroup.kill, for the freeze-kill-thaw fallback.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "agent/common/error.hpp"
+#include "executors/sandbox/profile.hpp"
+
+namespace outpost::executors {
+
+// What the probe found: the agent's own cgroup directory in each hierarchy.
+struct CgroupSupport {
+    std::optional<std::string> v2_dir;    // unified hierarchy
+    std::set<std::string> v2_controllers;  // available in v2_dir (cgroup.controllers)
+    bool v2_kill = false;                  // cgroup.kill exists (5.14+)
+    std::optional<std::string> v1_pids_dir;
+    std::optional<std::string> v1_memory_dir;
+    std::optional<std::string> v1_freezer_dir;
+
+    [[nodiscard]] bool pids_available() const {
+        return v2_controllers.contains("pids") || v1_pids_dir.has_value();
+    }
+    [[nodiscard]] bool memory_available() const {
+        return v2_controllers.contains("memory") || v1_memory_dir.has_value();
+    }
+};
+
+// Reads /proc/self/mountinfo and /proc/self/cgroup (roots injectable for tests).
+[[nodiscard]] CgroupSupport detect_cgroups(const std::string& mountinfo_file = "/proc/self/mountinfo",
+                                           const std::string& self_cgroup_file = "/proc/self/cgroup");
+
+// One run's cgroup directories. Not copyable; remove() when the tree is gone.
+class RunCgroup {
+public:
+    // Creates "<own>/<parent_name>/<run_name>" in each hierarchy needed for
+    // `limits` (and the unified one for tracking/kill) and writes the limits.
+    // Hierarchies that are absent are skipped: the caller has already
+    // checked that against the profile's required protections.
+    [[nodiscard]] static Expected<RunCgroup> create(const CgroupSupport& support,
+                                                    const std::string& parent_name,
+                                                    const std::string& run_name,
+                                                    const CgroupLimits& limits);
+    RunCgroup() = default;
+    RunCgroup(RunCgroup&& other) noexcept;
+    RunCgroup& operator=(RunCgroup&& other) noexcept;
+    RunCgroup(const RunCgroup&) = delete;
+    RunCgroup& operator=(const RunCgroup&) = delete;
+    ~RunCgroup();  // best-effort remove()
+
+    // The cgroup.procs files the child writes "0" into, first thing.
+    [[nodiscard]] const std::vector<std::string>& procs_files() const { return procs_files_; }
+    // True when no process is left in the run's tree (the tracking hierarchy).
+    [[nodiscard]] bool empty() const;
+    [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
+    [[nodiscard]] bool can_kill() const { return kill_file_available_ || !freezer_dir_.empty(); }
+    [[nodiscard]] bool has_kill_file() const { return kill_file_available_; }
+    // SIGKILL every process of the tree: cgroup.kill, else freeze-kill-thaw.
+    [[nodiscard]] Expected<void> kill_all();
+    // The memory controller OOM-killed something in this run.
+    [[nodiscard]] bool oom_killed() const;
+    // rmdir every directory; false while some are still busy.
+    bool remove();
+
+    [[nodiscard]] const std::string& tracking_dir() const { return tracking_dir_; }
+
+private:
+    std::vector<std::string> dirs_;         // every directory created (removed in reverse)
+    std::vector<std::string> procs_files_;  // cgroup.procs of each
+    std::string tracking_dir_;              // where emptiness is read
+    std::string memory_dir_;
+    bool memory_v2_ = false;
+    std::string freezer_dir_;
+    bool kill_file_available_ = false;
+};
+
+// The pids in a cgroup.procs file (empty on error).
+[[nodiscard]] std::vector<pid_t> read_cgroup_procs(const std::string& dir);
+
+}  // namespace outpost::executors

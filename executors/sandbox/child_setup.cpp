@@ -1,0 +1,501 @@
+#include "executors/sandbox/child_setup.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "executors/sandbox/landlock.hpp"
+#include "executors/sandbox/probe.hpp"
+
+namespace outpost::executors {
+namespace {
+
+// Everything the child touches, as plain pointers built before fork().
+struct ChildArgs {
+    const ChildPlan* plan;
+    char* const* argv;
+    char* const* envp;
+    int err_w;     // close-on-exec: EOF at execve, "<step>: <error>" otherwise
+    int stdin_r;   // -1: /dev/null
+    int stdout_w;
+    int stderr_w;
+    pid_t agent_pid;
+};
+
+// The pid the namespace waiters forward SIGTERM/SIGINT/SIGHUP to.
+volatile sig_atomic_t g_forward_to = 0;
+
+void forward_signal(int sig) {
+    if (g_forward_to > 0) ::kill(g_forward_to, sig);
+}
+
+void write_all(int fd, const char* data, size_t len) {
+    while (len > 0) {
+        const ssize_t n = ::write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        data += n;
+        len -= static_cast<size_t>(n);
+    }
+}
+
+// One record of at most PIPE_BUF bytes, so records of different processes
+// never interleave.
+void report(int fd, char kind, const char* step, const char* detail) {
+    char buf[512];
+    size_t len = 0;
+    auto put = [&](const char* s) {
+        while (*s != '\0' && len < sizeof buf - 2) buf[len++] = *s++;
+    };
+    buf[len++] = kind;
+    put(step);
+    if (detail != nullptr) {
+        put(": ");
+        put(detail);
+    }
+    buf[len++] = '\n';
+    write_all(fd, buf, len);
+}
+
+[[noreturn]] void die(const ChildArgs& a, const char* step, int err) {
+    const char* text = ::strerrordesc_np(err);
+    report(a.err_w, 'E', step, text != nullptr ? text : "unknown error");
+    ::_exit(127);
+}
+
+void put_number(char* buf, long value) {
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value > 0 && n < 23);
+    int i = 0;
+    while (n > 0) buf[i++] = tmp[--n];
+    buf[i] = '\0';
+}
+
+void reset_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // KILL/STOP fail: fine
+}
+
+void install_forwarding() {
+    struct sigaction fwd {};
+    fwd.sa_handler = forward_signal;
+    sigemptyset(&fwd.sa_mask);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &fwd, nullptr);
+}
+
+void join_cgroups(const ChildArgs& a) {
+    for (const auto& file : a.plan->cgroup_procs_files) {
+        const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || ::write(fd, "0", 1) != 1) die(a, "joining the run's cgroup", errno);
+        ::close(fd);
+    }
+}
+
+// Moves the fds we keep above 2 (so dup2 onto 0..2 cannot clobber them),
+// wires 0..2, and closes everything else but the error pipe.
+void setup_fds(ChildArgs& a) {
+    auto lift = [&](int& fd) {
+        if (fd < 0) return;
+        const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (moved < 0) die(a, "fcntl(F_DUPFD)", errno);
+        fd = moved;
+    };
+    lift(a.err_w);
+    lift(a.stdin_r);
+    lift(a.stdout_w);
+    lift(a.stderr_w);
+    int in = a.stdin_r;
+    if (in < 0) {
+        in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (in < 0) die(a, "open /dev/null", errno);
+    }
+    if (::dup2(in, 0) < 0 || ::dup2(a.stdout_w, 1) < 0 || ::dup2(a.stderr_w, 2) < 0)
+        die(a, "dup2", errno);
+    const unsigned keep = static_cast<unsigned>(a.err_w);
+    if (a.plan->use_close_range) {
+        if (keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0) die(a, "close_range", errno);
+        if (::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) die(a, "close_range", errno);
+    } else {
+        rlimit lim{};
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+        const long max = lim.rlim_cur == RLIM_INFINITY ? 65536 : static_cast<long>(lim.rlim_cur);
+        for (long fd = 3; fd < max; ++fd)
+            if (fd != a.err_w) ::close(static_cast<int>(fd));
+    }
+}
+
+int set_attr(const char* path, unsigned flags, std::uint64_t set, std::uint64_t clr) {
+    mount_attr attr{};
+    attr.attr_set = set;
+    attr.attr_clr = clr;
+    return ::syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr) == 0 ? 0 : errno;
+}
+
+bool same_device(const char* a, const char* b) {
+    struct stat sa {}, sb {};
+    return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev;
+}
+
+void setup_mounts(const ChildArgs& a) {
+    const ChildPlan& p = *a.plan;
+    // Nothing we mount may propagate back to the host; host mounts still
+    // propagate in (slave).
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+        die(a, "making / rslave", errno);
+    if (p.read_only_root) {
+        if (p.use_mount_setattr) {
+            if (int e = set_attr("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0))
+                die(a, "remounting / read-only", e);
+            // nodev on the root mount only: /dev must keep working.
+            if (!same_device("/", "/dev/null"))
+                if (int e = set_attr("/", 0, MOUNT_ATTR_NODEV, 0)) die(a, "remounting / nodev", e);
+        } else if (::mount(nullptr, "/", nullptr,
+                           MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
+            die(a, "remounting / read-only", errno);
+        }
+    }
+    if (p.private_tmp &&
+        ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+        die(a, "mounting a private /tmp", errno);
+    for (const auto& path : p.writable_paths) {
+        if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+            die(a, "binding a writable path", errno);
+        const int e = p.use_mount_setattr
+                          ? set_attr(path.c_str(), AT_RECURSIVE, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY)
+                          : (::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID,
+                                     nullptr) == 0
+                                 ? 0
+                                 : errno);
+        if (e != 0) die(a, "making a writable path writable", e);
+    }
+}
+
+void set_limit(const ChildArgs& a, int resource, std::uint64_t soft, std::uint64_t hard,
+               const char* step) {
+    rlimit cur{};
+    if (::getrlimit(resource, &cur) != 0) die(a, step, errno);
+    rlimit want{};
+    want.rlim_max = std::min<rlim_t>(hard, cur.rlim_max);  // only lower
+    want.rlim_cur = std::min<rlim_t>(soft, want.rlim_max);
+    if (::setrlimit(resource, &want) != 0) die(a, step, errno);
+}
+
+void setup_rlimits(const ChildArgs& a) {
+    const Rlimits& r = a.plan->rlimits;
+    set_limit(a, RLIMIT_CORE, 0, 0, "setrlimit(CORE)");
+    // Soft below hard: SIGXCPU at the soft limit, SIGKILL a second later.
+    if (r.cpu_seconds) set_limit(a, RLIMIT_CPU, *r.cpu_seconds, *r.cpu_seconds + 1, "setrlimit(CPU)");
+    if (r.file_size_bytes)
+        set_limit(a, RLIMIT_FSIZE, *r.file_size_bytes, *r.file_size_bytes, "setrlimit(FSIZE)");
+    if (r.nofile) set_limit(a, RLIMIT_NOFILE, *r.nofile, *r.nofile, "setrlimit(NOFILE)");
+    if (r.address_space_bytes)
+        set_limit(a, RLIMIT_AS, *r.address_space_bytes, *r.address_space_bytes, "setrlimit(AS)");
+}
+
+void setup_credentials(const ChildArgs& a) {
+    const ChildPlan& p = *a.plan;
+    if (!p.uid) return;
+    const gid_t gid = *p.gid;
+    const uid_t uid = *p.uid;
+    if (::setgroups(p.groups.size(), p.groups.data()) != 0) die(a, "setgroups", errno);
+    if (::setresgid(gid, gid, gid) != 0) die(a, "setresgid", errno);
+    if (::setresuid(uid, uid, uid) != 0) die(a, "setresuid", errno);
+    uid_t ru = 0, eu = 0, su = 0;
+    gid_t rg = 0, eg = 0, sg = 0;
+    if (::getresuid(&ru, &eu, &su) != 0 || ru != uid || eu != uid || su != uid)
+        die(a, "verifying the uid change", EPERM);
+    if (::getresgid(&rg, &eg, &sg) != 0 || rg != gid || eg != gid || sg != gid)
+        die(a, "verifying the gid change", EPERM);
+    if (::getgroups(0, nullptr) != static_cast<int>(p.groups.size()))
+        die(a, "verifying the supplementary groups", EPERM);
+    if (uid != 0 && ::setuid(0) == 0) die(a, "verifying root cannot be regained", EPERM);
+}
+
+// Steps 6..12: everything after the namespaces, in the process that execs.
+[[noreturn]] void finish_and_exec(const ChildArgs& a, pid_t expected_parent) {
+    const ChildPlan& p = *a.plan;
+    setup_rlimits(a);
+    setup_credentials(a);
+    // After the uid change: a credential change clears the death signal.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
+    if (::getppid() != expected_parent) die(a, "the agent went away during set-up", ESRCH);
+    if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        die(a, "PR_SET_NO_NEW_PRIVS", errno);
+    if (p.landlock_abi > 0)
+        if (int e = apply_landlock(p.landlock_abi, p.landlock_paths)) die(a, "landlock", e);
+    if (p.seccomp)
+        if (int e = install_seccomp_program(*p.seccomp)) die(a, "seccomp", e);
+    if (::chdir(p.working_dir.c_str()) != 0) die(a, "chdir", errno);
+    ::execve(p.path.c_str(), a.argv, a.envp);
+    die(a, "execve", errno);
+}
+
+// Re-creates `status` as our own exit: the same code, or death by the same
+// signal (no core: RLIMIT_CORE is 0 here).
+[[noreturn]] void exit_like(int status) {
+    if (WIFSIGNALED(status)) {
+        const int sig = WTERMSIG(status);
+        rlimit none{0, 0};
+        ::setrlimit(RLIMIT_CORE, &none);
+        ::signal(sig, SIG_DFL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+        ::kill(::getpid(), sig);
+        ::_exit(128 + sig);
+    }
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+pid_t wait_for(pid_t pid, int* status) {
+    for (;;) {
+        const pid_t r = ::waitpid(pid, status, 0);
+        if (r >= 0 || errno != EINTR) return r;
+    }
+}
+
+// PID namespace: we (P0, outside) fork P1 = the namespace's init, which mounts
+// a fresh /proc and forks P2 = the command. P1 reaps orphans and exits with
+// P2's status (the kernel then kills whatever is left in the namespace);
+// P0 waits for P1 and exits the same way, so the agent sees the command's
+// status on its own child. SIGTERM/INT/HUP are forwarded P0 -> P1 -> P2
+// (an init ignores signals it has no handler for).
+[[noreturn]] void run_pid_namespace(ChildArgs& a) {
+    if (::unshare(CLONE_NEWPID) != 0) die(a, "unshare(CLONE_NEWPID)", errno);
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) die(a, "pipe2", errno);
+    const pid_t p1 = ::fork();
+    if (p1 < 0) die(a, "fork (pid namespace init)", errno);
+    if (p1 > 0) {
+        char record[32] = "";
+        put_number(record, p1);
+        report(a.err_w, 'N', record, nullptr);
+        ::close(a.err_w);
+        ::close(status_pipe[1]);
+        for (int fd = 0; fd <= 2; ++fd) ::close(fd);
+        g_forward_to = p1;
+        install_forwarding();
+        int status = 0;
+        if (wait_for(p1, &status) < 0) ::_exit(127);
+        int command_status = 0;
+        if (::read(status_pipe[0], &command_status, sizeof command_status) ==
+            static_cast<ssize_t>(sizeof command_status))
+            exit_like(command_status);
+        exit_like(status);
+    }
+    // P1, the namespace's init.
+    ::close(status_pipe[0]);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
+    // getppid() is 0 here (our parent is outside the namespace), so P0's
+    // death before PDEATHSIG was armed shows as a status pipe without reader.
+    pollfd reader{status_pipe[1], POLLOUT, 0};
+    if (::poll(&reader, 1, 0) < 0 || (reader.revents & POLLERR) != 0)
+        die(a, "the agent went away during set-up", ESRCH);
+    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        die(a, "mounting /proc", errno);
+    install_forwarding();
+    const pid_t p2 = ::fork();
+    if (p2 < 0) die(a, "fork (command)", errno);
+    if (p2 == 0) {
+        reset_signals();
+        finish_and_exec(a, 1);
+    }
+    g_forward_to = p2;
+    ::close(a.err_w);
+    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
+    for (;;) {
+        int status = 0;
+        const pid_t r = wait_for(-1, &status);
+        if (r == p2) {
+            write_all(status_pipe[1], reinterpret_cast<const char*>(&status), sizeof status);
+            ::_exit(0);
+        }
+        if (r < 0) ::_exit(127);
+    }
+}
+
+[[noreturn]] void child_main(ChildArgs a) {
+    const ChildPlan& p = *a.plan;
+    join_cgroups(a);  // 1: before anything can fork
+    reset_signals();  // 2: ignored signals would survive exec
+    if (::setsid() < 0) die(a, "setsid", errno);  // 3
+    setup_fds(a);     // 4
+    int flags = 0;    // 5
+    if (p.mount_ns) flags |= CLONE_NEWNS;
+    if (p.net_ns) flags |= CLONE_NEWNET;
+    if (p.ipc_ns) flags |= CLONE_NEWIPC;
+    if (p.uts_ns) flags |= CLONE_NEWUTS;
+    if (flags != 0 && ::unshare(flags) != 0) die(a, "unshare", errno);
+    if (p.mount_ns) setup_mounts(a);
+    if (p.pid_ns) run_pid_namespace(a);
+    finish_and_exec(a, a.agent_pid);
+}
+
+Expected<void> make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) return fail(std::string("pipe2: ") + std::strerror(errno));
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
+    return {};
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+}  // namespace
+
+Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabilities& caps,
+                                 std::string* home) {
+    const std::set<Protection> wanted = requested_protections(profile);
+    auto use = [&](Protection p) { return wanted.contains(p) && caps.available(p); };
+    ChildPlan plan;
+    plan.mount_ns = use(Protection::namespaces_mount);
+    plan.net_ns = use(Protection::namespaces_net);
+    plan.ipc_ns = use(Protection::namespaces_ipc);
+    plan.uts_ns = use(Protection::namespaces_uts);
+    // A PID namespace needs its own /proc, so only with a mount namespace.
+    plan.pid_ns = use(Protection::namespaces_pid) && plan.mount_ns;
+    plan.read_only_root = plan.mount_ns && profile.read_only_root;
+    plan.private_tmp = plan.mount_ns && profile.private_tmp;
+    if (plan.mount_ns) plan.writable_paths = profile.writable_paths;
+    for (const auto& path : profile.writable_paths)
+        if (path.empty() || path.front() != '/') return fail("writable path is not absolute: " + path);
+    plan.use_mount_setattr = caps.mount_setattr;
+    plan.use_close_range = caps.close_range;
+    plan.rlimits = profile.rlimits;
+    plan.no_new_privs = use(Protection::no_new_privs);
+    if (use(Protection::landlock) && plan.no_new_privs) {
+        plan.landlock_abi = caps.landlock_abi;
+        plan.landlock_paths = profile.writable_paths;
+        if (profile.private_tmp) plan.landlock_paths.emplace_back("/tmp");
+    }
+    if (use(Protection::seccomp) && plan.no_new_privs) {
+        auto program = build_seccomp_program();
+        if (!program) return std::unexpected(program.error().context("seccomp"));
+        plan.seccomp = std::move(*program);
+    }
+
+    const uid_t uid = profile.uid.value_or(0);
+    passwd pw{};
+    passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+    if (profile.uid) {
+        plan.uid = profile.uid;
+        if (profile.gid) {
+            plan.gid = profile.gid;
+        } else if (found != nullptr) {
+            plan.gid = found->pw_gid;
+        } else {
+            return fail("uid " + std::to_string(uid) + " has no passwd entry; give a gid");
+        }
+        plan.groups = profile.groups;
+    } else if (profile.gid || !profile.groups.empty()) {
+        return fail("a gid or groups without a uid is not supported");
+    }
+    *home = found != nullptr && found->pw_dir != nullptr ? found->pw_dir : "/";
+    return plan;
+}
+
+Expected<SpawnedChild> spawn_child(const ChildPlan& plan, bool* exec_failed) {
+    *exec_failed = false;
+    if (plan.path.empty() || plan.path.front() != '/')
+        return fail("program path is not absolute: " + plan.path);
+    SpawnedChild child;
+    UniqueFd err_r, err_w, in_r, out_w, errout_w;
+    if (auto r = make_pipe(err_r, err_w); !r) return std::unexpected(r.error());
+    if (auto r = make_pipe(child.stdout_fd, out_w); !r) return std::unexpected(r.error());
+    if (auto r = make_pipe(child.stderr_fd, errout_w); !r) return std::unexpected(r.error());
+    if (plan.stdin_pipe)
+        if (auto r = make_pipe(in_r, child.stdin_fd); !r) return std::unexpected(r.error());
+    std::vector<char*> argv = c_strings(plan.argv);
+    std::vector<char*> envp = c_strings(plan.env);
+    ChildArgs args{&plan, argv.data(), envp.data(), err_w.get(), in_r.get(), out_w.get(),
+                   errout_w.get(), ::getpid()};
+
+    const pid_t pid = ::fork();
+    if (pid < 0) return fail(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) child_main(args);
+
+    child.pid = pid;
+    err_w.reset();
+    in_r.reset();
+    out_w.reset();
+    errout_w.reset();
+    child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+
+    // Blocks until execve() closes the last copy of the close-on-exec pipe,
+    // or the child reports the step that failed: set-up takes milliseconds.
+    std::string records;
+    char buf[512];
+    for (;;) {
+        const ssize_t n = ::read(err_r.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        records.append(buf, static_cast<size_t>(n));
+    }
+    std::string error;
+    size_t start = 0;
+    while (start < records.size()) {
+        size_t end = records.find('\n', start);
+        if (end == std::string::npos) end = records.size();
+        const std::string record = records.substr(start + 1, end - start - 1);
+        if (records[start] == 'N') {
+            child.ns_init_pid = static_cast<pid_t>(std::stol(record));
+            // P1 cannot be reaped before P0 is; its pid is safe to open here
+            // unless it already exited and P0 reaped it (then the pidfd open
+            // fails or, after pid reuse, names a process we never signal
+            // unless P0 is still running).
+            child.ns_init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.ns_init_pid, 0)));
+        } else if (records[start] == 'E' && error.empty()) {
+            error = record;
+        }
+        start = end + 1;
+    }
+    if (!error.empty()) {
+        *exec_failed = true;
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        return fail(error);
+    }
+    if (!child.pidfd.valid()) {
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return fail(std::string("pidfd_open: ") + std::strerror(errno));
+    }
+    for (const UniqueFd* fd : {&child.stdout_fd, &child.stderr_fd, &child.stdin_fd})
+        if (fd->valid()) ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
+    return child;
+}
+
+}  // namespace outpost::executors

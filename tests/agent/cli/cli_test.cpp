@@ -1,0 +1,128 @@
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent/cli/main.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+Run run(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int code = outpost::cli::run_cli(args, out, err);
+    return {code, out.str(), err.str()};
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "outpost-cli-XXXXXX").string();
+        path = mkdtemp(pattern.data());
+    }
+    ~TempDir() { fs::remove_all(path); }
+    fs::path write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return path / name;
+    }
+};
+
+const std::string kExample = OUTPOST_SOURCE_DIR "/packaging/agent.yaml";
+
+}  // namespace
+
+TEST_CASE("version prints the agent version") {
+    auto r = run({"version"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("outpost ", 0) == 0);
+}
+
+TEST_CASE("no command prints usage and exits 2") {
+    auto r = run({});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("usage: outpost") != std::string::npos);
+}
+
+TEST_CASE("an unknown command is named") {
+    auto r = run({"frobnicate"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("unknown command 'frobnicate'") != std::string::npos);
+}
+
+TEST_CASE("an unknown option is named") {
+    auto r = run({"check-config", "--bogus"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("'--bogus'") != std::string::npos);
+    CHECK(run({"check-config", "--config"}).code == 2);
+}
+
+TEST_CASE("check-config accepts the documented example") {
+    auto r = run({"check-config", "--config", kExample});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out == "OK\n");
+}
+
+TEST_CASE("check-config names both a wrong type and an unknown key") {
+    TempDir dir;
+    auto path = dir.write("bad.yaml",
+                          "server:\n  url: wss://hub.example.com/v1/agent\n"
+                          "telemetry:\n  interval: [1, 2]\n"
+                          "reconect:\n  initial: 1s\n");
+    auto r = run({"check-config", "--config=" + path.string()});
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("telemetry.interval") != std::string::npos);
+    CHECK(r.err.find("reconect") != std::string::npos);
+    CHECK(r.err.find("did you mean") != std::string::npos);
+    CHECK(r.err.find(path.string() + ":4:") != std::string::npos);
+}
+
+TEST_CASE("check-config on a missing file says which file") {
+    auto r = run({"check-config", "--config", "/nonexistent/agent.yaml"});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("/nonexistent/agent.yaml") != std::string::npos);
+}
+
+TEST_CASE("identity creates the key once and prints the same identity again") {
+    TempDir dir;
+    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                          "node:\n  state_dir: " +
+                                              (dir.path / "state").string() + "\n");
+    auto first = run({"identity", "--config", config.string()});
+    INFO(first.err);
+    REQUIRE(first.code == 0);
+    CHECK(first.out.find("node_id: ") == 0);
+    CHECK(first.out.find("\npublic_key: ") != std::string::npos);
+    auto second = run({"identity", "--config", config.string()});
+    CHECK(second.out == first.out);
+
+    struct stat st{};
+    REQUIRE(::stat((dir.path / "state" / "identity.key").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("identity refuses a key file readable by others") {
+    TempDir dir;
+    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                          "node:\n  state_dir: " +
+                                              (dir.path / "state").string() + "\n");
+    REQUIRE(run({"identity", "--config", config.string()}).code == 0);
+    fs::permissions(dir.path / "state" / "identity.key", fs::perms(0644));
+    auto r = run({"identity", "--config", config.string()});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("identity.key") != std::string::npos);
+    CHECK(r.out.empty());
+}

@@ -1,0 +1,340 @@
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "agent/transport/event_loop.hpp"
+#include "agent/transport/spki_pin.hpp"
+#include "agent/transport/ws_connection.hpp"
+#include "test_certs.hpp"
+#include "test_server.hpp"
+
+using namespace outpost::transport;
+using namespace outpost::transport::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Records every event; `terminal` counts the terminal ones.
+struct Recorder {
+    std::optional<std::string> opened;
+    std::vector<std::string> messages;
+    std::vector<size_t> too_large;
+    std::vector<std::string> invalid;
+    std::optional<std::pair<int, std::optional<int>>> refused;
+    std::optional<std::string> failure;
+    std::optional<std::pair<std::optional<int>, std::string>> closed;
+    int terminal = 0;
+
+    WsConnection::Events events() {
+        WsConnection::Events e;
+        e.on_open = [this](std::string_view p) { opened = std::string(p); };
+        e.on_message = [this](std::string_view m) { messages.emplace_back(m); };
+        e.on_too_large = [this](size_t n) { too_large.push_back(n); };
+        e.on_invalid = [this](std::string w) { invalid.push_back(std::move(w)); };
+        e.on_refused = [this](int s, std::optional<int> r) {
+            refused = {s, r};
+            ++terminal;
+        };
+        e.on_failure = [this](std::string c) {
+            failure = std::move(c);
+            ++terminal;
+        };
+        e.on_closed = [this](std::optional<int> c, std::string r) {
+            closed = {c, std::move(r)};
+            ++terminal;
+        };
+        return e;
+    }
+};
+
+ConnectSettings settings_for(int port, std::string path = "/v1/agent") {
+    ConnectSettings s;
+    s.url = "wss://127.0.0.1:" + std::to_string(port) + path;
+    s.tls.ca_file = test_pki().ca_cert;
+    s.node_id = "node-1";
+    s.user_agent = "outpost/0.1.0";
+    s.connect_timeout = 5s;
+    return s;
+}
+
+TestServer& tls_server(int refuse_status = 0, std::optional<int> retry_after = std::nullopt) {
+    TestServer& server = shared_tls_server();
+    server.reset(refuse_status, retry_after);
+    return server;
+}
+
+struct Fixture {
+    std::unique_ptr<EventLoop> loop;
+    Recorder rec;
+    std::unique_ptr<WsConnection> conn;
+
+    Fixture() {
+        auto created = EventLoop::create();
+        REQUIRE(created);
+        loop = std::move(*created);
+        conn = std::make_unique<WsConnection>(*loop, rec.events());
+    }
+    bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+        return loop->run_until(done, limit);
+    }
+    void open(const ConnectSettings& s, std::string token = "tok-123") {
+        REQUIRE(conn->connect(s, std::move(token)));
+        REQUIRE(run_until([&] { return rec.opened || rec.terminal > 0; }));
+        INFO(rec.failure.value_or(""));
+        REQUIRE(rec.opened);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("connects over TLS with ca_file; the server sees our handshake headers") {
+    TestServer& server = tls_server();
+    Fixture f;
+    auto s = settings_for(server.port());
+    s.subprotocols = {"outpost.v2", "outpost.v1"};
+    const std::string token(5000, 't');  // a 4 KB+ token must fit
+    f.open(s, token);
+    CHECK(*f.rec.opened == "outpost.v1");
+    CHECK(f.conn->state() == WsConnection::State::kOpen);
+    const Seen seen = server.seen();
+    CHECK(seen.authorization == "Bearer " + token);
+    CHECK(seen.agent_id == "node-1");
+    CHECK(seen.user_agent == "outpost/0.1.0");
+    CHECK(seen.offered_protocols == "outpost.v2, outpost.v1");
+    // lws sets TCP_NODELAY on client sockets itself.
+    int nodelay = 0;
+    socklen_t len = sizeof nodelay;
+    REQUIRE(getsockopt(f.conn->native_fd(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &len) == 0);
+    CHECK(nodelay != 0);
+    f.conn->close(1000, "done");
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.closed);
+    CHECK(f.rec.closed->first == 1000);
+    CHECK(f.rec.terminal == 1);
+    CHECK(f.run_until([&] { return server.seen().peer_close_code.has_value(); }, 2s));
+    CHECK(server.seen().peer_close_code == 1000);
+}
+
+TEST_CASE("messages echo both ways, including a fragmented 300 KB message") {
+    TestServer& server = tls_server();
+    Fixture f;
+    f.open(settings_for(server.port()));
+    REQUIRE(f.conn->send("hello"));
+    const std::string big(300 * 1024, 'm');
+    REQUIRE(f.conn->send(big));
+    CHECK(f.conn->queued_messages() == 2);
+    CHECK(f.conn->queued_bytes() == 5 + big.size());
+    CHECK(f.run_until([&] { return f.rec.messages.size() == 2; }));
+    REQUIRE(f.rec.messages.size() == 2);
+    CHECK(f.rec.messages[0] == "hello");
+    CHECK(f.rec.messages[1] == big);
+    CHECK(f.conn->queued_messages() == 0);
+    CHECK(f.conn->queued_bytes() == 0);
+    CHECK(server.seen().message_sizes == std::vector<size_t>{5, big.size()});
+    CHECK(f.rec.terminal == 0);
+}
+
+TEST_CASE("a too-large inbound message is discarded and the connection kept") {
+    TestServer& server = tls_server();
+    Fixture f;
+    auto s = settings_for(server.port());
+    s.max_message_bytes = 64 * 1024;
+    f.open(s);
+    REQUIRE(f.conn->send("cmd:big:200000"));
+    CHECK(f.run_until([&] { return !f.rec.too_large.empty(); }));
+    CHECK(f.rec.too_large == std::vector<size_t>{200000});
+    REQUIRE(f.conn->send("cmd:binary"));
+    CHECK(f.run_until([&] { return !f.rec.invalid.empty(); }));
+    REQUIRE(f.conn->send("still here"));
+    CHECK(f.run_until([&] { return !f.rec.messages.empty(); }));
+    CHECK(f.rec.messages == std::vector<std::string>{"still here"});
+    CHECK(f.rec.terminal == 0);
+    // Outbound messages over the limit are refused at send().
+    CHECK_FALSE(f.conn->send(std::string(64 * 1024 + 1, 'x')));
+}
+
+TEST_CASE("the server's close code is delivered") {
+    TestServer& server = tls_server();
+    Fixture f;
+    f.open(settings_for(server.port()));
+    REQUIRE(f.conn->send("cmd:close:4003"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.closed);
+    CHECK(f.rec.closed->first == 4003);
+    CHECK(f.rec.closed->second == "bye");
+    CHECK(f.conn->state() == WsConnection::State::kIdle);
+    CHECK(f.conn->native_fd() == -1);
+    // Reusable for the next attempt.
+    f.rec = Recorder{};
+    f.conn = std::make_unique<WsConnection>(*f.loop, f.rec.events());
+    f.open(settings_for(server.port()));
+}
+
+TEST_CASE("a TCP drop gives on_closed without a code") {
+    TestServer& server = tls_server();
+    Fixture f;
+    f.open(settings_for(server.port()));
+    REQUIRE(f.conn->send("cmd:drop"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.closed);
+    CHECK_FALSE(f.rec.closed->first.has_value());
+    CHECK(f.rec.terminal == 1);
+}
+
+TEST_CASE("abort() ends an open connection without a code") {
+    TestServer& server = tls_server();
+    Fixture f;
+    f.open(settings_for(server.port()));
+    f.conn->abort();
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.closed);
+    CHECK_FALSE(f.rec.closed->first.has_value());
+    CHECK(f.rec.closed->second == "aborted");
+}
+
+TEST_CASE("a wrong CA fails before any HTTP is sent") {
+    TestServer& server = tls_server();
+    Fixture f;
+    auto s = settings_for(server.port());
+    s.tls.ca_file = test_pki().other_ca_cert;
+    REQUIRE(f.conn->connect(s, "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.failure);
+    INFO(*f.rec.failure);
+    CHECK_FALSE(f.rec.failure->empty());
+    CHECK(f.rec.terminal == 1);
+    f.run_until([] { return false; }, 100ms);
+    CHECK(server.seen().upgrades == 0);
+    CHECK(server.seen().authorization.empty());
+}
+
+TEST_CASE("an SPKI pin mismatch fails before the token is sent") {
+    TestServer& server = tls_server();
+    Fixture f;
+    auto s = settings_for(server.port());
+    s.tls.spki_pins = {SpkiPin{}};
+    REQUIRE(f.conn->connect(s, "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.failure);
+    CHECK(f.rec.failure->find("pin mismatch") != std::string::npos);
+    f.run_until([] { return false; }, 100ms);
+    CHECK(server.seen().upgrades == 0);
+    CHECK(server.seen().authorization.empty());
+}
+
+TEST_CASE("a matching SPKI pin (as the openssl CLI computes it) connects") {
+    TestServer& server = tls_server();
+    Fixture f;
+    auto s = settings_for(server.port());
+    auto pin = parse_pin(test_pki().server_pin);
+    REQUIRE(pin);
+    s.tls.spki_pins = {SpkiPin{}, *pin};
+    f.open(s);
+}
+
+TEST_CASE("401 is delivered to on_refused") {
+    TestServer& server = tls_server(401);
+    Fixture f;
+    REQUIRE(f.conn->connect(settings_for(server.port()), "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.refused);
+    CHECK(f.rec.refused->first == 401);
+    CHECK_FALSE(f.rec.refused->second.has_value());
+    CHECK(f.rec.terminal == 1);
+}
+
+TEST_CASE("503 with Retry-After is delivered to on_refused") {
+    TestServer& server = tls_server(503, 7);
+    Fixture f;
+    REQUIRE(f.conn->connect(settings_for(server.port()), "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.refused);
+    CHECK(f.rec.refused->first == 503);
+    CHECK(f.rec.refused->second == 7);
+}
+
+TEST_CASE("connection refused and connect timeout are failures") {
+    Fixture f;
+    // A listening socket that never accepts: TCP connects, TLS never answers.
+    const int listener = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(listen(listener, 1) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const int port = ntohs(addr.sin_port);
+
+    auto s = settings_for(port);
+    s.connect_timeout = 1s;
+    REQUIRE(f.conn->connect(s, "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }, 5s));
+    REQUIRE(f.rec.failure);
+    CHECK(f.rec.failure->find("timeout") != std::string::npos);
+    close(listener);
+
+    // Nothing listens there any more.
+    f.rec.failure.reset();
+    REQUIRE(f.conn->connect(s, "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 1; }, 5s));
+    REQUIRE(f.rec.failure);
+    CHECK(f.rec.terminal == 2);
+}
+
+TEST_CASE("immediate errors are returned by connect()") {
+    Fixture f;
+    auto s = settings_for(1);
+    s.url = "ws://127.0.0.1:1/";
+    CHECK_FALSE(f.conn->connect(s, "tok"));  // plaintext needs insecure_plaintext
+    s.url = "https://127.0.0.1:1/";
+    CHECK_FALSE(f.conn->connect(s, "tok"));
+    s.url = "wss://127.0.0.1:1/";
+    CHECK_FALSE(f.conn->connect(s, ""));
+    CHECK_FALSE(f.conn->connect(s, "tok\r\nX-Evil: 1"));
+    s.tls.ca_file = "/nonexistent/ca.pem";
+    const auto missing = f.conn->connect(s, "tok");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message().find("/nonexistent/ca.pem") != std::string::npos);
+    s.tls.ca_file = test_pki().server_key;  // not a certificate
+    CHECK_FALSE(f.conn->connect(s, "tok"));
+    CHECK(f.conn->state() == WsConnection::State::kIdle);
+    CHECK_FALSE(f.conn->send("x"));
+}
+
+TEST_CASE("plain ws:// works with insecure_plaintext and ignores http_proxy") {
+    ServerOptions o;
+    o.tls = false;
+    TestServer server(o);
+    // lws would read http_proxy by itself; we pin vhosts to direct.
+    setenv("http_proxy", "127.0.0.1:9", 1);
+    Fixture f;
+    ConnectSettings s;
+    s.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
+    s.tls.insecure_plaintext = true;
+    s.node_id = "node-1";
+    f.open(s);
+    unsetenv("http_proxy");
+    REQUIRE(f.conn->send("plain"));
+    CHECK(f.run_until([&] { return !f.rec.messages.empty(); }));
+}
+
+TEST_CASE("destroying a connection mid-flight sends no events and leaks nothing") {
+    TestServer& server = tls_server();
+    Fixture f;
+    REQUIRE(f.conn->connect(settings_for(server.port()), "tok-123"));
+    f.conn.reset();
+    f.run_until([] { return false; }, 200ms);
+    CHECK(f.rec.terminal == 0);
+
+    f.conn = std::make_unique<WsConnection>(*f.loop, f.rec.events());
+    f.open(settings_for(server.port()));
+    REQUIRE(f.conn->send("bye"));
+    f.conn.reset();
+    f.run_until([] { return false; }, 200ms);
+    CHECK(f.rec.terminal == 0);
+}

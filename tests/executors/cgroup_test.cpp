@@ -1,0 +1,90 @@
+// cgroup discovery from saved /proc files, and a real per-run cgroup.
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "harness.hpp"
+
+using namespace outpost::executors;
+using namespace outpost::executors::test;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("outpost-cg-" + std::to_string(::getpid()) + "-" + name);
+    std::ofstream(path) << text;
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("detect_cgroups: v1 controllers plus a unified mount (this CI's layout)", "[cgroup]") {
+    const auto mountinfo = write_temp("mountinfo",
+        "30 25 0:26 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "35 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "36 30 0:32 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "37 30 0:33 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+        "38 30 0:34 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+        "39 30 0:35 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n");
+    const auto self = write_temp("self",
+        "8:pids:/\n6:freezer:/\n4:memory:/jobs/abc\n2:cpu,cpuacct:/\n0::/agent.slice\n");
+    const CgroupSupport s = detect_cgroups(mountinfo, self);
+    CHECK(s.v1_pids_dir == "/sys/fs/cgroup/pids");
+    CHECK(s.v1_memory_dir == "/sys/fs/cgroup/memory/jobs/abc");
+    CHECK(s.v1_freezer_dir == "/sys/fs/cgroup/freezer");
+    CHECK(s.v2_dir == "/sys/fs/cgroup/unified/agent.slice");
+    std::filesystem::remove(mountinfo);
+    std::filesystem::remove(self);
+}
+
+TEST_CASE("detect_cgroups: pure v2 inside a container (mount root is a subtree)", "[cgroup]") {
+    const auto mountinfo = write_temp("mountinfo2",
+        "40 30 0:40 /system.slice/outpost.service /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+    const auto self = write_temp("self2", "0::/system.slice/outpost.service\n");
+    const CgroupSupport s = detect_cgroups(mountinfo, self);
+    CHECK(s.v2_dir == "/sys/fs/cgroup");
+    CHECK_FALSE(s.v1_pids_dir);
+    std::filesystem::remove(mountinfo);
+    std::filesystem::remove(self);
+}
+
+TEST_CASE("a run's cgroup gets its limits and is removed after the run", "[cgroup]") {
+    const Capabilities& caps = probed();
+    if (!caps.available(Protection::cgroup_pids)) OUTPOST_SKIP("no pids controller here");
+    CgroupLimits limits;
+    limits.pids_max = 7;
+    const std::string name = "test-" + std::to_string(::getpid());
+    std::vector<std::string> dirs;
+    {
+        auto cg = RunCgroup::create(caps.cgroups, "outpost", name, limits);
+        REQUIRE(cg);
+        CHECK(cg->empty());
+        for (const auto& procs : cg->procs_files()) {
+            const auto dir = std::filesystem::path(procs).parent_path();
+            dirs.push_back(dir);
+            if (std::filesystem::exists(dir / "pids.max")) {
+                std::ifstream in(dir / "pids.max");
+                std::string value;
+                in >> value;
+                CHECK(value == "7");
+            }
+        }
+        CHECK_FALSE(dirs.empty());
+        CHECK(cg->remove());
+    }
+    for (const auto& d : dirs) CHECK_FALSE(std::filesystem::exists(d));
+
+    // And through a real run: nothing left under the agent-owned parent.
+    Harness h;
+    auto r = h.run(spec("/bin/true", {}));
+    CHECK(r.state == RunState::succeeded);
+    for (const auto& d : dirs) {
+        const auto parent = std::filesystem::path(d).parent_path();
+        for (const auto& entry : std::filesystem::directory_iterator(parent))
+            CHECK(entry.path().filename().string().rfind("run-" + std::to_string(::getpid()) + "-", 0) != 0);
+    }
+}

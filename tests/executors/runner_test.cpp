@@ -1,0 +1,175 @@
+// The runner on real processes: exit status, output, stdin, environment,
+// queueing, refusal, exec failure.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <set>
+
+#include "harness.hpp"
+
+using namespace outpost::executors;
+using namespace outpost::executors::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("exit code and both streams are captured", "[runner]") {
+    for (const bool sandboxed : {false, true}) {
+        Harness h;
+        auto r = h.run(spec("/bin/sh", {"-c", "echo out; echo err >&2; exit 3"},
+                            sandboxed ? full_profile() : bare_profile()));
+        CHECK(r.state == RunState::failed);
+        CHECK(r.exit_code == 3);
+        CHECK_FALSE(r.signal);
+        CHECK(r.stdout_data == "out\n");
+        CHECK(r.stderr_data == "err\n");
+        CHECK_FALSE(r.stdout_truncated);
+        CHECK(r.finished_at >= r.started_at);
+    }
+    Harness h;
+    auto ok = h.run(spec("/bin/true", {}));
+    CHECK(ok.state == RunState::succeeded);
+    CHECK(ok.exit_code == 0);
+}
+
+TEST_CASE("stdin is passed, also when it is larger than a pipe", "[runner]") {
+    Harness h;
+    auto small = spec("/bin/cat", {});
+    small.stdin_data = "hello\n";
+    CHECK(h.run(std::move(small)).stdout_data == "hello\n");
+
+    std::string big(3 << 20, 'x');  // larger than any pipe buffer we may get
+    for (size_t i = 0; i < big.size(); i += 997) big[i] = static_cast<char>('a' + i % 26);
+    auto large = spec("/bin/cat", {});
+    large.stdin_data = big;
+    large.max_output_bytes = 4 << 20;
+    auto r = h.run(std::move(large));
+    CHECK(r.state == RunState::succeeded);
+    CHECK(r.stdout_data.size() == big.size());
+    CHECK((r.stdout_data == big));  // no operands printed: they are megabytes
+
+    // No stdin: /dev/null, so cat ends at once.
+    CHECK(h.run(spec("/bin/cat", {})).stdout_data.empty());
+}
+
+TEST_CASE("the child has only fds 0-2 and a clean signal state", "[runner]") {
+    const int leaked = ::open("/dev/null", O_RDONLY);  // no O_CLOEXEC on purpose
+    REQUIRE(leaked >= 3);
+    Harness h;  // its loop blocks SIGTERM/INT/HUP and ignores SIGPIPE
+    auto r = h.run(spec("/bin/ls", {"/proc/self/fd"}));
+    ::close(leaked);
+    // 3 is ls's own handle on the directory it lists.
+    CHECK(lines(r.stdout_data) == std::vector<std::string>{"0", "1", "2", "3"});
+
+    auto status = h.run(spec("/bin/cat", {"/proc/self/status"}));
+    CHECK(status.stdout_data.find("SigBlk:\t0000000000000000") != std::string::npos);
+    CHECK(status.stdout_data.find("SigIgn:\t0000000000000000") != std::string::npos);
+    CHECK(status.stdout_data.find("NoNewPrivs:\t1") != std::string::npos);
+}
+
+TEST_CASE("the environment is exactly the given variables plus PATH, LANG, HOME", "[runner]") {
+    ::setenv("LD_PRELOAD", "/nonexistent/evil.so", 1);
+    ::setenv("OUTPOST_AGENT_SECRET", "s3cret", 1);
+    Harness h;
+    auto s = spec("/usr/bin/env", {});
+    s.env = {{"FOO", "bar"}, {"LD_LIBRARY_PATH", "/tmp"}, {"PATH", "/evil"}, {"BASH_ENV", "/x"}};
+    auto r = h.run(std::move(s));
+    ::unsetenv("LD_PRELOAD");
+    ::unsetenv("OUTPOST_AGENT_SECRET");
+    auto got = lines(r.stdout_data);
+    std::sort(got.begin(), got.end());
+    CHECK(got == std::vector<std::string>{
+                     "FOO=bar", "HOME=/root", "LANG=C.UTF-8",
+                     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+}
+
+TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
+    Harness h;
+    auto r = h.run(spec("/nonexistent/program", {}));
+    CHECK(r.state == RunState::failed);
+    CHECK_FALSE(r.exit_code);
+    REQUIRE(r.reason);
+    CHECK(r.reason->find("exec failed") != std::string::npos);
+    CHECK(r.reason->find("No such file or directory") != std::string::npos);
+
+    // Same without a PID namespace (the exec happens in our direct child).
+    auto bare = h.run(spec("/nonexistent/program", {}, bare_profile()));
+    REQUIRE(bare.reason);
+    CHECK(bare.reason->find("exec failed: execve: No such file or directory") != std::string::npos);
+
+    // A bad working directory is a set-up failure with its step named.
+    auto s = spec("/bin/true", {});
+    s.working_dir = "/nonexistent-dir";
+    auto cd = h.run(std::move(s));
+    REQUIRE(cd.reason);
+    CHECK(cd.reason->find("chdir") != std::string::npos);
+
+    // A relative path is refused before anything runs.
+    auto refused = h.runner->start(spec("bin/true", {}), [](RunResult) {});
+    CHECK_FALSE(refused);
+}
+
+TEST_CASE("runs beyond max_concurrent wait in FIFO order", "[runner]") {
+    Runner::Options options;
+    options.max_concurrent = 1;
+    Harness h(probed(), options);
+    std::vector<int> finished;
+    std::vector<std::string> outputs;
+    for (int i = 0; i < 4; ++i) {
+        auto s = spec("/bin/sh", {"-c", "sleep 0.1; echo " + std::to_string(i)});
+        auto handle = h.runner->start(std::move(s), [&, i](RunResult r) {
+            finished.push_back(i);
+            outputs.push_back(r.stdout_data);
+        });
+        REQUIRE(handle);
+    }
+    CHECK(h.runner->running() == 1);
+    CHECK(h.runner->queued() == 3);
+    REQUIRE(h.loop->run_until([&] { return finished.size() == 4; }, 30s));
+    CHECK(finished == std::vector<int>{0, 1, 2, 3});
+    CHECK(outputs == std::vector<std::string>{"0\n", "1\n", "2\n", "3\n"});
+    CHECK(h.runner->running() == 0);
+}
+
+TEST_CASE("cancel: running, queued and unknown runs", "[runner]") {
+    Runner::Options options;
+    options.max_concurrent = 1;
+    Harness h(probed(), options);
+    std::optional<RunResult> first, second;
+    auto a = h.runner->start(spec("/bin/sleep", {"100"}), [&](RunResult r) { first = std::move(r); });
+    auto b = h.runner->start(spec("/bin/sleep", {"100"}), [&](RunResult r) { second = std::move(r); });
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(h.runner->cancel(*b));
+    CHECK_FALSE(second);  // never from inside cancel()
+    h.loop->run_until([] { return false; }, 100ms);
+    REQUIRE(h.runner->cancel(*a));
+    REQUIRE(h.loop->run_until([&] { return first && second; }, 10s));
+    CHECK(first->state == RunState::cancelled);
+    CHECK(first->signal == "SIGTERM");
+    CHECK(second->state == RunState::cancelled);
+    CHECK_FALSE(second->exit_code);
+    CHECK_FALSE(h.runner->cancel(*a));
+    CHECK_FALSE(h.runner->cancel(RunHandle{9999}));
+}
+
+TEST_CASE("a run requiring a missing protection is refused; best effort is reported",
+          "[runner]") {
+    Capabilities caps = probed();
+    caps.set(Protection::landlock, false, "simulated: no Landlock here");
+    Harness h(caps);
+    auto s = spec("/bin/true", {});
+    s.profile.required = {Protection::landlock};
+    auto refused = h.runner->start(s, [](RunResult) { FAIL("must not run"); });
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message().find("landlock") != std::string::npos);
+    CHECK(refused.error().message().find("simulated") != std::string::npos);
+
+    s.profile.required.clear();
+    auto r = h.run(std::move(s));
+    CHECK(r.state == RunState::succeeded);
+    CHECK(std::count(r.degraded.begin(), r.degraded.end(),
+                     "landlock: simulated: no Landlock here") == 1);
+}

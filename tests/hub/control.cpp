@@ -1,0 +1,176 @@
+#include "control.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "hub.hpp"
+#include "json_in.hpp"
+#include "json_out.hpp"
+#include "session.hpp"
+
+namespace outpost::hub {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// Splits off the first space-separated word.
+std::string_view next_word(std::string_view& rest) {
+    rest = trim(rest);
+    const auto end = rest.find_first_of(" \t");
+    auto word = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : trim(rest.substr(end));
+    return word;
+}
+
+Expected<int64_t> number(std::string_view word, int64_t min, int64_t max) {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
+    if (word.empty() || ec != std::errc{} || ptr != word.data() + word.size() || v < min ||
+        v > max) {
+        return fail(fmt::format("expected a number in [{}, {}], got '{}'", min, max, word));
+    }
+    return v;
+}
+
+Expected<bool> on_off(std::string_view word) {
+    if (word == "on") return true;
+    if (word == "off") return false;
+    return fail("expected on|off");
+}
+
+Expected<Session*> current(HubState& hub) {
+    Session* s = hub.current();
+    if (!s) return fail("no agent connected");
+    return s;
+}
+
+std::string status_fields(const HubState& hub) {
+    std::string sessions = "[";
+    for (const Session* s : hub.live) {
+        if (sessions.size() > 1) sessions += ',';
+        sessions += JsonObject()
+                        .str("session", s->id())
+                        .str_or_null("agent_id", s->info().agent_id)
+                        .boolean("hello", s->hello_seen())
+                        .done();
+    }
+    sessions += "]";
+    return fmt::format("\"sessions\":{},\"silent\":{},\"auto_ack\":{},\"refusing\":{}", sessions,
+                       hub.silent, hub.auto_ack,
+                       hub.refusal ? hub.refusal->remaining : 0);
+}
+
+}  // namespace
+
+void Control::on_input(std::string_view bytes) {
+    partial_.append(bytes);
+    for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n')) {
+        const std::string line = partial_.substr(0, nl);
+        partial_.erase(0, nl + 1);
+        execute(line);
+    }
+}
+
+void Control::on_eof() {
+    if (!partial_.empty()) execute(std::exchange(partial_, {}));
+}
+
+void Control::execute(std::string_view line) {
+    std::string_view rest = trim(line);
+    if (rest.empty() || rest.front() == '#') return;
+    const std::string verb(next_word(rest));
+    if (auto ok = run(verb, rest); !ok) {
+        hub_.events.error(fmt::format("{}: {}", verb, ok.error().message()));
+    } else {
+        hub_.events.ok(verb);
+    }
+}
+
+Expected<void> Control::run(std::string_view verb, std::string_view rest) {
+    if (verb == "send") {
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->send_raw(std::string(rest));
+    } else if (verb == "send-type") {
+        const auto type = next_word(rest);
+        if (type.empty()) return fail("usage: send-type <type> [data-json]");
+        const std::string data = rest.empty() ? "{}" : std::string(rest);
+        if (!JsonDoc::parse(data)) return fail("data is not valid JSON (use send for raw text)");
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->send_typed(type, data);
+    } else if (verb == "close") {
+        auto code = number(next_word(rest), 1000, 4999);
+        if (!code) return std::unexpected(code.error());
+        if (rest.size() > 123) return fail("reason longer than 123 bytes");
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->close(static_cast<int>(*code), std::string(rest));
+    } else if (verb == "drop") {
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->drop();
+    } else if (verb == "refuse") {
+        const auto first = next_word(rest);
+        if (first == "off") {
+            hub_.refusal.reset();
+            return {};
+        }
+        auto status = number(first, 100, 599);
+        if (!status) return std::unexpected(status.error());
+        Refusal r{.status = static_cast<int>(*status), .retry_after_s = {}, .remaining = 1};
+        if (auto ra = next_word(rest); !ra.empty() && ra != "-") {
+            auto secs = number(ra, 0, 86400 * 365);
+            if (!secs) return std::unexpected(secs.error());
+            r.retry_after_s = *secs;
+        }
+        if (auto count = next_word(rest); !count.empty()) {
+            auto n = number(count, 1, 1000000);
+            if (!n) return std::unexpected(n.error());
+            r.remaining = static_cast<int>(*n);
+        }
+        hub_.refusal = r;
+    } else if (verb == "silent" || verb == "auto-ack") {
+        auto on = on_off(next_word(rest));
+        if (!on) return std::unexpected(on.error());
+        (verb == "silent" ? hub_.silent : hub_.auto_ack) = *on;
+    } else if (verb == "token-fail") {
+        const auto first = next_word(rest);
+        if (first == "off") {
+            hub_.tokens.clear_script();
+            return {};
+        }
+        auto status = number(first, 100, 599);
+        if (!status) return std::unexpected(status.error());
+        int count = 1;
+        if (auto c = next_word(rest); !c.empty()) {
+            auto n = number(c, 1, 1000000);
+            if (!n) return std::unexpected(n.error());
+            count = static_cast<int>(*n);
+        }
+        std::string body = rest.empty() ? R"({"error":"scripted_failure"})" : std::string(rest);
+        hub_.tokens.script_failure(static_cast<int>(*status), count, std::move(body));
+    } else if (verb == "token-ttl") {
+        auto ttl = number(next_word(rest), 1, 86400 * 30);
+        if (!ttl) return std::unexpected(ttl.error());
+        hub_.tokens.set_ttl(*ttl);
+    } else if (verb == "revoke-tokens") {
+        hub_.auth.revoke_access_tokens();
+    } else if (verb == "status") {
+        hub_.events.status(status_fields(hub_));
+    } else if (verb == "quit") {
+        hub_.stop_requested = true;
+    } else {
+        return fail("unknown command");
+    }
+    return {};
+}
+
+}  // namespace outpost::hub

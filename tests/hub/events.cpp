@@ -1,0 +1,153 @@
+#include "events.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "json_out.hpp"
+
+namespace outpost::hub {
+namespace {
+
+std::string shorten(std::string_view s, size_t max = 160) {
+    if (s.size() <= max) return std::string(s);
+    return std::string(s.substr(0, max)) + "…";
+}
+
+}  // namespace
+
+void Events::emit(const std::string& json, const std::string& human, bool always) {
+    std::string line;
+    switch (mode_) {
+        case OutputMode::json: line = json; break;
+        case OutputMode::human: line = human; break;
+        case OutputMode::quiet:
+            if (!always) return;
+            line = json;
+            break;
+    }
+    if (line.empty()) return;
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+}
+
+void Events::listening(int port, bool tls, std::string_view path) {
+    emit(JsonObject()
+             .str("event", "listening")
+             .num("port", port)
+             .boolean("tls", tls)
+             .str("path", path)
+             .done(),
+         fmt::format("hub listening on {}://127.0.0.1:{}{}", tls ? "wss" : "ws", port, path),
+         true);
+}
+
+void Events::upgrade(const UpgradeInfo& u) {
+    JsonObject o;
+    o.str("event", "upgrade").num("status", u.status);
+    o.str_or_null("agent_id", u.agent_id).str_or_null("user_agent", u.user_agent);
+    o.str("auth", u.auth).str_or_null("reason", u.reason).str_or_null("subprotocol", u.subprotocol);
+    std::string human =
+        u.status == 101
+            ? ""
+            : fmt::format("upgrade from {} refused: {} {}", u.agent_id.empty() ? "?" : u.agent_id,
+                          u.status, u.reason);
+    emit(o.done(), human);
+}
+
+void Events::connected(std::string_view session, std::string_view agent_id,
+                       std::string_view auth) {
+    emit(JsonObject()
+             .str("event", "connected")
+             .str("session", session)
+             .str_or_null("agent_id", agent_id)
+             .str("auth", auth)
+             .done(),
+         fmt::format("agent {} connected (session {}, auth {})", agent_id, session, auth));
+}
+
+void Events::message(std::string_view session, std::string_view type, std::string_view msg_json,
+                     std::string_view raw_text) {
+    JsonObject o;
+    o.str("event", "message").str("session", session).str_or_null("type", type);
+    if (msg_json.empty()) {
+        o.boolean("invalid_json", true).str("raw", raw_text);
+    } else {
+        o.raw("msg", msg_json);
+    }
+    emit(o.done(), fmt::format("← {} {}", type.empty() ? "(invalid)" : type,
+                               shorten(msg_json.empty() ? raw_text : msg_json)));
+}
+
+void Events::sent(std::string_view session, std::string_view type, std::string_view id) {
+    emit(JsonObject()
+             .str("event", "sent")
+             .str("session", session)
+             .str_or_null("type", type)
+             .str_or_null("id", id)
+             .done(),
+         fmt::format("→ {}", type.empty() ? "(raw)" : type));
+}
+
+void Events::welcomed(std::string_view session, std::string_view agent_id, bool again) {
+    // The JSON stream already has the hello message and the sent welcome.
+    emit("", again ? fmt::format("agent {} re-authenticated (session {})", agent_id, session)
+                   : fmt::format("agent {} online (session {})", agent_id, session));
+}
+
+void Events::closed(std::string_view session, int code, std::string_view reason,
+                    std::string_view by) {
+    emit(JsonObject()
+             .str("event", "closed")
+             .str("session", session)
+             .num("code", code)
+             .str_or_null("reason", reason)
+             .str("by", by)
+             .done(),
+         fmt::format("session {} closed by {}: {} {}", session, by, code, reason));
+}
+
+void Events::token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason) {
+    JsonObject o;
+    o.str("event", "token").num("status", status);
+    if (status == 200 && reason.empty()) {
+        o.num("ttl", ttl);
+    } else {
+        o.null("ttl");
+    }
+    o.str_or_null("agent_id", agent_id).str_or_null("reason", reason);
+    emit(o.done(), status == 200 && reason.empty()
+                       ? fmt::format("token issued to {} (ttl {} s)", agent_id, ttl)
+                       : fmt::format("token request refused: {} {}", status, reason));
+}
+
+void Events::http(std::string_view method, std::string_view path, int status) {
+    emit(JsonObject()
+             .str("event", "http")
+             .str("method", method)
+             .str("path", path)
+             .num("status", status)
+             .done(),
+         fmt::format("{} {} → {}", method, path, status));
+}
+
+void Events::ok(std::string_view command) {
+    emit(JsonObject().str("event", "ok").str("command", command).done(), "");
+}
+
+void Events::status(std::string_view json_fields) {
+    emit(fmt::format("{{\"event\":\"status\",{}}}", json_fields),
+         fmt::format("status {}", json_fields), true);
+}
+
+void Events::error(std::string_view message) {
+    emit(JsonObject().str("event", "error").str("message", message).done(),
+         fmt::format("error: {}", message), true);
+}
+
+void Events::stopped() {
+    emit(JsonObject().str("event", "stopped").done(), "hub stopped");
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,47 @@
+#pragma once
+// What the hub reports on stdout: one JSON object per line (flushed), or
+// readable lines for the demo (--human), or almost nothing (--quiet-events).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "options.hpp"
+
+namespace outpost::hub {
+
+struct UpgradeInfo {
+    int status = 101;
+    std::string agent_id;
+    std::string user_agent;
+    std::string auth = "none";  // jwt | access_token | static | none
+    std::string reason;
+    std::string subprotocol;
+};
+
+class Events {
+public:
+    explicit Events(OutputMode mode) : mode_(mode) {}
+
+    void listening(int port, bool tls, std::string_view path);
+    void upgrade(const UpgradeInfo& u);
+    void connected(std::string_view session, std::string_view agent_id, std::string_view auth);
+    // `msg_json`: the agent's message, minified; empty when it was not JSON.
+    void message(std::string_view session, std::string_view type, std::string_view msg_json,
+                 std::string_view raw_text);
+    void sent(std::string_view session, std::string_view type, std::string_view id);
+    void welcomed(std::string_view session, std::string_view agent_id, bool again);
+    void closed(std::string_view session, int code, std::string_view reason, std::string_view by);
+    void token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason);
+    void http(std::string_view method, std::string_view path, int status);
+    void ok(std::string_view command);
+    void status(std::string_view json_fields);
+    void error(std::string_view message);
+    void stopped();
+
+private:
+    void emit(const std::string& json, const std::string& human, bool always = false);
+    OutputMode mode_;
+};
+
+}  // namespace outpost::hub

@@ -1,0 +1,41 @@
+#pragma once
+// The hub's state shared by the server callbacks, the sessions and the
+// control commands. Single-threaded: everything runs on the lws service loop.
+
+#include <optional>
+#include <vector>
+
+#include "auth.hpp"
+#include "events.hpp"
+#include "options.hpp"
+#include "token_endpoint.hpp"
+
+namespace outpost::hub {
+
+class Session;
+
+struct Refusal {
+    int status = 503;
+    std::optional<int64_t> retry_after_s;
+    int remaining = 1;
+};
+
+struct HubState {
+    HubState(const Options& o, JwtPolicy policy);
+
+    const Options& opts;
+    Events events;
+    Authenticator auth;
+    TokenEndpoint tokens;
+    bool silent = false;
+    bool auto_ack = true;
+    std::optional<Refusal> refusal;
+    int sessions_started = 0;
+    std::vector<Session*> live;  // established sessions, oldest first
+    bool stop_requested = false;
+
+    // The newest established session: the one control commands address.
+    [[nodiscard]] Session* current() const { return live.empty() ? nullptr : live.back(); }
+};
+
+}  // namespace outpost::hub

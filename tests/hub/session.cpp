@@ -1,0 +1,176 @@
+#include "session.hpp"
+
+#include <fmt/format.h>
+
+#include "envelope.hpp"
+#include "hub.hpp"
+#include "json_in.hpp"
+#include "json_out.hpp"
+
+namespace outpost::hub {
+namespace {
+
+bool lists_protocol(simdjson::dom::element data, std::string_view wanted) {
+    auto field = get_field(data, "protocols");
+    simdjson::dom::array list;
+    if (!field || field->get_array().get(list) != simdjson::SUCCESS) return true;  // loose
+    for (auto e : list) {
+        std::string_view v;
+        if (e.get_string().get(v) == simdjson::SUCCESS && v == wanted) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+Session::Session(HubState& hub, std::string id, ConnInfo info, std::function<void()> wake)
+    : hub_(hub), id_(std::move(id)), info_(std::move(info)), wake_(std::move(wake)) {}
+
+void Session::on_receive(std::string_view chunk, bool final, bool binary) {
+    if (close_ || drop_) return;
+    if (binary) {
+        close(1003, "binary frames are not part of outpost.v1");
+        return;
+    }
+    if (!rx_discard_) {
+        if (rx_.size() + chunk.size() > static_cast<size_t>(hub_.opts.max_message_bytes)) {
+            rx_.clear();
+            rx_discard_ = true;
+            close(1009, "message too big");
+        } else {
+            rx_.append(chunk);
+        }
+    }
+    if (!final) return;
+    if (rx_discard_) {
+        rx_discard_ = false;
+        return;
+    }
+    std::string text = std::move(rx_);
+    rx_.clear();
+    handle_message(text);
+}
+
+void Session::on_hello_deadline() {
+    if (hello_seen_ || hub_.silent) return;
+    close(4002, "no hello in time");
+}
+
+void Session::handle_message(std::string_view text) {
+    auto doc = JsonDoc::parse(text);
+    if (!doc) {
+        hub_.events.message(id_, "", "", text);
+        return;
+    }
+    const auto type = get_str(doc->root(), "type").value_or("");
+    hub_.events.message(id_, type, doc->minified(), text);
+    if (hub_.silent) return;
+
+    if (!hello_seen_) {
+        if (type != "hello") {
+            close(4000, "first message must be hello");
+            return;
+        }
+        handle_hello(*doc);
+        return;
+    }
+    if (type == "hello") {
+        close(4000, "hello sent twice");
+    } else if (type == "ping") {
+        const auto ref = get_str(doc->root(), "id").value_or("");
+        reply("pong", JsonObject().str("ref", ref).done());
+    } else if (type == "reauth") {
+        handle_reauth(*doc);
+    } else if (type == "command_result" && hub_.auto_ack) {
+        auto data = get_field(doc->root(), "data");
+        auto request_id = data ? get_str(*data, "request_id") : std::nullopt;
+        if (request_id) reply("result_ack", JsonObject().str("request_id", *request_id).done());
+    }
+}
+
+void Session::handle_hello(const JsonDoc& doc) {
+    hello_seen_ = true;
+    auto data = get_field(doc.root(), "data");
+    auto node_id = data ? get_str(*data, "node_id") : std::nullopt;
+    if (!node_id) {
+        close(4000, "hello.data.node_id missing");
+        return;
+    }
+    if (!info_.agent_id.empty() && *node_id != info_.agent_id) {
+        close(4000, "hello.data.node_id differs from X-Agent-Id");
+        return;
+    }
+    if (info_.agent_id.empty()) info_.agent_id = std::string(*node_id);
+    if (!lists_protocol(*data, "outpost.v1")) {
+        close(4004, "agent does not speak outpost.v1");
+        return;
+    }
+    send_welcome();
+    hub_.events.welcomed(id_, info_.agent_id, false);
+}
+
+void Session::handle_reauth(const JsonDoc& doc) {
+    auto data = get_field(doc.root(), "data");
+    auto token = data ? get_str(*data, "token") : std::nullopt;
+    auto ok = hub_.auth.check_bearer(token.value_or(""), info_.agent_id, unix_now());
+    if (!ok) {
+        hub_.events.error(fmt::format("session {}: reauth rejected: {}", id_, ok.error().message()));
+        close(4001, "token rejected");
+        return;
+    }
+    info_.auth = ok->kind;
+    send_welcome();
+    hub_.events.welcomed(id_, info_.agent_id, true);
+}
+
+void Session::send_welcome() {
+    JsonObject data;
+    data.str("protocol", "outpost.v1")
+        .str("session_id", id_)
+        .str("server_time", rfc3339_now())
+        .num("heartbeat_s", hub_.opts.heartbeat_s);
+    if (hub_.opts.telemetry_s) data.num("telemetry_s", *hub_.opts.telemetry_s);
+    reply("welcome", data.done());
+}
+
+void Session::reply(std::string_view type, std::string_view data_json) {
+    send_typed(type, data_json);
+}
+
+void Session::send_raw(std::string text) {
+    if (close_ || drop_) return;
+    Outgoing o{.text = std::move(text), .type = {}, .id = {}};
+    if (auto doc = JsonDoc::parse(o.text)) {
+        o.type = std::string(get_str(doc->root(), "type").value_or(""));
+        o.id = std::string(get_str(doc->root(), "id").value_or(""));
+    }
+    out_.push_back(std::move(o));
+    wake_();
+}
+
+void Session::send_typed(std::string_view type, std::string_view data_json) {
+    if (close_ || drop_) return;
+    auto env = make_envelope(type, data_json);
+    out_.push_back(Outgoing{.text = std::move(env.text), .type = std::string(type), .id = env.id});
+    wake_();
+}
+
+void Session::close(int code, std::string reason) {
+    if (close_ || drop_) return;
+    close_ = CloseRequest{.code = code, .reason = std::move(reason)};
+    wake_();
+}
+
+void Session::drop() {
+    drop_ = true;
+    wake_();
+}
+
+std::optional<Outgoing> Session::next_output() {
+    if (out_.empty()) return std::nullopt;
+    Outgoing o = std::move(out_.front());
+    out_.pop_front();
+    return o;
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,83 @@
+#pragma once
+// One agent connection after the upgrade: reassembles frames, answers the
+// session messages (hello → welcome, ping → pong, reauth, command_result →
+// result_ack) and queues what goes out. Knows nothing of lws: the server
+// drains next_output()/close_request() when the socket is writeable.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth.hpp"
+
+namespace outpost::hub {
+
+struct HubState;
+class JsonDoc;
+
+struct ConnInfo {
+    std::string agent_id;
+    std::string user_agent;
+    AuthKind auth = AuthKind::none;
+};
+
+struct CloseRequest {
+    int code = 1000;
+    std::string reason;
+};
+
+struct Outgoing {
+    std::string text;
+    std::string type;  // empty for raw text from `send`
+    std::string id;
+};
+
+class Session {
+public:
+    // `wake` asks the transport for a writeable callback.
+    Session(HubState& hub, std::string id, ConnInfo info, std::function<void()> wake);
+
+    [[nodiscard]] const std::string& id() const { return id_; }
+    [[nodiscard]] const ConnInfo& info() const { return info_; }
+    [[nodiscard]] bool hello_seen() const { return hello_seen_; }
+
+    // Inbound: one chunk of a WebSocket message.
+    void on_receive(std::string_view chunk, bool final, bool binary);
+    // The hello deadline passed (no-op when hello arrived or the hub is silent).
+    void on_hello_deadline();
+
+    // Requests from control commands.
+    void send_raw(std::string text);
+    void send_typed(std::string_view type, std::string_view data_json);
+    void close(int code, std::string reason);
+    void drop();
+
+    // Transport side.
+    [[nodiscard]] std::optional<Outgoing> next_output();
+    [[nodiscard]] bool has_output() const { return !out_.empty(); }
+    [[nodiscard]] const std::optional<CloseRequest>& close_request() const { return close_; }
+    [[nodiscard]] bool drop_requested() const { return drop_; }
+
+private:
+    void handle_message(std::string_view text);
+    void handle_hello(const JsonDoc& doc);
+    void handle_reauth(const JsonDoc& doc);
+    void send_welcome();
+    void reply(std::string_view type, std::string_view data_json);
+
+    HubState& hub_;
+    std::string id_;
+    ConnInfo info_;
+    std::function<void()> wake_;
+    std::string rx_;
+    bool rx_discard_ = false;  // rest of an oversized message
+    bool hello_seen_ = false;
+    std::deque<Outgoing> out_;
+    std::optional<CloseRequest> close_;
+    bool drop_ = false;
+};
+
+}  // namespace outpost::hub
