@@ -104,7 +104,7 @@ void check_writer(std::string_view input) {
     const simdjson::dom::object data = reparse_data(parser, text);
     std::string_view line;
     require(data["line"].get_string().get(line) == simdjson::SUCCESS);
-    require(line == json::utf8::sanitize(input));
+    require(line == outpost::json::utf8::sanitize(input));
 }
 
 }  // namespace
@@ -118,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         require(!parsed->type.empty());
         require(!parsed->id.empty() && parsed->id.size() <= limits::kMaxIdLength);
         require(parse_rfc3339(parsed->ts).has_value());
-        require(json::utf8::find_invalid(input) == std::string_view::npos);
+        require(outpost::json::utf8::find_invalid(input) == std::string_view::npos);
         check_body(parsed->body);
         // Parsing the same text again gives the same answer (no state leaks between calls).
         const auto again = parser.parse(input, kLimit);
