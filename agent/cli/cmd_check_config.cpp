@@ -1,6 +1,7 @@
 #include "agent/cli/commands.hpp"
 #include "agent/cli/main.hpp"
 #include "agent/config/loader.hpp"
+#include "agent/runtime/allow_list_policy.hpp"
 
 namespace outpost::cli {
 
@@ -12,6 +13,12 @@ int cmd_check_config(const CommandContext& ctx) {
         }
         ctx.err << loaded.error().size() << (loaded.error().size() == 1 ? " error" : " errors")
                 << " in " << ctx.options.config_path << "\n";
+        return kExitUsage;
+    }
+    // The allow-list is checked like at start-up: trusted paths, users, regexes.
+    if (auto allow_list = runtime::make_allow_list_policy(*loaded); !allow_list) {
+        ctx.err << ctx.options.config_path << ": executor.commands: "
+                << allow_list.error().message() << "\n";
         return kExitUsage;
     }
     ctx.out << "OK\n";

@@ -93,16 +93,82 @@ struct LoggingConfig {
     LogFormat format{};
 };
 
+// How an allow-listed command is sandboxed (docs/allow-list.md): `strict`
+// (no network, read-only root, private /tmp, own PID namespace, seccomp,
+// Landlock), `standard` (private /tmp, seccomp, no_new_privs) or `none`.
+enum class SandboxLevel { strict, standard, none };
+
+// A protection an entry can require (spelled as executors::Protection).
+enum class Protection {
+    namespaces_mount,
+    namespaces_net,
+    namespaces_pid,
+    namespaces_ipc,
+    namespaces_uts,
+    seccomp,
+    landlock,
+    cgroup_pids,
+    cgroup_memory,
+    cgroup_kill,
+    no_new_privs,
+};
+
+// The rule for one argument the control plane sends. Exactly one kind
+// (literal, one_of, regex, int_range, path_under) is set (rules.cpp).
+struct ArgRule {
+    std::optional<std::string> literal;
+    std::vector<std::string> one_of;
+    std::optional<std::string> regex;     // RE2, whole-argument match
+    std::vector<std::int64_t> int_range;  // [min, max], both inclusive
+    std::vector<std::string> path_under;  // absolute roots
+    bool allow_dash{};                    // the argument may start with `-`
+    bool allow_newline{};                 // regex only: `\n`/`\r` may reach the regex
+    bool allow_missing{};                 // path_under only: the path need not exist yet
+};
+
+// The rule for the arguments after the positional ones: at most `max` of
+// them, each checked like an ArgRule (same keys).
+struct VariadicRule {
+    std::uint64_t max{};
+    std::optional<std::string> literal;
+    std::vector<std::string> one_of;
+    std::optional<std::string> regex;
+    std::vector<std::int64_t> int_range;
+    std::vector<std::string> path_under;
+    bool allow_dash{};
+    bool allow_newline{};
+    bool allow_missing{};
+};
+
+// An environment variable the control plane may set, and its value rule.
+struct EnvRule {
+    std::string name;
+    std::string regex;  // RE2, whole-value match
+    bool allow_newline{};
+};
+
 // One allow-listed command (protocol.md §3.3: `command` names an entry).
 struct CommandEntry {
     std::string name;
-    std::string path;               // absolute
-    std::vector<std::string> args;  // fixed leading arguments
+    std::string path;                // absolute
+    std::vector<std::string> args;   // fixed leading arguments
+    std::vector<ArgRule> arg_rules;  // one per position of the sent arguments
+    VariadicRule variadic;           // the tail after arg_rules
+    std::uint64_t max_arg_bytes{};   // sent arguments, each counted with its NUL
+    std::vector<EnvRule> env;
+    std::uint64_t max_stdin_bytes{};
     std::string description;
     Duration timeout{};
     Duration max_timeout{};  // defaults to timeout
     std::uint64_t max_output_bytes{};
-    std::optional<std::string> run_as;
+    std::optional<std::string> run_as;  // required by the policy; root needs allow_root
+    std::optional<std::string> group;   // run_as's primary group when absent
+    bool allow_root{};
+    std::string working_dir;
+    SandboxLevel sandbox{};
+    std::vector<Protection> required_protections;  // `requires`: refused without them
+    bool idempotent{};
+    std::uint64_t retries{};  // dispatcher retries; only when idempotent
 };
 
 struct ExecutorConfig {

@@ -41,6 +41,36 @@ Rule required_by_mode(AuthMode mode, std::string mode_name, std::string path,
                 }};
 }
 
+// The shape of one argument rule (an arg_rules item or the variadic tail):
+// exactly one kind, flags only with their kind, a well-formed int_range.
+template <class R>
+void check_arg_rule(const R& rule, const std::string& path, RuleSink& sink) {
+    const int kinds = int(rule.literal.has_value()) + int(!rule.one_of.empty()) +
+                      int(rule.regex.has_value()) + int(!rule.int_range.empty()) +
+                      int(!rule.path_under.empty());
+    if (kinds != 1) {
+        sink.fail(path, fmt::format("{} rule kinds given; exactly one of literal, one_of, regex, "
+                                    "int_range, path_under (non-empty) is needed",
+                                    kinds));
+        return;
+    }
+    if (rule.allow_newline && !rule.regex) {
+        sink.fail(path + ".allow_newline", "allow_newline only applies to a regex rule");
+    }
+    if (rule.allow_missing && rule.path_under.empty()) {
+        sink.fail(path + ".allow_missing", "allow_missing only applies to a path_under rule");
+    }
+    if (!rule.int_range.empty()) {
+        if (rule.int_range.size() != 2) {
+            sink.fail(path + ".int_range",
+                      fmt::format("expected [min, max], found {} values", rule.int_range.size()));
+        } else if (rule.int_range[0] > rule.int_range[1]) {
+            sink.fail(path + ".int_range", fmt::format("min ({}) is greater than max ({})",
+                                                       rule.int_range[0], rule.int_range[1]));
+        }
+    }
+}
+
 std::vector<Rule> build_rules() {
     return {
         tls_required(
@@ -125,6 +155,33 @@ std::vector<Rule> build_rules() {
                                                format_duration(command.timeout)));
                      }
                      ++index;
+                 }
+             }},
+        Rule{{"executor.commands"},
+             [](Config& config, RuleSink& sink) {
+                 const auto& commands = config.executor.commands;
+                 for (std::size_t i = 0; i < commands.size(); ++i) {
+                     const auto& command = commands[i];
+                     const auto entry = fmt::format("executor.commands[{}]", i);
+                     for (std::size_t r = 0; r < command.arg_rules.size(); ++r) {
+                         check_arg_rule(command.arg_rules[r],
+                                        fmt::format("{}.arg_rules[{}]", entry, r), sink);
+                     }
+                     const auto& tail = command.variadic;
+                     const bool tail_kind = tail.literal || !tail.one_of.empty() || tail.regex ||
+                                            !tail.int_range.empty() || !tail.path_under.empty();
+                     if (tail.max > 0 || tail_kind) {
+                         check_arg_rule(tail, entry + ".variadic", sink);
+                     }
+                     if (tail.max == 0 && tail_kind) {
+                         sink.fail(entry + ".variadic.max",
+                                   "variadic.max is 0, so its rule never applies; set max");
+                     }
+                     if (command.retries > 0 && !command.idempotent) {
+                         sink.fail(entry + ".retries",
+                                   "retries need idempotent: true (a non-idempotent command "
+                                   "must not run twice)");
+                     }
                  }
              }},
     };

@@ -1,6 +1,8 @@
 #pragma once
 #include "agent/auth/identity.hpp"
-#include "agent/config/config.hpp"
+#include <string>
+#include <vector>
+
 #include "agent/protocol/outbound_messages.hpp"
 
 namespace outpost::runtime {
@@ -8,7 +10,8 @@ namespace outpost::runtime {
 // The first message of every connection (protocol.md §3.1). Capabilities
 // list only what this build really handles: a control plane must not send
 // what we would refuse.
-[[nodiscard]] protocol::outbound::Hello build_hello(const config::Config& config,
-                                                    const auth::Identity& identity);
+[[nodiscard]] protocol::outbound::Hello build_hello(const auth::Identity& identity,
+                                                    std::vector<std::string> capabilities,
+                                                    protocol::outbound::Backlog backlog);
 
 }  // namespace outpost::runtime

@@ -1,12 +1,19 @@
 #include "agent/runtime/run.hpp"
 
 #include <csignal>
+#include <filesystem>
 
 #include "agent/auth/identity.hpp"
 #include "agent/common/version.hpp"
+#include "agent/dispatch/dispatcher.hpp"
+#include "agent/journal/journal.hpp"
 #include "agent/log/log.hpp"
+#include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/transport/event_loop.hpp"
+#include "agent/transport/timer.hpp"
+#include "executors/runner/runner.hpp"
+#include "executors/sandbox/probe.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -14,6 +21,8 @@ namespace {
 constexpr std::string_view kLog = "agent";
 // How long a graceful stop waits for `status{offline}` and the close frame.
 constexpr std::chrono::seconds kDrainLimit{3};
+// Held-command expiry and journal retention run this often.
+constexpr std::chrono::seconds kMaintenanceEvery{30};
 
 log::Level log_level(config::LogLevel level) {
     switch (level) {
@@ -24,6 +33,26 @@ log::Level log_level(config::LogLevel level) {
         case config::LogLevel::error: return log::Level::error;
     }
     return log::Level::info;
+}
+
+journal::Options journal_options(const config::Config& config) {
+    journal::Options options;
+    options.sync = config.journal.sync == config::JournalSync::full ? journal::SyncMode::full
+                                                                    : journal::SyncMode::normal;
+    options.outbox.max_messages = config.outbox.max_messages;
+    options.outbox.max_bytes = config.outbox.max_bytes;
+    return options;
+}
+
+// What hello advertises: only what this build handles.
+std::vector<std::string> capabilities(const config::Config& config) {
+    std::vector<std::string> caps{"execute", "cancel", "approval", "health"};
+    if (config.security.command_public_key) caps.emplace_back("signed_commands");
+    for (const auto& entry : config.executor.commands) {
+        if (entry.name == "deploy") caps.emplace_back("deploy");
+        if (entry.name == "update_agent") caps.emplace_back("update_agent");
+    }
+    return caps;
 }
 
 }  // namespace
@@ -37,6 +66,11 @@ int run_agent(const config::Config& config) {
         log::error(kLog, "identity: {}", identity.error().message());
         return 1;
     }
+    auto policy = make_allow_list_policy(config);
+    if (!policy) {
+        log::error(kLog, "allow-list: {}", policy.error().message());
+        return 2;
+    }
     auto loop = transport::EventLoop::create();
     if (!loop) {
         log::error(kLog, "event loop: {}", loop.error().message());
@@ -44,9 +78,55 @@ int run_agent(const config::Config& config) {
     }
     log::info(kLog, "outpost {} starting as node {}", kAgentVersion, identity->node_id);
 
-    int exit_code = 0;
+    // A journal that cannot be opened does not stop the agent: it stays
+    // connected and honest (commands rejected with the reason, health fails).
+    std::filesystem::path journal_path = std::filesystem::path(config.node.state_dir) / "journal.db";
+    auto opened = journal::Journal::open(journal_path, journal_options(config));
+    std::optional<journal::Journal> journal;
+    std::string journal_error;
+    if (opened) {
+        journal.emplace(std::move(*opened));
+    } else {
+        journal_error = opened.error().message();
+        log::error(kLog, "journal unavailable, no command will run: {}", journal_error);
+    }
+
+    auto caps = executors::probe_capabilities();
+    for (const std::string& line : caps.summary()) log::info(kLog, "sandbox: {}", line);
+
     {
+        executors::Runner runner(**loop, caps,
+                                 executors::Runner::Options{
+                                     .max_concurrent = config.executor.max_concurrent});
         SessionDriver driver(**loop, config, *identity);
+        dispatch::Dispatcher dispatcher(
+            dispatch::DispatcherSettings{
+                .node_id = identity->node_id,
+                .max_message_bytes = config.protocol.max_message_bytes,
+                .max_concurrent = config.executor.max_concurrent,
+                .command_public_key = config.security.command_public_key,
+                .state_dir = config.node.state_dir},
+            journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
+            [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
+            [] { return std::chrono::system_clock::now(); });
+        dispatcher.recover();
+        driver.set_hooks(SessionDriver::Hooks{
+            .on_message = [&](const protocol::InboundMessage& m) { dispatcher.handle(m); },
+            .on_online = [&] { dispatcher.resend_undelivered(); },
+            .backlog =
+                [&] {
+                    return protocol::outbound::Backlog{dispatcher.backlog_results(), 0};
+                },
+            .capabilities = capabilities(config),
+        });
+
+        transport::Timer maintenance(**loop);
+        std::function<void()> maintain = [&] {
+            dispatcher.maintain(config.journal.retention);
+            maintenance.schedule(kMaintenanceEvery, maintain);
+        };
+        maintain();
+
         bool stopping = false;
         (*loop)->on_signal([&](int signal) {
             if (signal == SIGHUP) {
@@ -61,13 +141,16 @@ int run_agent(const config::Config& config) {
         });
         driver.start();
         (*loop)->run();
+        maintenance.cancel();
         // Let the offline status and then the close frame go out, boundedly.
         (*loop)->run_until([&] { return driver.flushed(); }, kDrainLimit);
         driver.close_for_shutdown();
         (*loop)->run_until([&] { return driver.idle(); }, kDrainLimit);
+        // Running commands are killed by the runner's destructor; their rows
+        // stay `running` and become `interrupted` at the next start.
     }
     log::info(kLog, "stopped");
-    return exit_code;
+    return 0;
 }
 
 }  // namespace outpost::runtime

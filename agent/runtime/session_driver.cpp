@@ -230,7 +230,9 @@ void SessionDriver::on_open(std::string_view subprotocol) {
     apply(policy_.on_established(selected));
     if (policy_.state() != session::State::awaiting_welcome) return;
     // protocol.md §3.1: hello first, then nothing else until welcome.
-    send(build_hello(config_, identity_));
+    protocol::outbound::Backlog backlog;
+    if (hooks_.backlog) backlog = hooks_.backlog();
+    send(build_hello(identity_, hooks_.capabilities, backlog));
 }
 
 void SessionDriver::on_message(std::string_view text) {
@@ -276,6 +278,8 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
                                                                 protocol::outbound::NodeStatus::online,
                                                                 std::nullopt});
         }
+        // §3.1 step 3: stored results without result_ack go first.
+        if (hooks_.on_online) hooks_.on_online();
         return;
     }
     // protocol.md §3.1: until welcome the agent sends nothing but hello.
@@ -295,8 +299,8 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     } else if (const auto* error = std::get_if<protocol::inbound::Error>(&message.body)) {
         log::warn(kLog, "server reported error {} (ref {}): {}", error->code,
                   error->ref.value_or("null"), error->message);
-    } else if (handler_) {
-        handler_(message);
+    } else if (hooks_.on_message) {
+        hooks_.on_message(message);
     } else {
         send(protocol::outbound::error_reply(protocol::ProtocolError{
             protocol::ErrorCode::unsupported,

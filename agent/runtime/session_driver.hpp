@@ -27,6 +27,13 @@ namespace outpost::runtime {
 class SessionDriver {
 public:
     using MessageHandler = std::function<void(const protocol::InboundMessage&)>;
+    // What the rest of the agent contributes to the session.
+    struct Hooks {
+        MessageHandler on_message;          // every message that is not about the session
+        std::function<void()> on_online;    // after each new session's welcome
+        std::function<protocol::outbound::Backlog()> backlog;  // for hello
+        std::vector<std::string> capabilities;                 // for hello
+    };
 
     // `config`, `identity` and `loop` must outlive the driver.
     SessionDriver(transport::EventLoop& loop, const config::Config& config,
@@ -50,7 +57,7 @@ public:
 
     // Sends a message while online; false when it could not be queued.
     bool send(protocol::outbound::Body body);
-    void set_message_handler(MessageHandler handler) { handler_ = std::move(handler); }
+    void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
     void attempt();
@@ -89,7 +96,7 @@ private:
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
     session::State logged_state_ = session::State::connecting;
     bool announced_online_ = false;
-    MessageHandler handler_;
+    Hooks hooks_;
 };
 
 }  // namespace outpost::runtime

@@ -36,7 +36,10 @@ TickResult SessionPolicy::on_tick() {
         heartbeat_.on_ping_sent(now);
         result.send_ping = true;
     }
-    if (const auto at = reauth_at(); at && now >= *at) {
+    // reauth_at() reads the clock itself and says "due" as its own, later
+    // now: compare with a fresh reading, or a due reauth never goes out and
+    // the tick re-fires every few ms.
+    if (const auto at = reauth_at(); at && clock_.now() >= *at) {
         reauth_in_flight_ = true;
         result.send_reauth = true;
     }

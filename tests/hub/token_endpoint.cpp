@@ -48,7 +48,10 @@ TokenOutcome TokenEndpoint::handle(std::string_view body, std::string_view agent
     TokenOutcome out;
     out.agent_id = jwt->subject;
     out.ttl = ttl_s_;
-    const auto token = auth_.issue_access_token(jwt->subject, now + ttl_s_);
+    // `now` is whole seconds: expiring at now + ttl would cut up to a second
+    // off the promised expires_in (a 2 s token could die 1.1 s after issue).
+    // One more second keeps every token valid for at least expires_in.
+    const auto token = auth_.issue_access_token(jwt->subject, now + ttl_s_ + 1);
     out.reply.body = JsonObject()
                          .str("access_token", token)
                          .str("token_type", "Bearer")

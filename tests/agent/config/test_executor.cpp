@@ -121,3 +121,139 @@ TEST_CASE("max_concurrent range", "[config][executor]") {
     CHECK(has_issue(issues_of(load_with("executor:\n  max_concurrent: 1000\n")),
                     "executor.max_concurrent"));
 }
+
+TEST_CASE("argument, environment and sandbox keys load", "[config][executor]") {
+    auto result = load_with(
+        "executor:\n"
+        "  commands:\n"
+        "    - name: tail-log\n"
+        "      path: /usr/bin/tail\n"
+        "      arg_rules:\n"
+        "        - {regex: '^-n$', allow_dash: true}\n"
+        "        - {int_range: [-5, 1000], allow_dash: true}\n"
+        "        - {path_under: [/var/log], allow_missing: true}\n"
+        "        - {literal: x}\n"
+        "        - {one_of: [a, b]}\n"
+        "      variadic: {max: 3, regex: '[a-z]+', allow_newline: true}\n"
+        "      max_arg_bytes: 1KiB\n"
+        "      env: [{name: TZ, regex: '.*'}, {name: NOTE, regex: '(?s).*', allow_newline: true}]\n"
+        "      max_stdin_bytes: 4KiB\n"
+        "      run_as: nobody\n"
+        "      group: nogroup\n"
+        "      allow_root: true\n"
+        "      working_dir: /var/log\n"
+        "      sandbox: standard\n"
+        "      requires: [seccomp, cgroup_kill]\n"
+        "      idempotent: true\n"
+        "      retries: 3\n");
+    if (!result) {
+        FAIL(describe(result.error()));
+    }
+    const auto& e = result->executor.commands.at(0);
+    REQUIRE(e.arg_rules.size() == 5);
+    CHECK(e.arg_rules[0].regex == "^-n$");
+    CHECK(e.arg_rules[0].allow_dash);
+    CHECK(e.arg_rules[1].int_range == std::vector<std::int64_t>{-5, 1000});
+    CHECK(e.arg_rules[2].path_under == std::vector<std::string>{"/var/log"});
+    CHECK(e.arg_rules[2].allow_missing);
+    CHECK(e.arg_rules[3].literal == "x");
+    CHECK(e.arg_rules[4].one_of == std::vector<std::string>{"a", "b"});
+    CHECK(e.variadic.max == 3);
+    CHECK(e.variadic.regex == "[a-z]+");
+    CHECK(e.variadic.allow_newline);
+    CHECK(e.max_arg_bytes == 1024);
+    REQUIRE(e.env.size() == 2);
+    CHECK(e.env[0].name == "TZ");
+    CHECK(e.env[1].allow_newline);
+    CHECK(e.max_stdin_bytes == 4096);
+    CHECK(e.run_as == "nobody");
+    CHECK(e.group == "nogroup");
+    CHECK(e.allow_root);
+    CHECK(e.working_dir == "/var/log");
+    CHECK(e.sandbox == SandboxLevel::standard);
+    CHECK(e.required_protections ==
+          std::vector<Protection>{Protection::seccomp, Protection::cgroup_kill});
+    CHECK(e.idempotent);
+    CHECK(e.retries == 3);
+}
+
+TEST_CASE("the new entry keys have safe defaults", "[config][executor]") {
+    auto result = load_with("executor:\n  commands:\n    - {name: a, path: /bin/a}\n");
+    REQUIRE(result);
+    const auto& e = result->executor.commands.at(0);
+    CHECK(e.arg_rules.empty());
+    CHECK(e.variadic.max == 0);
+    CHECK_FALSE(e.variadic.regex);
+    CHECK(e.max_arg_bytes == 16 * 1024);
+    CHECK(e.env.empty());
+    CHECK(e.max_stdin_bytes == 0);
+    CHECK_FALSE(e.group);
+    CHECK_FALSE(e.allow_root);
+    CHECK(e.working_dir == "/");
+    CHECK(e.sandbox == SandboxLevel::strict);
+    CHECK(e.required_protections.empty());
+    CHECK_FALSE(e.idempotent);
+    CHECK(e.retries == 0);
+}
+
+TEST_CASE("an argument rule has exactly one kind", "[config][executor]") {
+    const auto rules = [](const std::string& yaml) {
+        return issues_of(load_with(
+            "executor:\n  commands:\n    - {name: a, path: /a, arg_rules: " + yaml + "}\n"));
+    };
+    auto issues = rules("[{literal: a, regex: b}]");
+    CHECK(has_issue(issues, "executor.commands[0].arg_rules[0]", "2 rule kinds given"));
+    CHECK(has_issue(rules("[{allow_dash: true}]"), "executor.commands[0].arg_rules[0]",
+                    "0 rule kinds given"));
+    CHECK(has_issue(rules("[{one_of: []}]"), "executor.commands[0].arg_rules[0]",
+                    "0 rule kinds given"));
+    CHECK(has_issue(rules("[{literal: a, allow_newline: true}]"),
+                    "executor.commands[0].arg_rules[0].allow_newline", "only applies to a regex"));
+    CHECK(has_issue(rules("[{regex: a, allow_missing: true}]"),
+                    "executor.commands[0].arg_rules[0].allow_missing", "only applies to a path"));
+    CHECK(has_issue(rules("[{int_range: [1, 2, 3]}]"),
+                    "executor.commands[0].arg_rules[0].int_range",
+                    "expected [min, max], found 3 values"));
+    CHECK(has_issue(rules("[{int_range: [5, 1]}]"), "executor.commands[0].arg_rules[0].int_range",
+                    "min (5) is greater than max (1)"));
+    CHECK(has_issue(rules("[{int_range: [1, x]}]"),
+                    "executor.commands[0].arg_rules[0].int_range[1]", "not a decimal integer"));
+    CHECK(has_issue(rules("[{path_under: [var/log]}]"),
+                    "executor.commands[0].arg_rules[0].path_under[0]", "absolute path"));
+    CHECK(has_issue(rules("[{regxe: a}]"), "executor.commands[0].arg_rules[0].regxe",
+                    "did you mean"));
+}
+
+TEST_CASE("variadic needs max and one kind", "[config][executor]") {
+    CHECK(has_issue(issues_of(load_with("executor:\n  commands:\n"
+                                        "    - {name: a, path: /a, variadic: {max: 2}}\n")),
+                    "executor.commands[0].variadic", "0 rule kinds given"));
+    CHECK(has_issue(issues_of(load_with("executor:\n  commands:\n"
+                                        "    - {name: a, path: /a, variadic: {regex: x}}\n")),
+                    "executor.commands[0].variadic.max", "never applies"));
+    CHECK(has_issue(issues_of(load_with("executor:\n  commands:\n"
+                                        "    - {name: a, path: /a, variadic: {max: 2000}}\n")),
+                    "executor.commands[0].variadic.max", "above the maximum"));
+}
+
+TEST_CASE("retries need idempotent and stay at most 3", "[config][executor]") {
+    CHECK(has_issue(issues_of(load_with("executor:\n  commands:\n"
+                                        "    - {name: a, path: /a, retries: 1}\n")),
+                    "executor.commands[0].retries", "idempotent: true"));
+    CHECK(
+        has_issue(issues_of(load_with("executor:\n  commands:\n"
+                                      "    - {name: a, path: /a, retries: 4, idempotent: true}\n")),
+                  "executor.commands[0].retries", "above the maximum"));
+}
+
+TEST_CASE("sandbox, requires and env names are checked", "[config][executor]") {
+    auto issues =
+        issues_of(load_with("executor:\n  commands:\n"
+                            "    - {name: a, path: /a, sandbox: strcit, requires: [secomp],"
+                            " env: [{name: 1BAD, regex: x}, {name: OK}]}\n"));
+    INFO(describe(issues));
+    CHECK(has_issue(issues, "executor.commands[0].sandbox", "did you mean `strict`?"));
+    CHECK(has_issue(issues, "executor.commands[0].requires[0]", "did you mean `seccomp`?"));
+    CHECK(has_issue(issues, "executor.commands[0].env[0].name", "not allowed"));
+    CHECK(has_issue(issues, "executor.commands[0].env[1].regex", "required key is missing"));
+}

@@ -1,0 +1,423 @@
+#include "agent/dispatch/dispatcher.hpp"
+
+#include <fmt/format.h>
+
+#include "agent/dispatch/health.hpp"
+#include "agent/dispatch/results.hpp"
+#include "agent/dispatch/signed.hpp"
+#include "agent/log/log.hpp"
+#include "agent/protocol/rfc3339.hpp"
+
+namespace outpost::dispatch {
+namespace {
+
+constexpr std::string_view kLog = "dispatch";
+// protocol.md §3.3: not_after with 60 s of clock skew allowed.
+constexpr std::chrono::seconds kNotAfterSkew{60};
+
+using protocol::outbound::AckState;
+
+bool is_exec_failure(const executors::RunResult& run) {
+    return run.state == executors::RunState::failed && !run.exit_code && !run.signal &&
+           run.reason && run.reason->rfind("exec failed", 0) == 0;
+}
+
+journal::CommandSpec spec_from(const protocol::inbound::Execute& e) {
+    journal::CommandSpec spec;
+    spec.request_id = e.request_id;
+    spec.command = e.command;
+    spec.args = e.args;
+    spec.env.assign(e.env.begin(), e.env.end());
+    spec.stdin_data = e.stdin_data.value_or("");
+    if (e.timeout_ms) spec.timeout_ms = static_cast<std::int64_t>(*e.timeout_ms);
+    spec.not_after = e.not_after;
+    return spec;
+}
+
+journal::CommandSpec named_entry(std::string request_id, std::string entry,
+                                 std::vector<std::string> args) {
+    journal::CommandSpec spec;
+    spec.request_id = std::move(request_id);
+    spec.command = std::move(entry);
+    spec.args = std::move(args);
+    return spec;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(DispatcherSettings settings, journal::Journal* journal,
+                       std::string journal_error, CommandPolicy policy, executors::Runner& runner,
+                       Sender send, WallClock clock)
+    : settings_(std::move(settings)),
+      journal_(journal),
+      journal_error_(std::move(journal_error)),
+      policy_(std::move(policy)),
+      runner_(runner),
+      send_(std::move(send)),
+      clock_(std::move(clock)) {}
+
+// --- start-up and maintenance ---
+
+void Dispatcher::recover() {
+    if (!journal_) return;
+    auto report = journal_->recover_after_restart(clock_());
+    if (!report) {
+        log::error(kLog, "journal recovery failed: {}", report.error().message());
+        return;
+    }
+    if (report->running_interrupted + report->queued_interrupted + report->approvals_expired > 0) {
+        log::warn(kLog,
+                  "after restart: {} running and {} queued command(s) finished as interrupted "
+                  "(never started again), {} approval(s) expired",
+                  report->running_interrupted, report->queued_interrupted,
+                  report->approvals_expired);
+    }
+}
+
+void Dispatcher::resend_undelivered() {
+    if (!journal_) return;
+    auto records = journal_->undelivered_results();
+    if (!records) {
+        log::error(kLog, "cannot read undelivered results: {}", records.error().message());
+        return;
+    }
+    for (const journal::CommandRecord& record : *records) {
+        if (!send_(to_wire(record, settings_.max_message_bytes))) break;
+    }
+    if (!records->empty()) log::info(kLog, "re-sent {} undelivered result(s)", records->size());
+}
+
+void Dispatcher::maintain(std::chrono::milliseconds retention) {
+    if (!journal_) return;
+    auto now = clock_();
+    if (auto expired = journal_->expire_held(now)) {
+        for (const std::string& request_id : *expired) {
+            log::info(kLog, "{}: approval window expired", request_id);
+            send_stored_result(request_id);
+        }
+    } else {
+        log::error(kLog, "expiring held commands: {}", expired.error().message());
+    }
+    if (auto pruned = journal_->prune(retention, now); !pruned) {
+        log::error(kLog, "journal retention: {}", pruned.error().message());
+    }
+}
+
+std::uint64_t Dispatcher::backlog_results() const {
+    if (!journal_) return 0;
+    return journal_->backlog_results().value_or(0);
+}
+
+// --- routing ---
+
+void Dispatcher::handle(const protocol::InboundMessage& message) {
+    using namespace protocol::inbound;
+    const protocol::InboundMessage* msg = &message;
+    std::optional<protocol::InboundMessage> unwrapped;
+    if (std::holds_alternative<Signed>(message.body)) {
+        if (!settings_.command_public_key) {
+            error(protocol::ErrorCode::unsupported,
+                  "signed commands are not configured on this agent "
+                  "(security.command_public_key is not set)",
+                  message.id);
+            return;
+        }
+        auto inner = unwrap_signed(message, *settings_.command_public_key, settings_.node_id,
+                                   clock_(), settings_.max_message_bytes, signed_parser_);
+        if (!inner) {
+            log::warn(kLog, "refused signed message {}: {}", message.id, inner.error().message);
+            send_(protocol::outbound::error_reply(inner.error()));
+            return;
+        }
+        unwrapped = std::move(*inner);
+        msg = &*unwrapped;
+    } else if (settings_.command_public_key && must_be_signed(message.body)) {
+        error(protocol::ErrorCode::bad_signature,
+              "`" + message.type + "` must arrive signed: security.command_public_key is set",
+              message.id);
+        return;
+    }
+
+    const Body& body = msg->body;
+    if (const auto* e = std::get_if<Execute>(&body)) {
+        on_command(*msg, spec_from(*e), e->requires_approval);
+    } else if (const auto* d = std::get_if<Deploy>(&body)) {
+        on_command(*msg, named_entry(d->request_id, "deploy", {d->env, d->branch}), false);
+    } else if (const auto* u = std::get_if<UpdateAgent>(&body)) {
+        on_command(*msg, named_entry(u->request_id, "update_agent", {u->version, u->url, u->sha256}),
+                   false);
+    } else if (const auto* c = std::get_if<Cancel>(&body)) {
+        on_cancel(msg->id, c->request_id);
+    } else if (const auto* a = std::get_if<ExecuteApproved>(&body)) {
+        log::info(kLog, "{}: approved by {}", a->request_id, a->approved_by);
+        on_approved(msg->id, a->request_id);
+    } else if (const auto* r = std::get_if<ResultAck>(&body)) {
+        on_result_ack(r->request_id);
+    } else if (const auto* h = std::get_if<HealthCheck>(&body)) {
+        on_health_check(h->request_id);
+    } else if (const auto* cu = std::get_if<ConfigUpdate>(&body)) {
+        // Nothing changes: the runtime-changeable keys are not implemented yet.
+        ack(cu->request_id, AckState::rejected,
+            "config_update is not supported by this agent version; nothing was changed");
+    } else {
+        error(protocol::ErrorCode::unsupported,
+              "this agent does not handle `" + msg->type + "` messages", msg->id);
+    }
+}
+
+// --- commands (protocol.md §3.3 steps 2-5) ---
+
+void Dispatcher::on_command(const protocol::InboundMessage& message, journal::CommandSpec spec,
+                            bool requires_approval) {
+    (void)message;
+    if (!journal_) {
+        reject(spec, "journal unavailable, no command can run: " + journal_error_, false);
+        return;
+    }
+    auto found = journal_->lookup(spec.request_id);
+    if (!found) {
+        reject(spec, "journal error: " + found.error().message(), false);
+        return;
+    }
+    if (*found) {  // step 2: seen before — answer from the journal, run nothing
+        const journal::CommandRecord& record = **found;
+        if (journal::is_terminal(record.state)) {
+            ack(spec.request_id, AckState::duplicate);
+            send_stored_result(spec.request_id);
+        } else if (record.state == journal::CommandState::awaiting_approval) {
+            ack(spec.request_id, AckState::awaiting_approval);
+        } else {
+            ack(spec.request_id, AckState::running);
+        }
+        return;
+    }
+    auto now = clock_();
+    if (spec.not_after && now > *spec.not_after + kNotAfterSkew) {
+        reject(spec, "not_after " + protocol::format_rfc3339(*spec.not_after) + " has passed",
+               true);
+        return;
+    }
+    auto approved = check_policy(spec);
+    if (!approved) {
+        reject(spec, approved.error(), true);
+        return;
+    }
+    if (requires_approval) {
+        if (auto held = journal_->hold_for_approval(spec, now); !held) {
+            reject(spec, "journal error: " + held.error().message(), false);
+            return;
+        }
+        ack(spec.request_id, AckState::awaiting_approval);
+        return;
+    }
+    if (auto queued = journal_->queue(spec, now); !queued) {
+        reject(spec, "journal error: " + queued.error().message(), false);
+        return;
+    }
+    ack(spec.request_id, AckState::accepted);
+    enqueue(std::move(spec), std::move(*approved));
+}
+
+std::expected<ApprovedRun, std::string> Dispatcher::check_policy(
+    const journal::CommandSpec& spec) const {
+    std::optional<std::uint64_t> timeout;
+    if (spec.timeout_ms) timeout = static_cast<std::uint64_t>(*spec.timeout_ms);
+    auto approved = policy_(CommandRequest{spec.command, spec.args, spec.env,
+                                           spec.stdin_data.size(), timeout});
+    if (approved) approved->spec.stdin_data = spec.stdin_data;
+    return approved;
+}
+
+void Dispatcher::reject(const journal::CommandSpec& spec, std::string reason, bool journal_it) {
+    log::warn(kLog, "{}: rejected: {}", spec.request_id, reason);
+    auto now = clock_();
+    journal::CommandResult result = rejected_result(reason, now);
+    ack(spec.request_id, AckState::rejected, reason);
+    if (journal_it && journal_) {
+        if (auto stored = journal_->insert_rejected(spec, now, result); stored) {
+            send_stored_result(spec.request_id);
+            return;
+        } else {
+            log::error(kLog, "{}: could not journal the rejection: {}", spec.request_id,
+                       stored.error().message());
+        }
+    }
+    journal::CommandRecord record;
+    record.spec = spec;
+    record.state = journal::CommandState::rejected;
+    record.received_at = now;
+    record.result = result;
+    send_(to_wire(record, settings_.max_message_bytes));
+}
+
+void Dispatcher::enqueue(journal::CommandSpec spec, ApprovedRun run) {
+    queue_.push_back(Pending{std::move(spec), std::move(run)});
+    pump();
+}
+
+void Dispatcher::pump() {
+    while (active_.size() < settings_.max_concurrent && !queue_.empty()) {
+        Pending next = std::move(queue_.front());
+        queue_.pop_front();
+        start(std::move(next), 0);
+    }
+}
+
+void Dispatcher::start(Pending pending, unsigned attempt) {
+    const std::string request_id = pending.spec.request_id;
+    if (attempt == 0) {
+        // The at-most-once point: durable `running` before the process exists.
+        if (auto marked = journal_->mark_running(request_id, clock_()); !marked) {
+            log::error(kLog, "{}: not started, journal write failed: {}", request_id,
+                       marked.error().message());
+            finish(request_id, rejected_result("not started: journal write failed: " +
+                                                   marked.error().message(),
+                                               clock_()));
+            return;
+        }
+    }
+    log::info(kLog, "{}: running {}{}", request_id, pending.spec.command,
+              attempt ? fmt::format(" (retry {} after exec failure)", attempt) : "");
+    auto handle = runner_.start(
+        pending.run.spec, [this, pending, attempt](executors::RunResult run) {
+            const std::string& id = pending.spec.request_id;
+            active_.erase(id);
+            if (is_exec_failure(run) && attempt < pending.run.exec_retries) {
+                log::warn(kLog, "{}: {}; retrying ({} of {})", id, *run.reason, attempt + 1,
+                          pending.run.exec_retries);
+                start(pending, attempt + 1);
+                return;
+            }
+            finish(id, to_journal(run));
+            pump();
+        });
+    if (!handle) {
+        journal::CommandResult result;
+        result.state = journal::CommandState::failed;
+        result.reason = "not started: " + handle.error().message();
+        result.finished_at = clock_();
+        finish(request_id, result);
+        pump();
+        return;
+    }
+    active_[request_id] = *handle;
+}
+
+void Dispatcher::finish(const std::string& request_id, const journal::CommandResult& result) {
+    log::info(kLog, "{}: {}{}", request_id, journal::to_string(result.state),
+              result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
+    if (auto stored = journal_->finish(request_id, result); !stored) {
+        log::error(kLog, "{}: could not journal the result: {}", request_id,
+                   stored.error().message());
+        journal::CommandRecord record;
+        record.spec.request_id = request_id;
+        record.state = result.state;
+        record.result = result;
+        send_(to_wire(record, settings_.max_message_bytes));
+        return;
+    }
+    send_stored_result(request_id);
+}
+
+void Dispatcher::send_stored_result(const std::string& request_id) {
+    auto record = journal_->lookup(request_id);
+    if (!record || !*record || !(*record)->result) {
+        log::error(kLog, "{}: stored result not found", request_id);
+        return;
+    }
+    send_(to_wire(**record, settings_.max_message_bytes));
+}
+
+// --- cancel, approval, acks, health ---
+
+void Dispatcher::on_cancel(const std::string& message_id, const std::string& request_id) {
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        if (it->spec.request_id != request_id) continue;
+        queue_.erase(it);
+        journal::CommandResult result;
+        result.state = journal::CommandState::cancelled;
+        result.reason = "cancelled before it started";
+        result.finished_at = clock_();
+        finish(request_id, result);
+        return;
+    }
+    if (auto active = active_.find(request_id); active != active_.end()) {
+        if (auto cancelled = runner_.cancel(active->second); !cancelled) {
+            log::warn(kLog, "{}: cancel: {}", request_id, cancelled.error().message());
+        }
+        return;  // the runner reports `cancelled` when the tree is gone
+    }
+    if (journal_) {
+        auto found = journal_->lookup(request_id);
+        if (found && *found && (*found)->state == journal::CommandState::awaiting_approval) {
+            journal::CommandResult result;
+            result.state = journal::CommandState::cancelled;
+            result.reason = "cancelled while awaiting approval";
+            result.finished_at = clock_();
+            finish(request_id, result);
+            return;
+        }
+    }
+    error(protocol::ErrorCode::unknown_request,
+          "no queued, running or held command has request_id " + request_id, message_id);
+}
+
+void Dispatcher::on_approved(const std::string& message_id, const std::string& request_id) {
+    auto found = journal_ ? journal_->lookup(request_id)
+                          : Expected<std::optional<journal::CommandRecord>>(std::nullopt);
+    if (!found || !*found) {
+        error(protocol::ErrorCode::unknown_request,
+              "no command awaiting approval has request_id " + request_id, message_id);
+        return;
+    }
+    journal::CommandRecord record = std::move(**found);
+    if (journal::is_terminal(record.state)) {
+        ack(request_id, AckState::duplicate);
+        send_stored_result(request_id);
+        return;
+    }
+    if (record.state != journal::CommandState::awaiting_approval) {
+        ack(request_id, AckState::running);
+        return;
+    }
+    auto now = clock_();
+    if (record.approval_deadline && now > *record.approval_deadline) {
+        finish(request_id, rejected_result("approval window expired", now));
+        return;
+    }
+    auto approved = check_policy(record.spec);
+    if (!approved) {
+        finish(request_id, rejected_result(approved.error(), now));
+        return;
+    }
+    ack(request_id, AckState::accepted);
+    enqueue(std::move(record.spec), std::move(*approved));
+}
+
+void Dispatcher::on_result_ack(const std::string& request_id) {
+    if (!journal_) return;
+    auto marked = journal_->mark_result_delivered(request_id, clock_());
+    if (!marked) {
+        log::error(kLog, "{}: result_ack: {}", request_id, marked.error().message());
+    } else if (*marked == journal::DeliveryMark::unknown_request ||
+               *marked == journal::DeliveryMark::not_finished) {
+        log::warn(kLog, "{}: result_ack for a command without a stored result", request_id);
+    }
+}
+
+void Dispatcher::on_health_check(const std::string& request_id) {
+    send_(collect_health(request_id, journal_, journal_error_, settings_.state_dir));
+}
+
+void Dispatcher::ack(const std::string& request_id, AckState state,
+                     std::optional<std::string> reason) {
+    send_(protocol::outbound::CommandAck{request_id, state, std::move(reason)});
+}
+
+void Dispatcher::error(protocol::ErrorCode code, std::string message, const std::string& ref) {
+    log::warn(kLog, "{} ({}): {}", protocol::to_string(code), ref, message);
+    send_(protocol::outbound::error_reply(
+        protocol::ProtocolError{code, std::move(message), std::nullopt, ref}));
+}
+
+}  // namespace outpost::dispatch

@@ -1,0 +1,99 @@
+#pragma once
+// Validated server messages → handlers (protocol.md §3.3, §3.6): commands
+// with at-most-once execution through the journal, cancel, approval,
+// result delivery, health checks.
+//
+// The at-most-once point: a command is journaled `running` (durably) before
+// its process starts, and a request_id found in the journal is never run
+// again — it is answered from the journal.
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "agent/auth/secret_key.hpp"
+#include "agent/dispatch/command_policy.hpp"
+#include "agent/journal/journal.hpp"
+#include "agent/protocol/inbound_messages.hpp"
+#include "agent/protocol/inbound_parser.hpp"
+#include "agent/protocol/outbound_messages.hpp"
+#include "executors/runner/runner.hpp"
+
+namespace outpost::dispatch {
+
+struct DispatcherSettings {
+    std::string node_id;
+    std::size_t max_message_bytes = 1024 * 1024;
+    std::size_t max_concurrent = 4;
+    std::optional<auth::PublicKey> command_public_key;  // signed commands required when set
+    std::string state_dir;                              // for the disk health check
+};
+
+class Dispatcher {
+public:
+    // Sends one message; false when it could not go out now (offline). Results
+    // that could not be sent stay undelivered in the journal and are re-sent
+    // after the next welcome.
+    using Sender = std::function<bool(protocol::outbound::Body)>;
+    using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+    // `journal` is null when it could not be opened: then every command is
+    // rejected with `journal_error` and health reports database: fail.
+    Dispatcher(DispatcherSettings settings, journal::Journal* journal, std::string journal_error,
+               CommandPolicy policy, executors::Runner& runner, Sender send, WallClock clock);
+
+    // At start-up, before connecting: `running`/`queued` rows become
+    // `interrupted` (never started again) and their results await delivery.
+    void recover();
+    // After each welcome: every stored result without result_ack, oldest first.
+    void resend_undelivered();
+    // Periodically: held commands past their deadline, journal retention.
+    void maintain(std::chrono::milliseconds retention);
+
+    void handle(const protocol::InboundMessage& message);
+
+    [[nodiscard]] std::uint64_t backlog_results() const;
+    [[nodiscard]] std::size_t commands_running() const { return active_.size(); }
+
+private:
+    struct Pending {
+        journal::CommandSpec spec;
+        ApprovedRun run;
+    };
+
+    void on_command(const protocol::InboundMessage& message, journal::CommandSpec spec,
+                    bool requires_approval);
+    void on_cancel(const std::string& message_id, const std::string& request_id);
+    void on_approved(const std::string& message_id, const std::string& request_id);
+    void on_result_ack(const std::string& request_id);
+    void on_health_check(const std::string& request_id);
+
+    void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
+    void enqueue(journal::CommandSpec spec, ApprovedRun run);
+    void pump();
+    void start(Pending pending, unsigned attempt);
+    void finish(const std::string& request_id, const journal::CommandResult& result);
+    void send_stored_result(const std::string& request_id);
+    void ack(const std::string& request_id, protocol::outbound::AckState state,
+             std::optional<std::string> reason = std::nullopt);
+    void error(protocol::ErrorCode code, std::string message, const std::string& ref);
+    [[nodiscard]] std::expected<ApprovedRun, std::string> check_policy(
+        const journal::CommandSpec& spec) const;
+
+    DispatcherSettings settings_;
+    journal::Journal* journal_;
+    std::string journal_error_;
+    CommandPolicy policy_;
+    executors::Runner& runner_;
+    Sender send_;
+    WallClock clock_;
+    protocol::InboundParser signed_parser_;
+
+    std::deque<Pending> queue_;                         // accepted, waiting for a slot
+    std::map<std::string, executors::RunHandle> active_;  // request_id → run
+};
+
+}  // namespace outpost::dispatch

@@ -1,0 +1,43 @@
+#include "agent/dispatch/signed.hpp"
+
+#include "agent/auth/signed_command.hpp"
+
+namespace outpost::dispatch {
+
+bool must_be_signed(const protocol::inbound::Body& body) {
+    using namespace protocol::inbound;
+    return std::holds_alternative<Execute>(body) || std::holds_alternative<Cancel>(body) ||
+           std::holds_alternative<ExecuteApproved>(body) || std::holds_alternative<Deploy>(body) ||
+           std::holds_alternative<UpdateAgent>(body) || std::holds_alternative<ConfigUpdate>(body);
+}
+
+std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
+    const protocol::InboundMessage& envelope, const auth::PublicKey& key,
+    std::string_view node_id, std::chrono::system_clock::time_point now,
+    std::size_t max_message_bytes, protocol::InboundParser& parser) {
+    const auto& wrapped = std::get<protocol::inbound::Signed>(envelope.body);
+    auto payload = auth::verify_signed_command(wrapped.jws, key, node_id, now);
+    if (!payload) {
+        auto code = payload.error().code == auth::SignedCommandError::expired
+                        ? protocol::ErrorCode::expired
+                        : protocol::ErrorCode::bad_signature;
+        return std::unexpected(protocol::ProtocolError{code, payload.error().message,
+                                                       "/data/jws", envelope.id});
+    }
+    auto inner = parser.parse(*payload, max_message_bytes);
+    if (!inner) {
+        protocol::ProtocolError error = inner.error();
+        error.message = "signed payload: " + error.message;
+        error.ref = envelope.id;
+        return std::unexpected(std::move(error));
+    }
+    if (!must_be_signed(inner->body)) {
+        return std::unexpected(protocol::ProtocolError{
+            protocol::ErrorCode::schema,
+            "a signed envelope may only carry a command, not `" + inner->type + "`", "/data/jws",
+            envelope.id});
+    }
+    return inner;
+}
+
+}  // namespace outpost::dispatch

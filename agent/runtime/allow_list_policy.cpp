@@ -1,0 +1,74 @@
+#include "agent/runtime/allow_list_policy.hpp"
+
+#include <memory>
+
+#include "executors/policy/allow_list.hpp"
+#include "executors/policy/protections.hpp"
+#include "executors/sandbox/protection.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+// What each config sandbox level asks of the sandbox (docs/allow-list.md).
+executors::SandboxProfile profile_for(config::SandboxLevel level) {
+    executors::SandboxProfile profile;  // every flag on: `strict`
+    if (level == config::SandboxLevel::strict) return profile;
+    profile.no_network = false;
+    profile.read_only_root = false;
+    profile.own_pid_namespace = false;
+    profile.private_ipc = false;
+    profile.private_uts = false;
+    profile.landlock = false;
+    if (level == config::SandboxLevel::none) {
+        profile.private_tmp = false;
+        profile.seccomp = false;
+    }
+    return profile;
+}
+
+dispatch::ApprovedRun to_run(const policy::ApprovedCommand& approved) {
+    dispatch::ApprovedRun run;
+    executors::RunSpec& spec = run.spec;
+    spec.path = approved.path;
+    spec.argv = approved.argv;
+    spec.env = approved.env;
+    spec.working_dir = approved.working_dir;
+    spec.timeout = approved.timeout;
+    spec.max_output_bytes = approved.max_output_bytes;
+    spec.profile = profile_for(approved.sandbox);
+    spec.profile.uid = approved.uid;
+    spec.profile.gid = approved.gid;
+    for (config::Protection required : approved.required) {
+        // The two enums share their names (executors/policy/protections.cpp).
+        if (auto p = executors::protection_from_name(policy::protection_name(required))) {
+            spec.profile.required.insert(*p);
+        }
+    }
+    run.exec_retries = approved.idempotent ? static_cast<unsigned>(approved.retries) : 0;
+    return run;
+}
+
+}  // namespace
+
+Expected<dispatch::CommandPolicy> make_allow_list_policy(const config::Config& config) {
+    auto built = policy::AllowList::build(config.executor);
+    if (!built) return std::unexpected(built.error());
+    auto allow_list = std::make_shared<const policy::AllowList>(std::move(*built));
+    return dispatch::CommandPolicy(
+        [allow_list](const dispatch::CommandRequest& request)
+            -> std::expected<dispatch::ApprovedRun, std::string> {
+            policy::Request checked;
+            checked.command = std::string(request.command);
+            checked.args = request.args;
+            checked.env = {request.env.begin(), request.env.end()};
+            checked.stdin_bytes = request.stdin_bytes;
+            checked.timeout_ms = request.timeout_ms;
+            auto approved = allow_list->check(checked);
+            // The message names the failed rule, e.g. `args[0]: "x" is not one
+            // of a, b (executor.commands[0].arg_rules[0])`.
+            if (!approved) return std::unexpected(approved.error().message);
+            return to_run(*approved);
+        });
+}
+
+}  // namespace outpost::runtime

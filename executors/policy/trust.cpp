@@ -1,0 +1,141 @@
+#include "executors/policy/trust.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace outpost::policy {
+namespace {
+
+constexpr int kMaxSymlinks = 40;  // as the kernel's ELOOP limit
+
+// Appends the `/`-separated parts of `path`, in order, at the front of `todo`.
+void push_front_parts(std::deque<std::string>& todo, std::string_view path) {
+    std::deque<std::string> parts;
+    std::size_t pos = 0;
+    while (pos <= path.size()) {
+        auto end = path.find('/', pos);
+        if (end == std::string_view::npos) {
+            end = path.size();
+        }
+        if (end > pos) {
+            parts.emplace_back(path.substr(pos, end - pos));
+        }
+        pos = end + 1;
+    }
+    todo.insert(todo.begin(), parts.begin(), parts.end());
+}
+
+std::string shown(const std::string& path) {
+    return path.empty() ? "/" : path;
+}
+
+// Owner and write bits: what lets someone other than root replace the file.
+Expected<void> check_owner_and_mode(const std::string& path, const struct stat& st) {
+    if (st.st_uid != 0) {
+        return fail(fmt::format("{} is owned by uid {}, not root", shown(path), st.st_uid));
+    }
+    if ((st.st_mode & S_IWOTH) != 0) {
+        return fail(fmt::format(
+            "{} is writable by others{}", shown(path),
+            (st.st_mode & S_ISVTX) != 0 ? " (sticky directories are not trusted either)" : ""));
+    }
+    if ((st.st_mode & S_IWGRP) != 0) {
+        return fail(fmt::format("{} is writable by its group", shown(path)));
+    }
+    return {};
+}
+
+Expected<void> check_program(const std::string& path, const struct stat& st) {
+    if (!S_ISREG(st.st_mode)) {
+        return fail(fmt::format("{} is not a regular file", path));
+    }
+    if (auto ok = check_owner_and_mode(path, st); !ok) {
+        return ok;
+    }
+    if ((st.st_mode & (S_ISUID | S_ISGID)) != 0) {
+        return fail(
+            fmt::format("{} is setuid/setgid; such programs are refused (use run_as)", path));
+    }
+    if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
+        return fail(fmt::format("{} is not executable", path));
+    }
+    return {};
+}
+
+}  // namespace
+
+Expected<TrustedFile> check_executable_trust(const std::string& path) {
+    if (path.empty() || path.front() != '/') {
+        return fail(fmt::format("`{}` is not an absolute path", path));
+    }
+    if (path.find('\0') != std::string::npos) {
+        return fail("the path contains a NUL byte");
+    }
+    struct stat st {};
+    if (::lstat("/", &st) != 0) {
+        return fail(fmt::format("/: {}", std::strerror(errno)));
+    }
+    if (auto ok = check_owner_and_mode("", st); !ok) {
+        return std::unexpected(ok.error());
+    }
+    std::deque<std::string> todo;
+    push_front_parts(todo, path);
+    std::string current;  // resolved so far, no symlinks; "" is `/`
+    int links = 0;
+    while (!todo.empty()) {
+        const std::string part = std::move(todo.front());
+        todo.pop_front();
+        if (part == ".") {
+            continue;
+        }
+        if (part == "..") {  // `current` has no symlinks, so its parent is lexical
+            current.resize(current.rfind('/') == std::string::npos ? 0 : current.rfind('/'));
+            continue;
+        }
+        const std::string next = current + "/" + part;
+        if (::lstat(next.c_str(), &st) != 0) {
+            return fail(fmt::format("{}: {}", next, std::strerror(errno)));
+        }
+        if (S_ISLNK(st.st_mode)) {
+            // The link lives in `current`, already checked: only root could
+            // have made or can change it. Its target is walked like the rest.
+            if (++links > kMaxSymlinks) {
+                return fail(fmt::format("{}: too many symbolic links", path));
+            }
+            std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+            const auto n = ::readlink(next.c_str(), target.data(), target.size());
+            if (n < 0 || static_cast<std::size_t>(n) >= target.size()) {
+                return fail(fmt::format("{}: cannot read the link", next));
+            }
+            target.resize(static_cast<std::size_t>(n));
+            if (!target.empty() && target.front() == '/') {
+                current.clear();
+            }
+            push_front_parts(todo, target);
+            continue;
+        }
+        if (todo.empty()) {
+            if (auto ok = check_program(next, st); !ok) {
+                return std::unexpected(ok.error());
+            }
+            return TrustedFile{next, st.st_dev, st.st_ino};
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            return fail(fmt::format("{} is not a directory", next));
+        }
+        if (auto ok = check_owner_and_mode(next, st); !ok) {
+            return std::unexpected(ok.error());
+        }
+        current = next;
+    }
+    return fail(fmt::format("{} names a directory, not a program", path));
+}
+
+}  // namespace outpost::policy

@@ -1,0 +1,29 @@
+#pragma once
+// Whether a program file may be executed for the control plane: it and every
+// directory on the way to it (symlinks followed, each link's directory
+// checked too) are owned by root and not writable by group or others. Called
+// when the allow-list is built and again before each run, because the file
+// system can change in between.
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "agent/common/error.hpp"
+
+namespace outpost::policy {
+
+struct TrustedFile {
+    std::string resolved_path;  // no symlinks, `.` or `..`
+    dev_t device{};
+    ino_t inode{};
+};
+
+// Refused: a relative path; a missing component; a component (file or
+// directory) not owned by uid 0, or with the group- or other-write bit —
+// sticky directories such as /tmp and /var/tmp included; a file that is not
+// a regular file, has no execute bit, or is setuid/setgid; more than 40
+// symlinks. The error names the component that failed.
+[[nodiscard]] Expected<TrustedFile> check_executable_trust(const std::string& path);
+
+}  // namespace outpost::policy

@@ -1,0 +1,85 @@
+#include "dispatcher_fixture.hpp"
+
+using namespace outpost::dispatch::test;
+using outpost::protocol::ErrorCode;
+using outpost::protocol::outbound::AckState;
+using outpost::protocol::outbound::ResultState;
+
+namespace {
+std::string message(const std::string& type, const std::string& data) {
+    return R"({"type":")" + type + R"(","id":"x-)" + type + R"(","ts":"2026-11-22T10:00:00Z","data":)" +
+           data + "}";
+}
+}  // namespace
+
+TEST_CASE("a command needing approval is held until execute_approved") {
+    Fixture f;
+    f.deliver(execute_json("ap-1", "append", {}, R"(,"requires_approval":true)"));
+    CHECK(f.acks("ap-1")[0]->state == AckState::awaiting_approval);
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
+    CHECK(f.append_runs() == 0);
+    // A redelivery while held says so and runs nothing.
+    f.deliver(execute_json("ap-1", "append", {}, R"(,"requires_approval":true)"));
+    CHECK(f.acks("ap-1").back()->state == AckState::awaiting_approval);
+
+    f.deliver(message("execute_approved", R"({"request_id":"ap-1","approved_by":"alice"})"));
+    CHECK(f.acks("ap-1").back()->state == AckState::accepted);
+    REQUIRE(f.wait_results("ap-1"));
+    CHECK(f.results("ap-1")[0]->state == ResultState::succeeded);
+    CHECK(f.append_runs() == 1);
+}
+
+TEST_CASE("execute_approved for an unknown request is an unknown_request error") {
+    Fixture f;
+    f.deliver(message("execute_approved", R"({"request_id":"nope","approved_by":"alice"})"));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unknown_request");
+    CHECK(f.errors()[0]->ref == "x-execute_approved");
+}
+
+TEST_CASE("cancel terminates a running command as cancelled") {
+    Fixture f;
+    f.deliver(execute_json("c-1", "sleep", {"30"}));
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(200));
+    f.deliver(message("cancel", R"({"request_id":"c-1"})"));
+    REQUIRE(f.wait_results("c-1", 1, std::chrono::seconds(10)));
+    CHECK(f.results("c-1")[0]->state == ResultState::cancelled);
+}
+
+TEST_CASE("cancel of a held command finishes it as cancelled at once") {
+    Fixture f;
+    f.deliver(execute_json("c-2", "echo", {"x"}, R"(,"requires_approval":true)"));
+    f.deliver(message("cancel", R"({"request_id":"c-2"})"));
+    REQUIRE(f.results("c-2").size() == 1);
+    CHECK(f.results("c-2")[0]->state == ResultState::cancelled);
+    // Approval after cancel does not run it.
+    f.deliver(message("execute_approved", R"({"request_id":"c-2","approved_by":"bob"})"));
+    CHECK(f.acks("c-2").back()->state == AckState::duplicate);
+}
+
+TEST_CASE("cancel of a queued command finishes it without running") {
+    Fixture f;  // max_concurrent 2
+    f.deliver(execute_json("q-1", "sleep", {"5"}));
+    f.deliver(execute_json("q-2", "sleep", {"5"}));
+    f.deliver(execute_json("q-3", "append", {}));
+    CHECK(f.acks("q-3")[0]->state == AckState::accepted);
+    f.deliver(message("cancel", R"({"request_id":"q-3"})"));
+    REQUIRE(f.results("q-3").size() == 1);
+    CHECK(f.results("q-3")[0]->state == ResultState::cancelled);
+    f.deliver(message("cancel", R"({"request_id":"q-1"})"));
+    f.deliver(message("cancel", R"({"request_id":"q-2"})"));
+    REQUIRE(f.wait_results("q-1"));
+    REQUIRE(f.wait_results("q-2"));
+    CHECK(f.append_runs() == 0);
+}
+
+TEST_CASE("cancel of an unknown or finished request is unknown_request") {
+    Fixture f;
+    f.deliver(message("cancel", R"({"request_id":"ghost"})"));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unknown_request");
+    f.deliver(execute_json("done-1", "echo", {"x"}));
+    REQUIRE(f.wait_results("done-1"));
+    f.deliver(message("cancel", R"({"request_id":"done-1"})"));
+    CHECK(f.errors().size() == 2);
+}

@@ -1,0 +1,77 @@
+#include <fmt/format.h>
+
+#include "agent/auth/jws.hpp"
+#include "agent/auth/secret_key.hpp"
+#include "dispatcher_fixture.hpp"
+
+using namespace outpost::dispatch::test;
+using outpost::auth::SecretKey;
+
+namespace {
+
+std::string signed_message(const SecretKey& key, const std::string& inner_data,
+                           const std::string& node_id, long exp_offset_s) {
+    long exp = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()) +
+               exp_offset_s;
+    std::string payload = fmt::format(
+        R"({{"type":"execute","id":"inner-1","ts":"2026-11-22T10:00:00Z","data":{},"node_id":"{}","exp":{}}})",
+        inner_data, node_id, exp);
+    std::string jws = outpost::auth::sign_compact_jws(R"({"alg":"EdDSA","kid":"cp-1"})", payload, key);
+    return R"({"type":"signed","id":"s-1","ts":"2026-11-22T10:00:00Z","data":{"jws":")" + jws +
+           "\"}}";
+}
+
+const std::string kEcho = R"({"request_id":"sg-1","command":"echo","args":["signed"]})";
+
+}  // namespace
+
+TEST_CASE("with a command key, a valid signed execute runs") {
+    auto key = SecretKey::generate();
+    REQUIRE(key.has_value());
+    Fixture f(true, key->public_key());
+    f.deliver(signed_message(*key, kEcho, "node-1", 300));
+    REQUIRE(f.wait_results("sg-1"));
+    CHECK(f.results("sg-1")[0]->stdout_text == "signed\n");
+}
+
+TEST_CASE("with a command key, an unsigned execute is bad_signature and not journaled") {
+    auto key = SecretKey::generate();
+    REQUIRE(key.has_value());
+    Fixture f(true, key->public_key());
+    f.deliver(execute_json("us-1", "append", {}));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "bad_signature");
+    CHECK(f.acks("us-1").empty());
+    auto record = f.journal->lookup("us-1");
+    REQUIRE(record.has_value());
+    CHECK_FALSE(record->has_value());
+}
+
+TEST_CASE("a signature by another key is bad_signature; another node or expired is expired") {
+    auto key = SecretKey::generate();
+    auto other = SecretKey::generate();
+    REQUIRE((key && other));
+    Fixture f(true, key->public_key());
+    f.deliver(signed_message(*other, kEcho, "node-1", 300));
+    f.deliver(signed_message(*key, kEcho, "node-2", 300));
+    f.deliver(signed_message(*key, kEcho, "node-1", -120));
+    REQUIRE(f.errors().size() == 3);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "bad_signature");
+    CHECK(outpost::protocol::to_string(f.errors()[1]->code) == "expired");
+    CHECK(outpost::protocol::to_string(f.errors()[2]->code) == "expired");
+    CHECK(f.results("sg-1").empty());
+    // Within the 60 s skew it is still accepted.
+    f.deliver(signed_message(*key, kEcho, "node-1", -30));
+    CHECK(f.wait_results("sg-1"));
+}
+
+TEST_CASE("a signed message without a configured key is unsupported") {
+    auto key = SecretKey::generate();
+    REQUIRE(key.has_value());
+    Fixture f;
+    f.deliver(signed_message(*key, kEcho, "node-1", 300));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unsupported");
+}

@@ -1,0 +1,234 @@
+// The allow-list as a whole: building it from config, and what check()
+// approves (argv, env, limits, identity) or refuses.
+
+#include <catch2/catch.hpp>
+
+#include "executors/policy/allow_list.hpp"
+#include "policy_test_support.hpp"
+
+using namespace outpost::policy;
+using namespace outpost::policy::test;
+using outpost::config::Protection;
+using outpost::config::SandboxLevel;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kRestart =
+    "    - name: restart-service\n"
+    "      path: /usr/bin/true\n"
+    "      args: [restart]\n"
+    "      arg_rules:\n"
+    "        - one_of: [nginx, postgresql]\n"
+    "      run_as: root\n"
+    "      allow_root: true\n"
+    "      timeout: 30s\n"
+    "      max_timeout: 60s\n"
+    "      sandbox: standard\n"
+    "      requires: [seccomp]\n"
+    "      idempotent: true\n"
+    "      retries: 2\n"
+    "    - name: ids\n"
+    "      path: /bin/id\n"
+    "      run_as: nobody\n"
+    "      group: nogroup\n"
+    "      max_stdin_bytes: 1KiB\n"
+    "      working_dir: /tmp\n";
+
+}  // namespace
+
+TEST_CASE("an approved command carries the entry's argv, limits and identity", "[policy]") {
+    const auto list = build_ok(kRestart);
+    CHECK(list.size() == 2);
+    CHECK(list.contains("restart-service"));
+    auto approved = list.check(request("restart-service", {"nginx"}));
+    REQUIRE(approved.has_value());
+    CHECK(approved->name == "restart-service");
+    CHECK(approved->path == "/usr/bin/true");
+    CHECK(approved->argv == std::vector<std::string>{"/usr/bin/true", "restart", "nginx"});
+    CHECK(approved->env.empty());
+    CHECK(approved->timeout == 30s);
+    CHECK(approved->max_output_bytes == 64 * 1024);
+    CHECK(approved->uid == 0);
+    CHECK(approved->gid == 0);
+    CHECK(approved->working_dir == "/");
+    CHECK(approved->sandbox == SandboxLevel::standard);
+    CHECK(approved->required == std::vector<Protection>{Protection::seccomp});
+    CHECK(approved->best_effort == std::vector<Protection>{Protection::namespaces_mount,
+                                                           Protection::cgroup_kill,
+                                                           Protection::no_new_privs});
+    CHECK(approved->idempotent);
+    CHECK(approved->retries == 2);
+}
+
+TEST_CASE("run_as and group are resolved at build time", "[policy]") {
+    const auto list = build_ok(kRestart);
+    auto approved = list.check(request("ids"));
+    REQUIRE(approved.has_value());
+    CHECK(approved->argv == std::vector<std::string>{"/bin/id"});
+    CHECK(approved->uid == 65534);
+    CHECK(approved->gid == 65534);
+    CHECK(approved->working_dir == "/tmp");
+    CHECK(approved->sandbox == SandboxLevel::strict);
+    CHECK(approved->required.empty());
+    CHECK(approved->best_effort.size() == 9);
+    CHECK_FALSE(approved->idempotent);
+}
+
+TEST_CASE("an unknown command name is refused", "[policy]") {
+    const auto list = build_ok(kRestart);
+    for (const char* name : {"restart", "/usr/bin/true", "restart-service;id", ""}) {
+        auto r = refusal(list, request(name, {"nginx"}));
+        CHECK(r.rule == "executor.commands");
+        CHECK_THAT(r.message, Catch::Contains("is not in the allow-list"));
+    }
+    CHECK(refusal(AllowList::build({}).value(), request("x")).rule == "executor.commands");
+}
+
+TEST_CASE("timeout_ms: default, within max, above max, zero", "[policy]") {
+    const auto list = build_ok(kRestart);
+    auto req = request("restart-service", {"nginx"});
+    req.timeout_ms = 60000;
+    REQUIRE(list.check(req).has_value());
+    CHECK(list.check(req)->timeout == 60s);
+    req.timeout_ms = 60001;
+    auto r = refusal(list, req);
+    CHECK(r.rule == "executor.commands[0].max_timeout");
+    CHECK(r.message ==
+          "timeout_ms: 60001 is not within 1..60000 (executor.commands[0].max_timeout)");
+    req.timeout_ms = 0;
+    CHECK(refusal(list, req).rule == "executor.commands[0].max_timeout");
+}
+
+TEST_CASE("stdin above max_stdin_bytes is refused", "[policy]") {
+    const auto list = build_ok(kRestart);
+    auto req = request("ids");
+    req.stdin_bytes = 1024;
+    CHECK(list.check(req).has_value());
+    req.stdin_bytes = 1025;
+    CHECK(refusal(list, req).rule == "executor.commands[1].max_stdin_bytes");
+    auto none = request("restart-service", {"nginx"});
+    none.stdin_bytes = 1;  // max_stdin_bytes defaults to 0: no stdin at all
+    CHECK(refusal(list, none).rule == "executor.commands[0].max_stdin_bytes");
+}
+
+TEST_CASE("root needs allow_root; run_as is required", "[policy]") {
+    auto error = build_error("    - {name: a, path: /usr/bin/true, run_as: root}\n");
+    CHECK_THAT(error, Catch::Contains("executor.commands[0].run_as (a): `root` is uid 0; set "
+                                      "allow_root: true"));
+    error = build_error("    - {name: a, path: /usr/bin/true, run_as: nobody, group: root}\n");
+    CHECK_THAT(error, Catch::Contains("executor.commands[0].group (a): the group is gid 0"));
+    error = build_error("    - {name: a, path: /usr/bin/true}\n");
+    CHECK_THAT(error, Catch::Contains("executor.commands[0].run_as (a): is required"));
+    error = build_error("    - {name: a, path: /usr/bin/true, run_as: no-such-user-x}\n");
+    CHECK_THAT(error, Catch::Contains("no such user `no-such-user-x`"));
+    error =
+        build_error("    - {name: a, path: /usr/bin/true, run_as: nobody, group: no-such-grp}\n");
+    CHECK_THAT(error, Catch::Contains("no such group `no-such-grp`"));
+}
+
+TEST_CASE("required protections must come with the sandbox profile", "[policy]") {
+    auto error = build_error(
+        "    - {name: a, path: /usr/bin/true, run_as: nobody, sandbox: standard,"
+        " requires: [landlock]}\n");
+    CHECK_THAT(error, Catch::Contains("executor.commands[0].requires (a): sandbox `standard` does "
+                                      "not provide `landlock`"));
+    CHECK_THAT(build_error("    - {name: a, path: /usr/bin/true, run_as: nobody, sandbox: none,"
+                           " requires: [seccomp]}\n"),
+               Catch::Contains("sandbox `none` does not provide `seccomp`"));
+    const auto list =
+        build_ok("    - {name: a, path: /usr/bin/true, run_as: nobody, sandbox: none}\n");
+    auto approved = list.check(request("a"));
+    REQUIRE(approved.has_value());
+    CHECK(approved->best_effort.empty());
+}
+
+TEST_CASE("a build reports every problem of every entry, each naming its entry", "[policy]") {
+    auto error = build_error(
+        "    - {name: good, path: /usr/bin/true, run_as: nobody}\n"
+        "    - name: bad-one\n"
+        "      path: /no/such/program\n"
+        "      run_as: nobody\n"
+        "      working_dir: /no/such/dir\n"
+        "    - name: bad-two\n"
+        "      path: /usr/bin/true\n"
+        "      run_as: nobody\n"
+        "      arg_rules: [{regex: '(unclosed'}]\n"
+        "      env: [{name: LD_PRELOAD, regex: '.*'}]\n");
+    INFO(error);
+    CHECK_THAT(error, Catch::Contains("executor.commands[1].path (bad-one): /no/such/program is "
+                                      "not trusted: /no: No such file or directory"));
+    CHECK_THAT(error, Catch::Contains("executor.commands[1].working_dir (bad-one): /no/such/dir"));
+    CHECK_THAT(error, Catch::Contains("executor.commands[2].arg_rules[0] (bad-two): regex "
+                                      "\"(unclosed\": missing )"));
+    CHECK_THAT(error, Catch::Contains("executor.commands[2].env[0].name (bad-two): `LD_PRELOAD` "
+                                      "is never allowed"));
+    CHECK_THAT(error, !Catch::Contains("(good)"));
+}
+
+TEST_CASE("fixed args come first and sent args stay single argv elements", "[policy][injection]") {
+    const auto list = build_ok(
+        "    - name: echo\n"
+        "      path: /bin/echo\n"
+        "      args: [--, fixed]\n"
+        "      run_as: nobody\n"
+        "      variadic: {max: 16, regex: '.*'}\n");
+    const std::vector<std::string> shapes = {
+        "a;id",   "$(id)", "`id`",  "a|id",  "a && id", "a > /etc/passwd", "'quoted'",
+        "\"dq\"", "*",     "~root", "a b c", "\\",      "${IFS}id"};
+    auto approved = list.check(request("echo", shapes));
+    REQUIRE(approved.has_value());
+    REQUIRE(approved->argv.size() == 3 + shapes.size());
+    CHECK(approved->argv[0] == "/bin/echo");
+    CHECK(approved->argv[1] == "--");
+    CHECK(approved->argv[2] == "fixed");
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+        CHECK(approved->argv[3 + i] == shapes[i]);
+    }
+}
+
+TEST_CASE("argument count: positional rules are needed, the tail is bounded", "[policy]") {
+    const auto list = build_ok(
+        "    - name: two\n"
+        "      path: /usr/bin/true\n"
+        "      run_as: nobody\n"
+        "      arg_rules: [{literal: a}, {literal: b}]\n"
+        "      variadic: {max: 2, one_of: [x, y]}\n");
+    CHECK(list.check(request("two", {"a", "b"})).has_value());
+    CHECK(list.check(request("two", {"a", "b", "x", "y"})).has_value());
+    auto r = refusal(list, request("two", {"a"}));
+    CHECK(r.rule == "executor.commands[0].arg_rules[1]");
+    CHECK(r.message == "args: 1 given, `two` needs 2 (executor.commands[0].arg_rules[1])");
+    r = refusal(list, request("two", {"a", "b", "x", "y", "x"}));
+    CHECK(r.rule == "executor.commands[0].variadic.max");
+    r = refusal(list, request("two", {"a", "b", "z"}));
+    CHECK(r.rule == "executor.commands[0].variadic");
+    CHECK(r.message == "args[2]: \"z\" is not one of x, y (executor.commands[0].variadic)");
+}
+
+TEST_CASE("no arguments at all unless the entry has rules", "[policy]") {
+    const auto list = build_ok("    - {name: plain, path: /usr/bin/true, run_as: nobody}\n");
+    CHECK(list.check(request("plain")).has_value());
+    CHECK(refusal(list, request("plain", {"x"})).rule == "executor.commands[0].variadic.max");
+}
+
+TEST_CASE("many and very long arguments are refused before any matching", "[policy][injection]") {
+    const auto list = build_ok(
+        "    - name: many\n"
+        "      path: /usr/bin/true\n"
+        "      run_as: nobody\n"
+        "      variadic: {max: 1024, regex: '.*'}\n"
+        "      max_arg_bytes: 64KiB\n");
+    CHECK(refusal(list, request("many", std::vector<std::string>(100000, "a"))).rule ==
+          "executor.commands[0].variadic.max");
+    auto r = refusal(list, request("many", {std::string(1 << 20, 'a')}));
+    CHECK(r.rule == "executor.commands[0].max_arg_bytes");
+    CHECK(r.message ==
+          "args: 1048577 bytes, more than max_arg_bytes 65536 "
+          "(executor.commands[0].max_arg_bytes)");
+    CHECK(list.check(request("many", std::vector<std::string>(1024, std::string(63, 'a'))))
+              .has_value());
+    CHECK(
+        refusal(list, request("many", std::vector<std::string>(1024, std::string(64, 'a')))).rule ==
+        "executor.commands[0].max_arg_bytes");
+}

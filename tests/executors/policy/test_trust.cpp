@@ -1,0 +1,133 @@
+// Program trust: root-owned and not group/other writable, all the way up,
+// at build time and again at check time.
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "executors/policy/trust.hpp"
+#include "policy_test_support.hpp"
+
+using namespace outpost::policy;
+using namespace outpost::policy::test;
+
+namespace {
+
+std::string trust_error(const std::string& path) {
+    auto result = check_executable_trust(path);
+    REQUIRE_FALSE(result.has_value());
+    return result.error().message();
+}
+
+// A scratch tree whose ancestors are trusted, or nothing when this machine
+// or user cannot provide one (the tests below then only warn).
+bool can_build_trusted_tree() {
+    if (::geteuid() != 0 || !trusted_parent(OUTPOST_BINARY_DIR)) {
+        WARN("not root or " OUTPOST_BINARY_DIR " is not root-owned all the way up: skipped");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("system programs are trusted, symlinks followed", "[policy][trust]") {
+    auto t = check_executable_trust("/usr/bin/true");
+    REQUIRE(t.has_value());
+    CHECK(t->resolved_path == "/usr/bin/true");
+    struct stat st {};
+    REQUIRE(::stat("/usr/bin/true", &st) == 0);
+    CHECK(t->inode == st.st_ino);
+    CHECK(t->device == st.st_dev);
+    auto via_link = check_executable_trust("/bin/true");  // /bin may be a link to usr/bin
+    REQUIRE(via_link.has_value());
+    CHECK(via_link->inode == st.st_ino);
+    CHECK(check_executable_trust("/usr/bin/../bin/./id").has_value());
+}
+
+TEST_CASE("bad paths are refused", "[policy][trust]") {
+    CHECK_THAT(trust_error("usr/bin/true"), Catch::Contains("not an absolute path"));
+    CHECK_THAT(trust_error("/usr/bin/no-such-program-x"),
+               Catch::Contains("/usr/bin/no-such-program-x: No such file or directory"));
+    CHECK_THAT(trust_error("/usr/bin"), Catch::Contains("is not a regular file"));
+    CHECK_THAT(trust_error("/usr/bin/true/x"), Catch::Contains("/usr/bin/true is not a directory"));
+    CHECK_THAT(trust_error("/etc/passwd"), Catch::Contains("is not executable"));
+}
+
+TEST_CASE("a program under a sticky world-writable directory is refused", "[policy][trust]") {
+    ScratchDir dir("/tmp");
+    copy_file("/usr/bin/true", dir.path() + "/true", 0755);
+    CHECK_THAT(trust_error(dir.path() + "/true"),
+               Catch::Contains("/tmp is writable by others (sticky directories are not trusted "
+                               "either)"));
+    CHECK_THAT(build_error("    - {name: t, path: " + dir.path() + "/true, run_as: nobody}\n"),
+               Catch::Contains("executor.commands[0].path (t): " + dir.path() +
+                               "/true is not trusted: /tmp is writable by others"));
+}
+
+TEST_CASE("group-writable, foreign-owned, setuid programs and directories are refused",
+          "[policy][trust]") {
+    if (!can_build_trusted_tree()) {
+        return;
+    }
+    ScratchDir dir(OUTPOST_BINARY_DIR);
+    const std::string bin = dir.path() + "/bin";
+    REQUIRE(::mkdir(bin.c_str(), 0755) == 0);
+    const std::string program = bin + "/true";
+    copy_file("/usr/bin/true", program, 0755);
+    REQUIRE(check_executable_trust(program).has_value());
+
+    REQUIRE(::chmod(bin.c_str(), 0775) == 0);
+    CHECK(trust_error(program) == bin + " is writable by its group");
+    REQUIRE(::chmod(bin.c_str(), 0757) == 0);
+    CHECK(trust_error(program) == bin + " is writable by others");
+    REQUIRE(::chmod(bin.c_str(), 0755) == 0);
+
+    REQUIRE(::chmod(program.c_str(), 0775) == 0);
+    CHECK(trust_error(program) == program + " is writable by its group");
+    REQUIRE(::chmod(program.c_str(), 04755) == 0);
+    CHECK_THAT(trust_error(program), Catch::Contains("is setuid/setgid"));
+    REQUIRE(::chmod(program.c_str(), 0644) == 0);
+    CHECK_THAT(trust_error(program), Catch::Contains("is not executable"));
+    REQUIRE(::chmod(program.c_str(), 0755) == 0);
+
+    REQUIRE(::chown(program.c_str(), 65534, 65534) == 0);
+    CHECK(trust_error(program) == program + " is owned by uid 65534, not root");
+    REQUIRE(::chown(program.c_str(), 0, 0) == 0);
+    REQUIRE(::chown(bin.c_str(), 65534, 0) == 0);
+    CHECK(trust_error(program) == bin + " is owned by uid 65534, not root");
+    REQUIRE(::chown(bin.c_str(), 0, 0) == 0);
+    CHECK(check_executable_trust(program).has_value());
+}
+
+TEST_CASE("each symlink's target is checked like the path itself", "[policy][trust]") {
+    if (!can_build_trusted_tree()) {
+        return;
+    }
+    ScratchDir tmp("/tmp");
+    copy_file("/usr/bin/true", tmp.path() + "/true", 0755);
+    ScratchDir dir(OUTPOST_BINARY_DIR);
+    REQUIRE(::symlink("/usr/bin/true", (dir.path() + "/good").c_str()) == 0);
+    REQUIRE(::symlink((tmp.path() + "/true").c_str(), (dir.path() + "/bad").c_str()) == 0);
+    REQUIRE(::symlink("loop", (dir.path() + "/loop").c_str()) == 0);
+    CHECK(check_executable_trust(dir.path() + "/good")->resolved_path == "/usr/bin/true");
+    CHECK_THAT(trust_error(dir.path() + "/bad"), Catch::Contains("/tmp is writable by others"));
+    CHECK_THAT(trust_error(dir.path() + "/loop"), Catch::Contains("too many symbolic links"));
+}
+
+TEST_CASE("trust is checked again for every request", "[policy][trust]") {
+    if (!can_build_trusted_tree()) {
+        return;
+    }
+    ScratchDir dir(OUTPOST_BINARY_DIR);
+    const std::string program = dir.path() + "/true";
+    copy_file("/usr/bin/true", program, 0755);
+    const auto list = build_ok("    - {name: t, path: " + program + ", run_as: nobody}\n");
+    REQUIRE(list.check(request("t")).has_value());
+    REQUIRE(::chmod(dir.path().c_str(), 0775) == 0);
+    auto r = refusal(list, request("t"));
+    CHECK(r.rule == "executor.commands[0].path");
+    CHECK(r.message == program + " is not trusted: " + dir.path() +
+                           " is writable by its group (executor.commands[0].path)");
+}
