@@ -52,6 +52,15 @@ void write_data(json::JsonWriter& out, const Hello& m) {
         .member("results", m.backlog.results)
         .member("outbox", m.backlog.outbox)
         .end_object();
+    if (m.sandbox) {
+        out.key("sandbox").begin_object();
+        write_strings(out, "active", m.sandbox->active);
+        out.key("unavailable").begin_array();
+        for (const auto& [protection, reason] : m.sandbox->unavailable) {
+            out.begin_object().member("protection", protection).member("reason", reason).end_object();
+        }
+        out.end_array().end_object();
+    }
 }
 
 void write_data(json::JsonWriter& out, const Reauth& m) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <utility>
 #include <vector>
 
 #include "agent/protocol/errors.hpp"
@@ -31,6 +32,14 @@ struct Backlog {
     std::uint64_t outbox = 0;   // queued outbox messages
 };
 
+// An extension of `hello` (protocol.md §3: unknown data fields are ignored by
+// readers): which sandbox protections this host offers, so a control plane
+// can see a degraded node before it sends commands.
+struct SandboxReport {
+    std::vector<std::string> active;
+    std::vector<std::pair<std::string, std::string>> unavailable;  // protection, why
+};
+
 struct Hello {
     std::string node_id;
     std::string agent_version;
@@ -38,6 +47,7 @@ struct Hello {
     std::vector<std::string> capabilities;
     HostInfo host;
     Backlog backlog;
+    std::optional<SandboxReport> sandbox;  // sent only when set
 };
 
 struct Reauth {

@@ -7,7 +7,8 @@ namespace outpost::runtime {
 
 protocol::outbound::Hello build_hello(const auth::Identity& identity,
                                       std::vector<std::string> capabilities,
-                                      protocol::outbound::Backlog backlog) {
+                                      protocol::outbound::Backlog backlog,
+                                      std::optional<protocol::outbound::SandboxReport> sandbox) {
     protocol::outbound::Hello hello;
     hello.node_id = identity.node_id;
     hello.agent_version = std::string(kAgentVersion);
@@ -16,6 +17,7 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
     hello.host = {host.hostname, host.os,         host.kernel,
                   host.arch,     host.machine_id, host.boot_id};
     hello.backlog = backlog;
+    hello.sandbox = std::move(sandbox);
     return hello;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "agent/auth/identity.hpp"
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace outpost::runtime {
 // what we would refuse.
 [[nodiscard]] protocol::outbound::Hello build_hello(const auth::Identity& identity,
                                                     std::vector<std::string> capabilities,
-                                                    protocol::outbound::Backlog backlog);
+                                                    protocol::outbound::Backlog backlog,
+                                                    std::optional<protocol::outbound::SandboxReport> sandbox);
 
 }  // namespace outpost::runtime

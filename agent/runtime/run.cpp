@@ -55,6 +55,20 @@ std::vector<std::string> capabilities(const config::Config& config) {
     return caps;
 }
 
+// hello.data.sandbox: what the kernel offers, so degraded hosts are visible.
+protocol::outbound::SandboxReport sandbox_report(const executors::Capabilities& caps) {
+    protocol::outbound::SandboxReport report;
+    for (const auto& status : caps.protections) {
+        std::string name(executors::protection_name(status.protection));
+        if (status.available) {
+            report.active.push_back(std::move(name));
+        } else {
+            report.unavailable.emplace_back(std::move(name), status.detail);
+        }
+    }
+    return report;
+}
+
 }  // namespace
 
 int run_agent(const config::Config& config) {
@@ -118,6 +132,7 @@ int run_agent(const config::Config& config) {
                     return protocol::outbound::Backlog{dispatcher.backlog_results(), 0};
                 },
             .capabilities = capabilities(config),
+            .sandbox = sandbox_report(caps),
         });
 
         transport::Timer maintenance(**loop);

@@ -33,6 +33,7 @@ public:
         std::function<void()> on_online;    // after each new session's welcome
         std::function<protocol::outbound::Backlog()> backlog;  // for hello
         std::vector<std::string> capabilities;                 // for hello
+        std::optional<protocol::outbound::SandboxReport> sandbox;  // for hello
     };
 
     // `config`, `identity` and `loop` must outlive the driver.

@@ -76,8 +76,13 @@ void Events::message(std::string_view session, std::string_view type, std::strin
     } else {
         o.raw("msg", msg_json);
     }
-    emit(o.done(), fmt::format("← {} {}", type.empty() ? "(invalid)" : type,
-                               shorten(msg_json.empty() ? raw_text : msg_json)));
+    // Humans want the payload: skip the envelope (type, id, ts) when there is one.
+    std::string_view shown = msg_json.empty() ? raw_text : msg_json;
+    if (auto data = shown.find("\"data\":"); !msg_json.empty() && data != std::string_view::npos) {
+        shown = shown.substr(data + 7);
+        if (!shown.empty() && shown.back() == '}') shown.remove_suffix(1);
+    }
+    emit(o.done(), fmt::format("← {} {}", type.empty() ? "(invalid)" : type, shorten(shown, 400)));
 }
 
 void Events::sent(std::string_view session, std::string_view type, std::string_view id) {

@@ -79,6 +79,24 @@ TEST_CASE("encode hello") {
     simdjson::dom::object backlog = d.data["backlog"].get_object().value();
     CHECK(u64(backlog, "results") == 3);
     CHECK(u64(backlog, "outbox") == 42);
+    CHECK(d.data["sandbox"].error() == simdjson::NO_SUCH_FIELD);
+}
+
+TEST_CASE("encode hello with the sandbox report") {
+    Hello m;
+    m.node_id = "node-1";
+    m.sandbox = outbound::SandboxReport{{"seccomp", "landlock"}, {{"cgroup_memory", "no controller"}}};
+    Decoded d;
+    decode(d, m, "hello");
+    simdjson::dom::object sandbox = d.data["sandbox"].get_object().value();
+    simdjson::dom::array active = sandbox["active"].get_array().value();
+    REQUIRE(active.size() == 2);
+    CHECK(active.at(1).get_string().value() == "landlock");
+    simdjson::dom::array missing = sandbox["unavailable"].get_array().value();
+    REQUIRE(missing.size() == 1);
+    simdjson::dom::object first = missing.at(0).get_object().value();
+    CHECK(str(first, "protection") == "cgroup_memory");
+    CHECK(str(first, "reason") == "no controller");
 }
 
 TEST_CASE("encode reauth, ping, pong") {
