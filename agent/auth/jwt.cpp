@@ -6,49 +6,19 @@
 
 #include "agent/auth/jws.hpp"
 #include "agent/auth/uuid.hpp"
+#include "agent/common/json/json_writer.hpp"
 
 namespace outpost::auth {
 namespace {
 
-// A JSON string literal (RFC 8259 §7) for UTF-8 text. Kept local: the token
-// needs only flat strings and integers.
+// A JSON string literal for UTF-8 text. Invalid UTF-8 is refused rather
+// than repaired: a token must carry exactly the identity it was asked to.
 Expected<std::string> json_string(std::string_view text) {
     if (!simdjson::validate_utf8(text.data(), text.size())) {
         return fail("text is not valid UTF-8");
     }
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
+    std::string out;
+    json::append_json_string(out, text);
     return out;
 }
 

@@ -342,3 +342,40 @@ TEST_CASE("a welcome answering reauth keeps the session's start time") {
     CHECK(h.policy.attempt() == 0);
     CHECK(h.policy.history().back().state == State::online);
 }
+
+namespace {
+// A clock that moves a little on every read, like a real one: code that reads
+// the time twice sees two different values.
+class MovingClock final : public Clock {
+  public:
+    [[nodiscard]] std::chrono::steady_clock::time_point now() const override {
+        steady_ += std::chrono::microseconds(1);
+        return steady_;
+    }
+    [[nodiscard]] std::chrono::system_clock::time_point wall_now() const override {
+        wall_ += std::chrono::microseconds(1);
+        return wall_;
+    }
+    void jump(std::chrono::milliseconds d) const {
+        steady_ += d;
+        wall_ += d;
+    }
+
+  private:
+    mutable std::chrono::steady_clock::time_point steady_{std::chrono::hours{1000}};
+    mutable std::chrono::system_clock::time_point wall_{std::chrono::seconds{1795000000}};
+};
+}  // namespace
+
+TEST_CASE("a due reauth goes out even when the clock moves between reads") {
+    MovingClock clock;
+    FakeRandom random;
+    SessionPolicy policy(ReconnectSettings{}, TokenMode::exchange, clock, random);
+    (void)policy.on_connect_attempt();
+    auto issued = clock.wall_now();
+    policy.on_token_obtained(TokenLifetime{issued, issued + std::chrono::seconds(2)});
+    (void)policy.on_established("outpost.v1");
+    (void)policy.on_welcome(Welcome{"outpost.v1", "s-1", 30});
+    clock.jump(std::chrono::milliseconds(1700));  // past 80 % of 2 s
+    CHECK(policy.on_tick().send_reauth);
+}
