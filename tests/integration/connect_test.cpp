@@ -168,3 +168,23 @@ TEST_CASE("online through a real HTTP CONNECT proxy (tinyproxy)",
     CHECK(log.find("CONNECT") != std::string::npos);
     CHECK(log.find(target) != std::string::npos);
 }
+
+TEST_CASE("mTLS: a hub requiring client certificates admits the agent only with its certificate",
+          "[integration][connect][tls]") {
+    HubOptions options;
+    options.extra = {"--require-client-cert"};
+    Rig rig(options);
+    SECTION("without a client certificate") {
+        const std::size_t from = rig.hub.mark();
+        rig.agent.start(rig.hub);
+        expect_failed_attempts(rig.agent, 2);
+        CHECK(rig.agent.running());
+        expect_no_http(rig.hub, from);
+    }
+    SECTION("with the certificate the hub's CA signed") {
+        rig.agent.set("server", "client_cert", rig.hub.pki_file("client.pem"));
+        rig.agent.set("server", "client_key", rig.hub.pki_file("client.key"));
+        const Event& connected = rig.start_online();
+        CHECK(connected.str("/auth") == "jwt");
+    }
+}
