@@ -156,9 +156,20 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
     } else if (const auto* h = std::get_if<HealthCheck>(&body)) {
         on_health_check(h->request_id);
     } else if (const auto* cu = std::get_if<ConfigUpdate>(&body)) {
-        // Nothing changes: the runtime-changeable keys are not implemented yet.
-        ack(cu->request_id, AckState::rejected,
-            "config_update is not supported by this agent version; nothing was changed");
+        // Not journaled: applying the same config twice changes nothing more.
+        if (!settings_.on_config_update) {
+            ack(cu->request_id, AckState::rejected,
+                "config_update is not supported by this agent version; nothing was changed");
+            return;
+        }
+        if (auto applied = settings_.on_config_update(cu->config_json); applied) {
+            log::info(kLog, "{}: config_update applied", cu->request_id);
+            ack(cu->request_id, AckState::accepted);
+        } else {
+            log::warn(kLog, "{}: config_update rejected, nothing changed: {}", cu->request_id,
+                      applied.error());
+            ack(cu->request_id, AckState::rejected, applied.error());
+        }
     } else {
         error(protocol::ErrorCode::unsupported,
               "this agent does not handle `" + msg->type + "` messages", msg->id);

@@ -9,10 +9,12 @@
 
 #include <chrono>
 #include <deque>
+#include <expected>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/auth/secret_key.hpp"
 #include "agent/dispatch/command_policy.hpp"
@@ -24,12 +26,19 @@
 
 namespace outpost::dispatch {
 
+// config_update (protocol.md §3.3): validates, persists and applies the
+// `config` object (minified JSON, shaped like the config file); the error is
+// the reason sent back, and then nothing changed.
+using ConfigUpdateHandler =
+    std::function<std::expected<void, std::string>(std::string_view config_json)>;
+
 struct DispatcherSettings {
     std::string node_id;
     std::size_t max_message_bytes = 1024 * 1024;
     std::size_t max_concurrent = 4;
     std::optional<auth::PublicKey> command_public_key;  // signed commands required when set
     std::string state_dir;                              // for the disk health check
+    ConfigUpdateHandler on_config_update{};  // empty: config_update rejected as not supported
 };
 
 class Dispatcher {

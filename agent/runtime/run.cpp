@@ -5,6 +5,7 @@
 
 #include "agent/auth/identity.hpp"
 #include "agent/common/version.hpp"
+#include "agent/config/runtime_overrides.hpp"
 #include "agent/dispatch/dispatcher.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/log/log.hpp"
@@ -35,6 +36,35 @@ log::Level log_level(config::LogLevel level) {
     return log::Level::info;
 }
 
+void configure_logging(const config::LoggingConfig& logging) {
+    log::configure(log_level(logging.level), logging.format == config::LogFormat::json
+                                                 ? log::Format::json
+                                                 : log::Format::text);
+}
+
+// What earlier config_updates persisted (docs/configuration.md, "Runtime
+// changes"). Nothing when there is no journal or no blob; a blob that cannot
+// be read or no longer validates is logged and ignored: it never stops the
+// agent, and the next accepted config_update replaces it.
+config::RuntimeOverrides persisted_overrides(journal::Journal* journal) {
+    if (journal == nullptr) return {};
+    auto blob = journal->get(config::kRuntimeOverridesKey);
+    if (!blob) {
+        log::error(kLog,
+                   "cannot read the runtime config changes (journal key `{}`), ignoring them: {}",
+                   config::kRuntimeOverridesKey, blob.error().message());
+        return {};
+    }
+    if (!*blob) return {};
+    auto parsed = config::parse_runtime_overrides(**blob);
+    if (!parsed) {
+        log::error(kLog, "ignoring the persisted runtime config changes {} (journal key `{}`): {}",
+                   **blob, config::kRuntimeOverridesKey, parsed.error());
+        return {};
+    }
+    return *parsed;
+}
+
 journal::Options journal_options(const config::Config& config) {
     journal::Options options;
     options.sync = config.journal.sync == config::JournalSync::full ? journal::SyncMode::full
@@ -46,7 +76,7 @@ journal::Options journal_options(const config::Config& config) {
 
 // What hello advertises: only what this build handles.
 std::vector<std::string> capabilities(const config::Config& config) {
-    std::vector<std::string> caps{"execute", "cancel", "approval", "health"};
+    std::vector<std::string> caps{"execute", "cancel", "approval", "health", "config_update"};
     if (config.security.command_public_key) caps.emplace_back("signed_commands");
     for (const auto& entry : config.executor.commands) {
         if (entry.name == "deploy") caps.emplace_back("deploy");
@@ -72,9 +102,7 @@ protocol::outbound::SandboxReport sandbox_report(const executors::Capabilities& 
 }  // namespace
 
 int run_agent(const config::Config& config) {
-    log::configure(log_level(config.logging.level), config.logging.format == config::LogFormat::json
-                                                        ? log::Format::json
-                                                        : log::Format::text);
+    configure_logging(config.logging);
     auto identity = auth::load_or_create_identity(config.node.state_dir, config.node.id);
     if (!identity) {
         log::error(kLog, "identity: {}", identity.error().message());
@@ -105,6 +133,44 @@ int run_agent(const config::Config& config) {
         log::error(kLog, "journal unavailable, no command will run: {}", journal_error);
     }
 
+    // Runtime changes (config_update) persisted earlier, over the file's
+    // values. `effective` holds the runtime keys in force (telemetry.interval,
+    // health.interval, logging.level); every other key is the file's, so the
+    // rest of the agent keeps reading `config`. `effective` is reassigned on
+    // each accepted config_update: read it at use, keep no references into it.
+    config::RuntimeOverrides overrides = persisted_overrides(journal ? &*journal : nullptr);
+    config::Config effective = config::apply(config, overrides);
+    if (!overrides.empty()) {
+        configure_logging(effective.logging);
+        log::info(kLog, "runtime config changes applied over the config file: {}",
+                  config::to_json(overrides));
+    }
+    // config_update: validate, persist the merged set, then apply. Without a
+    // journal nothing can be persisted, so the update is refused.
+    dispatch::ConfigUpdateHandler on_config_update =
+        [&](std::string_view config_json) -> std::expected<void, std::string> {
+        auto next = config::accept_config_update(
+            overrides, config_json,
+            [&](std::string_view blob) -> std::expected<void, std::string> {
+                if (!journal) {
+                    return std::unexpected(
+                        "cannot persist runtime config changes, the journal is unavailable: " +
+                        journal_error);
+                }
+                if (auto put = journal->put(config::kRuntimeOverridesKey, blob); !put) {
+                    return std::unexpected("cannot persist runtime config changes: " +
+                                           put.error().message());
+                }
+                return {};
+            });
+        if (!next) return std::unexpected(std::move(next.error()));
+        overrides = std::move(*next);
+        effective = config::apply(config, overrides);
+        configure_logging(effective.logging);
+        log::info(kLog, "runtime config changes now in force: {}", config::to_json(overrides));
+        return {};
+    };
+
     auto caps = executors::probe_capabilities();
     for (const std::string& line : caps.summary()) log::info(kLog, "sandbox: {}", line);
 
@@ -119,7 +185,8 @@ int run_agent(const config::Config& config) {
                 .max_message_bytes = config.protocol.max_message_bytes,
                 .max_concurrent = config.executor.max_concurrent,
                 .command_public_key = config.security.command_public_key,
-                .state_dir = config.node.state_dir},
+                .state_dir = config.node.state_dir,
+                .on_config_update = on_config_update},
             journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
             [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
             [] { return std::chrono::system_clock::now(); });
