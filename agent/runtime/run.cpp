@@ -173,6 +173,12 @@ int run_agent(const config::Config& config) {
 
     auto caps = executors::probe_capabilities();
     for (const std::string& line : caps.summary()) log::info(kLog, "sandbox: {}", line);
+    // Honest about what this version ignores rather than silently skipping it.
+    if (config.server.transport == config::Transport::poll || config.server.poll_url) {
+        log::warn(kLog,
+                  "server.transport: poll / server.poll_url are set, but the HTTPS polling "
+                  "fallback (protocol.md §7) is not in this version: using the WebSocket only");
+    }
 
     {
         executors::Runner runner(**loop, caps,
