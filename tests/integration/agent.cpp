@@ -1,7 +1,12 @@
 #include "agent.hpp"
 
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 #include <sstream>
 
 #include "hub.hpp"
@@ -41,7 +46,17 @@ void Agent::set(const std::string& section, const std::string& key, const std::s
     }
 }
 
+void Agent::add_command(const std::string& flow_map) { commands_.push_back(flow_map); }
+
 void Agent::write_config() {
+    if (!commands_.empty()) {
+        std::string list = "[";
+        for (std::size_t i = 0; i < commands_.size(); ++i) {
+            if (i) list += ", ";
+            list += commands_[i];
+        }
+        set("executor", "commands", list + "]");
+    }
     std::ostringstream yaml;
     for (const auto& [section, keys] : config_) {
         if (keys.empty()) continue;
@@ -86,6 +101,14 @@ void Agent::start(const Hub& hub) {
 void Agent::signal(int sig) {
     REQUIRE(process_);
     process_->send_signal(sig);
+}
+
+void Agent::kill() {
+    REQUIRE(process_);
+    process_->send_signal(SIGKILL);
+    auto status = process_->wait_exit(Clock::now() + 10s);
+    drain();
+    REQUIRE(status);
 }
 
 std::optional<int> Agent::wait_exit(std::chrono::milliseconds limit) {
@@ -154,6 +177,98 @@ std::string Agent::log_text() const {
     std::string out;
     for (const auto& line : lines_) out += line + "\n";
     return out;
+}
+
+namespace {
+
+// Why `dir` and every directory above it would fail the program trust
+// check (root-owned, no group/other write), "" when they pass.
+std::string untrusted_reason(const std::filesystem::path& dir) {
+    std::filesystem::path at;
+    for (const auto& part : dir) {
+        at /= part;
+        struct stat st{};
+        if (::lstat(at.c_str(), &st) != 0) return at.string() + ": cannot stat";
+        if (S_ISLNK(st.st_mode)) return at.string() + " is a symlink";
+        if (st.st_uid != 0) return at.string() + " is not owned by root";
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+            return at.string() + " is writable by its group or others";
+        }
+    }
+    return "";
+}
+
+}  // namespace
+
+TrustedProgram::TrustedProgram(const std::string& source) {
+    namespace fs = std::filesystem;
+    if (::geteuid() != 0) {
+        why_ = "the test does not run as root (commands need run_as)";
+        return;
+    }
+    // A root-owned place outside any sticky world-writable tree (a build tree
+    // under /tmp would not be trusted, and CI may clone anywhere).
+    const fs::path base = "/var/lib/outpost-tests";
+    std::error_code made;
+    fs::create_directories(base, made);
+    fs::permissions(base, fs::perms(0755), made);
+    std::string pattern = (base / "trusted-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) {
+        why_ = "mkdtemp " + pattern + " failed";
+        return;
+    }
+    dir_ = pattern;
+    fs::permissions(dir_, fs::perms(0755));
+    path_ = (fs::path(dir_) / fs::path(source).filename()).string();
+    fs::copy_file(source, path_, fs::copy_options::overwrite_existing);
+    fs::permissions(path_, fs::perms(0755));
+    why_ = untrusted_reason(dir_);
+}
+
+TrustedProgram::~TrustedProgram() {
+    if (dir_.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+std::vector<pid_t> processes_with_arg(const std::string& needle) {
+    std::vector<pid_t> out;
+    DIR* proc = ::opendir("/proc");
+    if (!proc) return out;
+    const pid_t self = ::getpid();
+    while (const dirent* entry = ::readdir(proc)) {
+        char* end = nullptr;
+        const long pid = std::strtol(entry->d_name, &end, 10);
+        if (pid <= 0 || *end != '\0' || pid == self) continue;
+        const std::string cmdline = read_file("/proc/" + std::string(entry->d_name) + "/cmdline");
+        if (cmdline.find(needle) == std::string::npos) continue;
+        // A zombie has an empty cmdline, so a match is a live process.
+        out.push_back(static_cast<pid_t>(pid));
+    }
+    ::closedir(proc);
+    return out;
+}
+
+std::string json_quote(const std::string& text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    return out + "\"";
 }
 
 }  // namespace outpost::integration

@@ -4,6 +4,8 @@
 // it), its identity read with `outpost identity`, its log lines (stderr)
 // kept for assertions and printed when the test fails.
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,7 +32,14 @@ public:
     // "[\"pin\"]", "exchange"); an empty value removes the key.
     void set(const std::string& section, const std::string& key, const std::string& value);
 
+    // Appends one `executor.commands` entry, a YAML flow map written
+    // verbatim ("{name: id, path: /usr/bin/id, run_as: nobody}"); the list is
+    // written as `executor.commands: [..]` with the config.
+    void add_command(const std::string& flow_map);
+
     [[nodiscard]] const std::string& node_id() const { return node_id_; }
+    // node.state_dir (journal.db, the identity key); the same across restarts.
+    [[nodiscard]] std::string state_dir() const { return dir_.file(node_id_ + "-state"); }
     // `outpost identity` (creates the key on first use): the base64url key.
     const std::string& public_key();
 
@@ -38,6 +47,9 @@ public:
     // writes the config and runs `outpost run --config FILE`.
     void start(const Hub& hub);
     void signal(int sig);
+    // SIGKILL (a crash) and the reap; REQUIREs the exit within 10 s. start()
+    // again runs a new process with the same config and state dir.
+    void kill();
     // The wait status once exited, nullopt at the deadline.
     std::optional<int> wait_exit(std::chrono::milliseconds limit);
     [[nodiscard]] bool running() const { return process_ && !process_->exited(); }
@@ -63,10 +75,40 @@ private:
     const TempDir& dir_;
     std::string node_id_;
     std::map<std::string, std::map<std::string, std::string>> config_;
+    std::vector<std::string> commands_;  // executor.commands entries (flow maps)
     std::optional<std::string> public_key_;
     std::unique_ptr<ChildProcess> process_;
     std::vector<std::string> lines_;
     bool exit_noted_ = false;  // the exit status line was added to lines_
 };
+
+// A copy of `source` in a fresh directory next to it (mode 0755, file mode
+// 0755), so that the allow-list's program trust (root-owned, no group/other
+// write on every component) holds without touching system directories;
+// removed on destruction. `trusted()` is false (with `why()`) when the
+// directories above are not trusted, e.g. a build tree under /tmp.
+class TrustedProgram {
+public:
+    explicit TrustedProgram(const std::string& source);
+    ~TrustedProgram();
+    TrustedProgram(const TrustedProgram&) = delete;
+    TrustedProgram& operator=(const TrustedProgram&) = delete;
+
+    [[nodiscard]] const std::string& path() const { return path_; }
+    [[nodiscard]] bool trusted() const { return why_.empty(); }
+    [[nodiscard]] const std::string& why() const { return why_; }
+
+private:
+    std::string dir_;
+    std::string path_;
+    std::string why_;
+};
+
+// Pids of live processes whose command line (NUL-joined argv) contains
+// `needle`, this test process excluded.
+std::vector<pid_t> processes_with_arg(const std::string& needle);
+
+// `text` as a JSON string literal (quotes included), for hub control lines.
+std::string json_quote(const std::string& text);
 
 }  // namespace outpost::integration
