@@ -221,6 +221,17 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
         ack(spec.request_id, AckState::awaiting_approval);
         return;
     }
+    if (active_.size() < settings_.max_concurrent && queue_.empty()) {
+        // A free slot: journal it straight as `running` (one durable commit),
+        // ack, start (protocol.md §3.3 step 4).
+        if (auto started = journal_->start_new(spec, now, clock_()); !started) {
+            reject(spec, "journal error: " + started.error().message(), false);
+            return;
+        }
+        ack(spec.request_id, AckState::accepted);
+        start(Pending{std::move(spec), std::move(*approved)}, 0, true);
+        return;
+    }
     if (auto queued = journal_->queue(spec, now); !queued) {
         reject(spec, "journal error: " + queued.error().message(), false);
         return;
@@ -274,9 +285,9 @@ void Dispatcher::pump() {
     }
 }
 
-void Dispatcher::start(Pending pending, unsigned attempt) {
+void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running) {
     const std::string request_id = pending.spec.request_id;
-    if (attempt == 0) {
+    if (attempt == 0 && !journaled_running) {
         // The at-most-once point: durable `running` before the process exists.
         if (auto marked = journal_->mark_running(request_id, clock_()); !marked) {
             log::error(kLog, "{}: not started, journal write failed: {}", request_id,

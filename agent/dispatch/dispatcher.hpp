@@ -83,7 +83,8 @@ private:
     void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
     void enqueue(journal::CommandSpec spec, ApprovedRun run);
     void pump();
-    void start(Pending pending, unsigned attempt);
+    // `journaled_running`: the row is already `running` (start_new).
+    void start(Pending pending, unsigned attempt, bool journaled_running = false);
     void finish(const std::string& request_id, const journal::CommandResult& result);
     void send_stored_result(const std::string& request_id);
     void ack(const std::string& request_id, protocol::outbound::AckState state,

@@ -76,6 +76,10 @@ class Journal {
     // requires_approval: held until execute_approved, cancel or the deadline.
     [[nodiscard]] Expected<void> hold_for_approval(const CommandSpec& spec, TimePoint received_at);
     [[nodiscard]] Expected<void> queue(const CommandSpec& spec, TimePoint received_at);
+    // A new command that can start at once: journaled directly as `running`
+    // in one durable commit (the at-most-once point, like mark_running).
+    [[nodiscard]] Expected<void> start_new(const CommandSpec& spec, TimePoint received_at,
+                                           TimePoint started_at);
     // The at-most-once point: durable when it returns; only from queued or
     // awaiting_approval, so a second call for the same id fails.
     [[nodiscard]] Expected<void> mark_running(std::string_view request_id, TimePoint started_at);
@@ -130,7 +134,8 @@ class Journal {
     [[nodiscard]] Expected<void> insert_command(const CommandSpec& spec, CommandState state,
                                                 TimePoint received_at,
                                                 std::optional<TimePoint> approval_deadline,
-                                                const CommandResult* result);
+                                                const CommandResult* result,
+                                                std::optional<TimePoint> started_at = std::nullopt);
     [[nodiscard]] Expected<std::size_t> expire_held_locked(TimePoint now,
                                                            std::vector<std::string>* ids);
 

@@ -319,3 +319,22 @@ TEST_CASE("prune deletes old delivered results only") {
     CHECK(journal.lookup("old-undelivered")->has_value());
     CHECK_FALSE(journal.lookup("new-delivered")->has_value());
 }
+
+TEST_CASE("start_new journals a new command directly as running, once") {
+    TempDir dir;
+    auto journal = open_journal(dir.file("journal.db"));
+    auto s = spec("fast-1", "true");
+    s.args = {"a"};
+    REQUIRE_OK(journal.start_new(s, at(1s), at(2s)));
+    auto record = must_find(journal, "fast-1");
+    CHECK(record.state == S::running);
+    CHECK(record.started_at == at(2s));
+    CHECK(record.spec.args == s.args);
+    CHECK_FALSE(journal.start_new(s, at(3s), at(3s)).has_value());
+    CHECK_FALSE(journal.mark_running("fast-1", at(3s)).has_value());
+
+    auto report = journal.recover_after_restart(at(5s));
+    REQUIRE(report.has_value());
+    CHECK(report->running_interrupted == 1);
+    CHECK(must_find(journal, "fast-1").state == S::interrupted);
+}
