@@ -114,6 +114,17 @@ Expected<void> erase_finished_inputs(sqlite::Database& db) {
         "UPDATE commands SET stdin_data = '' WHERE finished_at IS NOT NULL AND stdin_data != ''");
 }
 
+Expected<void> erase_inputs_of(sqlite::Database& db, std::string_view request_id) {
+    for (const char* sql : {"DELETE FROM command_env WHERE request_id = ?",
+                            "UPDATE commands SET stdin_data = '' WHERE request_id = ?"}) {
+        auto stmt = db.prepare(sql);
+        if (!stmt) return std::unexpected(stmt.error());
+        if (auto ok = stmt->bind_all(request_id); !ok) return ok;
+        if (auto ok = stmt->run(); !ok) return ok;
+    }
+    return {};
+}
+
 Expected<std::size_t> count_of(sqlite::Database& db, std::string_view sql,
                                std::optional<std::string_view> param) {
     auto stmt = db.prepare(sql);

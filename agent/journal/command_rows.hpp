@@ -28,6 +28,8 @@ inline constexpr std::string_view kSelectCommand =
 [[nodiscard]] Expected<void> check_result(const CommandResult& result);
 // env and stdin are only needed to start a command; drop them once it finished.
 [[nodiscard]] Expected<void> erase_finished_inputs(sqlite::Database& db);
+// The same for one command (finish): by primary key, not a scan of the journal.
+[[nodiscard]] Expected<void> erase_inputs_of(sqlite::Database& db, std::string_view request_id);
 // SELECT count(*) ... with at most one text parameter.
 [[nodiscard]] Expected<std::size_t> count_of(sqlite::Database& db, std::string_view sql,
                                              std::optional<std::string_view> param);

@@ -13,7 +13,6 @@ namespace outpost::journal {
 
 using rows::check_result;
 using rows::current_state;
-using rows::erase_finished_inputs;
 using rows::kSelectCommand;
 using rows::select_commands;
 
@@ -190,7 +189,7 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
     if (!bound) return failed(bound.error());
     if (auto ok = update->run(); !ok) return failed(ok.error());
     if (db_.changes() != 1) return failed(Error("the command changed state underneath"));
-    if (auto ok = erase_finished_inputs(db_); !ok) return failed(ok.error());
+    if (auto ok = rows::erase_inputs_of(db_, request_id); !ok) return failed(ok.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
     return {};
 }
