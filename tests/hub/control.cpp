@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "bench.hpp"
 #include "hub.hpp"
 #include "json_in.hpp"
 #include "json_out.hpp"
@@ -165,6 +166,8 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         hub_.auth.revoke_access_tokens();
     } else if (verb == "status") {
         hub_.events.status(status_fields(hub_));
+    } else if (verb.starts_with("bench-")) {
+        return bench_command(hub_, verb, rest);  // bench.hpp
     } else if (verb == "quit") {
         hub_.stop_requested = true;
     } else {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "bench.hpp"
 #include "envelope.hpp"
 #include "hub.hpp"
 #include "json_in.hpp"
@@ -86,6 +87,7 @@ void Session::handle_message(std::string_view text) {
         auto request_id = data ? get_str(*data, "request_id") : std::nullopt;
         if (request_id) reply("result_ack", JsonObject().str("request_id", *request_id).done());
     }
+    bench_observe(hub_, *this, type, *doc, text);  // bench.hpp: timed round trips
 }
 
 void Session::handle_hello(const JsonDoc& doc) {
