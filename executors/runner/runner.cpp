@@ -84,6 +84,10 @@ struct Runner::Run {
     std::unique_ptr<FdWatch> out_watch;
     std::unique_ptr<FdWatch> err_watch;
     std::unique_ptr<FdWatch> exit_watch;
+    // Until the child has exec'd (or its set-up failed): the error pipe.
+    bool starting = false;
+    StartReader start;
+    std::unique_ptr<FdWatch> start_watch;
     Timer deadline;
     Timer grace;
     Timer poll;
@@ -205,17 +209,23 @@ void Runner::launch(std::unique_ptr<Run> owned) {
         }
     }
 
-    bool exec_failed = false;
-    auto child = spawn_child(run.plan, &exec_failed);
+    // Returns right after fork(): the set-up (namespaces, mounts, seccomp,
+    // ...) runs in the child while the loop services everything else.
+    auto child = fork_child(run.plan);
     if (!child) {
         finish_without_process(std::move(owned), RunState::failed,
-                               (exec_failed ? "exec failed: " : "starting the process: ") +
-                                   child.error().message());
+                               "starting the process: " + child.error().message());
         return;
     }
     run.child = std::move(*child);
+    run.starting = true;
     Run* r = &run;
     active_.emplace(run.id, std::move(owned));
+
+    // Without a watch the records are still read when the process is reaped.
+    auto progressed = [this, r] { on_start_readable(*r); };
+    if (auto start_watch = FdWatch::create(loop_, run.child.start_fd.get(), progressed, progressed))
+        run.start_watch = std::move(*start_watch);
 
     auto watch_output = [this, r](OutputCapture& capture, const UniqueFd& fd,
                                   std::unique_ptr<FdWatch>& slot) {
@@ -271,6 +281,22 @@ void Runner::write_stdin(Run& run) {
     run.child.stdin_fd.reset();  // EOF for the child
 }
 
+void Runner::on_start_readable(Run& run) {
+    if (!run.starting) return;
+    const bool knew_init = run.child.ns_init_pidfd.valid();
+    const bool over = run.start.read(run.child);
+    // The namespace's init became known after the SIGKILL went out.
+    if (run.hard_killed && !knew_init && run.child.ns_init_pidfd.valid())
+        send_signal(run.child.ns_init_pidfd.get(), SIGKILL);
+    if (over) end_start(run);
+}
+
+void Runner::end_start(Run& run) {
+    run.starting = false;
+    run.start_watch.reset();
+    run.child.start_fd.reset();
+}
+
 void Runner::on_exit_readable(Run& run) {
     if (run.reaped) return;
     siginfo_t info{};
@@ -279,6 +305,13 @@ void Runner::on_exit_readable(Run& run) {
     if (rc != 0 && errno != ECHILD) return;
     if (rc == 0 && info.si_pid == 0) return;  // not yet
     run.reaped = true;
+    if (run.starting) {
+        // Exited during set-up: whatever it (and, in a PID namespace, P1 and
+        // P2 before it) reported is in the pipe now. P1 may be reaped and its
+        // pid reused, so no pidfd is opened for it any more.
+        (void)run.start.read(run.child, false);
+        end_start(run);
+    }
     run.exit_info = info;
     run.exit_watch.reset();
     run.grace.cancel();
@@ -361,6 +394,7 @@ void Runner::complete(Run& run) {
     run.out_watch.reset();
     run.err_watch.reset();
     run.exit_watch.reset();
+    end_start(run);
     (void)run.out.read_from(run.child.stdout_fd.get());
     (void)run.err.read_from(run.child.stderr_fd.get());
     run.child.stdout_fd.reset();
@@ -369,8 +403,11 @@ void Runner::complete(Run& run) {
 
     RunResult& res = run.result;
     const siginfo_t& info = run.exit_info;
+    const std::optional<std::string>& exec_error = run.start.error();
     bool exited_zero = false;
-    if (info.si_code == CLD_EXITED) {
+    if (exec_error) {
+        // A set-up step failed: the 127 it exited with is not the command's.
+    } else if (info.si_code == CLD_EXITED) {
         res.exit_code = info.si_status;
         exited_zero = info.si_status == 0;
     } else if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
@@ -382,6 +419,10 @@ void Runner::complete(Run& run) {
             add_reason(res, fmt::format("timed out after {} ms", run.spec.timeout.count()));
         else if (res.state == RunState::cancelled)
             add_reason(res, "cancelled");
+        if (exec_error) add_reason(res, "exec failed: " + *exec_error);
+    } else if (exec_error) {
+        res.state = RunState::failed;
+        add_reason(res, "exec failed: " + *exec_error);
     } else {
         res.state = exited_zero ? RunState::succeeded : RunState::failed;
     }

@@ -2,8 +2,9 @@
 // Runs sandboxed commands on the agent's event loop.
 //
 // A run: assess the profile against the probed capabilities (refuse if a
-// required protection is missing) → create the run's cgroup → fork and set
-// up the child (sandbox/child_setup) → drain stdout/stderr together through
+// required protection is missing) → create the run's cgroup → fork the child
+// (sandbox/child_setup), which sets itself up while the loop goes on: its
+// error pipe is watched for EOF (execve happened) or a failed step → drain stdout/stderr together through
 // FdWatch, feed stdin without blocking, watch the pidfd for exit → on timeout
 // or cancel: SIGTERM to the process group and the main process, a grace
 // period, then SIGKILL of the whole tree by the best means available →
@@ -81,6 +82,8 @@ public:
 private:
     void launch(std::unique_ptr<Run> run);
     void start_queued();
+    void on_start_readable(Run& run);
+    void end_start(Run& run);
     void on_exit_readable(Run& run);
     void on_timeout(Run& run);
     void terminate(Run& run, RunState state);

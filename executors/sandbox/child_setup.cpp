@@ -88,14 +88,16 @@ void put_number(char* buf, long value) {
     buf[i] = '\0';
 }
 
+// Dispositions first: a signal held pending since fork() (a cancel during
+// set-up) must meet the default action, not a handler of the agent's.
 void reset_signals() {
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // KILL/STOP fail: fine
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 void install_forwarding() {
@@ -425,13 +427,12 @@ Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabiliti
     return plan;
 }
 
-Expected<SpawnedChild> spawn_child(const ChildPlan& plan, bool* exec_failed) {
-    *exec_failed = false;
+Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
     if (plan.path.empty() || plan.path.front() != '/')
         return fail("program path is not absolute: " + plan.path);
     SpawnedChild child;
-    UniqueFd err_r, err_w, in_r, out_w, errout_w;
-    if (auto r = make_pipe(err_r, err_w); !r) return std::unexpected(r.error());
+    UniqueFd err_w, in_r, out_w, errout_w;
+    if (auto r = make_pipe(child.start_fd, err_w); !r) return std::unexpected(r.error());
     if (auto r = make_pipe(child.stdout_fd, out_w); !r) return std::unexpected(r.error());
     if (auto r = make_pipe(child.stderr_fd, errout_w); !r) return std::unexpected(r.error());
     if (plan.stdin_pipe)
@@ -441,9 +442,16 @@ Expected<SpawnedChild> spawn_child(const ChildPlan& plan, bool* exec_failed) {
     ChildArgs args{&plan, argv.data(), envp.data(), err_w.get(), in_r.get(), out_w.get(),
                    errout_w.get(), ::getpid()};
 
+    // The child starts with every signal blocked until reset_signals(): the
+    // agent can signal it (cancel, timeout) from the moment fork() returns.
+    sigset_t all, old;
+    sigfillset(&all);
+    ::sigprocmask(SIG_SETMASK, &all, &old);
     const pid_t pid = ::fork();
-    if (pid < 0) return fail(std::string("fork: ") + std::strerror(errno));
+    const int fork_errno = errno;
     if (pid == 0) child_main(args);
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    if (pid < 0) return fail(std::string("fork: ") + std::strerror(fork_errno));
 
     child.pid = pid;
     err_w.reset();
@@ -451,49 +459,17 @@ Expected<SpawnedChild> spawn_child(const ChildPlan& plan, bool* exec_failed) {
     out_w.reset();
     errout_w.reset();
     child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-
-    // Blocks until execve() closes the last copy of the close-on-exec pipe,
-    // or the child reports the step that failed: set-up takes milliseconds.
-    std::string records;
-    char buf[512];
-    for (;;) {
-        const ssize_t n = ::read(err_r.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        records.append(buf, static_cast<size_t>(n));
-    }
-    std::string error;
-    size_t start = 0;
-    while (start < records.size()) {
-        size_t end = records.find('\n', start);
-        if (end == std::string::npos) end = records.size();
-        const std::string record = records.substr(start + 1, end - start - 1);
-        if (records[start] == 'N') {
-            child.ns_init_pid = static_cast<pid_t>(std::stol(record));
-            // P1 cannot be reaped before P0 is; its pid is safe to open here
-            // unless it already exited and P0 reaped it (then the pidfd open
-            // fails or, after pid reuse, names a process we never signal
-            // unless P0 is still running).
-            child.ns_init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, child.ns_init_pid, 0)));
-        } else if (records[start] == 'E' && error.empty()) {
-            error = record;
-        }
-        start = end + 1;
-    }
-    if (!error.empty()) {
-        *exec_failed = true;
+    if (!child.pidfd.valid()) {
+        const int err = errno;
+        ::kill(pid, SIGKILL);
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        return fail(error);
+        return fail(std::string("pidfd_open: ") + std::strerror(err));
     }
-    if (!child.pidfd.valid()) {
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        return fail(std::string("pidfd_open: ") + std::strerror(errno));
-    }
-    for (const UniqueFd* fd : {&child.stdout_fd, &child.stderr_fd, &child.stdin_fd})
+    // The set-up goes on in the child; its end (EOF at execve) or failure
+    // is read from start_fd on the caller's event loop.
+    for (const UniqueFd* fd : {&child.stdout_fd, &child.stderr_fd, &child.stdin_fd, &child.start_fd})
         if (fd->valid()) ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
     return child;
 }

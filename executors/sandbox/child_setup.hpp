@@ -70,11 +70,34 @@ struct SpawnedChild {
     UniqueFd stdin_fd;  // write end, when plan.stdin_pipe
     UniqueFd stdout_fd;  // read ends, non-blocking
     UniqueFd stderr_fd;
+    // The close-on-exec error pipe's read end, non-blocking: the set-up's
+    // records, then EOF once execve() closed the last copy (StartReader).
+    UniqueFd start_fd;
 };
 
-// Forks and sets the child up; returns once execve() succeeded. An error is
-// either a parent-side failure or the child's "<step>: <strerror>" (then
-// `exec_failed` is set and the child has been reaped).
-[[nodiscard]] Expected<SpawnedChild> spawn_child(const ChildPlan& plan, bool* exec_failed);
+// Forks and returns at once, without waiting for the set-up: the child goes
+// on in the background and reports through `start_fd`. An error here is a
+// parent-side failure (pipe, fork, pidfd_open); nothing is left running.
+[[nodiscard]] Expected<SpawnedChild> fork_child(const ChildPlan& plan);
+
+// The parent side of the error pipe (child_start.cpp). Records are
+// "N<pid>" (the PID namespace's init, from P0) and "E<step>: <strerror>"
+// (a set-up step failed; that process exits 127).
+class StartReader {
+public:
+    // Reads what `child.start_fd` holds without blocking and handles every
+    // whole record: 'N' sets ns_init_pid and, when `open_ns_init`, opens
+    // ns_init_pidfd; 'E' keeps the first error. True once the pipe is at EOF
+    // (execve happened, or every set-up process is gone): the start is over.
+    bool read(SpawnedChild& child, bool open_ns_init = true);
+    // The child's "<step>: <strerror>" when the set-up failed.
+    [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
+
+private:
+    void handle(SpawnedChild& child, const std::string& record, bool open_ns_init);
+
+    std::string pending_;
+    std::optional<std::string> error_;
+};
 
 }  // namespace outpost::executors
