@@ -18,6 +18,7 @@
 #include "json_in.hpp"
 #include "json_out.hpp"
 #include "session.hpp"
+#include "words.hpp"
 
 namespace outpost::hub {
 namespace {
@@ -26,21 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-std::string_view next_word(std::string_view& rest) {
-    rest = trim(rest);
-    const auto end = rest.find_first_of(" \t");
-    auto word = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view{} : trim(rest.substr(end));
-    return word;
-}
 
 Expected<int> count_arg(std::string_view word, int min, int max, std::string_view what) {
     int v = 0;
