@@ -28,11 +28,6 @@ void write_strings(json::JsonWriter& out, std::string_view name, const std::vect
     out.end_array();
 }
 
-void write_optional(json::JsonWriter& out, std::string_view name, const std::optional<double>& value) {
-    out.key(name);
-    value ? out.number(*value) : out.null();
-}
-
 // Each writes the members of `data` (the surrounding braces are the caller's).
 void write_data(json::JsonWriter& out, const Hello& m) {
     out.member("node_id", m.node_id).member("agent_version", m.agent_version);
@@ -85,8 +80,8 @@ void write_data(json::JsonWriter& out, const Alert& m) {
         .member("severity", to_string(m.severity))
         .member("state", to_string(m.state))
         .member("message", m.message);
-    write_optional(out, "value", m.value);
-    write_optional(out, "threshold", m.threshold);
+    out.member("value", m.value);
+    out.member("threshold", m.threshold);
     out.member("since", m.since);
 }
 

@@ -18,17 +18,6 @@ void optional_object(json::JsonWriter& out, std::string_view name, const std::op
     out.end_object();
 }
 
-void write_optional(json::JsonWriter& out, std::string_view name, const std::optional<double>& value) {
-    out.key(name);
-    value ? out.number(*value) : out.null();
-}
-
-void write_optional(json::JsonWriter& out, std::string_view name,
-                    const std::optional<std::uint64_t>& value) {
-    out.key(name);
-    value ? out.number(*value) : out.null();
-}
-
 void write_system(json::JsonWriter& out, const SystemStats& system) {
     out.begin_object();
     optional_object(out, "cpu", system.cpu, [&](const CpuStats& cpu) {
@@ -48,7 +37,7 @@ void write_system(json::JsonWriter& out, const SystemStats& system) {
     optional_object(out, "load", system.load, [&](const LoadAverage& load) {
         out.member("load1", load.load1).member("load5", load.load5).member("load15", load.load15);
     });
-    write_optional(out, "uptime_s", system.uptime_s);
+    out.member("uptime_s", system.uptime_s);
     out.key("disks").begin_array();
     for (const DiskStats& disk : system.disks) {
         out.begin_object()
@@ -91,8 +80,8 @@ void write_containers(json::JsonWriter& out, const std::vector<ContainerStats>& 
             .member("name", container.name)
             .member("image", container.image)
             .member("state", container.state);
-        write_optional(out, "cpu_percent", container.cpu_percent);
-        write_optional(out, "memory_bytes", container.memory_bytes);
+        out.member("cpu_percent", container.cpu_percent);
+        out.member("memory_bytes", container.memory_bytes);
         out.member("restarts", container.restarts).end_object();
     }
     out.end_array();

@@ -154,4 +154,14 @@ JsonWriter& JsonWriter::member(std::string_view name, const std::optional<std::i
     return value ? number(*value) : null();
 }
 
+JsonWriter& JsonWriter::member(std::string_view name, const std::optional<std::uint64_t>& value) {
+    key(name);
+    return value ? number(*value) : null();
+}
+
+JsonWriter& JsonWriter::member(std::string_view name, const std::optional<double>& value) {
+    key(name);
+    return value ? number(*value) : null();
+}
+
 }  // namespace outpost::json

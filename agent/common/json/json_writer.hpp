@@ -51,6 +51,8 @@ class JsonWriter {
     JsonWriter& member(std::string_view name, bool value) { return key(name).boolean(value); }
     JsonWriter& member(std::string_view name, const std::optional<std::string>& value);
     JsonWriter& member(std::string_view name, const std::optional<std::int64_t>& value);
+    JsonWriter& member(std::string_view name, const std::optional<std::uint64_t>& value);
+    JsonWriter& member(std::string_view name, const std::optional<double>& value);
 
     [[nodiscard]] const std::string& str() const& { return out_; }
     [[nodiscard]] std::string take() && { return std::move(out_); }
