@@ -1,3 +1,4 @@
+#include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "dispatcher_fixture.hpp"
 
@@ -93,10 +94,25 @@ TEST_CASE("an expired not_after is rejected") {
     CHECK(f.wait_results("late-2"));
 }
 
+namespace {
+std::vector<std::string> g_log_lines;
+void capture_log(std::string_view line) { g_log_lines.emplace_back(line); }
+}  // namespace
+
 TEST_CASE("an exec failure of an idempotent entry is retried a bounded number of times") {
     Fixture f;
+    g_log_lines.clear();
+    outpost::log::set_sink(capture_log);
     f.deliver(execute_json("miss-1", "missing", {}));
-    REQUIRE(f.wait_results("miss-1"));
+    bool done = f.wait_results("miss-1");
+    outpost::log::set_sink(nullptr);
+    REQUIRE(done);
+    // exec_retries is 2 for `missing`: exactly two retries, then the result.
+    std::size_t retries = 0;
+    for (const auto& line : g_log_lines) {
+        if (line.find("miss-1: running missing (retry") != std::string::npos) ++retries;
+    }
+    CHECK(retries == 2);
     const auto* result = f.results("miss-1")[0];
     CHECK(result->state == ResultState::failed);
     CHECK_FALSE(result->exit_code.has_value());
