@@ -194,7 +194,11 @@ void Runner::launch(std::unique_ptr<Run> owned) {
                                     fmt::format("run-{}-{}", ::getpid(), run.id), limits);
         if (cg) {
             run.cgroup = std::move(*cg);
-            run.plan.cgroup_procs_files = run.cgroup.procs_files();
+            run.plan.unified_cgroup_dir = run.cgroup.unified_dir();
+            const std::string unified_procs = run.cgroup.unified_dir() + "/cgroup.procs";
+            for (const auto& file : run.cgroup.procs_files())
+                if (run.plan.unified_cgroup_dir.empty() || file != unified_procs)
+                    run.plan.cgroup_procs_files.push_back(file);
         } else {
             const auto& required = run.spec.profile.required;
             for (const Protection p :
@@ -209,8 +213,9 @@ void Runner::launch(std::unique_ptr<Run> owned) {
         }
     }
 
-    // Returns right after fork(): the set-up (namespaces, mounts, seccomp,
-    // ...) runs in the child while the loop services everything else.
+    // Returns at once: a forked child's set-up (namespaces, mounts,
+    // seccomp, ...) runs while the loop services everything else; a child
+    // without namespaces has exec'd already (fork_child).
     auto child = fork_child(run.plan);
     if (!child) {
         finish_without_process(std::move(owned), RunState::failed,

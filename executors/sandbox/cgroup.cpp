@@ -155,11 +155,16 @@ CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::strin
 Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::string& parent_name,
                                       const std::string& run_name, const CgroupLimits& limits) {
     RunCgroup cg;
+    // The parent is made only when it is missing: one mkdir per hierarchy
+    // in the usual case.
     auto add = [&](const std::string& own) -> Expected<std::string> {
         const std::string parent = own + "/" + parent_name;
-        if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
         const std::string dir = parent + "/" + run_name;
-        if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
+        if (::mkdir(dir.c_str(), 0755) != 0) {
+            if (errno != ENOENT) return fail(errno_text("mkdir " + dir));
+            if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
+            if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
+        }
         cg.dirs_.push_back(dir);
         cg.procs_files_.push_back(dir + "/cgroup.procs");
         return dir;
@@ -172,14 +177,16 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
 
     if (support.v2_dir) {
         const std::string& own = *support.v2_dir;
-        if (auto made = make_dir(own + "/" + parent_name); !made) return std::unexpected(made.error());
         if (!v2_wanted.empty()) {
+            if (auto made = make_dir(own + "/" + parent_name); !made)
+                return std::unexpected(made.error());
             auto enabled = enable_v2_controllers(own, own + "/" + parent_name, v2_wanted);
             if (!enabled) return std::unexpected(enabled.error().context("cgroup v2 delegation"));
         }
         auto dir = add(own);
         if (!dir) return std::unexpected(dir.error());
         cg.tracking_dir_ = *dir;
+        cg.unified_dir_ = *dir;
         cg.kill_file_available_ = support.v2_kill;
         if (v2_wanted.contains("pids")) {
             auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
@@ -229,6 +236,7 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
         dirs_ = std::move(other.dirs_);
         procs_files_ = std::move(other.procs_files_);
         tracking_dir_ = std::move(other.tracking_dir_);
+        unified_dir_ = std::move(other.unified_dir_);
         memory_dir_ = std::move(other.memory_dir_);
         memory_v2_ = other.memory_v2_;
         freezer_dir_ = std::move(other.freezer_dir_);

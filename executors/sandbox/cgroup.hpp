@@ -61,6 +61,10 @@ public:
 
     // The cgroup.procs files the child writes "0" into, first thing.
     [[nodiscard]] const std::vector<std::string>& procs_files() const { return procs_files_; }
+    // The run's directory in the unified (v2) hierarchy, "" without one: a
+    // child can be created there directly (clone3 CLONE_INTO_CGROUP)
+    // instead of writing its cgroup.procs, which costs an RCU grace period.
+    [[nodiscard]] const std::string& unified_dir() const { return unified_dir_; }
     // True when no process is left in the run's tree (the tracking hierarchy).
     [[nodiscard]] bool empty() const;
     [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
@@ -79,6 +83,7 @@ private:
     std::vector<std::string> dirs_;         // every directory created (removed in reverse)
     std::vector<std::string> procs_files_;  // cgroup.procs of each
     std::string tracking_dir_;              // where emptiness is read
+    std::string unified_dir_;
     std::string memory_dir_;
     bool memory_v2_ = false;
     std::string freezer_dir_;

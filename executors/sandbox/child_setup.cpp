@@ -1,360 +1,30 @@
+// The parent's side of starting a command: the plan (plan_sandbox) and the
+// start (fork_child). What the child does is in child_process.cpp.
 #include "executors/sandbox/child_setup.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <csignal>
 #include <cstring>
 
-#include "executors/sandbox/landlock.hpp"
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+#include "executors/sandbox/child_process.hpp"
+#include "executors/sandbox/clone_vm.hpp"
 #include "executors/sandbox/probe.hpp"
 
 namespace outpost::executors {
 namespace {
-
-// Everything the child touches, as plain pointers built before fork().
-struct ChildArgs {
-    const ChildPlan* plan;
-    char* const* argv;
-    char* const* envp;
-    int err_w;     // close-on-exec: EOF at execve, "<step>: <error>" otherwise
-    int stdin_r;   // -1: /dev/null
-    int stdout_w;
-    int stderr_w;
-    pid_t agent_pid;
-};
-
-// The pid the namespace waiters forward SIGTERM/SIGINT/SIGHUP to.
-volatile sig_atomic_t g_forward_to = 0;
-
-void forward_signal(int sig) {
-    if (g_forward_to > 0) ::kill(g_forward_to, sig);
-}
-
-void write_all(int fd, const char* data, size_t len) {
-    while (len > 0) {
-        const ssize_t n = ::write(fd, data, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        data += n;
-        len -= static_cast<size_t>(n);
-    }
-}
-
-// One record of at most PIPE_BUF bytes, so records of different processes
-// never interleave.
-void report(int fd, char kind, const char* step, const char* detail) {
-    char buf[512];
-    size_t len = 0;
-    auto put = [&](const char* s) {
-        while (*s != '\0' && len < sizeof buf - 2) buf[len++] = *s++;
-    };
-    buf[len++] = kind;
-    put(step);
-    if (detail != nullptr) {
-        put(": ");
-        put(detail);
-    }
-    buf[len++] = '\n';
-    write_all(fd, buf, len);
-}
-
-[[noreturn]] void die(const ChildArgs& a, const char* step, int err) {
-    const char* text = ::strerrordesc_np(err);
-    report(a.err_w, 'E', step, text != nullptr ? text : "unknown error");
-    ::_exit(127);
-}
-
-void put_number(char* buf, long value) {
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    } while (value > 0 && n < 23);
-    int i = 0;
-    while (n > 0) buf[i++] = tmp[--n];
-    buf[i] = '\0';
-}
-
-// Dispositions first: a signal held pending since fork() (a cancel during
-// set-up) must meet the default action, not a handler of the agent's.
-void reset_signals() {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // KILL/STOP fail: fine
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-void install_forwarding() {
-    struct sigaction fwd {};
-    fwd.sa_handler = forward_signal;
-    sigemptyset(&fwd.sa_mask);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) ::sigaction(sig, &fwd, nullptr);
-}
-
-void join_cgroups(const ChildArgs& a) {
-    for (const auto& file : a.plan->cgroup_procs_files) {
-        const int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || ::write(fd, "0", 1) != 1) die(a, "joining the run's cgroup", errno);
-        ::close(fd);
-    }
-}
-
-// Moves the fds we keep above 2 (so dup2 onto 0..2 cannot clobber them),
-// wires 0..2, and closes everything else but the error pipe.
-void setup_fds(ChildArgs& a) {
-    auto lift = [&](int& fd) {
-        if (fd < 0) return;
-        const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (moved < 0) die(a, "fcntl(F_DUPFD)", errno);
-        fd = moved;
-    };
-    lift(a.err_w);
-    lift(a.stdin_r);
-    lift(a.stdout_w);
-    lift(a.stderr_w);
-    int in = a.stdin_r;
-    if (in < 0) {
-        in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (in < 0) die(a, "open /dev/null", errno);
-    }
-    if (::dup2(in, 0) < 0 || ::dup2(a.stdout_w, 1) < 0 || ::dup2(a.stderr_w, 2) < 0)
-        die(a, "dup2", errno);
-    const unsigned keep = static_cast<unsigned>(a.err_w);
-    if (a.plan->use_close_range) {
-        if (keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0) die(a, "close_range", errno);
-        if (::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) die(a, "close_range", errno);
-    } else {
-        rlimit lim{};
-        ::getrlimit(RLIMIT_NOFILE, &lim);
-        const long max = lim.rlim_cur == RLIM_INFINITY ? 65536 : static_cast<long>(lim.rlim_cur);
-        for (long fd = 3; fd < max; ++fd)
-            if (fd != a.err_w) ::close(static_cast<int>(fd));
-    }
-}
-
-int set_attr(const char* path, unsigned flags, std::uint64_t set, std::uint64_t clr) {
-    mount_attr attr{};
-    attr.attr_set = set;
-    attr.attr_clr = clr;
-    return ::syscall(SYS_mount_setattr, AT_FDCWD, path, flags, &attr, sizeof attr) == 0 ? 0 : errno;
-}
-
-bool same_device(const char* a, const char* b) {
-    struct stat sa {}, sb {};
-    return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev;
-}
-
-void setup_mounts(const ChildArgs& a) {
-    const ChildPlan& p = *a.plan;
-    // Nothing we mount may propagate back to the host; host mounts still
-    // propagate in (slave).
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
-        die(a, "making / rslave", errno);
-    if (p.read_only_root) {
-        if (p.use_mount_setattr) {
-            if (int e = set_attr("/", AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0))
-                die(a, "remounting / read-only", e);
-            // nodev on the root mount only: /dev must keep working.
-            if (!same_device("/", "/dev/null"))
-                if (int e = set_attr("/", 0, MOUNT_ATTR_NODEV, 0)) die(a, "remounting / nodev", e);
-        } else if (::mount(nullptr, "/", nullptr,
-                           MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr) != 0) {
-            die(a, "remounting / read-only", errno);
-        }
-    }
-    if (p.private_tmp &&
-        ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
-        die(a, "mounting a private /tmp", errno);
-    for (const auto& path : p.writable_paths) {
-        if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-            die(a, "binding a writable path", errno);
-        const int e = p.use_mount_setattr
-                          ? set_attr(path.c_str(), AT_RECURSIVE, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY)
-                          : (::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID,
-                                     nullptr) == 0
-                                 ? 0
-                                 : errno);
-        if (e != 0) die(a, "making a writable path writable", e);
-    }
-}
-
-void set_limit(const ChildArgs& a, int resource, std::uint64_t soft, std::uint64_t hard,
-               const char* step) {
-    rlimit cur{};
-    if (::getrlimit(resource, &cur) != 0) die(a, step, errno);
-    rlimit want{};
-    want.rlim_max = std::min<rlim_t>(hard, cur.rlim_max);  // only lower
-    want.rlim_cur = std::min<rlim_t>(soft, want.rlim_max);
-    if (::setrlimit(resource, &want) != 0) die(a, step, errno);
-}
-
-void setup_rlimits(const ChildArgs& a) {
-    const Rlimits& r = a.plan->rlimits;
-    set_limit(a, RLIMIT_CORE, 0, 0, "setrlimit(CORE)");
-    // Soft below hard: SIGXCPU at the soft limit, SIGKILL a second later.
-    if (r.cpu_seconds) set_limit(a, RLIMIT_CPU, *r.cpu_seconds, *r.cpu_seconds + 1, "setrlimit(CPU)");
-    if (r.file_size_bytes)
-        set_limit(a, RLIMIT_FSIZE, *r.file_size_bytes, *r.file_size_bytes, "setrlimit(FSIZE)");
-    if (r.nofile) set_limit(a, RLIMIT_NOFILE, *r.nofile, *r.nofile, "setrlimit(NOFILE)");
-    if (r.address_space_bytes)
-        set_limit(a, RLIMIT_AS, *r.address_space_bytes, *r.address_space_bytes, "setrlimit(AS)");
-}
-
-void setup_credentials(const ChildArgs& a) {
-    const ChildPlan& p = *a.plan;
-    if (!p.uid) return;
-    const gid_t gid = *p.gid;
-    const uid_t uid = *p.uid;
-    if (::setgroups(p.groups.size(), p.groups.data()) != 0) die(a, "setgroups", errno);
-    if (::setresgid(gid, gid, gid) != 0) die(a, "setresgid", errno);
-    if (::setresuid(uid, uid, uid) != 0) die(a, "setresuid", errno);
-    uid_t ru = 0, eu = 0, su = 0;
-    gid_t rg = 0, eg = 0, sg = 0;
-    if (::getresuid(&ru, &eu, &su) != 0 || ru != uid || eu != uid || su != uid)
-        die(a, "verifying the uid change", EPERM);
-    if (::getresgid(&rg, &eg, &sg) != 0 || rg != gid || eg != gid || sg != gid)
-        die(a, "verifying the gid change", EPERM);
-    if (::getgroups(0, nullptr) != static_cast<int>(p.groups.size()))
-        die(a, "verifying the supplementary groups", EPERM);
-    if (uid != 0 && ::setuid(0) == 0) die(a, "verifying root cannot be regained", EPERM);
-}
-
-// Steps 6..12: everything after the namespaces, in the process that execs.
-[[noreturn]] void finish_and_exec(const ChildArgs& a, pid_t expected_parent) {
-    const ChildPlan& p = *a.plan;
-    setup_rlimits(a);
-    setup_credentials(a);
-    // After the uid change: a credential change clears the death signal.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
-    if (::getppid() != expected_parent) die(a, "the agent went away during set-up", ESRCH);
-    if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        die(a, "PR_SET_NO_NEW_PRIVS", errno);
-    if (p.landlock_abi > 0)
-        if (int e = apply_landlock(p.landlock_abi, p.landlock_paths)) die(a, "landlock", e);
-    if (p.seccomp)
-        if (int e = install_seccomp_program(*p.seccomp)) die(a, "seccomp", e);
-    if (::chdir(p.working_dir.c_str()) != 0) die(a, "chdir", errno);
-    ::execve(p.path.c_str(), a.argv, a.envp);
-    die(a, "execve", errno);
-}
-
-// Re-creates `status` as our own exit: the same code, or death by the same
-// signal (no core: RLIMIT_CORE is 0 here).
-[[noreturn]] void exit_like(int status) {
-    if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        rlimit none{0, 0};
-        ::setrlimit(RLIMIT_CORE, &none);
-        ::signal(sig, SIG_DFL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
-        ::kill(::getpid(), sig);
-        ::_exit(128 + sig);
-    }
-    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
-}
-
-pid_t wait_for(pid_t pid, int* status) {
-    for (;;) {
-        const pid_t r = ::waitpid(pid, status, 0);
-        if (r >= 0 || errno != EINTR) return r;
-    }
-}
-
-// PID namespace: we (P0, outside) fork P1 = the namespace's init, which mounts
-// a fresh /proc and forks P2 = the command. P1 reaps orphans and exits with
-// P2's status (the kernel then kills whatever is left in the namespace);
-// P0 waits for P1 and exits the same way, so the agent sees the command's
-// status on its own child. SIGTERM/INT/HUP are forwarded P0 -> P1 -> P2
-// (an init ignores signals it has no handler for).
-[[noreturn]] void run_pid_namespace(ChildArgs& a) {
-    if (::unshare(CLONE_NEWPID) != 0) die(a, "unshare(CLONE_NEWPID)", errno);
-    int status_pipe[2];
-    if (::pipe2(status_pipe, O_CLOEXEC) != 0) die(a, "pipe2", errno);
-    const pid_t p1 = ::fork();
-    if (p1 < 0) die(a, "fork (pid namespace init)", errno);
-    if (p1 > 0) {
-        char record[32] = "";
-        put_number(record, p1);
-        report(a.err_w, 'N', record, nullptr);
-        ::close(a.err_w);
-        ::close(status_pipe[1]);
-        for (int fd = 0; fd <= 2; ++fd) ::close(fd);
-        g_forward_to = p1;
-        install_forwarding();
-        int status = 0;
-        if (wait_for(p1, &status) < 0) ::_exit(127);
-        int command_status = 0;
-        if (::read(status_pipe[0], &command_status, sizeof command_status) ==
-            static_cast<ssize_t>(sizeof command_status))
-            exit_like(command_status);
-        exit_like(status);
-    }
-    // P1, the namespace's init.
-    ::close(status_pipe[0]);
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
-    // getppid() is 0 here (our parent is outside the namespace), so P0's
-    // death before PDEATHSIG was armed shows as a status pipe without reader.
-    pollfd reader{status_pipe[1], POLLOUT, 0};
-    if (::poll(&reader, 1, 0) < 0 || (reader.revents & POLLERR) != 0)
-        die(a, "the agent went away during set-up", ESRCH);
-    if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-        die(a, "mounting /proc", errno);
-    install_forwarding();
-    const pid_t p2 = ::fork();
-    if (p2 < 0) die(a, "fork (command)", errno);
-    if (p2 == 0) {
-        reset_signals();
-        finish_and_exec(a, 1);
-    }
-    g_forward_to = p2;
-    ::close(a.err_w);
-    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
-    for (;;) {
-        int status = 0;
-        const pid_t r = wait_for(-1, &status);
-        if (r == p2) {
-            write_all(status_pipe[1], reinterpret_cast<const char*>(&status), sizeof status);
-            ::_exit(0);
-        }
-        if (r < 0) ::_exit(127);
-    }
-}
-
-[[noreturn]] void child_main(ChildArgs a) {
-    const ChildPlan& p = *a.plan;
-    join_cgroups(a);  // 1: before anything can fork
-    reset_signals();  // 2: ignored signals would survive exec
-    if (::setsid() < 0) die(a, "setsid", errno);  // 3
-    setup_fds(a);     // 4
-    int flags = 0;    // 5
-    if (p.mount_ns) flags |= CLONE_NEWNS;
-    if (p.net_ns) flags |= CLONE_NEWNET;
-    if (p.ipc_ns) flags |= CLONE_NEWIPC;
-    if (p.uts_ns) flags |= CLONE_NEWUTS;
-    if (flags != 0 && ::unshare(flags) != 0) die(a, "unshare", errno);
-    if (p.mount_ns) setup_mounts(a);
-    if (p.pid_ns) run_pid_namespace(a);
-    finish_and_exec(a, a.agent_pid);
-}
 
 Expected<void> make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
     int fds[2];
@@ -370,6 +40,155 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
     out.push_back(nullptr);
     return out;
+}
+
+
+constexpr const char* kSharedIntoCgroup = "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP";
+constexpr const char* kShared = "clone3 CLONE_VM|CLONE_VFORK";
+constexpr const char* kForkedIntoCgroup = "clone3 CLONE_INTO_CGROUP";
+constexpr const char* kForked = "fork";
+
+bool has_namespaces(const ChildPlan& plan) {
+    return plan.mount_ns || plan.net_ns || plan.ipc_ns || plan.uts_ns || plan.pid_ns;
+}
+
+struct StartResult {
+    pid_t pid = -1;
+    int pidfd = -1;  // from CLONE_PIDFD; -1: open one with pidfd_open
+    const char* call = "";    // for the error message
+    const char* method = "";  // SpawnedChild::start_method
+    int err = 0;
+};
+
+// The child's stack when it borrows our memory: reused (our thread is
+// suspended while it is in use, so one per thread is enough), with a guard
+// page below it so an overflow faults instead of writing over the agent.
+class BorrowedStack {
+  public:
+    static constexpr std::size_t kGuard = 4096;
+    static constexpr std::size_t kSize = 64 * 1024;
+
+    BorrowedStack() {
+        void* map = ::mmap(nullptr, kGuard + kSize, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (map == MAP_FAILED) return;
+        if (::mprotect(static_cast<char*>(map) + kGuard, kSize, PROT_READ | PROT_WRITE) != 0) {
+            ::munmap(map, kGuard + kSize);
+            return;
+        }
+        base_ = static_cast<char*>(map);
+    }
+    ~BorrowedStack() {
+        if (base_ != nullptr) ::munmap(base_, kGuard + kSize);
+    }
+    BorrowedStack(const BorrowedStack&) = delete;
+    BorrowedStack& operator=(const BorrowedStack&) = delete;
+
+    [[nodiscard]] bool valid() const { return base_ != nullptr; }
+    [[nodiscard]] std::uint64_t bottom() const { return reinterpret_cast<std::uintptr_t>(base_ + kGuard); }
+    // The child's frames never return (execve or _exit): whatever an
+    // instrumented build marked in this range must not outlive the child.
+    void forget_child_frames() const {
+#if defined(__SANITIZE_ADDRESS__)
+        if (base_ != nullptr) ASAN_UNPOISON_MEMORY_REGION(base_ + kGuard, kSize);
+#endif
+    }
+
+  private:
+    char* base_ = nullptr;
+};
+
+clone_args base_clone_args(StartResult& r, int cgroup_fd) {
+    clone_args ca{};
+    ca.flags = CLONE_PIDFD;
+    ca.pidfd = reinterpret_cast<std::uintptr_t>(&r.pidfd);
+    ca.exit_signal = SIGCHLD;
+    if (cgroup_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = static_cast<std::uint64_t>(cgroup_fd);
+    }
+    return ca;
+}
+
+// Like posix_spawn: CLONE_VM|CLONE_VFORK copies no page tables and leaves
+// no copy-on-write faults behind in the agent, and our thread is suspended
+// until the child has exec'd or exited, so the child may use the shared
+// memory (its own stack, the plan) without racing us. That pause blocks the
+// event loop for the set-up, so only quick set-ups come here (see start()).
+StartResult start_sharing_memory(ChildArgs& args, int cgroup_fd) {
+    thread_local BorrowedStack stack;
+    StartResult r;
+    r.call = "clone3";
+    r.method = cgroup_fd >= 0 ? kSharedIntoCgroup : kShared;
+    if (!clone3_vm_available() || !stack.valid()) {
+        r.err = ENOSYS;
+        return r;
+    }
+    clone_args ca = base_clone_args(r, cgroup_fd);
+    ca.flags |= CLONE_VM | CLONE_VFORK;
+    ca.stack = stack.bottom();
+    ca.stack_size = BorrowedStack::kSize;
+    const long pid = clone3_vm(&ca, run_cloned_child, &args);
+    stack.forget_child_frames();
+    if (pid < 0) {
+        r.err = static_cast<int>(-pid);
+        r.pidfd = -1;
+        return r;
+    }
+    r.pid = static_cast<pid_t>(pid);
+    return r;
+}
+
+// A copy of the agent, created in its cgroup: the set-up runs in the
+// background, and nothing has to move it into the cgroup later.
+StartResult start_forked_into(ChildArgs& args, int cgroup_fd) {
+    StartResult r;
+    r.call = "clone3";
+    r.method = kForkedIntoCgroup;
+    clone_args ca = base_clone_args(r, cgroup_fd);
+    const long pid = ::syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid == 0) run_child(args);
+    if (pid < 0) {
+        r.err = errno;
+        r.pidfd = -1;
+        return r;
+    }
+    r.pid = static_cast<pid_t>(pid);
+    return r;
+}
+
+StartResult start_forked(ChildArgs& args) {
+    StartResult r;
+    r.call = "fork";
+    r.method = kForked;
+    r.pid = ::fork();
+    r.err = errno;
+    if (r.pid == 0) run_child(args);
+    return r;
+}
+
+// The cheapest start the plan and the kernel allow. Joining a cgroup by
+// writing cgroup.procs waits for an RCU grace period (3-14 ms measured, see
+// docs/performance.md), so the child is created inside the run's v2 cgroup
+// where clone3 can; a child that must still write (v1 hierarchies) or that
+// sets up namespaces (copying the mount tree, mounting, the PID namespace's
+// waiting init) is forked, so that slow work never holds the event loop.
+// Each method falls back to the next when the kernel refuses it.
+StartResult start(const ChildPlan& plan, ChildArgs& args, int cgroup_fd,
+                  const std::string& unified_procs) {
+    const bool cgroup_ready = cgroup_fd >= 0 || plan.unified_cgroup_dir.empty();
+    if (cgroup_ready) {
+        if (!has_namespaces(plan) && plan.cgroup_procs_files.empty()) {
+            StartResult r = start_sharing_memory(args, cgroup_fd);
+            if (r.pid >= 0) return r;
+        }
+        if (cgroup_fd >= 0) {
+            StartResult r = start_forked_into(args, cgroup_fd);
+            if (r.pid >= 0) return r;
+        }
+    }
+    if (!unified_procs.empty()) args.join_unified_procs = unified_procs.c_str();
+    return start_forked(args);
 }
 
 }  // namespace
@@ -439,26 +258,33 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
         if (auto r = make_pipe(in_r, child.stdin_fd); !r) return std::unexpected(r.error());
     std::vector<char*> argv = c_strings(plan.argv);
     std::vector<char*> envp = c_strings(plan.env);
-    ChildArgs args{&plan, argv.data(), envp.data(), err_w.get(), in_r.get(), out_w.get(),
-                   errout_w.get(), ::getpid()};
+    ChildArgs args{&plan,         argv.data(),    envp.data(), err_w.get(), in_r.get(),
+                   out_w.get(),   errout_w.get(), ::getpid(),  nullptr};
+    UniqueFd cgroup_dir;
+    std::string unified_procs;
+    if (!plan.unified_cgroup_dir.empty()) {
+        cgroup_dir.reset(::open(plan.unified_cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        unified_procs = plan.unified_cgroup_dir + "/cgroup.procs";
+    }
 
     // The child starts with every signal blocked until reset_signals(): the
-    // agent can signal it (cancel, timeout) from the moment fork() returns.
+    // agent can signal it (cancel, timeout) from the moment it exists.
     sigset_t all, old;
     sigfillset(&all);
     ::sigprocmask(SIG_SETMASK, &all, &old);
-    const pid_t pid = ::fork();
-    const int fork_errno = errno;
-    if (pid == 0) child_main(args);
+    const StartResult started = start(plan, args, cgroup_dir.get(), unified_procs);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (pid < 0) return fail(std::string("fork: ") + std::strerror(fork_errno));
+    if (started.pid < 0) return fail(std::string(started.call) + ": " + std::strerror(started.err));
+    const pid_t pid = started.pid;
+    child.start_method = started.method;
 
     child.pid = pid;
     err_w.reset();
     in_r.reset();
     out_w.reset();
     errout_w.reset();
-    child.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    child.pidfd.reset(started.pidfd >= 0 ? started.pidfd
+                                         : static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!child.pidfd.valid()) {
         const int err = errno;
         ::kill(pid, SIGKILL);

@@ -1,19 +1,20 @@
 #pragma once
 // Starting the sandboxed child: everything is prepared in the parent (argv,
 // environment, paths, the compiled seccomp program) so the child only makes
-// system calls between fork() and execve(). The set-up order and the reasons
-// for it are in docs/sandbox.md.
+// system calls between the start and execve() (child_process.cpp). The
+// set-up order and the reasons for it are in docs/sandbox.md.
 //
-// CONSTRAINT: this forks the agent. The agent is single-threaded, which is
-// what makes the (non-async-signal-safe) work in the child tolerable. If the
-// agent ever gains threads, only async-signal-safe calls may follow fork();
-// the usual answer then is re-executing a small set-up helper binary.
+// CONSTRAINT: a plan without namespaces starts with CLONE_VM|CLONE_VFORK
+// (the child borrows the agent's memory, the agent's thread waits until
+// execve); a plan with namespaces forks. Either way the child code must stay
+// allocation-free and async-signal-safe.
 
 #include <sys/types.h>
 
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/common/error.hpp"
@@ -31,6 +32,11 @@ struct ChildPlan {
     std::vector<std::string> env;  // "KEY=value"
     std::string working_dir = "/";
     bool stdin_pipe = false;  // else /dev/null
+    // The run's cgroup v2 directory (may be empty): the child is created in
+    // it (clone3 CLONE_INTO_CGROUP), or joins it by writing its cgroup.procs
+    // where the kernel cannot do that.
+    std::string unified_cgroup_dir;
+    // Other cgroups (v1 hierarchies) the child joins by writing "0".
     std::vector<std::string> cgroup_procs_files;
 
     bool mount_ns = false;
@@ -73,11 +79,17 @@ struct SpawnedChild {
     // The close-on-exec error pipe's read end, non-blocking: the set-up's
     // records, then EOF once execve() closed the last copy (StartReader).
     UniqueFd start_fd;
+    // How it was started (fork_child picks the cheapest the plan and the
+    // kernel allow): "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP",
+    // "clone3 CLONE_VM|CLONE_VFORK", "clone3 CLONE_INTO_CGROUP" or "fork".
+    std::string_view start_method;
 };
 
-// Forks and returns at once, without waiting for the set-up: the child goes
-// on in the background and reports through `start_fd`. An error here is a
-// parent-side failure (pipe, fork, pidfd_open); nothing is left running.
+// Starts the child and returns without waiting for a forked child's set-up:
+// that goes on in the background and reports through `start_fd` (a child
+// that borrowed our memory has already exec'd or failed when this returns;
+// `start_fd` holds the outcome just the same). An error here is a
+// parent-side failure (pipe, clone/fork, pidfd_open); nothing is left running.
 [[nodiscard]] Expected<SpawnedChild> fork_child(const ChildPlan& plan);
 
 // The parent side of the error pipe (child_start.cpp). Records are

@@ -1,0 +1,178 @@
+// fork_child picks the cheapest way to start a child that the plan and the
+// kernel allow (child_setup.cpp): these cases check, for each plan shape,
+// which way was taken on this machine and that the child really landed in
+// its run's cgroups, read from its own /proc/self/cgroup.
+
+#include <poll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "executors/sandbox/cgroup.hpp"
+#include "executors/sandbox/child_setup.hpp"
+#include "executors/sandbox/clone_vm.hpp"
+#include "executors/sandbox/probe.hpp"
+#include "harness.hpp"
+
+using namespace outpost::executors;
+using namespace outpost::executors::test;
+
+namespace {
+
+constexpr int kPidfdIdType = 3;  // P_PIDFD
+
+struct Outcome {
+    std::string out;
+    std::string method;
+    std::string start_error;
+    int exit_code = -1;
+};
+
+ChildPlan cat_own_cgroups() {
+    ChildPlan plan;
+    plan.path = "/bin/cat";
+    plan.argv = {"cat", "/proc/self/cgroup"};
+    return plan;
+}
+
+// Starts the plan, reads stdout to EOF and reaps the child.
+Outcome start_and_wait(const ChildPlan& plan) {
+    auto child = fork_child(plan);
+    REQUIRE(child);
+    Outcome o;
+    o.method = std::string(child->start_method);
+    char buf[4096];
+    for (int polls = 0; polls < 100;) {
+        const ssize_t n = ::read(child->stdout_fd.get(), buf, sizeof buf);
+        if (n > 0) {
+            o.out.append(buf, static_cast<std::size_t>(n));
+        } else if (n == 0) {
+            break;
+        } else if (errno == EAGAIN) {
+            pollfd p{child->stdout_fd.get(), POLLIN, 0};
+            ::poll(&p, 1, 100);
+            ++polls;
+        } else if (errno != EINTR) {
+            break;
+        }
+    }
+    siginfo_t info{};
+    REQUIRE(::syscall(SYS_waitid, kPidfdIdType, child->pidfd.get(), &info, WEXITED, nullptr) == 0);
+    StartReader reader;
+    (void)reader.read(*child, false);
+    o.start_error = reader.error().value_or("");
+    o.exit_code = info.si_code == CLD_EXITED ? info.si_status : -1;
+    return o;
+}
+
+// The line of /proc/self/cgroup for `hierarchy` ("0:" for v2, or a v1
+// controller name such as "pids").
+std::string line_for(const std::string& text, const std::string& hierarchy) {
+    for (const auto& l : lines(text)) {
+        if (hierarchy == "0:" ? l.rfind("0::", 0) == 0
+                              : l.find(":" + hierarchy + ":") != std::string::npos)
+            return l;
+    }
+    return "";
+}
+
+std::string run_name(const char* what) {
+    return std::string("start-") + what + "-" + std::to_string(::getpid());
+}
+
+}  // namespace
+
+TEST_CASE("no namespaces, no cgroup: the child borrows the agent's memory", "[start][clone]") {
+    const Outcome o = start_and_wait(cat_own_cgroups());
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK_FALSE(o.out.empty());
+    if (clone3_vm_available())
+        CHECK(o.method == "clone3 CLONE_VM|CLONE_VFORK");
+    else
+        CHECK(o.method == "fork");
+}
+
+TEST_CASE("no namespaces, a v2 run cgroup: created inside it without a fork",
+          "[start][clone][cgroup]") {
+    const CgroupSupport& cgs = probed().cgroups;
+    if (!cgs.v2_dir) OUTPOST_SKIP("no writable cgroup v2 hierarchy here");
+    auto cg = RunCgroup::create(cgs, "outpost", run_name("shared"), {});
+    REQUIRE(cg);
+    REQUIRE_FALSE(cg->unified_dir().empty());
+    ChildPlan plan = cat_own_cgroups();
+    plan.unified_cgroup_dir = cg->unified_dir();
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(line_for(o.out, "0:").find(run_name("shared")) != std::string::npos);
+    if (clone3_vm_available()) CHECK(o.method == "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP");
+    CHECK(cg->empty());
+    CHECK(cg->remove());
+}
+
+TEST_CASE("namespaces and a v2 run cgroup: forked, created inside it", "[start][clone][cgroup]") {
+    const Capabilities& caps = probed();
+    if (!caps.cgroups.v2_dir) OUTPOST_SKIP("no writable cgroup v2 hierarchy here");
+    if (!caps.available(Protection::namespaces_ipc)) OUTPOST_SKIP("no IPC namespaces here");
+    auto cg = RunCgroup::create(caps.cgroups, "outpost", run_name("forked"), {});
+    REQUIRE(cg);
+    ChildPlan plan = cat_own_cgroups();
+    plan.unified_cgroup_dir = cg->unified_dir();
+    plan.ipc_ns = true;
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.method == "clone3 CLONE_INTO_CGROUP");
+    CHECK(line_for(o.out, "0:").find(run_name("forked")) != std::string::npos);
+    CHECK(cg->remove());
+}
+
+TEST_CASE("v1 limits to join: forked, the v1 cgroup joined by writing", "[start][clone][cgroup]") {
+    const CgroupSupport& cgs = probed().cgroups;
+    if (!cgs.v2_dir || !cgs.v1_pids_dir) OUTPOST_SKIP("needs cgroup v2 plus a v1 pids hierarchy");
+    CgroupLimits limits;
+    limits.pids_max = 16;
+    auto cg = RunCgroup::create(cgs, "outpost", run_name("v1"), limits);
+    REQUIRE(cg);
+    ChildPlan plan = cat_own_cgroups();
+    plan.unified_cgroup_dir = cg->unified_dir();
+    for (const auto& f : cg->procs_files())
+        if (f != cg->unified_dir() + "/cgroup.procs") plan.cgroup_procs_files.push_back(f);
+    REQUIRE_FALSE(plan.cgroup_procs_files.empty());
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.method == "clone3 CLONE_INTO_CGROUP");
+    CHECK(line_for(o.out, "0:").find(run_name("v1")) != std::string::npos);
+    CHECK(line_for(o.out, "pids").find(run_name("v1")) != std::string::npos);
+    CHECK(cg->remove());
+}
+
+TEST_CASE("a cgroup the kernel cannot create the child in: fork, then join by writing",
+          "[start][clone][cgroup]") {
+    // A v1 directory given as the "unified" one: CLONE_INTO_CGROUP refuses
+    // it, so the start falls back to fork() and the child writes its
+    // cgroup.procs, which a v1 hierarchy accepts.
+    const CgroupSupport& cgs = probed().cgroups;
+    if (!cgs.v1_pids_dir) OUTPOST_SKIP("needs a v1 pids hierarchy");
+    CgroupSupport v1_only = cgs;
+    v1_only.v2_dir.reset();
+    CgroupLimits limits;
+    limits.pids_max = 16;
+    auto cg = RunCgroup::create(v1_only, "outpost", run_name("fallback"), limits);
+    REQUIRE(cg);
+    REQUIRE_FALSE(cg->procs_files().empty());
+    ChildPlan plan = cat_own_cgroups();
+    const std::string procs = cg->procs_files().front();
+    plan.unified_cgroup_dir = procs.substr(0, procs.size() - std::string("/cgroup.procs").size());
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.method == "fork");
+    CHECK(line_for(o.out, "pids").find(run_name("fallback")) != std::string::npos);
+    CHECK(cg->remove());
+}
