@@ -24,6 +24,7 @@ constexpr std::string_view kLog = "agent";
 constexpr std::chrono::seconds kDrainLimit{3};
 // Held-command expiry and journal retention run this often.
 constexpr std::chrono::seconds kMaintenanceEvery{30};
+constexpr unsigned kLoopFdsBesidesCommands = 256;
 
 log::Level log_level(config::LogLevel level) {
     switch (level) {
@@ -113,7 +114,11 @@ int run_agent(const config::Config& config) {
         log::error(kLog, "allow-list: {}", policy.error().message());
         return 2;
     }
-    auto loop = transport::EventLoop::create();
+    transport::EventLoop::Options loop_options;
+    // Each running command watches four fds (stdout, stderr, its pidfd, the
+    // set-up pipe); the rest is the connection, signals and headroom.
+    loop_options.max_fds = kLoopFdsBesidesCommands + 4 * static_cast<unsigned>(config.executor.max_concurrent);
+    auto loop = transport::EventLoop::create(loop_options);
     if (!loop) {
         log::error(kLog, "event loop: {}", loop.error().message());
         return 1;

@@ -53,6 +53,7 @@ Expected<std::unique_ptr<EventLoop>> EventLoop::create(Options options) {
     // lws's own per-stage timeouts are a backstop; each connection runs its
     // own configurable deadline (ConnectSettings::connect_timeout).
     info.timeout_secs = 60;
+    info.fd_limit_per_thread = options.max_fds;
     loop->context_ = lws_create_context(&info);
     if (loop->context_ == nullptr) return fail("lws_create_context failed");
 

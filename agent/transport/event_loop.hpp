@@ -35,6 +35,12 @@ class EventLoop {
         // lws's own log levels (LLL_*); ERR|WARN by default — lws at INFO and
         // below may print handshake details, so never raise it in production.
         int lws_log_levels = 1 | 2;
+        // How many fds lws may service at once; 0 lets lws size its fd table
+        // from RLIMIT_NOFILE. lws 4.1 sweeps that whole table each time it
+        // closes a wsi (every FdWatch), and allocates it up front: with a
+        // container's 1M-fd limit that is 8 MB and milliseconds per close.
+        // A bound switches lws to a packed table it searches linearly.
+        unsigned max_fds = 0;
     };
 
     // Creates the context, blocks SIGTERM/SIGINT/SIGHUP (they are read from a
