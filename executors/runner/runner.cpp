@@ -133,6 +133,7 @@ Runner::~Runner() {
     active_.clear();
     finishing_.clear();
     for (auto& cg : leftover_cgroups_) cg.remove();
+    for (auto& cg : spare_cgroups_) cg.remove();
 }
 
 std::size_t Runner::running() const { return active_.size(); }
@@ -175,6 +176,16 @@ void Runner::start_queued() {
     }
 }
 
+// The child is created in the run's v2 cgroup (or joins it) and joins the
+// v1 ones by writing (sandbox/child_setup.cpp).
+void Runner::set_cgroup_plan(Run& run) {
+    run.plan.unified_cgroup_dir = run.cgroup.unified_dir();
+    const std::string unified_procs = run.cgroup.unified_dir() + "/cgroup.procs";
+    for (const auto& file : run.cgroup.procs_files())
+        if (run.plan.unified_cgroup_dir.empty() || file != unified_procs)
+            run.plan.cgroup_procs_files.push_back(file);
+}
+
 void Runner::launch(std::unique_ptr<Run> owned) {
     Run& run = *owned;
     run.result.started_at = std::chrono::system_clock::now();
@@ -189,16 +200,17 @@ void Runner::launch(std::unique_ptr<Run> owned) {
     if (!caps_.available(Protection::cgroup_memory)) limits.memory_max_bytes.reset();
     const bool usable = cgs.v2_dir || (limits.pids_max && cgs.v1_pids_dir) ||
                         (limits.memory_max_bytes && cgs.v1_memory_dir) || cgs.v1_freezer_dir;
-    if (usable) {
+    const bool limit_free = !limits.pids_max && !limits.memory_max_bytes;
+    if (usable && limit_free && !spare_cgroups_.empty()) {
+        run.cgroup = std::move(spare_cgroups_.back());
+        spare_cgroups_.pop_back();
+        set_cgroup_plan(run);
+    } else if (usable) {
         auto cg = RunCgroup::create(cgs, options_.cgroup_parent,
                                     fmt::format("run-{}-{}", ::getpid(), run.id), limits);
         if (cg) {
             run.cgroup = std::move(*cg);
-            run.plan.unified_cgroup_dir = run.cgroup.unified_dir();
-            const std::string unified_procs = run.cgroup.unified_dir() + "/cgroup.procs";
-            for (const auto& file : run.cgroup.procs_files())
-                if (run.plan.unified_cgroup_dir.empty() || file != unified_procs)
-                    run.plan.cgroup_procs_files.push_back(file);
+            set_cgroup_plan(run);
         } else {
             const auto& required = run.spec.profile.required;
             for (const Protection p :
@@ -444,7 +456,12 @@ void Runner::complete(Run& run) {
     res.stdout_data = run.out.take();
     res.stderr_data = run.err.take();
 
-    if (!run.cgroup.remove()) leftover_cgroups_.push_back(std::move(run.cgroup));
+    if (run.cgroup.reusable() && spare_cgroups_.size() < options_.max_concurrent &&
+        run.cgroup.empty()) {
+        spare_cgroups_.push_back(std::move(run.cgroup));
+    } else if (!run.cgroup.remove()) {
+        leftover_cgroups_.push_back(std::move(run.cgroup));
+    }
     std::erase_if(leftover_cgroups_, [](RunCgroup& cg) { return cg.remove(); });
 
     auto it = active_.find(run.id);

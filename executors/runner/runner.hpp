@@ -81,6 +81,7 @@ public:
 
 private:
     void launch(std::unique_ptr<Run> run);
+    void set_cgroup_plan(Run& run);
     void start_queued();
     void on_start_readable(Run& run);
     void end_start(Run& run);
@@ -103,6 +104,7 @@ private:
     std::deque<std::unique_ptr<Run>> queue_;
     std::vector<std::unique_ptr<Run>> finishing_;  // results waiting for their async delivery
     std::vector<RunCgroup> leftover_cgroups_;      // rmdir retried later
+    std::vector<RunCgroup> spare_cgroups_;         // empty, limit-free, reused
     std::unique_ptr<transport::Timer> delivery_timer_;
 };
 

@@ -201,10 +201,12 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
         cg.unified_dir_ = *dir;
         cg.kill_file_available_ = support.v2_kill;
         if (v2_wanted.contains("pids")) {
+            cg.has_limits_ = true;
             auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
             if (!w) return std::unexpected(w.error());
         }
         if (v2_wanted.contains("memory")) {
+            cg.has_limits_ = true;
             auto w = write_file(*dir + "/memory.max", std::to_string(*limits.memory_max_bytes));
             if (!w) return std::unexpected(w.error());
             // No swap: a hog is killed, not slowed down (absent without swap accounting).
@@ -216,6 +218,7 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
     if (limits.pids_max && !v2_wanted.contains("pids") && support.v1_pids_dir) {
         auto dir = add(*support.v1_pids_dir);
         if (!dir) return std::unexpected(dir.error());
+        cg.has_limits_ = true;
         auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
         if (!w) return std::unexpected(w.error());
         if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
@@ -223,6 +226,7 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
     if (limits.memory_max_bytes && !v2_wanted.contains("memory") && support.v1_memory_dir) {
         auto dir = add(*support.v1_memory_dir);
         if (!dir) return std::unexpected(dir.error());
+        cg.has_limits_ = true;
         const std::string value = std::to_string(*limits.memory_max_bytes);
         auto w = write_file(*dir + "/memory.limit_in_bytes", value);
         if (!w) return std::unexpected(w.error());
@@ -253,6 +257,7 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
         memory_v2_ = other.memory_v2_;
         freezer_dir_ = std::move(other.freezer_dir_);
         kill_file_available_ = other.kill_file_available_;
+        has_limits_ = other.has_limits_;
         other.dirs_.clear();
         other.procs_files_.clear();
     }

@@ -78,6 +78,10 @@ public:
     bool remove();
 
     [[nodiscard]] const std::string& tracking_dir() const { return tracking_dir_; }
+    // No limits were written (tracking and kill only), so once empty it can
+    // host another run as it is: the runner keeps a few instead of paying a
+    // mkdir and an rmdir per command.
+    [[nodiscard]] bool reusable() const { return !dirs_.empty() && !has_limits_; }
 
 private:
     std::vector<std::string> dirs_;         // every directory created (removed in reverse)
@@ -88,6 +92,7 @@ private:
     bool memory_v2_ = false;
     std::string freezer_dir_;
     bool kill_file_available_ = false;
+    bool has_limits_ = false;
 };
 
 // The pids in a cgroup.procs file (empty on error).

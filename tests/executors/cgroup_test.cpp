@@ -88,3 +88,44 @@ TEST_CASE("a run's cgroup gets its limits and is removed after the run", "[cgrou
             CHECK(entry.path().filename().string().rfind("run-" + std::to_string(::getpid()) + "-", 0) != 0);
     }
 }
+
+TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with the runner",
+          "[cgroup]") {
+    const Capabilities& caps = probed();
+    if (!caps.cgroups.v2_dir) OUTPOST_SKIP("no writable cgroup v2 hierarchy here");
+    const std::string prefix = "run-" + std::to_string(::getpid()) + "-";
+    const auto parent = std::filesystem::path(*caps.cgroups.v2_dir) / "outpost";
+    auto own_run_dirs = [&] {
+        std::vector<std::string> found;
+        if (!std::filesystem::exists(parent)) return found;
+        for (const auto& entry : std::filesystem::directory_iterator(parent))
+            if (entry.path().filename().string().rfind(prefix, 0) == 0)
+                found.push_back(entry.path().filename());
+        return found;
+    };
+    auto v2_line = [](const std::string& text) {
+        for (const auto& l : lines(text))
+            if (l.rfind("0::", 0) == 0) return l;
+        return std::string();
+    };
+    {
+        Harness h;
+        auto first = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
+        auto second = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
+        REQUIRE(first.state == RunState::succeeded);
+        REQUIRE(second.state == RunState::succeeded);
+        CHECK(v2_line(first.stdout_data).find(prefix) != std::string::npos);
+        CHECK(v2_line(first.stdout_data) == v2_line(second.stdout_data));
+        CHECK(own_run_dirs().size() == 1);
+
+        // A run with limits gets a cgroup of its own, removed after it.
+        auto limited_profile = bare_profile();
+        limited_profile.cgroup.pids_max = 64;
+        auto limited = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, limited_profile));
+        REQUIRE(limited.state == RunState::succeeded);
+        if (caps.cgroups.v2_controllers.contains("pids"))
+            CHECK(v2_line(limited.stdout_data) != v2_line(first.stdout_data));
+        CHECK(own_run_dirs().size() == 1);
+    }
+    CHECK(own_run_dirs().empty());
+}
