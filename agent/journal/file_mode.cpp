@@ -6,10 +6,8 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
-#include <string_view>
 
 namespace outpost::journal {
 
@@ -82,28 +80,6 @@ Expected<void> restrict_to_owner(const std::filesystem::path& path) {
     }
     auto facts = inspect_private_file(path);  // verify, do not trust
     if (!facts) return std::unexpected(facts.error());
-    return {};
-}
-
-Expected<void> check_sqlite_header(const std::filesystem::path& path) {
-    static constexpr std::string_view kMagic{"SQLite format 3\0", 16};
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return fail(fmt::format("open {}: {}", path.string(), errno_text(errno)));
-    std::array<char, 16> head{};
-    std::size_t got = 0;
-    while (got < head.size()) {
-        const ssize_t n = ::read(fd, head.data() + got, head.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    ::close(fd);
-    if (got < head.size() || std::string_view(head.data(), head.size()) != kMagic) {
-        return fail(
-            fmt::format("{} is not an SQLite database (it does not start with the SQLite "
-                        "header)",
-                        path.string()));
-    }
     return {};
 }
 

@@ -30,8 +30,4 @@ struct FileFacts {
 [[nodiscard]] std::filesystem::path wal_path(const std::filesystem::path& db);
 [[nodiscard]] std::filesystem::path shm_path(const std::filesystem::path& db);
 
-// Checks that a non-empty file starts with the SQLite header, before SQLite
-// is allowed near it (so a foreign file is never mistaken for an empty one).
-[[nodiscard]] Expected<void> check_sqlite_header(const std::filesystem::path& path);
-
 }  // namespace outpost::journal

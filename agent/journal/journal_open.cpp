@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,50 @@ Expected<void> quick_check(sqlite::Database& db, const std::filesystem::path& pa
     return std::unexpected(corrupt(path, Error(fmt::format("SQLite quick_check: {}", found))));
 }
 
+// A non-empty file must start with the SQLite header before SQLite reads it,
+// so a foreign file is never taken for an empty database. Read through
+// SQLite's descriptor: an open()/close() of ours would drop the lock of a
+// journal this process already has open on the same file.
+Expected<void> check_header(sqlite::Database& db, const std::filesystem::path& path) {
+    static constexpr std::string_view kMagic{"SQLite format 3\0", 16};
+    auto head = db.read_file_start(kMagic.size());
+    if (!head) return std::unexpected(head.error());
+    if (*head != kMagic) {
+        return fail(
+            fmt::format("{} is not an SQLite database (it does not start with the SQLite "
+                        "header)",
+                        path.string()));
+    }
+    return {};
+}
+
+// Another connection held the file for the whole busy timeout. In exclusive
+// locking mode a running journal holds it until it closes, so this is nearly
+// always a second agent pointed at the same state directory.
+Error held_elsewhere(const std::filesystem::path& path, std::chrono::milliseconds waited) {
+    return Error(fmt::format(
+        "journal {} is locked by another process (probably another outpost with the same "
+        "node.state_dir) and stayed locked for {} ms; only one agent may use a journal: stop "
+        "the other one, or give this one its own node.state_dir",
+        path.string(), waited.count()));
+}
+
+// Takes the file for this connection alone, before anything reads it.
+Expected<void> claim(sqlite::Database& db, const std::filesystem::path& path,
+                     std::chrono::milliseconds busy_timeout) {
+    auto claimed = db.claim_exclusively();
+    // Taking the lock reads the file's first page: failing that is the same
+    // unusable file the read-only checks below would find.
+    if (!claimed) return std::unexpected(corrupt(path, claimed.error()));
+    if (*claimed == sqlite::Database::Claim::held_elsewhere) {
+        return std::unexpected(held_elsewhere(path, busy_timeout));
+    }
+    return {};
+}
+
+// The -shm is normally absent now (exclusive locking keeps the WAL index in
+// memory); one left by an older agent is still kept private. A missing file
+// is fine.
 Expected<void> secure_companions(const std::filesystem::path& path) {
     for (const auto& file : {path, wal_path(path), shm_path(path)}) {
         if (auto ok = restrict_to_owner(file); !ok) return ok;
@@ -92,17 +137,25 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
     }
     if (!*facts) {
         if (auto created = create_private_file(path); !created) return where(created.error());
-    } else if ((*facts)->size > 0) {
-        if (auto header = check_sqlite_header(path); !header) {
-            return std::unexpected(corrupt(path, header.error()));
-        }
     }
 
     auto db = sqlite::Database::open_existing(path);
     if (!db) return where(db.error());
+    if (*facts && (*facts)->size > 0) {
+        if (auto header = check_header(*db, path); !header) {
+            return std::unexpected(corrupt(path, header.error()));
+        }
+    }
+    // Bounds the wait for a lock held by someone else, here at open only:
+    // once claimed, nobody else can hold the file.
     db->set_busy_timeout(static_cast<int>(options.busy_timeout.count()));
 
-    // 2. Read-only checks first: nothing is written to a file we would refuse.
+    // 2. One agent per journal: the connection keeps an exclusive lock until
+    //    it closes. That also spares every transaction its fcntl locking and
+    //    the -shm mapping. Must precede the first read.
+    if (auto ok = claim(*db, path, options.busy_timeout); !ok) return std::unexpected(ok.error());
+
+    // 3. Read-only checks first: nothing is written to a file we would refuse.
     auto version = read_user_version(*db);
     if (!version) return std::unexpected(corrupt(path, version.error()));
     if (*version > current_schema_version()) {
@@ -114,7 +167,7 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
     }
     if (auto checked = quick_check(*db, path); !checked) return std::unexpected(checked.error());
 
-    // 3. Pragmas. journal_mode is persistent in the file; the others are per
+    // 4. Pragmas. journal_mode is persistent in the file; the others are per
     //    connection.
     if (auto ok = expect_pragma(*db, "PRAGMA journal_mode=WAL", "wal"); !ok)
         return where(ok.error());
@@ -125,7 +178,7 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
     if (auto ok = db->exec("PRAGMA foreign_keys=ON"); !ok) return where(ok.error());
     if (auto ok = expect_pragma(*db, "PRAGMA foreign_keys", "1"); !ok) return where(ok.error());
 
-    // 4. Schema.
+    // 5. Schema.
     auto migrated = migrate(*db, migrations());
     if (!migrated) return where(migrated.error());
     if (auto ok = secure_companions(path); !ok) return where(ok.error());

@@ -3,8 +3,10 @@
 // speaks our types. Errors are values carrying SQLite's own words and the SQL
 // that failed (never the bound values: they may hold command output or env).
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,21 +21,53 @@ namespace outpost::journal::sqlite {
 
 class Statement;
 
+namespace detail {
+struct StatementCache;
+struct CachedStatement;
+}  // namespace detail
+
 class Database {
   public:
     // Opens an existing file read-write; never creates it and never follows a
     // symlink (the journal creates the file itself, with the mode it wants).
     [[nodiscard]] static Expected<Database> open_existing(const std::filesystem::path& path);
 
-    Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+    Database(Database&& other) noexcept
+        : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
     Database& operator=(Database&& other) noexcept;
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
     ~Database();
 
-    // Runs one or more statements that return no rows we need.
+    // Runs SQL whose rows are not needed. A single statement goes through the
+    // statement cache like prepare(); text holding several statements (a
+    // migration) is handed to sqlite3_exec.
     [[nodiscard]] Expected<void> exec(std::string_view sql);
+    // The statement for the first SQL statement of `sql`. It is prepared once
+    // and kept for the connection's life (reset and its bindings cleared when
+    // the Statement is destroyed), except: PRAGMAs (SQLite applies most of
+    // them while preparing, so a kept one would do nothing the second time),
+    // text already checked out (nested use gets a fresh statement), and
+    // anything past the cache's size limit.
     [[nodiscard]] Expected<Statement> prepare(std::string_view sql);
+
+    // What claim_exclusively found.
+    enum class Claim { acquired, held_elsewhere };
+    // Makes this connection keep its file locks until it closes
+    // (locking_mode=EXCLUSIVE) and takes the exclusive lock now, so no other
+    // connection, in this process or another, can read or write the file
+    // meanwhile. Must come before the first read: in WAL mode SQLite then
+    // keeps the WAL index in heap memory and never creates the -shm file.
+    // held_elsewhere: another connection held the lock for the whole busy
+    // timeout. Writes nothing to the file.
+    [[nodiscard]] Expected<Claim> claim_exclusively();
+
+    // The first `n` bytes of the database file (zeros past its end), read
+    // through SQLite's own descriptor before SQLite itself reads anything.
+    // Not open() and close() of our own: closing any descriptor of a file
+    // drops every POSIX lock the process holds on it, such as the exclusive
+    // lock of another connection to the same file in this process.
+    [[nodiscard]] Expected<std::string> read_file_start(std::size_t n);
 
     void set_busy_timeout(int milliseconds);
     [[nodiscard]] std::int64_t changes() const;
@@ -43,14 +77,28 @@ class Database {
     [[nodiscard]] Error error(std::string_view sql) const;
 
   private:
-    explicit Database(sqlite3* db) : db_(db) {}
+    explicit Database(sqlite3* db);
+    // Prepares the first statement of `sql`, from the cache when it can.
+    // *more: text other than blanks follows that first statement.
+    [[nodiscard]] Expected<Statement> checkout(std::string_view sql, bool* more);
+    // Finalizes the idle cached statements, then closes the connection (it
+    // lingers until the Statements still checked out are destroyed).
+    void close() noexcept;
+
     sqlite3* db_ = nullptr;
+    // On the heap so it stays put when the Database moves, and shared with
+    // the Statements checked out of it, so that one outliving its Database
+    // never touches freed memory.
+    std::shared_ptr<detail::StatementCache> cache_;
 };
 
 class Statement {
   public:
     Statement(Statement&& other) noexcept
-        : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+        : db_(std::exchange(other.db_, nullptr)),
+          stmt_(std::exchange(other.stmt_, nullptr)),
+          cache_(std::move(other.cache_)),
+          slot_(std::exchange(other.slot_, nullptr)) {}
     Statement& operator=(Statement&& other) noexcept;
     Statement(const Statement&) = delete;
     Statement& operator=(const Statement&) = delete;
@@ -87,7 +135,9 @@ class Statement {
         return result;
     }
 
-    // true: a row is ready; false: the statement is done.
+    // true: a row is ready; false: the statement is done (at once for SQL
+    // that holds no statement, only blanks or comments). After a failure the
+    // statement is reset, ready to run again.
     [[nodiscard]] Expected<bool> step();
     // Steps to completion, for statements whose rows are not needed.
     [[nodiscard]] Expected<void> run();
@@ -102,11 +152,17 @@ class Statement {
   private:
     friend class Database;
     Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    Statement(sqlite3* db, std::shared_ptr<detail::StatementCache> cache,
+              detail::CachedStatement* slot);
     [[nodiscard]] Error error() const;
     [[nodiscard]] Expected<void> check_bind(int rc) const;
+    // Gives a cached statement back to its cache, finalizes any other.
+    void release() noexcept;
 
     sqlite3* db_ = nullptr;
     sqlite3_stmt* stmt_ = nullptr;
+    std::shared_ptr<detail::StatementCache> cache_;  // set for a cached statement only
+    detail::CachedStatement* slot_ = nullptr;
 };
 
 // BEGIN IMMEDIATE on construction (so the write lock is taken up front, not

@@ -2,10 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -76,12 +79,14 @@ TEST_CASE("a new journal gets the current schema and keeps it on reopen") {
         CHECK(journal.schema_version() == j::current_schema_version());
         REQUIRE_OK(journal.queue(spec("a"), at()));
     }
-    auto journal = open_journal(path);
-    CHECK(journal.schema_version() == j::current_schema_version());
-    auto found = journal.lookup("a");
-    REQUIRE(found);
-    CHECK(found->has_value());
-
+    {
+        auto journal = open_journal(path);
+        CHECK(journal.schema_version() == j::current_schema_version());
+        auto found = journal.lookup("a");
+        REQUIRE(found);
+        CHECK(found->has_value());
+    }
+    // Closed first: an open journal keeps other connections out.
     auto db = sq::Database::open_existing(path);
     REQUIRE(db);
     CHECK(pragma_text(*db, "PRAGMA user_version") == std::to_string(j::current_schema_version()));
@@ -143,7 +148,7 @@ TEST_CASE("a journal from a newer agent is refused") {
     CHECK(read_all(path) == before);
 }
 
-TEST_CASE("the journal and its -wal are created 0600 whatever the umask") {
+TEST_CASE("the journal and its -wal are created 0600 whatever the umask, and no -shm") {
     TempDir dir;
     const auto path = dir.file("journal.db");
     const mode_t old_mask = ::umask(GENERATE(mode_t{0}, mode_t{022}, mode_t{002}));
@@ -154,8 +159,19 @@ TEST_CASE("the journal and its -wal are created 0600 whatever the umask") {
     CHECK(mode_of(path) == 0600);
     REQUIRE(std::filesystem::exists(j::wal_path(path)));
     CHECK(mode_of(j::wal_path(path)) == 0600);
-    REQUIRE(std::filesystem::exists(j::shm_path(path)));
+    // Exclusive locking keeps the WAL index in memory: no -shm to protect.
+    CHECK_FALSE(std::filesystem::exists(j::shm_path(path)));
+}
+
+TEST_CASE("a -shm left by an older agent is kept private and does not stop the journal") {
+    TempDir dir;
+    const auto path = dir.file("journal.db");
+    { auto journal = open_journal(path); }
+    write_file(j::shm_path(path), std::string(32768, '\0'), 0600);
+    auto journal = open_journal(path);
+    REQUIRE_OK(journal.queue(spec("a"), at()));
     CHECK(mode_of(j::shm_path(path)) == 0600);
+    CHECK(journal.lookup("a")->has_value());
 }
 
 TEST_CASE("a journal that group or others can read is refused, and left as it is") {
@@ -247,6 +263,85 @@ TEST_CASE("a page damaged inside a journal fails the quick check") {
     CHECK(contains(journal.error().message(), path.string()));
     CHECK(contains(journal.error().message(), "corrupt or not a journal"));
     CHECK(read_all(path) == bytes);
+}
+
+namespace {
+
+constexpr const char* kProbeVariable = "OUTPOST_JOURNAL_PROBE";
+
+// Runs the probe below in a new process (this test binary, exec'ed afresh,
+// so it shares no SQLite state with this one); true if it passed.
+bool another_process_is_refused(const std::filesystem::path& path) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        ::setenv(kProbeVariable, path.c_str(), 1);
+        ::execl("/proc/self/exe", "test_journal", "[probe]", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+// Hidden ([.]): run only by another_process_is_refused, as a second agent.
+TEST_CASE("probe: a second process cannot open the journal in use", "[.probe]") {
+    const char* path = std::getenv(kProbeVariable);
+    REQUIRE(path);
+    j::Options options;
+    options.busy_timeout = 100ms;
+    auto journal = j::Journal::open(path, options);
+    REQUIRE_FALSE(journal);
+    INFO(journal.error().message());
+    CHECK(contains(journal.error().message(), "another process"));
+}
+
+TEST_CASE("a journal in use cannot be opened again until it is closed") {
+    TempDir dir;
+    const auto path = dir.file("journal.db");
+    std::optional<j::Journal> first{open_journal(path)};
+    REQUIRE_OK(first->queue(spec("a"), at()));
+
+    j::Options options;
+    options.busy_timeout = 200ms;
+    const auto started = std::chrono::steady_clock::now();
+    // SQLite's POSIX locks see both connections, also in one process.
+    auto second = j::Journal::open(path, options);
+    const auto waited = std::chrono::steady_clock::now() - started;
+    REQUIRE_FALSE(second);
+    const auto& message = second.error().message();
+    INFO(message);
+    CHECK(contains(message, path.string()));
+    CHECK(contains(message, "another process"));
+    CHECK(contains(message, "node.state_dir"));
+    CHECK_FALSE(contains(message, "corrupt"));
+    CHECK_FALSE(contains(message, "database is locked"));
+    CHECK(waited >= 150ms);  // it did wait for the busy timeout...
+    CHECK(waited < 3s);      // ...and no longer
+
+    // The first keeps working, and keeps its lock: the failed open closed
+    // no descriptor of the file (that would have dropped the POSIX lock).
+    REQUIRE_OK(first->mark_running("a", at(1s)));
+    REQUIRE_OK(first->start_new(spec("b"), at(), at(1s)));
+    CHECK(first->lookup("a")->value().state == j::CommandState::running);
+    CHECK(another_process_is_refused(path));
+
+    first.reset();
+    auto third = j::Journal::open(path, options);
+    REQUIRE(third);
+    CHECK(third->lookup("a")->value().state == j::CommandState::running);
+    CHECK(third->lookup("b")->has_value());
+}
+
+TEST_CASE("another process cannot open a journal in use") {
+    TempDir dir;
+    const auto path = dir.file("journal.db");
+    auto journal = open_journal(path);
+    REQUIRE_OK(journal.queue(spec("a"), at()));
+    CHECK(another_process_is_refused(path));
+    REQUIRE_OK(journal.mark_running("a", at(1s)));
 }
 
 TEST_CASE("sync modes parse from their config names") {
