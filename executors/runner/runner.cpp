@@ -239,10 +239,15 @@ void Runner::launch(std::unique_ptr<Run> owned) {
     Run* r = &run;
     active_.emplace(run.id, std::move(owned));
 
-    // Without a watch the records are still read when the process is reaped.
-    auto progressed = [this, r] { on_start_readable(*r); };
-    if (auto start_watch = FdWatch::create(loop_, run.child.start_fd.get(), progressed, progressed))
-        run.start_watch = std::move(*start_watch);
+    // A child that borrowed our memory has exec'd or failed by now, so its
+    // error pipe is at EOF and needs no watch; a forked one is still setting
+    // itself up. Without a watch the records are still read at the reap.
+    on_start_readable(run);
+    if (run.starting) {
+        auto progressed = [this, r] { on_start_readable(*r); };
+        if (auto watch = FdWatch::create(loop_, run.child.start_fd.get(), progressed, progressed))
+            run.start_watch = std::move(*watch);
+    }
 
     auto watch_output = [this, r](OutputCapture& capture, const UniqueFd& fd,
                                   std::unique_ptr<FdWatch>& slot) {

@@ -219,9 +219,11 @@ Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabiliti
         if (profile.private_tmp) plan.landlock_paths.emplace_back("/tmp");
     }
     if (use(Protection::seccomp) && plan.no_new_privs) {
-        auto program = build_seccomp_program();
+        // The program never changes, and compiling it through libseccomp was
+        // ~12 % of the agent's CPU per strict command (perf).
+        static const Expected<SeccompProgram> program = build_seccomp_program();
         if (!program) return std::unexpected(program.error().context("seccomp"));
-        plan.seccomp = std::move(*program);
+        plan.seccomp = *program;
     }
 
     const uid_t uid = profile.uid.value_or(0);
