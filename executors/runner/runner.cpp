@@ -461,8 +461,10 @@ void Runner::complete(Run& run) {
     res.stdout_data = run.out.take();
     res.stderr_data = run.err.take();
 
-    if (run.cgroup.reusable() && spare_cgroups_.size() < options_.max_concurrent &&
-        run.cgroup.empty()) {
+    // Not after a kill: a v1 freezer left FROZEN by a failed thaw would
+    // stop the next run at its first instruction.
+    if (run.cgroup.reusable() && !run.hard_killed &&
+        spare_cgroups_.size() < options_.max_concurrent && run.cgroup.empty()) {
         spare_cgroups_.push_back(std::move(run.cgroup));
     } else if (!run.cgroup.remove()) {
         leftover_cgroups_.push_back(std::move(run.cgroup));

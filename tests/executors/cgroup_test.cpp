@@ -126,6 +126,19 @@ TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with t
         if (caps.cgroups.v2_controllers.contains("pids"))
             CHECK(v2_line(limited.stdout_data) != v2_line(first.stdout_data));
         CHECK(own_run_dirs().size() == 1);
+
+        // A run that had to be SIGKILLed leaves its cgroup behind for good
+        // (a v1 freezer might still be frozen): the next run gets a new one.
+        auto stubborn = spec("/bin/sh", {"-c", "cat /proc/self/cgroup; trap '' TERM; sleep 30"},
+                             bare_profile());
+        stubborn.timeout = std::chrono::milliseconds(300);
+        stubborn.kill_grace = std::chrono::milliseconds(100);
+        auto killed = h.run(std::move(stubborn));
+        REQUIRE(killed.state == RunState::timed_out);
+        auto after = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
+        REQUIRE(after.state == RunState::succeeded);
+        CHECK(v2_line(killed.stdout_data).find(prefix) != std::string::npos);
+        CHECK(v2_line(after.stdout_data) != v2_line(killed.stdout_data));
     }
     CHECK(own_run_dirs().empty());
 }
