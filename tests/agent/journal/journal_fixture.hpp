@@ -13,6 +13,7 @@
 #include <system_error>
 
 #include "agent/journal/journal.hpp"
+#include "agent/journal/sqlite.hpp"
 
 // REQUIRE for an Expected, showing the error's words when it fails.
 #define REQUIRE_OK(expr)                                                        \
@@ -78,6 +79,16 @@ inline j::Journal open_journal(const std::filesystem::path& path,
 
 inline bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
+}
+
+// The first column of the first row of `sql` as text (the row must exist).
+inline std::string first_text(outpost::journal::sqlite::Database& db, const std::string& sql) {
+    auto stmt = db.prepare(sql);
+    REQUIRE(stmt);
+    auto row = stmt->step();
+    REQUIRE(row);
+    REQUIRE(*row);
+    return stmt->text(0);
 }
 
 }  // namespace journal_test

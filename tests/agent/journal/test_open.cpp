@@ -50,15 +50,6 @@ void make_raw_database(const std::filesystem::path& path, const std::string& sql
     if (!ok) FAIL(ok.error().message());
 }
 
-std::string pragma_text(sq::Database& db, const std::string& sql) {
-    auto stmt = db.prepare(sql);
-    REQUIRE(stmt);
-    auto row = stmt->step();
-    REQUIRE(row);
-    REQUIRE(*row);
-    return stmt->text(0);
-}
-
 // A closed journal with enough commands to span several pages.
 void make_full_journal(const std::filesystem::path& path) {
     auto journal = open_journal(path, j::SyncMode::normal);  // fast; durability is not tested here
@@ -89,8 +80,8 @@ TEST_CASE("a new journal gets the current schema and keeps it on reopen") {
     // Closed first: an open journal keeps other connections out.
     auto db = sq::Database::open_existing(path);
     REQUIRE(db);
-    CHECK(pragma_text(*db, "PRAGMA user_version") == std::to_string(j::current_schema_version()));
-    CHECK(pragma_text(*db, "PRAGMA journal_mode") == "wal");
+    CHECK(first_text(*db, "PRAGMA user_version") == std::to_string(j::current_schema_version()));
+    CHECK(first_text(*db, "PRAGMA journal_mode") == "wal");
 }
 
 TEST_CASE("an empty version-0 database is migrated") {

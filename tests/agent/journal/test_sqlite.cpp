@@ -24,15 +24,6 @@ sq::Database make_database(const TempDir& dir) {
     return std::move(*db);
 }
 
-std::string single_text(sq::Database& db, const std::string& sql) {
-    auto stmt = db.prepare(sql);
-    REQUIRE(stmt);
-    auto row = stmt->step();
-    REQUIRE(row);
-    REQUIRE(*row);
-    return stmt->text(0);
-}
-
 constexpr const char* kAll = "SELECT value FROM t ORDER BY value";
 
 }  // namespace
@@ -110,7 +101,7 @@ TEST_CASE("a statement that failed is usable again, and its error has no bound v
         REQUIRE_OK(stmt->bind_all(std::int64_t{10 + attempt}));
         REQUIRE_OK(stmt->run());
     }
-    CHECK(single_text(db, "SELECT group_concat(value) FROM t") == "1,2,3,10,11");
+    CHECK(first_text(db, "SELECT group_concat(value) FROM t") == "1,2,3,10,11");
 }
 
 TEST_CASE("exec runs single statements, several statements, and reports SQLite's words") {
@@ -120,7 +111,7 @@ TEST_CASE("exec runs single statements, several statements, and reports SQLite's
     REQUIRE_OK(db.exec("DELETE FROM t WHERE value = 1"));  // again, from the cache
     REQUIRE_OK(db.exec("INSERT INTO t VALUES (7); INSERT INTO t VALUES (8);"));
     REQUIRE_OK(db.exec("  "));
-    CHECK(single_text(db, "SELECT group_concat(value) FROM t") == "2,3,7,8");
+    CHECK(first_text(db, "SELECT group_concat(value) FROM t") == "2,3,7,8");
     auto missing = db.exec("DELETE FROM nowhere");
     REQUIRE_FALSE(missing);
     CHECK(contains(missing.error().message(), "no such table: nowhere"));
@@ -136,11 +127,11 @@ TEST_CASE("PRAGMAs take effect every time they run") {
     auto db = make_database(dir);
     for (const char* level : {"2", "1", "2", "1"}) {
         REQUIRE_OK(db.exec(std::string("PRAGMA synchronous=") + level));
-        CHECK(single_text(db, "PRAGMA synchronous") == level);
+        CHECK(first_text(db, "PRAGMA synchronous") == level);
     }
     for (const char* flag : {"1", "0", "1"}) {
         REQUIRE_OK(db.exec(std::string("PRAGMA foreign_keys=") + flag));
-        CHECK(single_text(db, "PRAGMA foreign_keys") == flag);
+        CHECK(first_text(db, "PRAGMA foreign_keys") == flag);
     }
 }
 
@@ -158,7 +149,7 @@ TEST_CASE("transactions through the cache commit and roll back") {
         REQUIRE_OK(db.exec("UPDATE t SET value = value + 10"));
         REQUIRE_OK(tx->commit());
     }
-    CHECK(single_text(db, "SELECT group_concat(value) FROM t") == "31,32,33");
+    CHECK(first_text(db, "SELECT group_concat(value) FROM t") == "31,32,33");
 }
 
 TEST_CASE("a moved Database keeps its statements; one outliving it is safe") {
@@ -171,7 +162,7 @@ TEST_CASE("a moved Database keeps its statements; one outliving it is safe") {
     sq::Database moved = std::move(*db);
     db.reset();
     CHECK(kept->int64(0) == 1);
-    CHECK(single_text(moved, kAll) == "1");  // nested: kAll is still out
+    CHECK(first_text(moved, kAll) == "1");  // nested: kAll is still out
     REQUIRE(*kept->step());
     CHECK(kept->int64(0) == 2);
 
