@@ -131,7 +131,7 @@ TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with t
         // (a v1 freezer might still be frozen): the next run gets a new one.
         auto stubborn = spec("/bin/sh", {"-c", "cat /proc/self/cgroup; trap '' TERM; sleep 30"},
                              bare_profile());
-        stubborn.timeout = std::chrono::milliseconds(300);
+        stubborn.timeout = std::chrono::milliseconds(1000);
         stubborn.kill_grace = std::chrono::milliseconds(100);
         auto killed = h.run(std::move(stubborn));
         REQUIRE(killed.state == RunState::timed_out);
