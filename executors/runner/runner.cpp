@@ -109,6 +109,7 @@ Runner::Runner(transport::EventLoop& loop, Capabilities caps, Options options)
       options_(std::move(options)),
       delivery_timer_(std::make_unique<Timer>(loop)) {
     if (options_.max_concurrent == 0) options_.max_concurrent = 1;
+    RunCgroup::sweep_stale(caps_.cgroups, options_.cgroup_parent);
 }
 
 Runner::~Runner() {
@@ -201,13 +202,23 @@ void Runner::launch(std::unique_ptr<Run> owned) {
     const bool usable = cgs.v2_dir || (limits.pids_max && cgs.v1_pids_dir) ||
                         (limits.memory_max_bytes && cgs.v1_memory_dir) || cgs.v1_freezer_dir;
     const bool limit_free = !limits.pids_max && !limits.memory_max_bytes;
+    // A spare is checked again: it sat idle, and anything may have happened.
+    while (usable && limit_free && !spare_cgroups_.empty() &&
+           !spare_cgroups_.back().ready_for_reuse()) {
+        RunCgroup stale = std::move(spare_cgroups_.back());
+        spare_cgroups_.pop_back();
+        if (!stale.remove()) leftover_cgroups_.push_back(std::move(stale));
+    }
     if (usable && limit_free && !spare_cgroups_.empty()) {
         run.cgroup = std::move(spare_cgroups_.back());
         spare_cgroups_.pop_back();
         set_cgroup_plan(run);
     } else if (usable) {
+        // Numbered per process, not per Runner: a second Runner in the same
+        // process must not meet the names of the first.
+        static std::uint64_t cgroups_made = 0;
         auto cg = RunCgroup::create(cgs, options_.cgroup_parent,
-                                    fmt::format("run-{}-{}", ::getpid(), run.id), limits);
+                                    fmt::format("run-{}-{}", ::getpid(), ++cgroups_made), limits);
         if (cg) {
             run.cgroup = std::move(*cg);
             set_cgroup_plan(run);
@@ -240,8 +251,10 @@ void Runner::launch(std::unique_ptr<Run> owned) {
     active_.emplace(run.id, std::move(owned));
 
     // A child that borrowed our memory has exec'd or failed by now, so its
-    // error pipe is at EOF and needs no watch; a forked one is still setting
-    // itself up. Without a watch the records are still read at the reap.
+    // error pipe is usually at EOF already (the kernel may release us just
+    // before it closes the close-on-exec end) and needs no watch; a forked
+    // one is still setting itself up. Without a watch the records are still
+    // read at the reap.
     on_start_readable(run);
     if (run.starting) {
         auto progressed = [this, r] { on_start_readable(*r); };
@@ -463,8 +476,8 @@ void Runner::complete(Run& run) {
 
     // Not after a kill: a v1 freezer left FROZEN by a failed thaw would
     // stop the next run at its first instruction.
-    if (run.cgroup.reusable() && !run.hard_killed &&
-        spare_cgroups_.size() < options_.max_concurrent && run.cgroup.empty()) {
+    if (!run.hard_killed && spare_cgroups_.size() < options_.max_concurrent &&
+        run.cgroup.ready_for_reuse()) {
         spare_cgroups_.push_back(std::move(run.cgroup));
     } else if (!run.cgroup.remove()) {
         leftover_cgroups_.push_back(std::move(run.cgroup));

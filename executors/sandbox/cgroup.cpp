@@ -1,15 +1,18 @@
 #include "executors/sandbox/cgroup.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -46,11 +49,13 @@ Expected<void> write_file(const std::string& path, const std::string& value) {
 }
 
 // Plain read(2): it runs after every command (RunCgroup::empty), and an
-// ifstream costs more than the read itself. "" when the file is missing.
-std::string read_file(const std::string& path) {
+// ifstream costs more than the read itself. "" for a missing file; nullopt
+// when it could not be opened for another reason (EMFILE, ENOMEM, ...), so
+// the caller knows it learned nothing.
+std::optional<std::string> read_file_or_missing(const std::string& path) {
     std::string out;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
+    if (fd < 0) return errno == ENOENT ? std::optional<std::string>(out) : std::nullopt;
     char buf[4096];
     for (;;) {
         const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -63,6 +68,8 @@ std::string read_file(const std::string& path) {
     ::close(fd);
     return out;
 }
+
+std::string read_file(const std::string& path) { return read_file_or_missing(path).value_or(""); }
 
 // "key value" lines (memory.events, memory.oom_control): the value of `key`.
 std::uint64_t read_keyed(const std::string& path, const std::string& key) {
@@ -173,8 +180,13 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
         const std::string parent = own + "/" + parent_name;
         const std::string dir = parent + "/" + run_name;
         if (::mkdir(dir.c_str(), 0755) != 0) {
-            if (errno != ENOENT) return fail(errno_text("mkdir " + dir));
-            if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
+            if (errno == ENOENT) {
+                if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
+            } else if (errno == EEXIST) {
+                // Left by a dead process whose pid we now have (names carry
+                // the pid); an empty cgroup goes, a busy one stays an error.
+                ::rmdir(dir.c_str());
+            }
             if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
         }
         cg.dirs_.push_back(dir);
@@ -244,6 +256,28 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
     return cg;
 }
 
+void RunCgroup::sweep_stale(const CgroupSupport& support, const std::string& parent_name) {
+    std::vector<std::string> parents;
+    for (const auto* own : {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir,
+                            &support.v1_freezer_dir})
+        if (*own) parents.push_back(**own + "/" + parent_name);
+    for (const auto& parent : parents) {
+        DIR* dir = ::opendir(parent.c_str());
+        if (dir == nullptr) continue;
+        while (const dirent* e = ::readdir(dir)) {
+            // "run-<pid>-<n>": the pid of the agent that made it.
+            const std::string name = e->d_name;
+            if (name.rfind("run-", 0) != 0) continue;
+            char* end = nullptr;
+            const long pid = std::strtol(name.c_str() + 4, &end, 10);
+            if (pid <= 0 || *end != '-') continue;
+            if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+            ::rmdir((parent + "/" + name).c_str());  // only an empty one goes
+        }
+        ::closedir(dir);
+    }
+}
+
 RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
 
 RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
@@ -276,8 +310,9 @@ std::vector<pid_t> read_cgroup_procs(const std::string& dir) {
 
 bool RunCgroup::empty() const {
     if (tracking_dir_.empty()) return true;
-    // A missing directory reads as "" too: nothing left in it.
-    return read_file(tracking_dir_ + "/cgroup.procs").find_first_not_of(" \n") == std::string::npos;
+    // A missing directory has nothing left in it; an unreadable one might.
+    const auto procs = read_file_or_missing(tracking_dir_ + "/cgroup.procs");
+    return procs && procs->find_first_not_of(" \n") == std::string::npos;
 }
 
 Expected<void> RunCgroup::kill_all() {
@@ -293,6 +328,16 @@ Expected<void> RunCgroup::kill_all() {
     }
     for (const pid_t pid : read_cgroup_procs(freezer_dir_)) ::kill(pid, SIGKILL);
     return write_file(freezer_dir_ + "/freezer.state", "THAWED");
+}
+
+bool RunCgroup::ready_for_reuse() const {
+    // Only a v2-only cgroup: "populated 0" covers child cgroups a root
+    // command may have made, and a frozen one would stop the next run (and
+    // a child borrowing the agent's memory with it) before its first step.
+    if (!reusable() || unified_dir_.empty() || dirs_.size() != 1) return false;
+    const auto events = read_file_or_missing(unified_dir_ + "/cgroup.events");
+    return events && events->find("populated 0") != std::string::npos &&
+           events->find("frozen 1") == std::string::npos;
 }
 
 bool RunCgroup::oom_killed() const {

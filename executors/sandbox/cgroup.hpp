@@ -52,6 +52,10 @@ public:
                                                     const std::string& parent_name,
                                                     const std::string& run_name,
                                                     const CgroupLimits& limits);
+    // Removes the empty run cgroups ("run-<pid>-<n>") that agents no longer
+    // alive left under `parent_name` (a crash, kill -9): their names would
+    // collide once the pid is reused. Busy ones stay.
+    static void sweep_stale(const CgroupSupport& support, const std::string& parent_name);
     RunCgroup() = default;
     RunCgroup(RunCgroup&& other) noexcept;
     RunCgroup& operator=(RunCgroup&& other) noexcept;
@@ -82,6 +86,8 @@ public:
     // host another run as it is: the runner keeps a few instead of paying a
     // mkdir and an rmdir per command.
     [[nodiscard]] bool reusable() const { return !dirs_.empty() && !has_limits_; }
+    // reusable(), and now empty, not frozen, in the v2 hierarchy only.
+    [[nodiscard]] bool ready_for_reuse() const;
 
 private:
     std::vector<std::string> dirs_;         // every directory created (removed in reverse)

@@ -3,11 +3,13 @@
 // and execve(), in the order docs/sandbox.md gives.
 //
 // CONSTRAINT: this code may run in a child that shares the agent's memory
-// (CLONE_VM|CLONE_VFORK, see fork_child in child_setup.cpp): it only makes
-// system calls and writes to its own stack. No allocation, no locks, no
-// globals but the signal forwarding target of the PID-namespace waiters
-// (only reached after a real fork()). It is compiled without AddressSanitizer
-// (executors/CMakeLists.txt): ASan cannot follow the stack switch.
+// (CLONE_VM|CLONE_VFORK, see can_share_memory in child_setup.cpp): it only
+// makes system calls and writes to its own stack and errno (the suspended
+// agent thread's). No allocation, no locks, no globals but the signal
+// forwarding target of the PID-namespace waiters (only reached in a forked
+// child). It is compiled without AddressSanitizer (executors/CMakeLists.txt):
+// ASan cannot follow the stack switch. apply_landlock/install_seccomp_program
+// may run there too; they only make system calls.
 
 #include <sys/types.h>
 

@@ -52,6 +52,20 @@ bool has_namespaces(const ChildPlan& plan) {
     return plan.mount_ns || plan.net_ns || plan.ipc_ns || plan.uts_ns || plan.pid_ns;
 }
 
+// Whether the child may borrow the agent's memory until execve (see
+// start_sharing_memory). Not when it:
+// - sets up namespaces or joins a cgroup by writing: slow, and it would
+//   hold the event loop;
+// - changes its uid or gid: the kernel then marks the *shared* memory map
+//   non-dumpable (commit_creds -> set_dumpable), which would stay on the
+//   agent, and from setresuid() to execve() any process of that uid may
+//   SIGSTOP the child, which would freeze the agent's loop with it;
+// - opens Landlock paths: a hung file system would hold the loop.
+bool can_share_memory(const ChildPlan& plan) {
+    return !has_namespaces(plan) && plan.cgroup_procs_files.empty() && !plan.uid && !plan.gid &&
+           plan.landlock_paths.empty();
+}
+
 struct StartResult {
     pid_t pid = -1;
     int pidfd = -1;  // from CLONE_PIDFD; -1: open one with pidfd_open
@@ -170,15 +184,14 @@ StartResult start_forked(ChildArgs& args) {
 // The cheapest start the plan and the kernel allow. Joining a cgroup by
 // writing cgroup.procs waits for an RCU grace period (3-14 ms measured, see
 // docs/performance.md), so the child is created inside the run's v2 cgroup
-// where clone3 can; a child that must still write (v1 hierarchies) or that
-// sets up namespaces (copying the mount tree, mounting, the PID namespace's
-// waiting init) is forked, so that slow work never holds the event loop.
-// Each method falls back to the next when the kernel refuses it.
+// where clone3 can. Only a child that can_share_memory() borrows the agent's
+// memory; every other one is forked, so its set-up never holds the event
+// loop. Each method falls back to the next when the kernel refuses it.
 StartResult start(const ChildPlan& plan, ChildArgs& args, int cgroup_fd,
                   const std::string& unified_procs) {
     const bool cgroup_ready = cgroup_fd >= 0 || plan.unified_cgroup_dir.empty();
     if (cgroup_ready) {
-        if (!has_namespaces(plan) && plan.cgroup_procs_files.empty()) {
+        if (can_share_memory(plan)) {
             StartResult r = start_sharing_memory(args, cgroup_fd);
             if (r.pid >= 0) return r;
         }

@@ -4,9 +4,10 @@
 // system calls between the start and execve() (child_process.cpp). The
 // set-up order and the reasons for it are in docs/sandbox.md.
 //
-// CONSTRAINT: a plan without namespaces starts with CLONE_VM|CLONE_VFORK
+// CONSTRAINT: a plan that can_share_memory (child_setup.cpp: no uid change,
+// no namespaces, nothing to join by writing) starts with CLONE_VM|CLONE_VFORK
 // (the child borrows the agent's memory, the agent's thread waits until
-// execve); a plan with namespaces forks. Either way the child code must stay
+// execve); any other plan forks. Either way the child code must stay
 // allocation-free and async-signal-safe.
 
 #include <sys/types.h>
@@ -88,7 +89,8 @@ struct SpawnedChild {
 // Starts the child and returns without waiting for a forked child's set-up:
 // that goes on in the background and reports through `start_fd` (a child
 // that borrowed our memory has already exec'd or failed when this returns;
-// `start_fd` holds the outcome just the same). An error here is a
+// `start_fd` holds the outcome just the same, its EOF possibly a moment
+// later). An error here is a
 // parent-side failure (pipe, clone/fork, pidfd_open); nothing is left running.
 [[nodiscard]] Expected<SpawnedChild> fork_child(const ChildPlan& plan);
 

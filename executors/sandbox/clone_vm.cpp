@@ -14,7 +14,7 @@ extern "C" long outpost_clone3_vm(clone_args* args, unsigned long size, int (*fn
 // r8/r9. The stack top is 16-byte aligned, so after `call` the child's
 // first frame is aligned as the ABI wants. 435 = clone3, 60 = exit.
 asm(R"(
-    .text
+    .pushsection .text
     .globl outpost_clone3_vm
     .hidden outpost_clone3_vm
     .type outpost_clone3_vm, @function
@@ -35,9 +35,10 @@ outpost_clone3_vm:
     movl %eax, %edi
     movl $60, %eax
     syscall
-    hlt
+    ud2
     .cfi_endproc
     .size outpost_clone3_vm, .-outpost_clone3_vm
+    .popsection
 )");
 #endif
 

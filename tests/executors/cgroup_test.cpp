@@ -1,5 +1,6 @@
 // cgroup discovery from saved /proc files, and a real per-run cgroup.
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -141,4 +142,27 @@ TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with t
         CHECK(v2_line(after.stdout_data) != v2_line(killed.stdout_data));
     }
     CHECK(own_run_dirs().empty());
+}
+
+TEST_CASE("run cgroups left by an agent that died are swept when a runner starts", "[cgroup]") {
+    const Capabilities& caps = probed();
+    if (!caps.cgroups.v2_dir) OUTPOST_SKIP("no writable cgroup v2 hierarchy here");
+    // A pid that is certainly dead: a child we have reaped.
+    const pid_t dead = ::fork();
+    if (dead == 0) ::_exit(0);
+    REQUIRE(dead > 0);
+    int status = 0;
+    REQUIRE(::waitpid(dead, &status, 0) == dead);
+    const auto parent = std::filesystem::path(*caps.cgroups.v2_dir) / "outpost";
+    std::filesystem::create_directories(parent);
+    const auto stale = parent / ("run-" + std::to_string(dead) + "-7");
+    const auto ours = parent / ("run-" + std::to_string(::getpid()) + "-999999");
+    std::filesystem::create_directory(stale);
+    std::filesystem::create_directory(ours);  // a live process's: kept
+    {
+        Harness h;
+        CHECK_FALSE(std::filesystem::exists(stale));
+        CHECK(std::filesystem::exists(ours));
+    }
+    std::filesystem::remove(ours);
 }

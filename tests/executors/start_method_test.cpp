@@ -4,6 +4,8 @@
 // its run's cgroups, read from its own /proc/self/cgroup.
 
 #include <poll.h>
+#include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,4 +177,24 @@ TEST_CASE("a cgroup the kernel cannot create the child in: fork, then join by wr
     CHECK(o.method == "fork");
     CHECK(line_for(o.out, "pids").find(run_name("fallback")) != std::string::npos);
     CHECK(cg->remove());
+}
+
+TEST_CASE("a child that changes its uid never borrows the agent's memory", "[start][clone]") {
+    // Under CLONE_VM the kernel would mark the agent's own memory map
+    // non-dumpable at setresuid(), and a process of that uid could SIGSTOP
+    // the child before execve() while the agent waits for it.
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    REQUIRE(::prctl(PR_GET_DUMPABLE) == 1);
+    ChildPlan plan = cat_own_cgroups();
+    plan.argv = {"cat", "/proc/self/status"};
+    plan.uid = nobody->pw_uid;
+    plan.gid = nobody->pw_gid;
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.method != "clone3 CLONE_VM|CLONE_VFORK");
+    CHECK(o.method != "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP");
+    CHECK(o.out.find("Uid:\t" + std::to_string(nobody->pw_uid)) != std::string::npos);
+    CHECK(::prctl(PR_GET_DUMPABLE) == 1);
 }
