@@ -56,13 +56,16 @@ bool has_namespaces(const ChildPlan& plan) {
 // start_sharing_memory). Not when it:
 // - sets up namespaces or joins a cgroup by writing: slow, and it would
 //   hold the event loop;
-// - changes its uid or gid: the kernel then marks the *shared* memory map
+// - changes its uid or gid (to other ids than the agent's own, as `run_as:
+//   root` under a root agent does not): the kernel then marks the *shared* memory map
 //   non-dumpable (commit_creds -> set_dumpable), which would stay on the
 //   agent, and from setresuid() to execve() any process of that uid may
 //   SIGSTOP the child, which would freeze the agent's loop with it;
 // - opens Landlock paths: a hung file system would hold the loop.
 bool can_share_memory(const ChildPlan& plan) {
-    return !has_namespaces(plan) && plan.cgroup_procs_files.empty() && !plan.uid && !plan.gid &&
+    const bool same_ids = (!plan.uid || *plan.uid == ::geteuid()) &&
+                          (!plan.gid || *plan.gid == ::getegid());
+    return !has_namespaces(plan) && plan.cgroup_procs_files.empty() && same_ids &&
            plan.landlock_paths.empty();
 }
 

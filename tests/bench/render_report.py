@@ -36,6 +36,10 @@ def best(runs, key, higher_is_better=False):
     return max(vals) if higher_is_better else min(vals)
 
 
+# The execute benchmark's allow-list entries, as the tables name them.
+ENTRIES = {"true-none": "`none`", "true-root": "`none`, as root", "true-strict": "`strict`"}
+
+
 def all_vals(runs, key, fmt=f2):
     return " / ".join(fmt(r[key]) for r in runs if key in r)
 
@@ -219,7 +223,9 @@ def render(res):
           f"`bench-execute {any_run['count']} 8 <entry>` (burst, 8 in flight), timed in the hub "
           "from queuing `execute` to parsing `command_result` (unique request_ids; the hub "
           "auto-acks every result). Allow-list entries: `{name: true-none, path: /bin/true, "
-          "run_as: nobody, sandbox: none}` and the same with `sandbox: strict`; "
+          "run_as: nobody, sandbox: none}`, the same with `sandbox: strict`, and `true-root` "
+          "(`run_as: root, allow_root: true, sandbox: none`: no uid change, so the only one "
+          "started with `CLONE_VM`, see docs/sandbox.md); "
           "`executor.max_concurrent: 8`; every timed run has its own fresh agent (new state "
           "directory, 50 warm-up commands), because the agent's cost per command grows with "
           "the journal's size (§5a). The `ack` column times `execute` → `command_ack{accepted}`: "
@@ -230,13 +236,13 @@ def render(res):
             e = exe[sync]
             if not e:
                 continue
-            for name in ("true-none", "true-strict"):
+            for name in ENTRIES:
                 r = e["runs"].get(name)
                 if not r:
                     continue
                 sq, bu = r["sequential"], r["burst"]
                 states = sq[0].get("states", {})
-                rows.append([f"`{sync}`", f"`{name.split('-')[1]}`",
+                rows.append([f"`{sync}`", ENTRIES[name],
                              f"{f2(best(sq, 'p50_ms'))} ms",
                              f"{f2(best(sq, 'p99_ms'))} ms", f"{f2(best(sq, 'mean_ms'))} ms",
                              f"{f2(min(x['ack']['p50_ms'] for x in sq))} ms",
@@ -307,7 +313,7 @@ def render(res):
             e = exe[sync]
             if not e:
                 continue
-            for name in ("true-none", "true-strict"):
+            for name in ENTRIES:
                 r = e["runs"].get(name)
                 if not r:
                     continue
@@ -316,7 +322,7 @@ def render(res):
                 rate = best(r["burst"], "per_s", True)
                 ratio = p50 / base_ms if base_ms else None
                 share = 100 * rate / spawn_burst if spawn_burst else None
-                label = f"`{sync}` `{name.split('-')[1]}`"
+                label = f"`{sync}` {ENTRIES[name]}"
                 rows.append([label, "p50 vs (spawn + echo) p50",
                              f"{f2(p50)} ms vs {f3(base_ms)} ms", f"{f1(ratio)}×", "≤ 1.5×",
                              met(ratio <= 1.5 if ratio else None)])

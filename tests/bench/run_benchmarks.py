@@ -391,6 +391,10 @@ def count_fsyncs(pid, hub, command, n):
 EXEC_COMMANDS = [
     {"name": "true-none", "path": "/bin/true", "run_as": "nobody", "sandbox": "none"},
     {"name": "true-strict", "path": "/bin/true", "run_as": "nobody", "sandbox": "strict"},
+    # As the agent's own user: the only kind of child that may borrow the
+    # agent's memory (CLONE_VM) instead of a fork (docs/sandbox.md).
+    {"name": "true-root", "path": "/bin/true", "run_as": "root", "allow_root": "true",
+     "sandbox": "none"},
 ]
 
 
@@ -416,7 +420,7 @@ def bench_execute(ctx, sync):
     the agent's cost per command grows with the journal's size (see
     bench_journal_growth), so runs that share an agent would not compare."""
     results = {"sync": sync, "runs": {}}
-    for name in ("true-none", "true-strict"):
+    for name in ("true-none", "true-root", "true-strict"):
         seq, burst = [], []
         for rep in range(ctx.repeats):
             for k, out in ((1, seq), (8, burst)):
