@@ -238,7 +238,7 @@ void Runner::launch(std::unique_ptr<Run> owned) {
 
     // Returns at once: a forked child's set-up (namespaces, mounts,
     // seccomp, ...) runs while the loop services everything else; a child
-    // without namespaces has exec'd already (fork_child).
+    // that borrowed our memory has exec'd already (fork_child).
     auto child = fork_child(run.plan);
     if (!child) {
         finish_without_process(std::move(owned), RunState::failed,

@@ -334,7 +334,7 @@ bool RunCgroup::ready_for_reuse() const {
     // Only a v2-only cgroup: "populated 0" covers child cgroups a root
     // command may have made, and a frozen one would stop the next run (and
     // a child borrowing the agent's memory with it) before its first step.
-    if (!reusable() || unified_dir_.empty() || dirs_.size() != 1) return false;
+    if (has_limits_ || unified_dir_.empty() || dirs_.size() != 1) return false;
     const auto events = read_file_or_missing(unified_dir_ + "/cgroup.events");
     return events && events->find("populated 0") != std::string::npos &&
            events->find("frozen 1") == std::string::npos;

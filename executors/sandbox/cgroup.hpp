@@ -82,11 +82,9 @@ public:
     bool remove();
 
     [[nodiscard]] const std::string& tracking_dir() const { return tracking_dir_; }
-    // No limits were written (tracking and kill only), so once empty it can
-    // host another run as it is: the runner keeps a few instead of paying a
-    // mkdir and an rmdir per command.
-    [[nodiscard]] bool reusable() const { return !dirs_.empty() && !has_limits_; }
-    // reusable(), and now empty, not frozen, in the v2 hierarchy only.
+    // Can host another run as it is, which spares the runner a mkdir and an
+    // rmdir per command: no limits were written (tracking and kill only), it
+    // lives in the v2 hierarchy only, and it is now empty and not frozen.
     [[nodiscard]] bool ready_for_reuse() const;
 
 private:
