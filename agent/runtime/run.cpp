@@ -24,7 +24,10 @@ constexpr std::string_view kLog = "agent";
 constexpr std::chrono::seconds kDrainLimit{3};
 // Held-command expiry and journal retention run this often.
 constexpr std::chrono::seconds kMaintenanceEvery{30};
-constexpr unsigned kLoopFdsBesidesCommands = 256;
+// lws's fd table: the connection, an HTTPS token refresh, the watch set and
+// headroom. Commands' pipes and pidfds are not in it (they live in the loop's
+// epoll set), so it does not grow with executor.max_concurrent.
+constexpr unsigned kLwsFds = 64;
 
 log::Level log_level(config::LogLevel level) {
     switch (level) {
@@ -115,9 +118,7 @@ int run_agent(const config::Config& config) {
         return 2;
     }
     transport::EventLoop::Options loop_options;
-    // Each running command watches four fds (stdout, stderr, its pidfd, the
-    // set-up pipe); the rest is the connection, signals and headroom.
-    loop_options.max_fds = kLoopFdsBesidesCommands + 4 * static_cast<unsigned>(config.executor.max_concurrent);
+    loop_options.max_fds = kLwsFds;
     auto loop = transport::EventLoop::create(loop_options);
     if (!loop) {
         log::error(kLog, "event loop: {}", loop.error().message());

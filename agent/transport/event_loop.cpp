@@ -1,7 +1,9 @@
 #include "agent/transport/event_loop.hpp"
 
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -15,9 +17,10 @@
 namespace outpost::transport {
 namespace {
 
-// The base vhost only adopts raw fds; client vhosts add their own protocols.
+// The base vhost only adopts the watch set's epoll fd; client vhosts add
+// their own protocols.
 const lws_protocols kBaseProtocols[] = {
-    {detail::kFdProtocol, detail::fd_watch_callback, 0, 0, 0, nullptr, 0},
+    {detail::kFdProtocol, detail::watch_set_callback, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -64,6 +67,20 @@ Expected<std::unique_ptr<EventLoop>> EventLoop::create(Options options) {
     loop->base_vhost_ = lws_create_vhost(loop->context_, &vinfo);
     if (loop->base_vhost_ == nullptr) return fail("lws_create_vhost(base) failed");
 
+    loop->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epoll_fd_ < 0) return fail(errno_text("epoll_create1"));
+    // lws closes what it adopts: it gets a dup, we keep ours for epoll_ctl.
+    const int epoll_copy = ::fcntl(loop->epoll_fd_, F_DUPFD_CLOEXEC, 0);
+    if (epoll_copy < 0) return fail(errno_text("dup(epoll fd)"));
+    lws_adopt_desc_t desc{};
+    desc.vh = loop->base_vhost_;
+    desc.type = LWS_ADOPT_RAW_FILE_DESC;
+    desc.fd.filefd = epoll_copy;
+    desc.vh_prot_name = detail::kFdProtocol;
+    desc.opaque = loop.get();
+    loop->epoll_wsi_ = lws_adopt_descriptor_vhost_via_info(&desc);  // closes the dup on failure
+    if (loop->epoll_wsi_ == nullptr) return fail("lws could not adopt the watch set's epoll fd");
+
     // Signals are blocked and read from a signalfd, so handlers run inside the
     // loop like any other event (no async-signal-safety constraints).
     const sigset_t set = loop_signals();
@@ -81,7 +98,9 @@ Expected<std::unique_ptr<EventLoop>> EventLoop::create(Options options) {
 
 EventLoop::~EventLoop() {
     signal_watch_.reset();
+    if (epoll_wsi_ != nullptr) lws_set_opaque_user_data(epoll_wsi_, nullptr);
     if (context_ != nullptr) lws_context_destroy(context_);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
     if (signal_fd_ >= 0) ::close(signal_fd_);
     if (mask_changed_) pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
@@ -97,20 +116,23 @@ bool EventLoop::run_until(const std::function<bool()>& done, std::chrono::millis
     bool expired = false;
     Timer deadline(*this);
     deadline.schedule(limit, [&expired] { expired = true; });
+    const bool outer = predicate_pending_;  // run_until() may nest
+    predicate_pending_ = true;
     while (!done() && !expired && !stop_requested_) {
         if (lws_service(context_, 0) < 0) break;
     }
+    predicate_pending_ = outer;
     stop_requested_ = false;
     return done();
 }
 
 void EventLoop::stop() {
     stop_requested_ = true;
-    wake();
+    if (context_ != nullptr) lws_cancel_service(context_);
 }
 
 void EventLoop::wake() {
-    if (context_ != nullptr) lws_cancel_service(context_);
+    if (context_ != nullptr && predicate_pending_) lws_cancel_service(context_);
 }
 
 void EventLoop::read_signals() {
@@ -125,6 +147,52 @@ void EventLoop::read_signals() {
         }
     }
 }
+
+Expected<std::uint64_t> EventLoop::add_watch(FdWatch& watch, int fd) {
+    const std::uint64_t id = next_watch_id_++;
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.u64 = id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) return fail(errno_text("epoll_ctl"));
+    watches_.emplace(id, &watch);
+    return id;
+}
+
+void EventLoop::remove_watch(std::uint64_t id, int fd) {
+    watches_.erase(id);
+    // Cannot fail for a registered fd we still hold open.
+    (void)epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void EventLoop::service_watches() {
+    // A bounded batch: if more are ready, the epoll fd stays readable and lws
+    // calls again on its next pass, after the connection's own events.
+    epoll_event events[32];
+    const int n = epoll_wait(epoll_fd_, events, 32, 0);
+    for (int i = 0; i < n; ++i) {
+        // Looked up per event: an earlier callback may have destroyed it.
+        auto found = watches_.find(events[i].data.u64);
+        if (found == watches_.end()) continue;
+        FdWatch* watch = found->second;
+        if ((events[i].events & EPOLLIN) != 0) {
+            watch->handle_readable();
+        } else if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0) {
+            watch->handle_closed();
+        }
+    }
+}
+
+namespace detail {
+
+int watch_set_callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* /*in*/,
+                       size_t /*len*/) {
+    if (reason != LWS_CALLBACK_RAW_RX_FILE) return 0;
+    auto* loop = static_cast<EventLoop*>(lws_get_opaque_user_data(wsi));
+    if (loop != nullptr) loop->service_watches();
+    return 0;
+}
+
+}  // namespace detail
 
 lws_vhost* EventLoop::find_vhost(const std::string& name) const {
     return vhost_names_.contains(name) ? lws_get_vhost_by_name(context_, name.c_str()) : nullptr;

@@ -13,11 +13,14 @@
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "agent/common/error.hpp"
 
+struct lws;
 struct lws_context;
 struct lws_vhost;
 struct lws_context_creation_info;
@@ -37,7 +40,7 @@ class EventLoop {
         int lws_log_levels = 1 | 2;
         // How many fds lws may service at once; 0 lets lws size its fd table
         // from RLIMIT_NOFILE. lws 4.1 sweeps that whole table each time it
-        // closes a wsi (every FdWatch), and allocates it up front: with a
+        // closes a wsi, and allocates it up front: with a
         // container's 1M-fd limit that is 8 MB and milliseconds per close.
         // A bound switches lws to a packed table it searches linearly.
         unsigned max_fds = 0;
@@ -62,7 +65,9 @@ class EventLoop {
     // thread).
     void stop();
     // Wakes the loop so run_until() re-checks its predicate (used after timer
-    // callbacks, which lws runs before it waits).
+    // callbacks, which lws runs before it waits). A no-op outside run_until():
+    // run() has no predicate, and each needless wake-up is an eventfd write,
+    // an extra poll() pass and a read — twice per command before this check.
     void wake();
 
     // SIGTERM, SIGINT and SIGHUP arrive here, inside the loop. Without a
@@ -70,8 +75,6 @@ class EventLoop {
     void on_signal(std::function<void(int)> handler) { on_signal_ = std::move(handler); }
 
     [[nodiscard]] lws_context* context() const { return context_; }
-    // The vhost raw fds are adopted into (FdWatch).
-    [[nodiscard]] lws_vhost* base_vhost() const { return base_vhost_; }
 
     // Client vhosts carry per-configuration TLS and proxy settings (lws keeps
     // those per vhost); they are created on first use and live as long as the
@@ -79,18 +82,35 @@ class EventLoop {
     [[nodiscard]] lws_vhost* find_vhost(const std::string& name) const;
     [[nodiscard]] Expected<lws_vhost*> add_vhost(std::string name, lws_context_creation_info& info);
 
+    // For the lws callback of the watch set only.
+    void service_watches();
+
   private:
+    friend class FdWatch;
     EventLoop() = default;
     void read_signals();
+    [[nodiscard]] Expected<std::uint64_t> add_watch(FdWatch& watch, int fd);
+    void remove_watch(std::uint64_t id, int fd);
 
     lws_context* context_ = nullptr;
     lws_vhost* base_vhost_ = nullptr;
     bool stop_requested_ = false;
+    bool predicate_pending_ = false;  // inside run_until()
     std::function<void(int)> on_signal_;
     int signal_fd_ = -1;
     sigset_t old_mask_{};
     bool mask_changed_ = false;
     std::unique_ptr<FdWatch> signal_watch_;
+    // Every FdWatch is one entry of this epoll set, and lws polls only the set
+    // (adopted once as a raw fd). Adopting each fd into lws instead cost a
+    // dup, an fcntl, an lws_cancel_service() wake-up, an extra poll() pass and
+    // a deferred close per fd: three of each per command (stdout, stderr,
+    // pidfd). Entries are keyed by id, not pointer, so an event for a watch
+    // destroyed earlier in the same batch finds nothing.
+    int epoll_fd_ = -1;
+    lws* epoll_wsi_ = nullptr;
+    std::unordered_map<std::uint64_t, FdWatch*> watches_;
+    std::uint64_t next_watch_id_ = 1;
     std::set<std::string> vhost_names_;  // node-stable storage for lws
 };
 

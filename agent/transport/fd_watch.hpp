@@ -1,15 +1,15 @@
 #pragma once
 // "Tell me when this fd is readable", serviced by the loop (child-process
-// pipes, the status socket, the signalfd). The fd is adopted into lws as a raw
-// file descriptor. lws closes what it adopts, so the watch adopts a dup():
-// the caller keeps ownership of its own fd.
+// pipes, pidfds, the signalfd). The watch registers a dup() of the fd in the
+// loop's epoll set (see EventLoop), so the caller keeps ownership of its own
+// fd and may close it at any time; the registration lives exactly as long as
+// the watch.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
 #include "agent/common/error.hpp"
-
-struct lws;
 
 namespace outpost::transport {
 
@@ -28,15 +28,19 @@ class FdWatch {
     FdWatch(const FdWatch&) = delete;
     FdWatch& operator=(const FdWatch&) = delete;
 
-    [[nodiscard]] bool active() const { return wsi_ != nullptr; }
+    [[nodiscard]] bool active() const { return id_ != 0; }
 
-    // For the lws callback only.
+    // For EventLoop::service_watches() only.
     void handle_readable();
     void handle_closed();
 
   private:
     FdWatch() = default;
-    lws* wsi_ = nullptr;
+    void unregister();
+
+    EventLoop* loop_ = nullptr;
+    int fd_ = -1;            // our dup
+    std::uint64_t id_ = 0;   // 0: not in the loop's set
     std::function<void()> on_readable_;
     std::function<void()> on_hangup_;
 };

@@ -6,7 +6,7 @@
 
 namespace outpost::transport::detail {
 
-int fd_watch_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+int watch_set_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 int client_tls_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 int ws_connection_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 int https_post_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);

@@ -1,7 +1,10 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <csignal>
+#include <vector>
 
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/fd_watch.hpp"
@@ -120,4 +123,63 @@ TEST_CASE("an FdWatch may be destroyed from its own callback") {
     CHECK(calls == 1);
     close(fds[0]);
     close(fds[1]);
+}
+
+TEST_CASE("a watch destroyed by another watch's callback in the same pass is not called") {
+    auto loop = EventLoop::create();
+    REQUIRE(loop);
+    int a[2];
+    int b[2];
+    REQUIRE(pipe(a) == 0);
+    REQUIRE(pipe(b) == 0);
+    std::unique_ptr<FdWatch> first;
+    std::unique_ptr<FdWatch> second;
+    int calls = 0;
+    // Whichever runs first destroys both; the other's ready event, already
+    // in the same batch, must find nothing.
+    auto destroy_both = [&] {
+        ++calls;
+        first.reset();
+        second.reset();
+    };
+    auto created_a = FdWatch::create(**loop, a[0], destroy_both);
+    auto created_b = FdWatch::create(**loop, b[0], destroy_both);
+    REQUIRE(created_a);
+    REQUIRE(created_b);
+    first = std::move(*created_a);
+    second = std::move(*created_b);
+    REQUIRE(write(a[1], "x", 1) == 1);
+    REQUIRE(write(b[1], "y", 1) == 1);
+    CHECK((*loop)->run_until([&] { return calls > 0; }, 2s));
+    (*loop)->run_until([] { return false; }, 20ms);
+    CHECK(calls == 1);
+    for (int fd : {a[0], a[1], b[0], b[1]}) close(fd);
+}
+
+TEST_CASE("many watches: each is reported, none is lost") {
+    auto loop = EventLoop::create();
+    REQUIRE(loop);
+    // More than one epoll batch (32) ready at once.
+    constexpr int kPipes = 80;
+    std::vector<std::array<int, 2>> pipes(kPipes);
+    std::vector<std::unique_ptr<FdWatch>> watches;
+    std::vector<int> seen(kPipes, 0);
+    for (int i = 0; i < kPipes; ++i) {
+        REQUIRE(pipe(pipes[i].data()) == 0);
+        auto watch = FdWatch::create(**loop, pipes[i][0], [&, i] {
+            char c;
+            if (read(pipes[i][0], &c, 1) == 1) ++seen[i];
+        });
+        REQUIRE(watch);
+        watches.push_back(std::move(*watch));
+    }
+    for (auto& p : pipes) REQUIRE(write(p[1], "z", 1) == 1);
+    CHECK((*loop)->run_until(
+        [&] { return std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }); },
+        2s));
+    watches.clear();
+    for (auto& p : pipes) {
+        close(p[0]);
+        close(p[1]);
+    }
 }
