@@ -38,6 +38,7 @@ dispatch::ApprovedRun to_run(const policy::ApprovedCommand& approved) {
     spec.profile = profile_for(approved.sandbox);
     spec.profile.uid = approved.uid;
     spec.profile.gid = approved.gid;
+    spec.home = approved.home;
     for (config::Protection required : approved.required) {
         // The two enums share their names (executors/policy/protections.cpp).
         if (auto p = executors::protection_from_name(policy::protection_name(required))) {

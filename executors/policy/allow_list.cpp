@@ -172,6 +172,7 @@ std::expected<ApprovedCommand, PolicyRefusal> AllowList::check(const Request& re
     approved.max_stdin_bytes = entry.max_stdin_bytes;
     approved.uid = entry.identity.uid;
     approved.gid = entry.identity.gid;
+    approved.home = entry.identity.home;
     approved.working_dir = entry.working_dir;
     approved.sandbox = entry.sandbox;
     approved.required = entry.required;

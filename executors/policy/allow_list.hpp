@@ -46,6 +46,7 @@ struct ApprovedCommand {
     std::uint64_t max_stdin_bytes = 0;
     uid_t uid{};
     gid_t gid{};  // no supplementary groups
+    std::string home;  // the run_as user's home directory (HOME)
     std::string working_dir;
     config::SandboxLevel sandbox{};
     std::vector<config::Protection> required;     // refuse to run without these

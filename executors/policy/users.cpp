@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,9 +22,12 @@ std::size_t initial_buffer(int name) {
 }
 
 // Calls a get*nam_r function, growing its buffer on ERANGE. The result is
-// the entry, nullptr (no such name) or an error.
-template <class Entry, class Lookup>
-Expected<std::optional<Entry>> lookup(const std::string& name, int size_name, Lookup call) {
+// what `take` copies out of the entry (its strings live in the buffer), none
+// (no such name) or an error.
+template <class Entry, class Lookup, class Take>
+auto lookup(const std::string& name, int size_name, Lookup call, Take take)
+    -> Expected<std::optional<decltype(take(std::declval<const Entry&>()))>> {
+    using Taken = decltype(take(std::declval<const Entry&>()));
     std::vector<char> buffer(initial_buffer(size_name));
     while (true) {
         Entry entry{};
@@ -37,9 +41,9 @@ Expected<std::optional<Entry>> lookup(const std::string& name, int size_name, Lo
             return fail(fmt::format("looking up `{}`: {}", name, std::strerror(rc)));
         }
         if (found == nullptr) {
-            return std::optional<Entry>();
+            return std::optional<Taken>();
         }
-        return std::optional<Entry>(entry);  // only the ids are used after return
+        return std::optional<Taken>(take(entry));
     }
 }
 
@@ -47,19 +51,24 @@ Expected<std::optional<Entry>> lookup(const std::string& name, int size_name, Lo
 
 Expected<Identity> resolve_identity(const std::string& user,
                                     const std::optional<std::string>& group) {
-    auto pw = lookup<passwd>(user, _SC_GETPW_R_SIZE_MAX, ::getpwnam_r);
+    auto pw = lookup<passwd>(user, _SC_GETPW_R_SIZE_MAX, ::getpwnam_r, [](const passwd& entry) {
+        return Identity{"", "", entry.pw_uid, entry.pw_gid,
+                        entry.pw_dir != nullptr && entry.pw_dir[0] == '/' ? entry.pw_dir : "/"};
+    });
     if (!pw) {
         return std::unexpected(pw.error());
     }
     if (!*pw) {
         return fail(fmt::format("no such user `{}`", user));
     }
-    Identity id{user, "", (*pw)->pw_uid, (*pw)->pw_gid};
+    Identity id = std::move(**pw);
+    id.user = user;
     if (!group) {
         id.group = fmt::format("{}", id.gid);
         return id;
     }
-    auto gr = lookup<struct group>(*group, _SC_GETGR_R_SIZE_MAX, ::getgrnam_r);
+    auto gr = lookup<struct group>(*group, _SC_GETGR_R_SIZE_MAX, ::getgrnam_r,
+                                   [](const struct group& entry) { return entry.gr_gid; });
     if (!gr) {
         return std::unexpected(gr.error());
     }
@@ -67,7 +76,7 @@ Expected<Identity> resolve_identity(const std::string& user,
         return fail(fmt::format("no such group `{}`", *group));
     }
     id.group = *group;
-    id.gid = (*gr)->gr_gid;
+    id.gid = **gr;
     return id;
 }
 

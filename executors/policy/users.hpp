@@ -1,6 +1,7 @@
 #pragma once
 // Resolves an entry's run_as user and group once, when the allow-list is
-// built (getpwnam_r/getgrnam_r), so a run never looks names up.
+// built (getpwnam_r/getgrnam_r), so a run never looks names up: with NSS
+// backed by LDAP or sssd a lookup can block, and runs start on the loop.
 
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@ struct Identity {
     std::string group;
     uid_t uid{};
     gid_t gid{};
+    std::string home = "/";  // the user's home directory: HOME of its runs
 };
 
 // `group` absent: the user's primary group. Unknown names are errors.

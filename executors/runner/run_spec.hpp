@@ -23,6 +23,9 @@ struct RunSpec {
     std::vector<std::pair<std::string, std::string>> env;
     std::string stdin_data;  // empty: stdin is /dev/null
     std::string working_dir;  // empty: "/"
+    // HOME; unset: the uid's home from the passwd database, looked up at
+    // start (the allow-list resolves it when it loads, so runs never do).
+    std::optional<std::string> home;
     std::chrono::milliseconds timeout{60000};
     std::chrono::milliseconds kill_grace{5000};  // SIGTERM .. SIGKILL
     std::size_t max_output_bytes = 64 * 1024;  // per stream

@@ -147,8 +147,8 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
     if (!caps_.pidfd) return fail("pidfd_open is unavailable (kernel older than 5.4)");
     auto degraded = assess_profile(spec.profile, caps_);
     if (!degraded) return std::unexpected(degraded.error());
-    std::string home;
-    auto plan = plan_sandbox(spec.profile, caps_, &home);
+    std::string home = spec.home.value_or("");
+    auto plan = plan_sandbox(spec.profile, caps_, spec.home ? nullptr : &home);
     if (!plan) return std::unexpected(plan.error().context("planning the sandbox"));
 
     plan->path = spec.path;

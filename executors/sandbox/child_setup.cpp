@@ -245,8 +245,11 @@ Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabiliti
     const uid_t uid = profile.uid.value_or(0);
     passwd pw{};
     passwd* found = nullptr;
-    std::vector<char> buf(16384);
-    ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+    std::vector<char> buf;
+    if (home != nullptr || (profile.uid && !profile.gid)) {
+        buf.resize(16384);
+        ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+    }
     if (profile.uid) {
         plan.uid = profile.uid;
         if (profile.gid) {
@@ -260,7 +263,7 @@ Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabiliti
     } else if (profile.gid || !profile.groups.empty()) {
         return fail("a gid or groups without a uid is not supported");
     }
-    *home = found != nullptr && found->pw_dir != nullptr ? found->pw_dir : "/";
+    if (home != nullptr) *home = found != nullptr && found->pw_dir != nullptr ? found->pw_dir : "/";
     return plan;
 }
 

@@ -63,9 +63,10 @@ struct ChildPlan {
 };
 
 // Turns a profile into a plan, using only protections that are both asked
-// for (requested_protections) and available. Resolves the uid's primary
-// group and home directory, compiles the seccomp program. `home` receives
-// the HOME to put in the environment.
+// for (requested_protections) and available. Compiles the seccomp program
+// (once). Looks the uid up in the passwd database only when it must: for its
+// primary group when the profile has no gid, and for its home directory when
+// `home` is not null (it then receives the HOME to put in the environment).
 [[nodiscard]] Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile,
                                                const Capabilities& caps, std::string* home);
 

@@ -85,6 +85,14 @@ TEST_CASE("the environment is exactly the given variables plus PATH, LANG, HOME"
                      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
 }
 
+TEST_CASE("a HOME given with the spec is used as is (no passwd lookup per run)", "[runner]") {
+    Harness h;
+    auto s = spec("/usr/bin/env", {});
+    s.home = "/srv/given-home";
+    auto got = lines(h.run(std::move(s)).stdout_data);
+    CHECK(std::find(got.begin(), got.end(), "HOME=/srv/given-home") != got.end());
+}
+
 TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
     Harness h;
     auto r = h.run(spec("/nonexistent/program", {}));

@@ -51,6 +51,7 @@ TEST_CASE("an approved command carries the entry's argv, limits and identity", "
     CHECK(approved->max_output_bytes == 64 * 1024);
     CHECK(approved->uid == 0);
     CHECK(approved->gid == 0);
+    CHECK(approved->home == "/root");
     CHECK(approved->working_dir == "/");
     CHECK(approved->sandbox == SandboxLevel::standard);
     CHECK(approved->required == std::vector<Protection>{Protection::seccomp});
@@ -68,6 +69,7 @@ TEST_CASE("run_as and group are resolved at build time", "[policy]") {
     CHECK(approved->argv == std::vector<std::string>{"/bin/id"});
     CHECK(approved->uid == 65534);
     CHECK(approved->gid == 65534);
+    CHECK(approved->home == "/nonexistent");  // HOME of its runs, never looked up again
     CHECK(approved->working_dir == "/tmp");
     CHECK(approved->sandbox == SandboxLevel::strict);
     CHECK(approved->required.empty());
