@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <csignal>
@@ -75,7 +76,19 @@ struct StartResult {
     const char* call = "";    // for the error message
     const char* method = "";  // SpawnedChild::start_method
     int err = 0;
+    std::string refusals;  // earlier methods the kernel refused, for the error
 };
+
+// clone3 is missing before Linux 5.3: after the first ENOSYS, every start
+// would pay one or two failed calls for nothing.
+std::atomic<bool> clone3_missing{false};
+
+void note_refusal(StartResult& into, const StartResult& refused) {
+    if (refused.err == ENOSYS && std::string_view(refused.call) == "clone3")
+        clone3_missing.store(true, std::memory_order_relaxed);
+    if (!into.refusals.empty()) into.refusals += ", ";
+    into.refusals += std::string(refused.method) + ": " + std::strerror(refused.err);
+}
 
 // The child's stack when it borrows our memory: reused (our thread is
 // suspended while it is in use, so one per thread is enough), with a guard
@@ -137,8 +150,14 @@ StartResult start_sharing_memory(ChildArgs& args, int cgroup_fd) {
     StartResult r;
     r.call = "clone3";
     r.method = cgroup_fd >= 0 ? kSharedIntoCgroup : kShared;
-    if (!clone3_vm_available() || !stack.valid()) {
+    if (!clone3_vm_available()) {
+        r.call = "clone3 trampoline";  // not the kernel's ENOSYS: see note_refusal()
         r.err = ENOSYS;
+        return r;
+    }
+    if (!stack.valid()) {
+        r.call = "mmap (child stack)";
+        r.err = ENOMEM;
         return r;
     }
     clone_args ca = base_clone_args(r, cgroup_fd);
@@ -192,19 +211,25 @@ StartResult start_forked(ChildArgs& args) {
 // loop. Each method falls back to the next when the kernel refuses it.
 StartResult start(const ChildPlan& plan, ChildArgs& args, int cgroup_fd,
                   const std::string& unified_procs) {
+    StartResult refused;
     const bool cgroup_ready = cgroup_fd >= 0 || plan.unified_cgroup_dir.empty();
-    if (cgroup_ready) {
+    const bool have_clone3 = !clone3_missing.load(std::memory_order_relaxed);
+    if (cgroup_ready && have_clone3) {
         if (can_share_memory(plan)) {
             StartResult r = start_sharing_memory(args, cgroup_fd);
             if (r.pid >= 0) return r;
+            note_refusal(refused, r);
         }
         if (cgroup_fd >= 0) {
             StartResult r = start_forked_into(args, cgroup_fd);
             if (r.pid >= 0) return r;
+            note_refusal(refused, r);
         }
     }
     if (!unified_procs.empty()) args.join_unified_procs = unified_procs.c_str();
-    return start_forked(args);
+    StartResult r = start_forked(args);
+    r.refusals = std::move(refused.refusals);
+    return r;
 }
 
 }  // namespace
@@ -295,7 +320,12 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
     ::sigprocmask(SIG_SETMASK, &all, &old);
     const StartResult started = start(plan, args, cgroup_dir.get(), unified_procs);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
-    if (started.pid < 0) return fail(std::string(started.call) + ": " + std::strerror(started.err));
+    if (started.pid < 0) {
+        std::string why = std::string(started.call) + ": " + std::strerror(started.err);
+        // Every method tried, so an operator sees why the cheaper ones failed too.
+        if (!started.refusals.empty()) why += " (after " + started.refusals + ")";
+        return fail(why);
+    }
     const pid_t pid = started.pid;
     child.start_method = started.method;
 
