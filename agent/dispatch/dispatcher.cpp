@@ -89,6 +89,11 @@ void Dispatcher::resend_undelivered() {
 
 void Dispatcher::maintain(std::chrono::milliseconds retention) {
     if (!journal_) return;
+    // result_ack marks wait for the journal's next write; an idle agent
+    // writes them here, so they stay pending at most one period.
+    if (auto flushed = journal_->flush_delivery_marks(); !flushed) {
+        log::error(kLog, "writing result_ack marks: {}", flushed.error().message());
+    }
     auto now = clock_();
     if (auto expired = journal_->expire_held(now)) {
         for (const std::string& request_id : *expired) {
@@ -418,6 +423,8 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
 
 void Dispatcher::on_result_ack(const std::string& request_id) {
     if (!journal_) return;
+    // Answered at once; the journal writes the mark with its next write (the
+    // next execute's), so the ack costs no transaction of its own.
     auto marked = journal_->mark_result_delivered(request_id, clock_());
     if (!marked) {
         log::error(kLog, "{}: result_ack: {}", request_id, marked.error().message());

@@ -59,7 +59,8 @@ public:
     void recover();
     // After each welcome: every stored result without result_ack, oldest first.
     void resend_undelivered();
-    // Periodically: held commands past their deadline, journal retention.
+    // Periodically: pending result_ack marks, held commands past their
+    // deadline, journal retention.
     void maintain(std::chrono::milliseconds retention);
 
     void handle(const protocol::InboundMessage& message);

@@ -26,7 +26,13 @@ Expected<std::optional<CommandRecord>> Journal::lookup(std::string_view request_
     auto records = select_commands(*stmt, db_);
     if (!records) return failed(records.error());
     if (records->empty()) return std::optional<CommandRecord>{};
-    return std::optional<CommandRecord>{std::move(records->front())};
+    CommandRecord record = std::move(records->front());
+    // No write on this hot path (the execute after a result_ack): overlay the
+    // pending mark instead.
+    if (const PendingMark* mark = find_pending_mark(request_id); mark && !record.delivered_at) {
+        record.delivered_at = from_ms(mark->delivered_at_ms);
+    }
+    return std::optional<CommandRecord>{std::move(record)};
 }
 
 Expected<void> Journal::insert_command(const CommandSpec& spec, CommandState state,
@@ -45,7 +51,7 @@ Expected<void> Journal::insert_command(const CommandSpec& spec, CommandState sta
         if (auto ok = check_result(*result); !ok) return ok;
         if (result->state != state) return fail("the result's state differs from the command's");
     }
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return std::unexpected(tx.error());
     auto existing = current_state(db_, spec.request_id);
     if (!existing) return std::unexpected(existing.error());
@@ -136,7 +142,7 @@ Expected<void> Journal::mark_running(std::string_view request_id, TimePoint star
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, fmt::format("mark_running {}", request_id)));
     };
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto state = current_state(db_, request_id);
     if (!state) return failed(state.error());
@@ -164,7 +170,7 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
         return std::unexpected(wrap(e, fmt::format("finish {}", request_id)));
     };
     if (auto ok = check_result(result); !ok) return failed(ok.error());
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto state = current_state(db_, request_id);
     if (!state) return failed(state.error());
@@ -194,46 +200,12 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
     return {};
 }
 
-Expected<DeliveryMark> Journal::mark_result_delivered(std::string_view request_id, TimePoint now) {
-    const auto failed = [&](const Error& e) {
-        return std::unexpected(wrap(e, fmt::format("mark_result_delivered {}", request_id)));
-    };
-    // This mark is not worth a sync even with journal.sync: full. Losing it
-    // (power cut) only means the result is sent once more, which the server
-    // deduplicates (§4); at-most-once execution never depends on it. In WAL
-    // mode synchronous=NORMAL commits without fsync, and the next FULL commit
-    // makes it durable anyway.
-    struct RelaxedSync {
-        sqlite::Database& db;
-        bool active;
-        ~RelaxedSync() {
-            if (active) (void)db.exec("PRAGMA synchronous=FULL");
-        }
-    } relaxed{db_, options_.sync == SyncMode::full &&
-                       db_.exec("PRAGMA synchronous=NORMAL").has_value()};
-    auto tx = sqlite::Transaction::begin(db_);
-    if (!tx) return failed(tx.error());
-    auto stmt = db_.prepare("SELECT state, delivered_at FROM commands WHERE request_id = ?");
-    if (!stmt) return failed(stmt.error());
-    if (auto ok = stmt->bind_all(request_id); !ok) return failed(ok.error());
-    auto row = stmt->step();
-    if (!row) return failed(row.error());
-    if (!*row) return DeliveryMark::unknown_request;
-    const auto state = parse_command_state(stmt->text(0));
-    if (!state || !is_terminal(*state)) return DeliveryMark::not_finished;
-    if (!stmt->is_null(1)) return DeliveryMark::already_delivered;
-    auto update = db_.prepare("UPDATE commands SET delivered_at = ? WHERE request_id = ?");
-    if (!update) return failed(update.error());
-    if (auto ok = update->bind_all(to_ms(now), request_id); !ok) return failed(ok.error());
-    if (auto ok = update->run(); !ok) return failed(ok.error());
-    if (auto ok = tx->commit(); !ok) return failed(ok.error());
-    return DeliveryMark::marked;
-}
-
 Expected<std::vector<CommandRecord>> Journal::undelivered_results(std::size_t limit) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "undelivered_results"));
     };
+    // A result whose ack is still pending must not be re-sent.
+    if (auto ok = flush_delivery_marks(); !ok) return failed(ok.error());
     auto stmt = db_.prepare(std::string(kSelectCommand) +
                             "WHERE delivered_at IS NULL AND finished_at IS NOT NULL "
                             "ORDER BY finished_at, rowid LIMIT ?");

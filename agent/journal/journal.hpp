@@ -2,7 +2,8 @@
 // The journal: the agent's durable memory (SQLite, one file, WAL). It is what
 // makes "a command runs at most once per request_id" and "results at least
 // once" true (protocol §4). Every mutating call is one transaction, durable
-// per the sync mode when it returns. Single-threaded use; see docs/journal.md.
+// per the sync mode when it returns, except mark_result_delivered, whose write
+// is deferred (see there). Single-threaded use; see docs/journal.md.
 
 #include <chrono>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/common/error.hpp"
@@ -45,6 +47,10 @@ struct RecoveryReport {
 // Answer to a result_ack.
 enum class DeliveryMark { marked, already_delivered, unknown_request, not_finished };
 
+// Delivery marks held in memory, waiting for a write transaction; when this
+// many are pending they are written at once, so the list stays bounded.
+inline constexpr std::size_t kMaxPendingDeliveryMarks = 64;
+
 inline constexpr std::string_view kReasonRestartedWhileRunning =
     "agent restarted while the command was running";
 inline constexpr std::string_view kReasonRestartedBeforeStart =
@@ -64,6 +70,17 @@ class Journal {
         options.sync = sync;
         return open(path, options);
     }
+
+    // A moved-from journal has no pending delivery marks, so its destructor
+    // does nothing. No move assignment: it would have to drop or write the
+    // target's pending marks, and nothing needs it.
+    Journal(Journal&&) noexcept = default;
+    Journal& operator=(Journal&&) = delete;
+    Journal(const Journal&) = delete;
+    Journal& operator=(const Journal&) = delete;
+    // Tries to write the pending delivery marks; one it cannot write is lost
+    // like one pending at a kill -9 (the result is re-sent once).
+    ~Journal();
 
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
     [[nodiscard]] int schema_version() const { return schema_version_; }
@@ -86,9 +103,25 @@ class Journal {
     // Only from a non-terminal state along a legal transition; the first
     // result wins. Erases the command's env and stdin.
     [[nodiscard]] Expected<void> finish(std::string_view request_id, const CommandResult& result);
+    // A result_ack. The answer is decided at once from the stored row and the
+    // pending marks (a second ack while the first is pending is
+    // already_delivered), but `marked` only records the mark in memory: the
+    // UPDATE rides in the next write transaction (any command or outbox write,
+    // prune, flush_delivery_marks, the destructor), or is written at once when
+    // kMaxPendingDeliveryMarks are pending. Every read of delivery (lookup,
+    // undelivered_results, backlog_results, prune) sees pending marks. A mark
+    // lost to a kill -9 or power cut only means the result is re-sent once,
+    // which the server deduplicates (§4); at-most-once never depends on it.
     [[nodiscard]] Expected<DeliveryMark> mark_result_delivered(std::string_view request_id,
                                                                TimePoint now);
+    // Writes the pending delivery marks in a transaction of their own, not
+    // synced even with sync: full (see mark_result_delivered). Nothing when
+    // none is pending. For periodic maintenance and shutdown.
+    [[nodiscard]] Expected<void> flush_delivery_marks();
+    [[nodiscard]] std::size_t pending_delivery_marks() const { return pending_marks_.size(); }
     // Finished commands whose result_ack has not arrived, oldest result first.
+    // Writes pending delivery marks first: a result whose ack arrived is never
+    // re-sent.
     [[nodiscard]] Expected<std::vector<CommandRecord>> undelivered_results(
         std::size_t limit = std::numeric_limits<std::size_t>::max());
     // At start-up, before any message is handled: running and queued →
@@ -96,9 +129,11 @@ class Journal {
     [[nodiscard]] Expected<RecoveryReport> recover_after_restart(TimePoint now);
     // Held commands past their approval deadline → rejected; returns their ids.
     [[nodiscard]] Expected<std::vector<std::string>> expire_held(TimePoint now);
-    // Deletes finished commands whose result was delivered and that finished
+    // Deletes finished commands whose result was delivered (pending marks
+    // included: they are written in the same transaction) and that finished
     // before now - retention. Never touches an undelivered result.
     [[nodiscard]] Expected<std::size_t> prune(std::chrono::milliseconds retention, TimePoint now);
+    // How many results await their ack; writes pending delivery marks first.
     [[nodiscard]] Expected<std::size_t> backlog_results();
     [[nodiscard]] Expected<std::size_t> count(CommandState state);
     [[nodiscard]] Expected<std::size_t> running_count() { return count(CommandState::running); }
@@ -123,6 +158,27 @@ class Journal {
     [[nodiscard]] Expected<bool> erase(std::string_view key);
 
   private:
+    struct PendingMark {
+        std::string request_id;
+        std::int64_t delivered_at_ms = 0;
+    };
+
+    // A write transaction that carries the pending delivery marks: they are
+    // written right after BEGIN and leave the pending list only once it
+    // commits, so a rolled-back write keeps them pending.
+    class WriteTransaction {
+      public:
+        [[nodiscard]] Expected<void> commit();
+
+      private:
+        friend class Journal;
+        WriteTransaction(sqlite::Transaction tx, Journal& journal, std::size_t marks)
+            : tx_(std::move(tx)), journal_(&journal), marks_(marks) {}
+        sqlite::Transaction tx_;
+        Journal* journal_;
+        std::size_t marks_;  // how many of the pending marks it wrote
+    };
+
     Journal(sqlite::Database db, std::filesystem::path path, const Options& options,
             int schema_version)
         : db_(std::move(db)),
@@ -138,11 +194,17 @@ class Journal {
                                                 std::optional<TimePoint> started_at = std::nullopt);
     [[nodiscard]] Expected<std::size_t> expire_held_locked(TimePoint now,
                                                            std::vector<std::string>* ids);
+    // Every write transaction of the commands and the outbox begins here
+    // (delivery_marks.cpp); the state's one-statement writes do not.
+    [[nodiscard]] Expected<WriteTransaction> begin_write();
+    [[nodiscard]] Expected<void> write_pending_marks();
+    [[nodiscard]] const PendingMark* find_pending_mark(std::string_view request_id) const;
 
     sqlite::Database db_;
     std::filesystem::path path_;
     Options options_;
     int schema_version_ = 0;
+    std::vector<PendingMark> pending_marks_;  // acks not written yet, oldest first
 };
 
 }  // namespace outpost::journal

@@ -40,7 +40,7 @@ Expected<std::size_t> Journal::expire_held_locked(TimePoint now, std::vector<std
 
 Expected<std::vector<std::string>> Journal::expire_held(TimePoint now) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "expire_held")); };
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     std::vector<std::string> ids;
     if (auto n = expire_held_locked(now, &ids); !n) return failed(n.error());
@@ -52,7 +52,7 @@ Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "recover_after_restart"));
     };
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     RecoveryReport report;
     // duration_ms of an interrupted command: time from its start to the
@@ -84,6 +84,10 @@ Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now) {
 
 Expected<std::size_t> Journal::prune(std::chrono::milliseconds retention, TimePoint now) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "prune")); };
+    // The transaction writes the pending delivery marks before the DELETE,
+    // which so sees them.
+    auto tx = begin_write();
+    if (!tx) return failed(tx.error());
     // Undelivered results stay whatever their age: results are at least once.
     auto stmt = db_.prepare(
         "DELETE FROM commands WHERE delivered_at IS NOT NULL AND finished_at IS NOT NULL "
@@ -91,10 +95,15 @@ Expected<std::size_t> Journal::prune(std::chrono::milliseconds retention, TimePo
     if (!stmt) return failed(stmt.error());
     if (auto ok = stmt->bind_all(to_ms(now) - retention.count()); !ok) return failed(ok.error());
     if (auto ok = stmt->run(); !ok) return failed(ok.error());
-    return static_cast<std::size_t>(db_.changes());
+    const auto pruned = static_cast<std::size_t>(db_.changes());
+    if (auto ok = tx->commit(); !ok) return failed(ok.error());
+    return pruned;
 }
 
 Expected<std::size_t> Journal::backlog_results() {
+    if (auto ok = flush_delivery_marks(); !ok) {
+        return std::unexpected(wrap(ok.error(), "backlog_results"));
+    }
     auto n = count_of(db_,
                       "SELECT count(*) FROM commands WHERE delivered_at IS NULL AND "
                       "finished_at IS NOT NULL",

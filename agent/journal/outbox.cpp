@@ -108,7 +108,7 @@ Expected<EnqueueReport> Journal::enqueue(OutboxKind kind, std::string_view paylo
             fmt::format("a message of {} bytes can never fit an outbox of {} messages and {} bytes",
                         size, limits.max_messages, limits.max_bytes)));
     }
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto used = occupancy(db_);
     if (!used) return failed(used.error());
@@ -183,7 +183,7 @@ Expected<std::vector<OutboxMessage>> Journal::peek(std::size_t n) {
 
 Expected<std::size_t> Journal::remove(std::span<const std::int64_t> ids) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "outbox remove")); };
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare("DELETE FROM outbox WHERE id = ?");
     if (!stmt) return failed(stmt.error());
@@ -215,7 +215,7 @@ Expected<OutboxDropped> Journal::take_dropped_count() {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "outbox take_dropped_count"));
     };
-    auto tx = sqlite::Transaction::begin(db_);
+    auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto telemetry = take_counter(db_, kDroppedTelemetry);
     if (!telemetry) return failed(telemetry.error());

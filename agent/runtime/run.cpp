@@ -243,6 +243,14 @@ int run_agent(const config::Config& config) {
         // Running commands are killed by the runner's destructor; their rows
         // stay `running` and become `interrupted` at the next start.
     }
+    // result_ack marks still pending; unwritten, their results would only be
+    // re-sent once after the restart (the destructor tries too, silently).
+    if (journal) {
+        if (auto flushed = journal->flush_delivery_marks(); !flushed) {
+            log::warn(kLog, "result_ack marks not written, those results will be re-sent: {}",
+                      flushed.error().message());
+        }
+    }
     log::info(kLog, "stopped");
     return 0;
 }

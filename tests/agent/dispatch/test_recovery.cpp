@@ -41,3 +41,42 @@ TEST_CASE("results are re-sent until result_ack, and not after") {
     f.dispatcher->resend_undelivered();
     CHECK(f.results("rs-1").size() == 2);
 }
+
+namespace {
+
+std::string result_ack_json(const std::string& request_id) {
+    return R"({"type":"result_ack","id":"ack-)" + request_id +
+           R"(","ts":"2026-11-22T10:00:00Z","data":{"request_id":")" + request_id + R"("}})";
+}
+
+}  // namespace
+
+TEST_CASE("a result_ack writes nothing itself: the next journal write carries the mark") {
+    Fixture f;
+    f.deliver(execute_json("ra-1", "echo", {"x"}));
+    REQUIRE(f.wait_results("ra-1"));
+    f.deliver(result_ack_json("ra-1"));
+    CHECK(f.journal->pending_delivery_marks() == 1);
+
+    SECTION("the next execute's journal write") {
+        f.deliver(execute_json("ra-2", "echo", {"y"}));
+        CHECK(f.journal->pending_delivery_marks() == 0);
+        REQUIRE(f.wait_results("ra-2"));
+    }
+    SECTION("periodic maintenance when no command follows") {
+        f.dispatcher->maintain(std::chrono::hours(24));
+        CHECK(f.journal->pending_delivery_marks() == 0);
+    }
+    SECTION("a pending mark is enough: the result is not re-sent after a welcome") {
+        f.dispatcher->resend_undelivered();
+        CHECK(f.results("ra-1").size() == 1);
+        CHECK(f.dispatcher->backlog_results() == 0);
+    }
+    SECTION("a second ack while the first is pending is no error") {
+        f.deliver(result_ack_json("ra-1"));
+        CHECK(f.journal->pending_delivery_marks() == 1);
+    }
+    auto record = f.journal->lookup("ra-1");
+    REQUIRE((record && *record));
+    CHECK((*record)->result_delivered());
+}
