@@ -10,6 +10,7 @@
 #include "agent/journal/journal.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/allow_list_policy.hpp"
+#include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/timer.hpp"
@@ -186,10 +187,19 @@ int run_agent(const config::Config& config) {
                   "fallback (protocol.md §7) is not in this version: using the WebSocket only");
     }
 
+    const ExecHelperSearch helper = find_exec_helper();
+    if (!helper.path.empty()) {
+        log::info(kLog, "sandbox: runs as other users start through {}", helper.path);
+    } else {
+        for (const std::string& why : helper.refused) log::info(kLog, "sandbox: not using {}", why);
+        log::info(kLog, "sandbox: runs as other users fork the agent (slower, same protections)");
+    }
+
     {
         executors::Runner runner(**loop, caps,
                                  executors::Runner::Options{
-                                     .max_concurrent = config.executor.max_concurrent});
+                                     .max_concurrent = config.executor.max_concurrent,
+                                     .exec_helper = helper.path});
         SessionDriver driver(**loop, config, *identity);
         dispatch::Dispatcher dispatcher(
             dispatch::DispatcherSettings{

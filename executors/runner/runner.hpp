@@ -56,6 +56,10 @@ public:
         // After the SIGKILL, how long to wait for the tree to disappear before
         // reporting the run anyway (a process stuck in the kernel).
         std::chrono::milliseconds tree_kill_limit{5000};
+        // outpost-exec-as, already checked by the caller (trusted location,
+        // root-owned): runs that change uid then start without forking the
+        // agent (docs/sandbox.md). Empty: they fork.
+        std::string exec_helper = {};
     };
     using DoneCallback = std::function<void(RunResult)>;
 

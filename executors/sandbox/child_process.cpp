@@ -226,9 +226,24 @@ void setup_credentials(const ChildArgs& a) {
     if (uid != 0 && ::setuid(0) == 0) die(a, "verifying root cannot be regained", EPERM);
 }
 
+// The credential steps and everything after them happen in the exec helper
+// (exec_as.cpp), with a memory map of its own. Its start pipe is fd 3 and
+// must survive this execve (the helper makes it close-on-exec again); it is
+// placed before the rlimits, which may lower RLIMIT_NOFILE to 3 or less.
+[[noreturn]] void exec_helper(const ChildArgs& a) {
+    constexpr int kHelperPipe = 3;
+    const int moved = a.err_w == kHelperPipe ? ::fcntl(kHelperPipe, F_SETFD, 0)
+                                             : ::dup2(a.err_w, kHelperPipe);
+    if (moved < 0) die(a, "passing the start pipe to the exec helper", errno);
+    setup_rlimits(a);
+    ::execve(a.plan->exec_helper.c_str(), a.helper_argv, a.envp);
+    die(a, "execve (exec helper)", errno);
+}
+
 // Steps 6..12: everything after the namespaces, in the process that execs.
 [[noreturn]] void finish_and_exec(const ChildArgs& a, pid_t expected_parent) {
     const ChildPlan& p = *a.plan;
+    if (a.helper_argv != nullptr) exec_helper(a);
     setup_rlimits(a);
     setup_credentials(a);
     // After the uid change: a credential change clears the death signal.

@@ -30,10 +30,15 @@ struct ChildArgs {
     // The v2 cgroup.procs to join by writing, when the child could not be
     // created in that cgroup (CLONE_INTO_CGROUP); nullptr otherwise.
     const char* join_unified_procs;
+    // Set: after the rlimits, exec plan->exec_helper with this argv (it does
+    // the credential steps and execs the command; see exec_as.cpp), with the
+    // start pipe as fd 3. nullptr: the child does every step itself.
+    char* const* helper_argv;
 };
 
-// Sets the child up and execs plan->path; never returns. A failed step is
-// reported on err_w as "E<step>: <strerror>" and the process exits 127.
+// Sets the child up and execs plan->path (or the exec helper, which does);
+// never returns. A failed step is reported on err_w as "E<step>: <strerror>"
+// ("e<step>:<errno>" from the helper) and the process exits 127.
 [[noreturn]] void run_child(ChildArgs args);
 
 // run_child for clone(): `args` points to a ChildArgs.

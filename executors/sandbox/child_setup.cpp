@@ -43,9 +43,11 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     return out;
 }
 
-
 constexpr const char* kSharedIntoCgroup = "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP";
 constexpr const char* kShared = "clone3 CLONE_VM|CLONE_VFORK";
+constexpr const char* kSharedIntoCgroupHelper =
+    "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP, then outpost-exec-as";
+constexpr const char* kSharedHelper = "clone3 CLONE_VM|CLONE_VFORK, then outpost-exec-as";
 constexpr const char* kForkedIntoCgroup = "clone3 CLONE_INTO_CGROUP";
 constexpr const char* kForked = "fork";
 
@@ -61,13 +63,40 @@ bool has_namespaces(const ChildPlan& plan) {
 //   root` under a root agent does not): the kernel then marks the *shared* memory map
 //   non-dumpable (commit_creds -> set_dumpable), which would stay on the
 //   agent, and from setresuid() to execve() any process of that uid may
-//   SIGSTOP the child, which would freeze the agent's loop with it;
+//   SIGSTOP the child, which would freeze the agent's loop with it. Unless
+//   the exec helper does the change (uses_exec_helper): the shared child
+//   then stays root until its execve of the helper;
 // - opens Landlock paths: a hung file system would hold the loop.
+bool keeps_agent_ids(const ChildPlan& plan) {
+    return (!plan.uid || *plan.uid == ::geteuid()) && (!plan.gid || *plan.gid == ::getegid());
+}
+
+// The helper does the credential steps, the death signal, no_new_privs and
+// the working directory; a plan that needs more after the uid change
+// (Landlock, seccomp) does it all in a forked child instead.
+constexpr std::size_t kHelperMaxGroups = 256;  // exec_as.cpp's kMaxGroups
+
+bool uses_exec_helper(const ChildPlan& plan) {
+    return !keeps_agent_ids(plan) && !plan.exec_helper.empty() && plan.uid && plan.gid &&
+           plan.groups.size() <= kHelperMaxGroups && plan.landlock_abi == 0 && !plan.seccomp;
+}
+
 bool can_share_memory(const ChildPlan& plan) {
-    const bool same_ids = (!plan.uid || *plan.uid == ::geteuid()) &&
-                          (!plan.gid || *plan.gid == ::getegid());
-    return !has_namespaces(plan) && plan.cgroup_procs_files.empty() && same_ids &&
-           plan.landlock_paths.empty();
+    return !has_namespaces(plan) && plan.cgroup_procs_files.empty() &&
+           (keeps_agent_ids(plan) || uses_exec_helper(plan)) && plan.landlock_paths.empty();
+}
+
+// outpost-exec-as UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV...
+std::vector<std::string> helper_arguments(const ChildPlan& plan, pid_t agent_pid) {
+    std::vector<std::string> out{plan.exec_helper, std::to_string(*plan.uid),
+                                 std::to_string(*plan.gid), std::to_string(plan.groups.size())};
+    for (const gid_t group : plan.groups) out.push_back(std::to_string(group));
+    out.push_back(std::to_string(agent_pid));
+    out.emplace_back(plan.no_new_privs ? "1" : "0");
+    out.push_back(plan.working_dir);
+    out.push_back(plan.path);
+    out.insert(out.end(), plan.argv.begin(), plan.argv.end());
+    return out;
 }
 
 struct StartResult {
@@ -160,6 +189,7 @@ StartResult start_sharing_memory(ChildArgs& args, int cgroup_fd) {
         r.err = ENOMEM;
         return r;
     }
+    if (args.helper_argv != nullptr) r.method = cgroup_fd >= 0 ? kSharedIntoCgroupHelper : kSharedHelper;
     clone_args ca = base_clone_args(r, cgroup_fd);
     ca.flags |= CLONE_VM | CLONE_VFORK;
     ca.stack = stack.bottom();
@@ -220,12 +250,14 @@ StartResult start(const ChildPlan& plan, ChildArgs& args, int cgroup_fd,
             if (r.pid >= 0) return r;
             note_refusal(refused, r);
         }
+        args.helper_argv = nullptr;  // a forked child changes credentials itself
         if (cgroup_fd >= 0) {
             StartResult r = start_forked_into(args, cgroup_fd);
             if (r.pid >= 0) return r;
             note_refusal(refused, r);
         }
     }
+    args.helper_argv = nullptr;
     if (!unified_procs.empty()) args.join_unified_procs = unified_procs.c_str();
     StartResult r = start_forked(args);
     r.refusals = std::move(refused.refusals);
@@ -304,8 +336,16 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
         if (auto r = make_pipe(in_r, child.stdin_fd); !r) return std::unexpected(r.error());
     std::vector<char*> argv = c_strings(plan.argv);
     std::vector<char*> envp = c_strings(plan.env);
-    ChildArgs args{&plan,         argv.data(),    envp.data(), err_w.get(), in_r.get(),
-                   out_w.get(),   errout_w.get(), ::getpid(),  nullptr};
+    const pid_t agent_pid = ::getpid();
+    ChildArgs args{&plan,       argv.data(),    envp.data(), err_w.get(), in_r.get(),
+                   out_w.get(), errout_w.get(), agent_pid,   nullptr,     nullptr};
+    std::vector<std::string> helper_strings;
+    std::vector<char*> helper_argv;
+    if (uses_exec_helper(plan) && can_share_memory(plan)) {
+        helper_strings = helper_arguments(plan, agent_pid);
+        helper_argv = c_strings(helper_strings);
+        args.helper_argv = helper_argv.data();
+    }
     UniqueFd cgroup_dir;
     std::string unified_procs;
     if (!plan.unified_cgroup_dir.empty()) {

@@ -60,6 +60,11 @@ struct ChildPlan {
     int landlock_abi = 0;  // 0: no Landlock
     std::vector<std::string> landlock_paths;
     std::optional<SeccompProgram> seccomp;
+    // outpost-exec-as (executors/sandbox/exec_as), trusted by the caller:
+    // when set, a child that changes uid/gid may still share the agent's
+    // memory, because the change happens in that program after its execve.
+    // Empty: such children are forked.
+    std::string exec_helper;
 };
 
 // Turns a profile into a plan, using only protections that are both asked

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <string>
 
 #include "executors/sandbox/child_setup.hpp"
 
@@ -55,6 +57,17 @@ void StartReader::handle(SpawnedChild& child, const std::string& record, bool op
             child.ns_init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     } else if (record.front() == 'E' && !error_ && !text.empty()) {
         error_ = text;
+    } else if (record.front() == 'e' && !error_) {
+        // From the exec helper, which has no strerror: "<step>:<errno>".
+        const std::size_t colon = text.rfind(':');
+        int err = 0;
+        if (colon == std::string::npos || colon == 0) return;
+        const char* first = text.data() + colon + 1;
+        const auto [ptr, ec] = std::from_chars(first, text.data() + text.size(), err);
+        if (ec != std::errc{} || err <= 0) return;
+        const char* description = ::strerrordesc_np(err);
+        error_ = text.substr(0, colon) + ": " +
+                 (description != nullptr ? description : "errno " + std::to_string(err));
     }
 }
 

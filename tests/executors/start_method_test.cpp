@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <string>
 
 #include "executors/sandbox/cgroup.hpp"
@@ -198,3 +199,107 @@ TEST_CASE("a child that changes its uid never borrows the agent's memory", "[sta
     CHECK(o.out.find("Uid:\t" + std::to_string(nobody->pw_uid)) != std::string::npos);
     CHECK(::prctl(PR_GET_DUMPABLE) == 1);
 }
+
+#ifdef OUTPOST_TEST_EXEC_HELPER
+namespace {
+
+ChildPlan as_nobody_through_helper(const passwd& nobody) {
+    ChildPlan plan = cat_own_cgroups();
+    plan.argv = {"cat", "/proc/self/status"};
+    plan.uid = nobody.pw_uid;
+    plan.gid = nobody.pw_gid;
+    plan.no_new_privs = true;
+    plan.exec_helper = OUTPOST_TEST_EXEC_HELPER;
+    return plan;
+}
+
+}  // namespace
+
+TEST_CASE("a uid change through the exec helper: shared memory until the helper's execve",
+          "[start][clone][exec_helper]") {
+    // The shared child stays root and execs outpost-exec-as, which changes
+    // the ids in its own memory map: the agent stays dumpable, and nothing
+    // of the target uid ever shares the agent's memory.
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    if (!clone3_vm_available()) OUTPOST_SKIP("no CLONE_VM start on this architecture");
+    REQUIRE(::prctl(PR_GET_DUMPABLE) == 1);
+    ChildPlan plan = as_nobody_through_helper(*nobody);
+    plan.groups = {nobody->pw_gid, 65533};
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.method == "clone3 CLONE_VM|CLONE_VFORK, then outpost-exec-as");
+    const std::string uid = std::to_string(nobody->pw_uid);
+    const std::string gid = std::to_string(nobody->pw_gid);
+    CHECK(o.out.find("Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid + "\n") !=
+          std::string::npos);
+    CHECK(o.out.find("Gid:\t" + gid + "\t" + gid + "\t" + gid + "\t" + gid + "\n") !=
+          std::string::npos);
+    const auto status = lines(o.out);
+    const auto groups = std::find_if(status.begin(), status.end(),
+                                     [](const std::string& l) { return l.rfind("Groups:", 0) == 0; });
+    REQUIRE(groups != status.end());
+    CHECK(*groups == (nobody->pw_gid < 65533 ? "Groups:\t" + gid + " 65533 " : "Groups:\t65533 " + gid + " "));
+    CHECK(o.out.find("NoNewPrivs:\t1") != std::string::npos);
+    CHECK(o.out.find("CapEff:\t0000000000000000") != std::string::npos);
+    CHECK(::prctl(PR_GET_DUMPABLE) == 1);
+}
+
+TEST_CASE("through the exec helper: working directory, argv and environment reach the command",
+          "[start][clone][exec_helper]") {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    ChildPlan plan = as_nobody_through_helper(*nobody);
+    plan.path = "/usr/bin/env";
+    plan.argv = {"env", "/usr/bin/readlink", "/proc/self/cwd"};
+    plan.env = {"PATH=/usr/bin:/bin", "ONLY=this"};
+    plan.working_dir = "/usr/share";
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 0);
+    CHECK(o.start_error.empty());
+    CHECK(o.out == "/usr/share\n");
+    plan.argv = {"env"};
+    CHECK(start_and_wait(plan).out == "PATH=/usr/bin:/bin\nONLY=this\n");
+}
+
+TEST_CASE("through the exec helper: a failed step is reported like the child's own",
+          "[start][clone][exec_helper]") {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    ChildPlan plan = as_nobody_through_helper(*nobody);
+    plan.path = "/nonexistent/program";
+    Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 127);
+    CHECK(o.start_error == "execve: No such file or directory");
+    plan = as_nobody_through_helper(*nobody);
+    plan.working_dir = "/root";  // 0700: nobody may not enter
+    o = start_and_wait(plan);
+    CHECK(o.exit_code == 127);
+    CHECK(o.start_error == "chdir: Permission denied");
+}
+
+TEST_CASE("a missing exec helper is reported as such, not as the command's failure",
+          "[start][clone][exec_helper]") {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    if (!clone3_vm_available()) OUTPOST_SKIP("no CLONE_VM start on this architecture");
+    ChildPlan plan = as_nobody_through_helper(*nobody);
+    plan.exec_helper = "/nonexistent/outpost-exec-as";
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.exit_code == 127);
+    CHECK(o.start_error == "execve (exec helper): No such file or directory");
+}
+
+TEST_CASE("Landlock or seccomp after the uid change: forked, not through the helper",
+          "[start][clone][exec_helper]") {
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    ChildPlan plan = as_nobody_through_helper(*nobody);
+    plan.landlock_abi = 1;  // the helper cannot apply it
+    plan.landlock_paths = {};
+    const Outcome o = start_and_wait(plan);
+    CHECK(o.method.find("outpost-exec-as") == std::string::npos);
+    CHECK(o.method.find("CLONE_VM") == std::string::npos);
+}
+#endif
