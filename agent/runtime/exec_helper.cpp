@@ -1,5 +1,8 @@
 #include "agent/runtime/exec_helper.hpp"
 
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,39 +10,106 @@
 #include <filesystem>
 #include <system_error>
 
+#include "agent/log/log.hpp"
 #include "executors/policy/trust.hpp"
+#include "executors/sandbox/exec_as/interface.hpp"
 
 namespace outpost::runtime {
 
 namespace {
+
 constexpr const char* kHelperName = "outpost-exec-as";
+constexpr std::string_view kLog = "sandbox";
+
+bool same_change_time(const std::string& path, const timespec& expected) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && st.st_ctim.tv_sec == expected.tv_sec &&
+           st.st_ctim.tv_nsec == expected.tv_nsec;
+}
+
+// Runs `<path> <version> probe` and waits (start-up only, before the loop
+// runs): whether the kernel will execute it here at all.
+std::string probe(const std::string& path) {
+    const std::string version = executors::exec_as::kInterfaceVersion;
+    const std::string mode = executors::exec_as::kProbe;
+    char* argv[] = {const_cast<char*>(path.c_str()), const_cast<char*>(version.c_str()),
+                    const_cast<char*>(mode.c_str()), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = -1;
+    if (const int rc = ::posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv, envp); rc != 0)
+        return std::string("probe: ") + std::strerror(rc);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return std::string("probe: waitpid: ") + std::strerror(errno);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+    if (WIFEXITED(status)) return "probe: exit code " + std::to_string(WEXITSTATUS(status));
+    return "probe: killed by signal " + std::to_string(WTERMSIG(status));
+}
+
 }  // namespace
 
-ExecHelperSearch find_exec_helper(const std::vector<std::string>& candidates) {
-    ExecHelperSearch search;
+ExecHelper ExecHelper::find(const std::vector<std::string>& candidates) {
+    ExecHelper helper;
     for (const std::string& candidate : candidates) {
         if (::access(candidate.c_str(), F_OK) != 0) {
-            search.refused.push_back(candidate + ": " + std::strerror(errno));
+            helper.refused_.push_back(candidate + ": " + std::strerror(errno));
             continue;
         }
         auto trusted = policy::check_executable_trust(candidate);
         if (!trusted) {
-            search.refused.push_back(candidate + ": " + trusted.error().message());
+            helper.refused_.push_back(candidate + ": " + trusted.error().message());
             continue;
         }
-        search.path = trusted->resolved_path;
-        return search;
+        if (std::string failed = probe(trusted->resolved_path); !failed.empty()) {
+            helper.refused_.push_back(candidate + ": " + failed);
+            continue;
+        }
+        struct stat st {};
+        if (::stat(trusted->resolved_path.c_str(), &st) != 0) {
+            helper.refused_.push_back(candidate + ": " + std::strerror(errno));
+            continue;
+        }
+        helper.path_ = trusted->resolved_path;
+        helper.device_ = trusted->device;
+        helper.inode_ = trusted->inode;
+        helper.changed_ = st.st_ctim;
+        return helper;
     }
-    return search;
+    return helper;
 }
 
-ExecHelperSearch find_exec_helper() {
+ExecHelper ExecHelper::find() {
     std::error_code ec;
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (ec) return ExecHelperSearch{{}, {"/proc/self/exe: " + ec.message()}};
+    if (ec) {
+        ExecHelper none;
+        none.refused_.push_back("/proc/self/exe: " + ec.message());
+        return none;
+    }
     const std::filesystem::path dir = self.parent_path();
-    return find_exec_helper({(dir / kHelperName).string(),
-                             (dir.parent_path() / "libexec" / "outpost" / kHelperName).string()});
+    return find({(dir / kHelperName).string(),
+                 (dir.parent_path() / "libexec" / "outpost" / kHelperName).string()});
+}
+
+std::string ExecHelper::for_run() {
+    if (path_.empty()) return "";
+    auto trusted = policy::check_executable_trust(path_);
+    std::string why;
+    if (!trusted) {
+        why = trusted.error().message();
+    } else if (trusted->device != device_ || trusted->inode != inode_ ||
+               !same_change_time(path_, changed_)) {
+        why = "it is no longer the file checked at start-up (replaced; restart the agent)";
+    } else {
+        return path_;
+    }
+    if (!warned_) {
+        log::warn(kLog, "not using {} any more: {}; runs as other users fork the agent", path_,
+                  why);
+        warned_ = true;
+    }
+    return "";
 }
 
 }  // namespace outpost::runtime

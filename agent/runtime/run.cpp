@@ -187,11 +187,11 @@ int run_agent(const config::Config& config) {
                   "fallback (protocol.md §7) is not in this version: using the WebSocket only");
     }
 
-    const ExecHelperSearch helper = find_exec_helper();
-    if (!helper.path.empty()) {
-        log::info(kLog, "sandbox: runs as other users start through {}", helper.path);
+    ExecHelper helper = ExecHelper::find();
+    if (!helper.path().empty()) {
+        log::info(kLog, "sandbox: runs as other users start through {}", helper.path());
     } else {
-        for (const std::string& why : helper.refused) log::info(kLog, "sandbox: not using {}", why);
+        for (const std::string& why : helper.refused()) log::info(kLog, "sandbox: not using {}", why);
         log::info(kLog, "sandbox: runs as other users fork the agent (slower, same protections)");
     }
 
@@ -199,7 +199,7 @@ int run_agent(const config::Config& config) {
         executors::Runner runner(**loop, caps,
                                  executors::Runner::Options{
                                      .max_concurrent = config.executor.max_concurrent,
-                                     .exec_helper = helper.path});
+                                     .exec_helper = [&helper] { return helper.for_run(); }});
         SessionDriver driver(**loop, config, *identity);
         dispatch::Dispatcher dispatcher(
             dispatch::DispatcherSettings{

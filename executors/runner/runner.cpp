@@ -153,7 +153,8 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
 
     plan->path = spec.path;
     plan->argv = spec.argv;
-    plan->exec_helper = options_.exec_helper;
+    if (options_.exec_helper && plan->uid && *plan->uid != ::geteuid())
+        plan->exec_helper = options_.exec_helper();
     plan->env = build_environment(spec.env, home);
     plan->working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
     plan->stdin_pipe = !spec.stdin_data.empty();

@@ -56,10 +56,11 @@ public:
         // After the SIGKILL, how long to wait for the tree to disappear before
         // reporting the run anyway (a process stuck in the kernel).
         std::chrono::milliseconds tree_kill_limit{5000};
-        // outpost-exec-as, already checked by the caller (trusted location,
-        // root-owned): runs that change uid then start without forking the
-        // agent (docs/sandbox.md). Empty: they fork.
-        std::string exec_helper = {};
+        // outpost-exec-as for one run that changes uid, asked per run so the
+        // caller can check the file again (trusted location, root-owned,
+        // still the file it probed): such runs then start without forking
+        // the agent (docs/sandbox.md). Unset, or an empty answer: they fork.
+        std::function<std::string()> exec_helper = {};
     };
     using DoneCallback = std::function<void(RunResult)>;
 

@@ -22,6 +22,7 @@
 
 #include "executors/sandbox/child_process.hpp"
 #include "executors/sandbox/clone_vm.hpp"
+#include "executors/sandbox/exec_as/interface.hpp"
 #include "executors/sandbox/probe.hpp"
 
 namespace outpost::executors {
@@ -74,11 +75,10 @@ bool keeps_agent_ids(const ChildPlan& plan) {
 // The helper does the credential steps, the death signal, no_new_privs and
 // the working directory; a plan that needs more after the uid change
 // (Landlock, seccomp) does it all in a forked child instead.
-constexpr std::size_t kHelperMaxGroups = 256;  // exec_as.cpp's kMaxGroups
 
 bool uses_exec_helper(const ChildPlan& plan) {
     return !keeps_agent_ids(plan) && !plan.exec_helper.empty() && plan.uid && plan.gid &&
-           plan.groups.size() <= kHelperMaxGroups && plan.landlock_abi == 0 && !plan.seccomp;
+           plan.groups.size() <= exec_as::kMaxGroups && plan.landlock_abi == 0 && !plan.seccomp;
 }
 
 bool can_share_memory(const ChildPlan& plan) {
@@ -86,9 +86,10 @@ bool can_share_memory(const ChildPlan& plan) {
            (keeps_agent_ids(plan) || uses_exec_helper(plan)) && plan.landlock_paths.empty();
 }
 
-// outpost-exec-as UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV...
+// outpost-exec-as VERSION UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV...
 std::vector<std::string> helper_arguments(const ChildPlan& plan, pid_t agent_pid) {
-    std::vector<std::string> out{plan.exec_helper, std::to_string(*plan.uid),
+    std::vector<std::string> out{plan.exec_helper, exec_as::kInterfaceVersion,
+                                 std::to_string(*plan.uid),
                                  std::to_string(*plan.gid), std::to_string(plan.groups.size())};
     for (const gid_t group : plan.groups) out.push_back(std::to_string(group));
     out.push_back(std::to_string(agent_pid));

@@ -61,10 +61,15 @@ void StartReader::handle(SpawnedChild& child, const std::string& record, bool op
         // From the exec helper, which has no strerror: "<step>:<errno>".
         const std::size_t colon = text.rfind(':');
         int err = 0;
-        if (colon == std::string::npos || colon == 0) return;
-        const char* first = text.data() + colon + 1;
-        const auto [ptr, ec] = std::from_chars(first, text.data() + text.size(), err);
-        if (ec != std::errc{} || err <= 0) return;
+        const char* first = text.data() + (colon == std::string::npos ? 0 : colon + 1);
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(first, end, err);
+        if (colon == std::string::npos || colon == 0 || ec != std::errc{} || ptr != end ||
+            err <= 0) {
+            // Still a failed start: say so rather than show a bare exit 127.
+            error_ = "exec helper: malformed report `" + text.substr(0, 200) + "`";
+            return;
+        }
         const char* description = ::strerrordesc_np(err);
         error_ = text.substr(0, colon) + ": " +
                  (description != nullptr ? description : "errno " + std::to_string(err));

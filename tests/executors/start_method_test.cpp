@@ -3,6 +3,7 @@
 // which way was taken on this machine and that the child really landed in
 // its run's cgroups, read from its own /proc/self/cgroup.
 
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sys/prctl.h>
@@ -301,5 +302,65 @@ TEST_CASE("Landlock or seccomp after the uid change: forked, not through the hel
     const Outcome o = start_and_wait(plan);
     CHECK(o.method.find("outpost-exec-as") == std::string::npos);
     CHECK(o.method.find("CLONE_VM") == std::string::npos);
+}
+#endif
+
+namespace {
+
+// What StartReader makes of `records` written to a start pipe that then closes.
+std::string start_error_of(const std::string& records) {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0);
+    REQUIRE(::write(fds[1], records.data(), records.size()) ==
+            static_cast<ssize_t>(records.size()));
+    ::close(fds[1]);
+    SpawnedChild child;
+    child.start_fd.reset(fds[0]);
+    StartReader reader;
+    CHECK(reader.read(child, false));
+    return reader.error().value_or("");
+}
+
+}  // namespace
+
+TEST_CASE("the exec helper's reports: errno names, and malformed ones still fail the start",
+          "[start][exec_helper]") {
+    CHECK(start_error_of("esetresuid:1\n") == "setresuid: Operation not permitted");
+    CHECK(start_error_of("echdir:13") == "chdir: Permission denied");  // cut short
+    CHECK(start_error_of("eexecve:12abc\n") == "exec helper: malformed report `execve:12abc`");
+    CHECK(start_error_of("esetgroups\n") == "exec helper: malformed report `setgroups`");
+    CHECK(start_error_of("e:5\n") == "exec helper: malformed report `:5`");
+    CHECK(start_error_of("eexecve:0\n") == "exec helper: malformed report `execve:0`");
+    CHECK(start_error_of("eexecve:99999999999999999999\n").rfind("exec helper: malformed", 0) == 0);
+    // The first report wins, as for the child's own records.
+    CHECK(start_error_of("echdir:2\nesetresuid:1\n") == "chdir: No such file or directory");
+}
+
+#ifdef OUTPOST_TEST_EXEC_HELPER
+TEST_CASE("an exec helper of another interface version refuses to run anything",
+          "[start][exec_helper]") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::dup2(fds[1], 3);  // the start pipe, as the shared child passes it
+        char* argv[] = {const_cast<char*>("outpost-exec-as"), const_cast<char*>("outpost-exec-as/0"),
+                        const_cast<char*>("65534"), const_cast<char*>("65534"),
+                        const_cast<char*>("0"), nullptr};
+        char* envp[] = {nullptr};
+        ::execve(OUTPOST_TEST_EXEC_HELPER, argv, envp);
+        ::_exit(99);
+    }
+    ::close(fds[1]);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 127);
+    char buf[256] = {};
+    const ssize_t n = ::read(fds[0], buf, sizeof buf - 1);
+    ::close(fds[0]);
+    CHECK(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0) ==
+          "eexec helper interface version:22\n");
 }
 #endif

@@ -18,8 +18,9 @@
 // in microseconds. It is tiny on purpose: it runs as root on the agent's
 // behalf, with input only from the agent.
 //
-// Interface (built by child_setup.cpp, never by a person):
-//   outpost-exec-as UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV0 [ARG...]
+// Interface (built by child_setup.cpp, never by a person; interface.hpp):
+//   outpost-exec-as VERSION UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV0 [ARG...]
+//   outpost-exec-as VERSION probe      (exit 0: this program can run here)
 // fd 3 is the agent's start pipe. It is made close-on-exec first, so its EOF
 // tells the agent the command was exec'd; a failed step writes one record
 // "e<step>:<errno>\n" there and exits 127, like the child set-up in
@@ -29,6 +30,8 @@
 
 #include <asm/unistd.h>
 #include <linux/prctl.h>
+
+#include "executors/sandbox/exec_as/interface.hpp"
 
 namespace {
 
@@ -42,7 +45,7 @@ constexpr long kEsrch = 3;
 constexpr long kEinval = 22;
 constexpr long kEperm = 1;
 constexpr long kE2big = 7;
-constexpr int kMaxGroups = 256;  // child_setup.cpp forks for more
+constexpr unsigned kMaxGroups = outpost::executors::exec_as::kMaxGroups;
 
 long sys(long n, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
     long ret;
@@ -63,6 +66,14 @@ long length(const char* s) {
     long n = 0;
     while (s[n] != '\0') ++n;
     return n;
+}
+
+bool same(const char* a, const char* b) {
+    while (*a != '\0' && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
 }
 
 // One record of at most PIPE_BUF bytes: "e<step>:<errno>\n".
@@ -129,16 +140,21 @@ void change_credentials(u32 uid, u32 gid, const u32* groups, u32 ngroups) {
 
 }  // namespace
 
-extern "C" [[noreturn]] void exec_as_main(long* stack) {
+// `used`: only the _start asm calls it, which link-time optimisation cannot
+// see (it would drop the function). The same for memset/memcpy below.
+extern "C" [[noreturn, gnu::used]] void exec_as_main(long* stack) {
     const int argc = static_cast<int>(stack[0]);
     char** argv = reinterpret_cast<char**>(stack + 1);
     char** envp = argv + argc + 1;
+    if (argc < 3 || !same(argv[1], outpost::executors::exec_as::kInterfaceVersion))
+        fail("exec helper interface version", kEinval);
+    if (argc == 3 && same(argv[2], outpost::executors::exec_as::kProbe)) exit_now(0);
 
     // First: if anything below fails the agent must still see the record,
     // and if everything succeeds the pipe must close at the command's execve.
     check(sys(__NR_fcntl, kStartPipe, kFdSetFd, kFdCloexec), "exec helper start pipe");
 
-    int next = 1;
+    int next = 2;
     const u32 uid = number_arg(argv, argc, &next);
     const u32 gid = number_arg(argv, argc, &next);
     const u32 ngroups = number_arg(argv, argc, &next);
@@ -166,13 +182,13 @@ extern "C" [[noreturn]] void exec_as_main(long* stack) {
 }
 
 // The compiler may emit calls to these even without a libc.
-extern "C" void* memset(void* dest, int c, unsigned long n) {
+extern "C" [[gnu::used]] void* memset(void* dest, int c, unsigned long n) {
     auto* d = static_cast<unsigned char*>(dest);
     for (unsigned long i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(c);
     return dest;
 }
 
-extern "C" void* memcpy(void* dest, const void* src, unsigned long n) {
+extern "C" [[gnu::used]] void* memcpy(void* dest, const void* src, unsigned long n) {
     auto* d = static_cast<unsigned char*>(dest);
     const auto* s = static_cast<const unsigned char*>(src);
     for (unsigned long i = 0; i < n; ++i) d[i] = s[i];
@@ -190,4 +206,5 @@ __asm__(
     "    mov %rsp, %rdi\n"
     "    and $-16, %rsp\n"
     "    call exec_as_main\n"
-    "    hlt\n");
+    "    hlt\n"
+    ".size _start, .-_start\n");
