@@ -76,6 +76,7 @@ void Dispatcher::recover() {
 
 void Dispatcher::resend_undelivered() {
     if (!journal_) return;
+    flush_durable();  // results of the open batch go out in order first
     auto records = journal_->undelivered_results();
     if (!records) {
         log::error(kLog, "cannot read undelivered results: {}", records.error().message());
@@ -89,6 +90,7 @@ void Dispatcher::resend_undelivered() {
 
 void Dispatcher::maintain(std::chrono::milliseconds retention) {
     if (!journal_) return;
+    flush_durable();  // what follows writes and sends on its own
     // result_ack marks wait for the journal's next write; an idle agent
     // writes them here, so they stay pending at most one period.
     if (auto flushed = journal_->flush_delivery_marks(); !flushed) {
@@ -131,7 +133,7 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
                                    clock_(), settings_.max_message_bytes, signed_parser_);
         if (!inner) {
             log::warn(kLog, "refused signed message {}: {}", message.id, inner.error().message);
-            send_(protocol::outbound::error_reply(inner.error()));
+            send(protocol::outbound::error_reply(inner.error()));
             return;
         }
         unwrapped = std::move(*inner);
@@ -144,6 +146,11 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
     }
 
     const Body& body = msg->body;
+    // Only these take part in a batch; anything else (cancel, approval, ...)
+    // must see every command of the batch started and every result sent.
+    if (!std::holds_alternative<Execute>(body) && !std::holds_alternative<Deploy>(body) &&
+        !std::holds_alternative<UpdateAgent>(body) && !std::holds_alternative<ResultAck>(body))
+        flush_durable();
     if (const auto* e = std::get_if<Execute>(&body)) {
         on_command(*msg, spec_from(*e), e->requires_approval);
     } else if (const auto* d = std::get_if<Deploy>(&body)) {
@@ -218,6 +225,7 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
         reject(spec, approved.error(), true);
         return;
     }
+    before_write();
     if (requires_approval) {
         if (auto held = journal_->hold_for_approval(spec, now); !held) {
             reject(spec, "journal error: " + held.error().message(), false);
@@ -261,6 +269,7 @@ void Dispatcher::reject(const journal::CommandSpec& spec, std::string reason, bo
     journal::CommandResult result = rejected_result(reason, now);
     ack(spec.request_id, AckState::rejected, reason);
     if (journal_it && journal_) {
+        before_write();
         if (auto stored = journal_->insert_rejected(spec, now, result); stored) {
             send_stored_result(spec.request_id);
             return;
@@ -274,7 +283,7 @@ void Dispatcher::reject(const journal::CommandSpec& spec, std::string reason, bo
     record.state = journal::CommandState::rejected;
     record.received_at = now;
     record.result = result;
-    send_(to_wire(record, settings_.max_message_bytes));
+    send(to_wire(record, settings_.max_message_bytes));
 }
 
 void Dispatcher::enqueue(journal::CommandSpec spec, ApprovedRun run) {
@@ -294,6 +303,7 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
     const std::string request_id = pending.spec.request_id;
     if (attempt == 0 && !journaled_running) {
         // The at-most-once point: durable `running` before the process exists.
+        before_write();
         if (auto marked = journal_->mark_running(request_id, clock_()); !marked) {
             log::error(kLog, "{}: not started, journal write failed: {}", request_id,
                        marked.error().message());
@@ -302,6 +312,21 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
                                                clock_()));
             return;
         }
+    }
+    // The slot is taken now, the process started once the batch is durable.
+    active_[request_id] = executors::RunHandle{};
+    after_durable([this, pending = std::move(pending), attempt]() mutable {
+        launch(std::move(pending), attempt);
+    });
+}
+
+void Dispatcher::launch(Pending pending, unsigned attempt) {
+    const std::string request_id = pending.spec.request_id;
+    if (sync_failed_) {  // its `running` row may not be on disk: do not run it
+        active_.erase(request_id);
+        finish(request_id, rejected_result("not started: the journal could not be synced", clock_()));
+        pump();
+        return;
     }
     log::info(kLog, "{}: running {}{}", request_id, pending.spec.command,
               attempt ? fmt::format(" (retry {} after exec failure)", attempt) : "");
@@ -319,6 +344,7 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
             pump();
         });
     if (!handle) {
+        active_.erase(request_id);
         journal::CommandResult result;
         result.state = journal::CommandState::failed;
         result.reason = "not started: " + handle.error().message();
@@ -333,6 +359,7 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
 void Dispatcher::finish(const std::string& request_id, const journal::CommandResult& result) {
     log::info(kLog, "{}: {}{}", request_id, journal::to_string(result.state),
               result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
+    before_write();
     if (auto stored = journal_->finish(request_id, result); !stored) {
         log::error(kLog, "{}: could not journal the result: {}", request_id,
                    stored.error().message());
@@ -340,7 +367,7 @@ void Dispatcher::finish(const std::string& request_id, const journal::CommandRes
         record.spec.request_id = request_id;
         record.state = result.state;
         record.result = result;
-        send_(to_wire(record, settings_.max_message_bytes));
+        send(to_wire(record, settings_.max_message_bytes));
         return;
     }
     send_stored_result(request_id);
@@ -352,7 +379,7 @@ void Dispatcher::send_stored_result(const std::string& request_id) {
         log::error(kLog, "{}: stored result not found", request_id);
         return;
     }
-    send_(to_wire(**record, settings_.max_message_bytes));
+    send(to_wire(**record, settings_.max_message_bytes));
 }
 
 // --- cancel, approval, acks, health ---
@@ -435,18 +462,71 @@ void Dispatcher::on_result_ack(const std::string& request_id) {
 }
 
 void Dispatcher::on_health_check(const std::string& request_id) {
-    send_(collect_health(request_id, journal_, journal_error_, settings_.state_dir));
+    send(collect_health(request_id, journal_, journal_error_, settings_.state_dir));
 }
 
 void Dispatcher::ack(const std::string& request_id, AckState state,
                      std::optional<std::string> reason) {
-    send_(protocol::outbound::CommandAck{request_id, state, std::move(reason)});
+    send(protocol::outbound::CommandAck{request_id, state, std::move(reason)});
 }
 
 void Dispatcher::error(protocol::ErrorCode code, std::string message, const std::string& ref) {
     log::warn(kLog, "{} ({}): {}", protocol::to_string(code), ref, message);
-    send_(protocol::outbound::error_reply(
+    send(protocol::outbound::error_reply(
         protocol::ProtocolError{code, std::move(message), std::nullopt, ref}));
+}
+
+// --- group commit ---
+
+void Dispatcher::enable_group_commit(Schedule schedule) { schedule_ = std::move(schedule); }
+
+void Dispatcher::before_write() {
+    if (!schedule_ || !journal_ || batch_open_) return;
+    journal_->defer_syncs();
+    if (!journal_->syncs_deferred()) return;  // normal mode, or FULL kept: nothing to batch
+    batch_open_ = true;
+    schedule_([this] { flush_durable(); });
+}
+
+void Dispatcher::after_durable(std::function<void()> effect) {
+    if (!batch_open_) {
+        effect();
+        return;
+    }
+    effects_.push_back(std::move(effect));
+}
+
+void Dispatcher::send(protocol::outbound::Body body) {
+    after_durable([this, body = std::move(body)]() mutable { (void)send_(std::move(body)); });
+}
+
+void Dispatcher::flush_durable() {
+    if (!batch_open_) return;
+    if (auto synced = journal_->sync_deferred(); !synced) {
+        // The commits are in the WAL but not known to be on disk. Acting on
+        // them is what a FULL commit whose sync failed could not do, so the
+        // batch's process starts fail their commands instead; its messages
+        // (acks, results) still go out, as they would without group commit
+        // after the next successful write.
+        log::error(kLog, "journal sync failed, starting nothing from this batch: {}",
+                   synced.error().message());
+        sync_failed_ = true;
+    }
+    batch_open_ = false;
+    // Effects may open the next batch (a finished command's queue successor).
+    std::vector<std::function<void()>> effects = std::move(effects_);
+    effects_.clear();
+    for (auto& effect : effects) effect();
+    sync_failed_ = false;
+}
+
+void Dispatcher::close_batch() {
+    if (!batch_open_) return;
+    if (auto synced = journal_->sync_deferred(); !synced) {
+        log::error(kLog, "journal sync at shutdown failed: {}", synced.error().message());
+    }
+    batch_open_ = false;
+    effects_.clear();
 }
 
 }  // namespace outpost::dispatch

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/auth/secret_key.hpp"
 #include "agent/dispatch/command_policy.hpp"
@@ -65,6 +66,23 @@ public:
 
     void handle(const protocol::InboundMessage& message);
 
+    // Group commit (journal.sync: full, docs/journal.md). Journal writes made
+    // while handling the events of one loop pass are synced once, by a flush
+    // `schedule` runs at the start of the next pass, and every effect that
+    // depends on them — acks, results, process starts — waits for that sync,
+    // in order. Messages other than execute/deploy/update_agent/result_ack
+    // flush first, so they see no half-done batch. Off (the default): every
+    // write syncs itself and effects happen at once.
+    using Schedule = std::function<void(std::function<void()>)>;
+    void enable_group_commit(Schedule schedule);
+    // The batch now: one sync, then its effects.
+    void flush_durable();
+    // At shutdown: makes the batch durable but drops its effects. A command
+    // not yet started is `interrupted` at the next start (never run), an
+    // unsent result is re-sent after the next welcome, an unsent ack is
+    // answered from the journal when the server sends the execute again.
+    void close_batch();
+
     [[nodiscard]] std::uint64_t backlog_results() const;
     [[nodiscard]] std::size_t commands_running() const { return active_.size(); }
 
@@ -86,11 +104,20 @@ private:
     void pump();
     // `journaled_running`: the row is already `running` (start_new).
     void start(Pending pending, unsigned attempt, bool journaled_running = false);
+    // The process start itself, once the `running` row is durable.
+    void launch(Pending pending, unsigned attempt);
     void finish(const std::string& request_id, const journal::CommandResult& result);
     void send_stored_result(const std::string& request_id);
     void ack(const std::string& request_id, protocol::outbound::AckState state,
              std::optional<std::string> reason = std::nullopt);
     void error(protocol::ErrorCode code, std::string message, const std::string& ref);
+    // Group commit: before_write() opens a batch (journal syncs deferred, a
+    // flush scheduled); after_durable() runs `effect` at once when no batch
+    // is open, else queues it behind the batch's sync. send() is a message
+    // as such an effect, so messages keep their order.
+    void before_write();
+    void after_durable(std::function<void()> effect);
+    void send(protocol::outbound::Body body);
     [[nodiscard]] std::expected<ApprovedRun, std::string> check_policy(
         const journal::CommandSpec& spec) const;
 
@@ -103,6 +130,10 @@ private:
     WallClock clock_;
     protocol::InboundParser signed_parser_;
 
+    Schedule schedule_;                                 // set: group commit
+    bool batch_open_ = false;
+    bool sync_failed_ = false;                          // while running a failed batch's effects
+    std::vector<std::function<void()>> effects_;        // waiting for the batch's sync
     std::deque<Pending> queue_;                         // accepted, waiting for a slot
     std::map<std::string, executors::RunHandle> active_;  // request_id → run
 };

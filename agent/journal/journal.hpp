@@ -119,6 +119,18 @@ class Journal {
     // none is pending. For periodic maintenance and shutdown.
     [[nodiscard]] Expected<void> flush_delivery_marks();
     [[nodiscard]] std::size_t pending_delivery_marks() const { return pending_marks_.size(); }
+
+    // Group commit (journal.sync: full; nothing in normal mode). Commits made
+    // after defer_syncs() are not synced one by one; sync_deferred() makes
+    // every one of them durable with one fdatasync of the WAL and returns to
+    // syncing each commit. Until it returns, nothing that depends on those
+    // commits (a process start, a result sent) may happen: the dispatcher
+    // holds such effects back (docs/journal.md, "Group commit").
+    void defer_syncs();
+    [[nodiscard]] Expected<void> sync_deferred();
+    [[nodiscard]] bool syncs_deferred() const { return syncs_deferred_; }
+    // How many times sync_deferred() synced (for tests and the benchmark).
+    [[nodiscard]] std::uint64_t group_syncs() const { return group_syncs_; }
     // Finished commands whose result_ack has not arrived, oldest result first.
     // Writes pending delivery marks first: a result whose ack arrived is never
     // re-sent.
@@ -202,6 +214,8 @@ class Journal {
 
     sqlite::Database db_;
     std::filesystem::path path_;
+    bool syncs_deferred_ = false;
+    std::uint64_t group_syncs_ = 0;
     Options options_;
     int schema_version_ = 0;
     std::vector<PendingMark> pending_marks_;  // acks not written yet, oldest first

@@ -69,6 +69,12 @@ class Database {
     // lock of another connection to the same file in this process.
     [[nodiscard]] Expected<std::string> read_file_start(std::size_t n);
 
+    // fdatasync of the write-ahead log through SQLite's own descriptor, as a
+    // synchronous=FULL commit would do: every commit made so far is then
+    // durable (group commit, Journal::sync_deferred). Nothing to do while no
+    // WAL is open (nothing was written yet).
+    [[nodiscard]] Expected<void> sync_wal();
+
     void set_busy_timeout(int milliseconds);
     [[nodiscard]] std::int64_t changes() const;
     [[nodiscard]] std::int64_t last_insert_rowid() const;

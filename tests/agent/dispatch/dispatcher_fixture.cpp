@@ -72,10 +72,10 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
 }
 
 Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
-                 std::size_t max_message_bytes) {
+                 std::size_t max_message_bytes, journal::SyncMode sync) {
     append_file = dir.path / "runs.txt";
     if (with_journal) {
-        auto opened = journal::Journal::open(dir.path / "journal.db", journal::SyncMode::normal);
+        auto opened = journal::Journal::open(dir.path / "journal.db", sync);
         REQUIRE(opened.has_value());
         journal.emplace(std::move(*opened));
     }

@@ -1,0 +1,140 @@
+// Group commit (journal.sync: full): the journal writes of one loop pass are
+// synced once, and nothing that depends on them — an ack, a result, a
+// process start — happens before that sync. Real journal file, real runner,
+// real processes; the test plays the loop's "start of the next pass" by
+// running the scheduled flush itself.
+
+#include <functional>
+
+#include "dispatcher_fixture.hpp"
+
+using namespace outpost::dispatch::test;
+using outpost::journal::SyncMode;
+using AckState = outpost::protocol::outbound::AckState;
+using ResultState = outpost::protocol::outbound::ResultState;
+
+namespace {
+
+struct GroupFixture : Fixture {
+    GroupFixture() : Fixture(true, std::nullopt, 1024 * 1024, SyncMode::full) {
+        dispatcher->enable_group_commit([this](std::function<void()> flush) {
+            ++scheduled;
+            pending_flush = std::move(flush);
+        });
+    }
+    // What the loop does at the start of its next pass.
+    void next_pass() {
+        if (!pending_flush) return;
+        auto flush = std::move(pending_flush);
+        pending_flush = nullptr;
+        flush();
+    }
+    // Runs loop passes (and the flushes they schedule) until `done`, 10 s at most.
+    bool settle(const std::function<bool()>& done) {
+        for (int i = 0; i < 200; ++i) {
+            next_pass();
+            if (done()) return true;
+            loop->run_until([&] { return pending_flush != nullptr || done(); },
+                            std::chrono::milliseconds(50));
+        }
+        return done();
+    }
+    std::function<void()> pending_flush;
+    int scheduled = 0;
+};
+
+std::string message(const std::string& type, const std::string& data) {
+    return R"({"type":")" + type + R"(","id":"m-)" + type + R"(","ts":"2026-11-22T00:00:00Z","data":)" +
+           data + "}";
+}
+
+}  // namespace
+
+TEST_CASE("commands of one pass share one sync; acks and starts wait for it") {
+    GroupFixture f;
+    f.deliver(execute_json("g-1", "append", {}));
+    f.deliver(execute_json("g-2", "append", {}));
+    f.deliver(execute_json("g-3", "append", {}));  // max_concurrent 2: queued
+    CHECK(f.scheduled == 1);  // one batch for the pass
+    CHECK(f.sent.empty());    // no ack before the rows are durable
+    CHECK(f.runner->running() == 0);
+    CHECK(f.journal->group_syncs() == 0);
+
+    f.next_pass();
+    CHECK(f.journal->group_syncs() == 1);
+    REQUIRE(f.sent.size() == 3);
+    for (const char* id : {"g-1", "g-2", "g-3"}) {
+        REQUIRE(f.acks(id).size() == 1);
+        CHECK(f.acks(id)[0]->state == AckState::accepted);
+    }
+    CHECK(f.runner->running() == 2);
+
+    // A finished command's result waits for its batch's sync too.
+    REQUIRE(f.loop->run_until([&] { return f.pending_flush != nullptr; }, std::chrono::seconds(10)));
+    const std::size_t sent_before = f.sent.size();
+    const auto syncs_before = f.journal->group_syncs();
+    CHECK(sent_before == 3);
+    f.next_pass();
+    CHECK(f.journal->group_syncs() == syncs_before + 1);
+    CHECK(f.sent.size() > sent_before);
+    // The queued one starts when a slot frees; all three finish.
+    REQUIRE(f.settle([&] { return !f.results("g-3").empty(); }));
+    for (const char* id : {"g-1", "g-2", "g-3"}) {
+        REQUIRE(f.results(id).size() == 1);
+        CHECK(f.results(id)[0]->state == ResultState::succeeded);
+    }
+    CHECK(f.append_runs() == 3);
+    CHECK_FALSE(f.journal->syncs_deferred());
+}
+
+TEST_CASE("a duplicate in the same pass is answered after the first's batch, in order") {
+    GroupFixture f;
+    f.deliver(execute_json("d-1", "append", {}));
+    f.deliver(execute_json("d-1", "append", {}));
+    CHECK(f.sent.empty());
+    f.next_pass();
+    REQUIRE(f.acks("d-1").size() == 2);
+    CHECK(f.acks("d-1")[0]->state == AckState::accepted);
+    CHECK(f.acks("d-1")[1]->state == AckState::running);
+    REQUIRE(f.settle([&] { return !f.results("d-1").empty(); }));
+    CHECK(f.append_runs() == 1);
+}
+
+TEST_CASE("a cancel first flushes the batch, so it finds the command started") {
+    GroupFixture f;
+    f.deliver(execute_json("k-1", "sleep", {"30"}));
+    REQUIRE(f.pending_flush);
+    f.deliver(message("cancel", R"({"request_id":"k-1"})"));  // same pass
+    CHECK(f.errors().empty());
+    REQUIRE(f.acks("k-1").size() == 1);
+    REQUIRE(f.settle([&] { return !f.results("k-1").empty(); }));
+    REQUIRE(f.results("k-1").size() == 1);
+    CHECK(f.results("k-1")[0]->state == ResultState::cancelled);
+}
+
+TEST_CASE("shutdown makes the batch durable and starts nothing from it") {
+    GroupFixture f;
+    f.deliver(execute_json("s-1", "append", {}));
+    f.dispatcher->close_batch();
+    CHECK(f.runner->running() == 0);
+    CHECK(f.sent.empty());
+    CHECK(f.journal->group_syncs() == 1);
+    // The row is `running` and durable: the next start makes it interrupted,
+    // and it never runs.
+    auto record = f.journal->lookup("s-1");
+    REQUIRE(record);
+    REQUIRE(*record);
+    CHECK((*record)->state == outpost::journal::CommandState::running);
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
+    CHECK(f.append_runs() == 0);
+}
+
+TEST_CASE("journal.sync: normal never opens a batch") {
+    Fixture f;  // normal
+    int scheduled = 0;
+    f.dispatcher->enable_group_commit([&](std::function<void()>) { ++scheduled; });
+    f.deliver(execute_json("n-1", "append", {}));
+    CHECK(scheduled == 0);
+    REQUIRE(f.acks("n-1").size() == 1);  // at once
+    REQUIRE(f.wait_results("n-1"));
+}
