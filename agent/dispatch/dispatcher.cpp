@@ -324,7 +324,11 @@ void Dispatcher::launch(Pending pending, unsigned attempt) {
     const std::string request_id = pending.spec.request_id;
     if (sync_failed_) {  // its `running` row may not be on disk: do not run it
         active_.erase(request_id);
-        finish(request_id, rejected_result("not started: the journal could not be synced", clock_()));
+        journal::CommandResult result;
+        result.state = journal::CommandState::failed;  // running -> failed: never started
+        result.reason = "not started: the journal could not be synced";
+        result.finished_at = clock_();
+        finish(request_id, result);
         pump();
         return;
     }
