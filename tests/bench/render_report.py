@@ -223,14 +223,17 @@ def render(res):
           f"`bench-execute {any_run['count']} 8 <entry>` (burst, 8 in flight), timed in the hub "
           "from queuing `execute` to parsing `command_result` (unique request_ids; the hub "
           "auto-acks every result). Allow-list entries: `{name: true-none, path: /bin/true, "
-          "run_as: nobody, sandbox: none}`, the same with `sandbox: strict`, and `true-root` "
-          "(`run_as: root, allow_root: true, sandbox: none`: no uid change, so the only one "
-          "started with `CLONE_VM`, see docs/sandbox.md); "
+          "run_as: nobody, sandbox: none}` (started with `CLONE_VM`, the uid changed by "
+          "`outpost-exec-as`), the same with `sandbox: strict` (forked: namespaces), and "
+          "`true-root` (`run_as: root, allow_root: true, sandbox: none`: no uid change, "
+          "`CLONE_VM` straight to /bin/true); see docs/sandbox.md. "
           "`executor.max_concurrent: 8`; every timed run has its own fresh agent (new state "
-          "directory, 50 warm-up commands), because the agent's cost per command grows with "
-          "the journal's size (§5a). The `ack` column times `execute` → `command_ack{accepted}`: "
-          "everything before the process starts (the previous command's `result_ack`, which "
-          "reaches the agent just before, the policy check and the durable `running` row).\n")
+          "directory, 50 warm-up commands), so runs compare at the same journal size (§5a "
+          "shows how little that matters now). With `full`, commands that arrive or finish "
+          "in the same loop pass share one `fdatasync` (group commit, docs/journal.md). The "
+          "`ack` column times `execute` → `command_ack{accepted}`: everything before the "
+          "process starts (the previous command's `result_ack`, which reaches the agent just "
+          "before, the policy check and the durable `running` row).\n")
         rows = []
         for sync in ("full", "normal"):
             e = exe[sync]
