@@ -154,6 +154,11 @@ std::size_t Fixture::append_runs() const {
     return lines;
 }
 
+std::string message(const std::string& type, const std::string& data) {
+    return R"({"type":")" + type + R"(","id":"x-)" + type + R"(","ts":"2026-11-22T10:00:00Z","data":)" +
+           data + "}";
+}
+
 std::string execute_json(const std::string& request_id, const std::string& command,
                          const std::vector<std::string>& args, const std::string& extra) {
     std::string list;

@@ -61,6 +61,9 @@ struct Fixture {
     bool online = true;  // when false, send() fails like a disconnected session
 };
 
+// Any inbound message: {"type": type, "id": "x-<type>", "ts": ..., "data": data}.
+std::string message(const std::string& type, const std::string& data);
+
 std::string execute_json(const std::string& request_id, const std::string& command,
                          const std::vector<std::string>& args, const std::string& extra = "");
 

@@ -5,13 +5,6 @@ using outpost::protocol::ErrorCode;
 using outpost::protocol::outbound::AckState;
 using outpost::protocol::outbound::ResultState;
 
-namespace {
-std::string message(const std::string& type, const std::string& data) {
-    return R"({"type":")" + type + R"(","id":"x-)" + type + R"(","ts":"2026-11-22T10:00:00Z","data":)" +
-           data + "}";
-}
-}  // namespace
-
 TEST_CASE("a command needing approval is held until execute_approved") {
     Fixture f;
     f.deliver(execute_json("ap-1", "append", {}, R"(,"requires_approval":true)"));

@@ -43,11 +43,6 @@ struct GroupFixture : Fixture {
     int scheduled = 0;
 };
 
-std::string message(const std::string& type, const std::string& data) {
-    return R"({"type":")" + type + R"(","id":"m-)" + type + R"(","ts":"2026-11-22T00:00:00Z","data":)" +
-           data + "}";
-}
-
 }  // namespace
 
 TEST_CASE("commands of one pass share one sync; acks and starts wait for it") {
