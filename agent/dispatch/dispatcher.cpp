@@ -193,7 +193,7 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
 void Dispatcher::on_command(const protocol::InboundMessage& message, journal::CommandSpec spec,
                             bool requires_approval) {
     (void)message;
-    if (!journal_) {
+    if (!journal_ || journal_failed_) {
         reject(spec, "journal unavailable, no command can run: " + journal_error_, false);
         return;
     }
@@ -292,7 +292,7 @@ void Dispatcher::enqueue(journal::CommandSpec spec, ApprovedRun run) {
 }
 
 void Dispatcher::pump() {
-    while (active_.size() < settings_.max_concurrent && !queue_.empty()) {
+    while (!stopping_ && active_.size() < settings_.max_concurrent && !queue_.empty()) {
         Pending next = std::move(queue_.front());
         queue_.pop_front();
         start(std::move(next), 0);
@@ -322,7 +322,7 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
 
 void Dispatcher::launch(Pending pending, unsigned attempt) {
     const std::string request_id = pending.spec.request_id;
-    if (sync_failed_) {  // its `running` row may not be on disk: do not run it
+    if (sync_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
         active_.erase(request_id);
         journal::CommandResult result;
         result.state = journal::CommandState::failed;  // running -> failed: never started
@@ -466,7 +466,8 @@ void Dispatcher::on_result_ack(const std::string& request_id) {
 }
 
 void Dispatcher::on_health_check(const std::string& request_id) {
-    send(collect_health(request_id, journal_, journal_error_, settings_.state_dir));
+    send(collect_health(request_id, journal_failed_ ? nullptr : journal_, journal_error_,
+                        settings_.state_dir));
 }
 
 void Dispatcher::ack(const std::string& request_id, AckState state,
@@ -485,7 +486,10 @@ void Dispatcher::error(protocol::ErrorCode code, std::string message, const std:
 void Dispatcher::enable_group_commit(Schedule schedule) { schedule_ = std::move(schedule); }
 
 void Dispatcher::before_write() {
-    if (!schedule_ || !journal_ || batch_open_) return;
+    // Writes made by a flushed batch's effects (a failed start's result, the
+    // queued command a freed slot starts) sync themselves: rare, and then no
+    // message of the flushed batch ever leaves while newer commits wait.
+    if (!schedule_ || !journal_ || batch_open_ || running_effects_) return;
     journal_->defer_syncs();
     if (!journal_->syncs_deferred()) return;  // normal mode, or FULL kept: nothing to batch
     batch_open_ = true;
@@ -505,26 +509,39 @@ void Dispatcher::send(protocol::outbound::Body body) {
 }
 
 void Dispatcher::flush_durable() {
-    if (!batch_open_) return;
+    // One round: effects open no batch (before_write). The loop is a guard.
+    while (batch_open_) flush_batch_once();
+}
+
+void Dispatcher::flush_batch_once() {
     if (auto synced = journal_->sync_deferred(); !synced) {
-        // The commits are in the WAL but not known to be on disk. Acting on
-        // them is what a FULL commit whose sync failed could not do, so the
-        // batch's process starts fail their commands instead; its messages
-        // (acks, results) still go out, as they would without group commit
-        // after the next successful write.
-        log::error(kLog, "journal sync failed, starting nothing from this batch: {}",
+        // The commits are in the WAL but not known to be on disk, and after
+        // a failed fdatasync Linux may have dropped the data while SQLite
+        // counts it committed, so later syncs prove nothing either. The
+        // batch's process starts fail their commands; its messages still go
+        // out; and no new command runs until a restart (PostgreSQL panics
+        // on a failed fsync for the same reason).
+        log::error(kLog,
+                   "journal sync failed; starting nothing from this batch and refusing new "
+                   "commands until the agent restarts: {}",
                    synced.error().message());
         sync_failed_ = true;
+        journal_failed_ = true;
+        journal_error_ = "a journal sync failed (" + synced.error().message() +
+                         "); no command runs until the agent restarts";
     }
     batch_open_ = false;
-    // Effects may open the next batch (a finished command's queue successor).
     std::vector<std::function<void()>> effects = std::move(effects_);
     effects_.clear();
+    running_effects_ = true;
     for (auto& effect : effects) effect();
+    running_effects_ = false;
     sync_failed_ = false;
 }
 
 void Dispatcher::close_batch() {
+    stopping_ = true;
+    schedule_ = nullptr;  // later writes (completions while draining) sync themselves
     if (!batch_open_) return;
     if (auto synced = journal_->sync_deferred(); !synced) {
         log::error(kLog, "journal sync at shutdown failed: {}", synced.error().message());

@@ -75,12 +75,15 @@ public:
     // write syncs itself and effects happen at once.
     using Schedule = std::function<void(std::function<void()>)>;
     void enable_group_commit(Schedule schedule);
-    // The batch now: one sync, then its effects.
+    // The batch now: one sync, then its effects. Writes those effects make
+    // (a failed start finishes its command, a freed slot starts the next
+    // queued one) sync themselves, so afterwards nothing waits.
     void flush_durable();
-    // At shutdown: makes the batch durable but drops its effects. A command
-    // not yet started is `interrupted` at the next start (never run), an
-    // unsent result is re-sent after the next welcome, an unsent ack is
-    // answered from the journal when the server sends the execute again.
+    // At shutdown: makes the batch durable but drops its effects, turns group
+    // commit off and starts nothing more (queued commands stay queued). A
+    // command not yet started is `interrupted` at the next start (never
+    // run), an unsent result is re-sent after the next welcome, an unsent ack
+    // is answered from the journal when the server sends the execute again.
     void close_batch();
 
     [[nodiscard]] std::uint64_t backlog_results() const;
@@ -133,6 +136,13 @@ private:
     Schedule schedule_;                                 // set: group commit
     bool batch_open_ = false;
     bool sync_failed_ = false;                          // while running a failed batch's effects
+    // A group sync failed: the file may have lost writes SQLite believes
+    // committed, so no command runs until the agent restarts (its recovery
+    // then reads what is really on disk).
+    bool journal_failed_ = false;
+    bool stopping_ = false;                             // close_batch(): start nothing more
+    bool running_effects_ = false;                      // inside flush_batch_once's effects
+    void flush_batch_once();
     std::vector<std::function<void()>> effects_;        // waiting for the batch's sync
     std::deque<Pending> queue_;                         // accepted, waiting for a slot
     std::map<std::string, executors::RunHandle> active_;  // request_id → run

@@ -252,7 +252,8 @@ int run_agent(const config::Config& config) {
         driver.start();
         (*loop)->run();
         maintenance.cancel();
-        // Nothing new starts while stopping; what the batch wrote is made durable.
+        // Group commit off and nothing new starts while stopping; what the
+        // open batch wrote is made durable.
         group_commit.cancel();
         dispatcher.close_batch();
         // Let the offline status and then the close frame go out, boundedly.

@@ -50,6 +50,10 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
             run.spec.path = "/bin/sh";
             run.spec.argv = {"/bin/sh", "-c", "echo run >> " + append_file.string()};
             return run;
+        } else if (request.command == "unstartable") {
+            // Refused by the runner itself, synchronously (not absolute).
+            run.spec.path = "relative/outpost-test-binary";
+            return run;
         } else if (request.command == "missing") {
             run.spec.path = "/nonexistent/outpost-test-binary";
             run.exec_retries = 2;
@@ -94,6 +98,7 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
         test_policy(append_file), *runner,
         [this](out::Body body) {
             if (!online) return false;
+            if (journal && journal->syncs_deferred()) ++sent_while_unsynced;
             sent.push_back(std::move(body));
             return true;
         },

@@ -58,6 +58,9 @@ struct Fixture {
     std::unique_ptr<executors::Runner> runner;
     std::unique_ptr<Dispatcher> dispatcher;
     std::vector<out::Body> sent;
+    // Messages that left while the journal had commits not yet synced (group
+    // commit must make this impossible).
+    int sent_while_unsynced = 0;
     bool online = true;  // when false, send() fails like a disconnected session
 };
 

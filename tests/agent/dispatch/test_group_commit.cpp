@@ -80,6 +80,7 @@ TEST_CASE("commands of one pass share one sync; acks and starts wait for it") {
     }
     CHECK(f.append_runs() == 3);
     CHECK_FALSE(f.journal->syncs_deferred());
+    CHECK(f.sent_while_unsynced == 0);
 }
 
 TEST_CASE("a duplicate in the same pass is answered after the first's batch, in order") {
@@ -132,4 +133,51 @@ TEST_CASE("journal.sync: normal never opens a batch") {
     CHECK(scheduled == 0);
     REQUIRE(f.acks("n-1").size() == 1);  // at once
     REQUIRE(f.wait_results("n-1"));
+}
+
+TEST_CASE("a flush whose effects open another batch is drained before a cancel acts") {
+    // Found in review: B fails to start inside A's flush (finishing B is a
+    // write: a new batch), which frees the slot C waited for (another
+    // write). The cancel must still find C and stop it, not a placeholder.
+    GroupFixture f;
+    f.deliver(execute_json("q-a", "sleep", {"30"}));
+    f.deliver(execute_json("q-b", "unstartable", {}));
+    f.deliver(execute_json("q-c", "sleep", {"30"}));  // queued: max_concurrent 2
+    f.deliver(message("cancel", R"({"request_id":"q-c"})"));
+    CHECK(f.errors().empty());
+    REQUIRE(f.settle([&] { return !f.results("q-c").empty() && !f.results("q-b").empty(); }));
+    CHECK(f.results("q-b")[0]->state == ResultState::failed);
+    CHECK(f.results("q-c")[0]->state == ResultState::cancelled);
+    f.deliver(message("cancel", R"({"request_id":"q-a"})"));
+    REQUIRE(f.settle([&] { return !f.results("q-a").empty(); }));
+    CHECK(f.sent_while_unsynced == 0);
+}
+
+TEST_CASE("the re-send after welcome waits for every batch, and sends each result once") {
+    GroupFixture f;
+    f.deliver(execute_json("w-a", "append", {}));
+    f.deliver(execute_json("w-b", "unstartable", {}));
+    f.dispatcher->resend_undelivered();  // a welcome in the same pass
+    CHECK_FALSE(f.journal->syncs_deferred());
+    CHECK(f.sent_while_unsynced == 0);  // w-b's result went out only once durable
+    REQUIRE_FALSE(f.results("w-b").empty());
+    REQUIRE(f.settle([&] { return !f.results("w-a").empty(); }));
+    CHECK(f.sent_while_unsynced == 0);
+}
+
+TEST_CASE("after close_batch nothing queued starts and writes sync themselves") {
+    GroupFixture f;
+    f.deliver(execute_json("z-a", "sleep", {"30"}));
+    f.deliver(execute_json("z-b", "sleep", {"30"}));
+    f.deliver(execute_json("z-c", "append", {}));  // queued
+    f.next_pass();
+    REQUIRE(f.runner->running() == 2);
+    f.dispatcher->close_batch();
+    const int scheduled = f.scheduled;
+    f.deliver(message("cancel", R"({"request_id":"z-a"})"));
+    REQUIRE(f.wait_results("z-a", 1, std::chrono::seconds(10)));  // sent at once: no batch
+    CHECK(f.scheduled == scheduled);
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(200));
+    CHECK(f.append_runs() == 0);  // z-c stays queued (interrupted at the next start)
+    CHECK(f.results("z-c").empty());
 }
