@@ -33,8 +33,11 @@ enum class SyncMode { full, normal };
 
 struct Options {
     SyncMode sync = SyncMode::full;
-    OutboxLimits outbox;
+    OutboxLimits outbox{};
     std::chrono::milliseconds busy_timeout{5000};
+    // SQLite VFS by name; empty: SQLite's default. Tests name one that
+    // counts syncs and injects I/O errors on top of the real file system.
+    std::string vfs = {};
 };
 
 // What recover_after_restart changed.

@@ -139,7 +139,7 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
         if (auto created = create_private_file(path); !created) return where(created.error());
     }
 
-    auto db = sqlite::Database::open_existing(path);
+    auto db = sqlite::Database::open_existing(path, options.vfs);
     if (!db) return where(db.error());
     if (*facts && (*facts)->size > 0) {
         if (auto header = check_header(*db, path); !header) {

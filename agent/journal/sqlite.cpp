@@ -68,11 +68,12 @@ bool is_pragma(std::string_view sql) {
 
 Database::Database(sqlite3* db) : db_(db), cache_(std::make_shared<detail::StatementCache>()) {}
 
-Expected<Database> Database::open_existing(const std::filesystem::path& path) {
+Expected<Database> Database::open_existing(const std::filesystem::path& path,
+                                           const std::string& vfs) {
     sqlite3* raw = nullptr;
     const int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs.empty() ? nullptr : vfs.c_str());
     Database db(raw);  // closes the handle on every path, also after a failed open
     if (rc != SQLITE_OK) {
         return std::unexpected(db.error(fmt::format("open {}", path.string())));

@@ -30,7 +30,8 @@ class Database {
   public:
     // Opens an existing file read-write; never creates it and never follows a
     // symlink (the journal creates the file itself, with the mode it wants).
-    [[nodiscard]] static Expected<Database> open_existing(const std::filesystem::path& path);
+    [[nodiscard]] static Expected<Database> open_existing(const std::filesystem::path& path,
+                                                          const std::string& vfs = {});
 
     Database(Database&& other) noexcept
         : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}

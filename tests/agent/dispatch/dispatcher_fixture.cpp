@@ -76,10 +76,10 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
 }
 
 Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
-                 std::size_t max_message_bytes, journal::SyncMode sync) {
+                 std::size_t max_message_bytes, journal::Options journal_options) {
     append_file = dir.path / "runs.txt";
     if (with_journal) {
-        auto opened = journal::Journal::open(dir.path / "journal.db", sync);
+        auto opened = journal::Journal::open(dir.path / "journal.db", journal_options);
         REQUIRE(opened.has_value());
         journal.emplace(std::move(*opened));
     }

@@ -6,6 +6,7 @@
 
 #include <functional>
 
+#include "../journal/fault_vfs.hpp"
 #include "dispatcher_fixture.hpp"
 
 using namespace outpost::dispatch::test;
@@ -16,7 +17,11 @@ using ResultState = outpost::protocol::outbound::ResultState;
 namespace {
 
 struct GroupFixture : Fixture {
-    GroupFixture() : Fixture(true, std::nullopt, 1024 * 1024, SyncMode::full) {
+    // The journal's file system is the real one, seen through a VFS that
+    // counts (and can fail) syncs of the write-ahead log.
+    GroupFixture()
+        : Fixture(true, std::nullopt, 1024 * 1024,
+                  {.sync = SyncMode::full, .vfs = journal_test::FaultVfs::install().kName}) {
         dispatcher->enable_group_commit([this](std::function<void()> flush) {
             ++scheduled;
             pending_flush = std::move(flush);
@@ -41,6 +46,7 @@ struct GroupFixture : Fixture {
     }
     std::function<void()> pending_flush;
     int scheduled = 0;
+    journal_test::FaultVfs& vfs = journal_test::FaultVfs::install();
 };
 
 }  // namespace
@@ -54,9 +60,11 @@ TEST_CASE("commands of one pass share one sync; acks and starts wait for it") {
     CHECK(f.sent.empty());    // no ack before the rows are durable
     CHECK(f.runner->running() == 0);
     CHECK(f.journal->group_syncs() == 0);
+    const int wal_syncs = f.vfs.wal_syncs;
 
     f.next_pass();
     CHECK(f.journal->group_syncs() == 1);
+    CHECK(f.vfs.wal_syncs == wal_syncs + 1);  // one real fdatasync of the WAL for three commits
     REQUIRE(f.sent.size() == 3);
     for (const char* id : {"g-1", "g-2", "g-3"}) {
         REQUIRE(f.acks(id).size() == 1);
@@ -180,4 +188,30 @@ TEST_CASE("after close_batch nothing queued starts and writes sync themselves") 
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(200));
     CHECK(f.append_runs() == 0);  // z-c stays queued (interrupted at the next start)
     CHECK(f.results("z-c").empty());
+}
+
+TEST_CASE("a failed group sync starts nothing from its batch and refuses new commands") {
+    GroupFixture f;
+    f.deliver(execute_json("f-1", "append", {}));
+    f.deliver(execute_json("f-2", "append", {}));
+    f.vfs.fail_next_wal_syncs = 1;
+    f.next_pass();
+    // The acks still go out; the commands are never started.
+    CHECK(f.acks("f-1").size() == 1);
+    REQUIRE(f.settle([&] { return !f.results("f-1").empty() && !f.results("f-2").empty(); }));
+    for (const char* id : {"f-1", "f-2"}) {
+        CHECK(f.results(id)[0]->state == ResultState::failed);
+        REQUIRE(f.results(id)[0]->reason);
+        CHECK(*f.results(id)[0]->reason == "not started: the journal could not be synced");
+    }
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
+    CHECK(f.append_runs() == 0);
+    // Until a restart, nothing new runs, and the reason says why.
+    f.deliver(execute_json("f-3", "append", {}));
+    f.next_pass();
+    REQUIRE(f.acks("f-3").size() == 1);
+    CHECK(f.acks("f-3")[0]->state == AckState::rejected);
+    REQUIRE(f.acks("f-3")[0]->reason);
+    CHECK(f.acks("f-3")[0]->reason->find("a journal sync failed") != std::string::npos);
+    CHECK(f.append_runs() == 0);
 }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault_vfs.hpp"
 #include "journal_fixture.hpp"
 
 using namespace journal_test;
@@ -91,4 +92,37 @@ TEST_CASE("full: a result_ack mark flushed inside a batch keeps the batch deferr
     CHECK(journal->syncs_deferred());  // its relaxed sync did not switch FULL back on
     REQUIRE_OK(journal->sync_deferred());
     CHECK_FALSE(journal->syncs_deferred());
+}
+
+TEST_CASE("the group sync is one real sync of the write-ahead log; FULL commits sync each",
+          "[journal][group]") {
+    TempDir dir;
+    FaultVfs& vfs = FaultVfs::install();
+    j::Options options;
+    options.sync = j::SyncMode::full;
+    options.vfs = FaultVfs::kName;
+    auto journal = j::Journal::open(dir.file("j.db"), options);
+    REQUIRE_OK(journal);
+    int before = vfs.wal_syncs;
+    REQUIRE_OK(journal->queue(spec("full-1"), at()));
+    CHECK(vfs.wal_syncs == before + 1);
+
+    journal->defer_syncs();
+    before = vfs.wal_syncs;
+    REQUIRE_OK(journal->queue(spec("g-1"), at()));
+    REQUIRE_OK(journal->queue(spec("g-2"), at()));
+    REQUIRE_OK(journal->queue(spec("g-3"), at()));
+    CHECK(vfs.wal_syncs == before);  // deferred
+    REQUIRE_OK(journal->sync_deferred());
+    CHECK(vfs.wal_syncs == before + 1);
+
+    // A failed sync is an error, and the connection is FULL again.
+    journal->defer_syncs();
+    REQUIRE_OK(journal->queue(spec("h-1"), at()));
+    vfs.fail_next_wal_syncs = 1;
+    CHECK_FALSE(journal->sync_deferred());
+    CHECK_FALSE(journal->syncs_deferred());
+    before = vfs.wal_syncs;
+    REQUIRE_OK(journal->queue(spec("h-2"), at()));
+    CHECK(vfs.wal_syncs == before + 1);
 }

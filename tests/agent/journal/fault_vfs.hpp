@@ -1,0 +1,19 @@
+#pragma once
+// A real SQLite VFS for tests: SQLite's default one ("unix", the real file
+// system) with a counter and a switch on the syncs of write-ahead logs.
+// It proves that a group commit really syncs the WAL, and lets a test see
+// what the agent does when that sync fails (an I/O error no real disk
+// produces on demand).
+
+namespace journal_test {
+
+struct FaultVfs {
+    static constexpr const char* kName = "outpost-fault-vfs";
+    // Registers the VFS once (not as the default) and returns its state.
+    static FaultVfs& install();
+
+    int wal_syncs = 0;             // xSync calls on a -wal file that succeeded
+    int fail_next_wal_syncs = 0;   // the next N fail with SQLITE_IOERR_FSYNC
+};
+
+}  // namespace journal_test
