@@ -1,7 +1,6 @@
 #include "agent/runtime/exec_helper.hpp"
 
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,10 +20,9 @@ namespace {
 constexpr const char* kHelperName = "outpost-exec-as";
 constexpr std::string_view kLog = "sandbox";
 
-bool same_change_time(const std::string& path, const timespec& expected) {
-    struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && st.st_ctim.tv_sec == expected.tv_sec &&
-           st.st_ctim.tv_nsec == expected.tv_nsec;
+bool same_file(const policy::TrustedFile& a, const policy::TrustedFile& b) {
+    return a.device == b.device && a.inode == b.inode && a.changed.tv_sec == b.changed.tv_sec &&
+           a.changed.tv_nsec == b.changed.tv_nsec;
 }
 
 // Runs `<path> <version> probe` and waits (start-up only, before the loop
@@ -65,15 +63,8 @@ ExecHelper ExecHelper::find(const std::vector<std::string>& candidates) {
             helper.refused_.push_back(candidate + ": " + failed);
             continue;
         }
-        struct stat st {};
-        if (::stat(trusted->resolved_path.c_str(), &st) != 0) {
-            helper.refused_.push_back(candidate + ": " + std::strerror(errno));
-            continue;
-        }
         helper.path_ = trusted->resolved_path;
-        helper.device_ = trusted->device;
-        helper.inode_ = trusted->inode;
-        helper.changed_ = st.st_ctim;
+        helper.checked_ = *trusted;
         return helper;
     }
     return helper;
@@ -98,8 +89,7 @@ std::string ExecHelper::for_run() {
     std::string why;
     if (!trusted) {
         why = trusted.error().message();
-    } else if (trusted->device != device_ || trusted->inode != inode_ ||
-               !same_change_time(path_, changed_)) {
+    } else if (!same_file(*trusted, checked_)) {
         why = "it is no longer the file checked at start-up (replaced; restart the agent)";
     } else {
         return path_;

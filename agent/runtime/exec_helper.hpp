@@ -7,12 +7,10 @@
 // before each run together with the file's identity, because the file
 // system can change in between (an upgrade, a chmod).
 
-#include <sys/types.h>
-
-#include <ctime>
-
 #include <string>
 #include <vector>
+
+#include "executors/policy/trust.hpp"
 
 namespace outpost::runtime {
 
@@ -38,11 +36,7 @@ class ExecHelper {
 
   private:
     std::string path_;
-    // The probed file's identity. The change time too: a replacement may get
-    // the inode number just freed by the file it replaced.
-    dev_t device_{};
-    ino_t inode_{};
-    timespec changed_{};
+    policy::TrustedFile checked_;  // the probed file's identity (device, inode, ctime)
     bool warned_ = false;
     std::vector<std::string> refused_;
 };

@@ -125,7 +125,7 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
             if (auto ok = check_program(next, st); !ok) {
                 return std::unexpected(ok.error());
             }
-            return TrustedFile{next, st.st_dev, st.st_ino};
+            return TrustedFile{next, st.st_dev, st.st_ino, st.st_ctim};
         }
         if (!S_ISDIR(st.st_mode)) {
             return fail(fmt::format("{} is not a directory", next));

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <ctime>
 #include <string>
 
 #include "agent/common/error.hpp"
@@ -17,6 +18,9 @@ struct TrustedFile {
     std::string resolved_path;  // no symlinks, `.` or `..`
     dev_t device{};
     ino_t inode{};
+    // Change time: a file that replaces another may reuse its freed inode
+    // number, so identity checks compare this too.
+    timespec changed{};
 };
 
 // Refused: a relative path; a missing component; a component (file or

@@ -153,8 +153,9 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
 
     plan->path = spec.path;
     plan->argv = spec.argv;
-    if (options_.exec_helper && plan->uid && *plan->uid != ::geteuid())
-        plan->exec_helper = options_.exec_helper();
+    const bool changes_ids = (plan->uid && *plan->uid != ::geteuid()) ||
+                             (plan->gid && *plan->gid != ::getegid());
+    if (options_.exec_helper && changes_ids) plan->exec_helper = options_.exec_helper();
     plan->env = build_environment(spec.env, home);
     plan->working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
     plan->stdin_pipe = !spec.stdin_data.empty();

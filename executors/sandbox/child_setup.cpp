@@ -75,7 +75,6 @@ bool keeps_agent_ids(const ChildPlan& plan) {
 // The helper does the credential steps, the death signal, no_new_privs and
 // the working directory; a plan that needs more after the uid change
 // (Landlock, seccomp) does it all in a forked child instead.
-
 bool uses_exec_helper(const ChildPlan& plan) {
     return !keeps_agent_ids(plan) && !plan.exec_helper.empty() && plan.uid && plan.gid &&
            plan.groups.size() <= exec_as::kMaxGroups && plan.landlock_abi == 0 && !plan.seccomp;
