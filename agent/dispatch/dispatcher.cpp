@@ -115,6 +115,27 @@ std::uint64_t Dispatcher::backlog_results() const {
     return journal_->backlog_results().value_or(0);
 }
 
+Dispatcher::Counts Dispatcher::counts() {
+    Counts counts;
+    counts.running = active_.size();
+    counts.queued = queue_.size();
+    if (journal_ && !journal_failed_) {
+        counts.awaiting_approval = journal_->count(journal::CommandState::awaiting_approval)
+                                       .value_or(0);
+        counts.results_unacknowledged = journal_->results_awaiting_ack().value_or(0);
+    }
+    return counts;
+}
+
+std::string Dispatcher::journal_problem() const {
+    return !journal_ || journal_failed_ ? journal_error_ : std::string();
+}
+
+protocol::outbound::Health Dispatcher::health() {
+    return collect_health(std::nullopt, journal_failed_ ? nullptr : journal_, journal_error_,
+                          settings_.state_dir);
+}
+
 // --- routing ---
 
 void Dispatcher::handle(const protocol::InboundMessage& message) {
@@ -466,8 +487,9 @@ void Dispatcher::on_result_ack(const std::string& request_id) {
 }
 
 void Dispatcher::on_health_check(const std::string& request_id) {
-    send(collect_health(request_id, journal_failed_ ? nullptr : journal_, journal_error_,
-                        settings_.state_dir));
+    protocol::outbound::Health answer = health();
+    answer.ref = request_id;
+    send(std::move(answer));
 }
 
 void Dispatcher::ack(const std::string& request_id, AckState state,

@@ -87,6 +87,20 @@ public:
     void close_batch();
 
     [[nodiscard]] std::uint64_t backlog_results() const;
+
+    // For `outpost status`; reads the journal, never writes it.
+    struct Counts {
+        std::uint64_t running = 0;
+        std::uint64_t queued = 0;
+        std::uint64_t awaiting_approval = 0;
+        std::uint64_t results_unacknowledged = 0;
+    };
+    [[nodiscard]] Counts counts();
+    // Why no command can run (no journal, or a failed sync); empty while
+    // commands can run.
+    [[nodiscard]] std::string journal_problem() const;
+    // The `health` checks, as a health_check would answer them now.
+    [[nodiscard]] protocol::outbound::Health health();
     [[nodiscard]] std::size_t commands_running() const { return active_.size(); }
 
 private:

@@ -62,7 +62,7 @@ protocol::outbound::Health collect_health(std::optional<std::string> ref,
     if (!journal) {
         health.checks.database = CheckResult::fail;
         health.details["database"] = journal_error;
-    } else if (auto backlog = journal->backlog_results(); !backlog) {
+    } else if (auto backlog = journal->results_awaiting_ack(); !backlog) {
         health.checks.database = CheckResult::fail;
         health.details["database"] = backlog.error().message();
     } else {

@@ -150,6 +150,9 @@ class Journal {
     [[nodiscard]] Expected<std::size_t> prune(std::chrono::milliseconds retention, TimePoint now);
     // How many results await their ack; writes pending delivery marks first.
     [[nodiscard]] Expected<std::size_t> backlog_results();
+    // The same count without writing anything (pending marks subtracted):
+    // for `outpost status` and health, which must not write.
+    [[nodiscard]] Expected<std::size_t> results_awaiting_ack();
     [[nodiscard]] Expected<std::size_t> count(CommandState state);
     [[nodiscard]] Expected<std::size_t> running_count() { return count(CommandState::running); }
 

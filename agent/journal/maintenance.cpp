@@ -112,6 +112,17 @@ Expected<std::size_t> Journal::backlog_results() {
     return n;
 }
 
+Expected<std::size_t> Journal::results_awaiting_ack() {
+    auto n = count_of(db_,
+                      "SELECT count(*) FROM commands WHERE delivered_at IS NULL AND "
+                      "finished_at IS NOT NULL",
+                      std::nullopt);
+    if (!n) return std::unexpected(wrap(n.error(), "results_awaiting_ack"));
+    // Each pending mark is one of those rows: mark_result_delivered keeps a
+    // mark only for a finished, undelivered row, once per request_id.
+    return *n > pending_marks_.size() ? *n - pending_marks_.size() : 0;
+}
+
 Expected<std::size_t> Journal::count(CommandState state) {
     auto n = count_of(db_, "SELECT count(*) FROM commands WHERE state = ?", to_string(state));
     if (!n) return std::unexpected(wrap(n.error(), "count"));
