@@ -12,6 +12,8 @@ std::span<const Command> all_commands() {
                 {.config = true}, cmd_identity},
         Command{"run", "connect to the control plane and serve until stopped",
                 {.config = true}, cmd_run},
+        Command{"status", "ask the running agent for its state (--json for the raw answer)",
+                {.config = true, .json = true, .socket = true}, cmd_status},
         Command{"version", "print the agent's version", {}, cmd_version},
     };
     return kCommands;

@@ -27,6 +27,7 @@ int cmd_version(const CommandContext&);
 int cmd_check_config(const CommandContext&);
 int cmd_identity(const CommandContext&);
 int cmd_run(const CommandContext&);
+int cmd_status(const CommandContext&);
 
 // The registry: every subcommand, in the order `outpost --help` lists them.
 [[nodiscard]] std::span<const Command> all_commands();

@@ -11,6 +11,11 @@ std::expected<Options, std::string> parse_options(const std::vector<std::string>
             options.help = true;
         } else if (rules.json && arg == "--json") {
             options.json = true;
+        } else if (rules.socket && arg == "--socket") {
+            if (i + 1 >= args.size() || args[i + 1].empty()) {
+                return std::unexpected("--socket needs a socket path");
+            }
+            options.socket_path = args[++i];
         } else if (rules.config && (arg == "--config" || arg == "-c")) {
             if (i + 1 >= args.size() || args[i + 1].empty()) {
                 return std::unexpected(arg + " needs a file path");

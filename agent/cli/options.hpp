@@ -12,11 +12,13 @@ struct Options {
     std::string config_path = kDefaultConfigPath;
     bool help = false;
     bool json = false;
+    std::string socket_path;  // --socket; empty: the config's status.socket
 };
 
 struct OptionRules {
     bool config = false;
     bool json = false;
+    bool socket = false;
 };
 
 // Parses the arguments after the subcommand name. The error names the

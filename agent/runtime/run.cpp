@@ -3,6 +3,8 @@
 #include <csignal>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "agent/auth/identity.hpp"
 #include "agent/common/version.hpp"
 #include "agent/config/runtime_overrides.hpp"
@@ -12,6 +14,8 @@
 #include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/session_driver.hpp"
+#include "agent/runtime/status_source.hpp"
+#include "agent/status/status_server.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/timer.hpp"
 #include "executors/runner/runner.hpp"
@@ -107,6 +111,7 @@ protocol::outbound::SandboxReport sandbox_report(const executors::Capabilities& 
 }  // namespace
 
 int run_agent(const config::Config& config) {
+    const auto started_at = std::chrono::system_clock::now();
     configure_logging(config.logging);
     auto identity = auth::load_or_create_identity(config.node.state_dir, config.node.id);
     if (!identity) {
@@ -180,12 +185,18 @@ int run_agent(const config::Config& config) {
 
     auto caps = executors::probe_capabilities();
     for (const std::string& line : caps.summary()) log::info(kLog, "sandbox: {}", line);
-    // Honest about what this version ignores rather than silently skipping it.
+    // Honest about what this version ignores rather than silently skipping
+    // it: logged now, and shown by `outpost status` for as long as it holds.
+    std::vector<std::string> warnings;
     if (config.server.transport == config::Transport::poll || config.server.poll_url) {
-        log::warn(kLog,
-                  "server.transport: poll / server.poll_url are set, but the HTTPS polling "
-                  "fallback (protocol.md §7) is not in this version: using the WebSocket only");
+        warnings.emplace_back(
+            "server.transport: poll / server.poll_url are set, but the HTTPS polling "
+            "fallback (protocol.md §7) is not in this version: using the WebSocket only");
     }
+    for (const auto& [name, why] : unrunnable_entries(config.executor, caps)) {
+        warnings.push_back(fmt::format("allow-list entry {} cannot run on this host: {}", name, why));
+    }
+    for (const std::string& warning : warnings) log::warn(kLog, "{}", warning);
 
     ExecHelper helper = ExecHelper::find();
     if (!helper.path().empty()) {
@@ -229,6 +240,29 @@ int run_agent(const config::Config& config) {
             .capabilities = capabilities(config),
             .sandbox = sandbox_report(caps),
         });
+
+        // `outpost status`. Without it the agent still does its job, so a
+        // socket it cannot serve is an error in the log, not a reason to stop.
+        StatusSources status_sources{
+            .config = config,
+            .identity = *identity,
+            .started_at = started_at,
+            .driver = driver,
+            .dispatcher = dispatcher,
+            .caps = caps,
+            .helper = helper,
+            .journal_path = journal_path.native(),
+            .warnings = warnings,
+        };
+        auto status_server = status::StatusServer::start(
+            **loop, config.status.socket,
+            [&status_sources] { return status::to_json(collect_status(status_sources)); });
+        if (status_server) {
+            log::info(kLog, "status: answering `outpost status` on {}", config.status.socket);
+        } else {
+            log::error(kLog, "status: {}; `outpost status` will not answer",
+                       status_server.error().message());
+        }
 
         transport::Timer maintenance(**loop);
         std::function<void()> maintain = [&] {

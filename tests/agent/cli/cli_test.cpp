@@ -126,3 +126,21 @@ TEST_CASE("identity refuses a key file readable by others") {
     CHECK(r.err.find("identity.key") != std::string::npos);
     CHECK(r.out.empty());
 }
+
+TEST_CASE("status: no agent answering is exit 3 with the reason") {
+    TempDir tmp;
+    Run r = run({"status", "--socket", (tmp.path / "status.sock").string()});
+    CHECK(r.code == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("no status socket at " + (tmp.path / "status.sock").string()) !=
+          std::string::npos);
+}
+
+TEST_CASE("status: bad options and a missing config are usage errors") {
+    CHECK(run({"status", "--socket"}).code == 2);
+    CHECK(run({"status", "--frob"}).code == 2);
+    TempDir tmp;
+    Run r = run({"status", "--config", (tmp.path / "missing.yaml").string()});
+    CHECK(r.code == 2);
+    CHECK(r.err.find("--socket PATH") != std::string::npos);
+}

@@ -1,0 +1,122 @@
+#include "agent/runtime/status_source.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "agent/common/version.hpp"
+#include "agent/protocol/outbound_messages.hpp"
+#include "executors/policy/protections.hpp"
+#include "executors/sandbox/protection.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+std::string_view check_name(protocol::outbound::CheckResult result) {
+    using protocol::outbound::CheckResult;
+    switch (result) {
+        case CheckResult::ok: return "ok";
+        case CheckResult::warn: return "warn";
+        case CheckResult::fail: return "fail";
+        case CheckResult::skipped: return "skipped";
+    }
+    return "skipped";
+}
+
+status::ConnectionInfo connection(const config::Config& config,
+                                  const session::SessionSnapshot& s) {
+    status::ConnectionInfo c;
+    c.server_url = config.server.url;
+    c.state = std::string(session::to_string(s.state));
+    c.since = s.since;
+    c.attempt = s.attempt;
+    c.reconnects = s.reconnects;
+    if (s.next_retry_in) c.next_attempt_in_ms = s.next_retry_in->count();
+    if (s.last_error) {
+        c.last_error = status::ErrorInfo{s.last_error->what, s.last_error->cause, s.last_error->at};
+    }
+    if (s.last_close_code) c.last_close_code = *s.last_close_code;
+    c.token_expires_at = s.token_expiry;
+    c.session_id = s.session_id;
+    c.auth_failures = s.auth_failures;
+    c.invalid_payloads = s.invalid_payloads;
+    c.transitions = s.transitions;
+    return c;
+}
+
+status::SandboxInfo sandbox(const executors::Capabilities& caps, const ExecHelper& helper) {
+    status::SandboxInfo s;
+    for (const auto& p : caps.protections) {
+        std::string name(executors::protection_name(p.protection));
+        if (p.available) {
+            s.active.push_back(std::move(name));
+        } else {
+            s.unavailable.push_back(status::Unavailable{std::move(name), p.detail});
+        }
+    }
+    if (!helper.path().empty()) s.exec_helper = helper.path();
+    s.exec_helper_refused = helper.refused();
+    return s;
+}
+
+}  // namespace
+
+std::map<std::string, std::string, std::less<>> unrunnable_entries(
+    const config::ExecutorConfig& executor, const executors::Capabilities& caps) {
+    std::map<std::string, std::string, std::less<>> out;
+    for (const config::CommandEntry& entry : executor.commands) {
+        std::string why;
+        for (config::Protection required : entry.required_protections) {
+            std::string_view name = policy::protection_name(required);
+            for (const auto& p : caps.protections) {
+                if (p.available || executors::protection_name(p.protection) != name) continue;
+                why += fmt::format("{}requires {}, unavailable: {}", why.empty() ? "" : "; ",
+                                   name, p.detail);
+            }
+        }
+        if (!why.empty()) out.emplace(entry.name, std::move(why));
+    }
+    return out;
+}
+
+status::StatusReport collect_status(const StatusSources& sources) {
+    status::StatusReport report;
+    report.generated_at = std::chrono::system_clock::now();
+    report.agent = status::AgentInfo{std::string(kAgentVersion), sources.identity.node_id,
+                                     static_cast<std::int64_t>(::getpid()), sources.started_at};
+    report.connection = connection(sources.config, sources.driver.snapshot());
+
+    dispatch::Dispatcher::Counts counts = sources.dispatcher.counts();
+    status::CommandsInfo& commands = report.commands;
+    commands.running = counts.running;
+    commands.queued = counts.queued;
+    commands.awaiting_approval = counts.awaiting_approval;
+    commands.results_unacknowledged = counts.results_unacknowledged;
+    commands.max_concurrent = sources.config.executor.max_concurrent;
+    commands.allow_list_entries = sources.config.executor.commands.size();
+    commands.unrunnable = unrunnable_entries(sources.config.executor, sources.caps);
+
+    report.journal.path = sources.journal_path;
+    report.journal.sync = sources.config.journal.sync == config::JournalSync::full ? "full"
+                                                                                   : "normal";
+    report.journal.detail = sources.dispatcher.journal_problem();
+    report.journal.state = report.journal.detail.empty() ? "ok" : "fail";
+
+    report.sandbox = sandbox(sources.caps, sources.helper);
+
+    protocol::outbound::Health health = sources.dispatcher.health();
+    const auto& checks = health.checks;
+    for (auto [name, result] : {std::pair{"agent", checks.agent}, {"disk", checks.disk},
+                                {"memory", checks.memory}, {"database", checks.database},
+                                {"containers", checks.containers}}) {
+        report.checks.results.emplace(name, check_name(result));
+    }
+    report.checks.details = {health.details.begin(), health.details.end()};
+    report.warnings = sources.warnings;
+    if (!report.journal.detail.empty()) {
+        report.warnings.push_back("no command can run: " + report.journal.detail);
+    }
+    return report;
+}
+
+}  // namespace outpost::runtime

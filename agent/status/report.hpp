@@ -1,0 +1,122 @@
+#pragma once
+// What `outpost status` shows: the running agent's state as plain data.
+// The agent fills it (runtime/status_source.cpp) and serves it as JSON on the
+// status socket (status_server.hpp); the CLI reads the JSON back and prints it
+// (render_text.cpp). docs/status.md documents every field.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/common/error.hpp"
+
+namespace outpost::status {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using Counters = std::map<std::string, std::uint64_t, std::less<>>;
+
+// The answer's `format`; a reader refuses any other (docs/status.md).
+inline constexpr std::string_view kFormat = "outpost.status.v1";
+
+struct AgentInfo {
+    std::string version;
+    std::string node_id;
+    std::int64_t pid = 0;
+    TimePoint started_at{};
+};
+
+struct ErrorInfo {
+    std::string what;
+    std::string cause;  // may be empty
+    TimePoint at{};
+};
+
+// protocol.md §6: state, since when, last error, next attempt in.
+struct ConnectionInfo {
+    std::string server_url;
+    std::string state;  // session::to_string(State)
+    TimePoint since{};
+    std::uint64_t attempt = 0;     // consecutive unsuccessful connections
+    std::uint64_t reconnects = 0;  // attempts after the first one
+    std::optional<std::int64_t> next_attempt_in_ms;
+    std::optional<ErrorInfo> last_error;
+    std::optional<std::int64_t> last_close_code;
+    std::optional<TimePoint> token_expires_at;
+    std::optional<std::string> session_id;
+    Counters auth_failures;     // by reason
+    Counters invalid_payloads;  // by §3.5 code
+    Counters transitions;       // entries per state
+};
+
+struct CommandsInfo {
+    std::uint64_t running = 0;
+    std::uint64_t queued = 0;  // accepted, waiting for a slot
+    std::uint64_t awaiting_approval = 0;
+    std::uint64_t results_unacknowledged = 0;  // finished, no result_ack yet
+    std::uint64_t max_concurrent = 0;
+    std::uint64_t allow_list_entries = 0;
+    // Entries that can never run on this host: `requires` names a protection
+    // the kernel does not offer. name → why.
+    std::map<std::string, std::string, std::less<>> unrunnable;
+};
+
+struct JournalInfo {
+    std::string path;
+    std::string sync;   // full | normal
+    std::string state;  // ok | fail
+    std::string detail;  // why it failed; empty when ok
+};
+
+struct Unavailable {
+    std::string protection;
+    std::string detail;
+    friend bool operator==(const Unavailable&, const Unavailable&) = default;
+};
+
+struct SandboxInfo {
+    std::vector<std::string> active;
+    std::vector<Unavailable> unavailable;
+    // outpost-exec-as, when runs as other users start through it.
+    std::optional<std::string> exec_helper;
+    std::vector<std::string> exec_helper_refused;  // why it is not used
+};
+
+// The `health` checks (protocol.md §3.2), computed when the answer is made.
+struct Checks {
+    std::map<std::string, std::string, std::less<>> results;  // check → ok|warn|fail|skipped
+    std::map<std::string, std::string, std::less<>> details;
+};
+
+struct StatusReport {
+    TimePoint generated_at{};
+    AgentInfo agent;
+    ConnectionInfo connection;
+    CommandsInfo commands;
+    JournalInfo journal;
+    SandboxInfo sandbox;
+    Checks checks;
+    // What an operator should act on (a failing journal, a config key this
+    // version ignores); also logged at start.
+    std::vector<std::string> warnings;
+};
+
+// The JSON served on the status socket.
+[[nodiscard]] std::string to_json(const StatusReport& report);
+
+// Reads an answer back. Unknown members are ignored (a newer agent may add
+// some); a missing or mistyped member fails with its JSON path, as does a
+// `format` other than kFormat.
+[[nodiscard]] Expected<StatusReport> parse_report(std::string_view json);
+
+// The human-readable form `outpost status` prints. Durations ("for 3m 2s")
+// are computed from the answer's own clock (generated_at), not the reader's.
+[[nodiscard]] std::string render_text(const StatusReport& report);
+
+// The agent needs an operator: not online, or a check failing, or a warning.
+[[nodiscard]] bool healthy(const StatusReport& report);
+
+}  // namespace outpost::status

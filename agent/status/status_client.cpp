@@ -1,0 +1,112 @@
+#include "agent/status/status_client.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace outpost::status {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::unexpected<FetchError> error(FetchError::Kind kind, std::string message) {
+    return std::unexpected(FetchError{kind, std::move(message)});
+}
+
+class Fd {
+  public:
+    explicit Fd(int fd) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    [[nodiscard]] int get() const { return fd_; }
+
+  private:
+    int fd_;
+};
+
+std::string connect_problem(const std::string& path, int e) {
+    switch (e) {
+        case ENOENT:
+            return "no status socket at " + path +
+                   ": the agent is not running (or status.socket differs; try --socket)";
+        case ECONNREFUSED:
+            return "nothing answers on " + path + ": the agent is not running (stale socket)";
+        case EACCES:
+        case EPERM:
+            return "permission denied on " + path + ": the socket is root's only (mode 0600)";
+        default:
+            return "cannot connect to " + path + ": " + std::strerror(e);
+    }
+}
+
+}  // namespace
+
+std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path& socket_path,
+                                                    std::chrono::milliseconds limit) {
+    const std::string& path = socket_path.native();
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof(address.sun_path)) {
+        return error(FetchError::Kind::failed, "status socket path too long: " + path);
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (fd.get() < 0) return error(FetchError::Kind::failed, std::strerror(errno));
+    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+        int e = errno;
+        struct stat st{};
+        if (e == ECONNREFUSED && ::stat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
+            return error(FetchError::Kind::failed,
+                         path + " is not a socket (check status.socket; the agent does not "
+                                "replace other files)");
+        }
+        return error(e == ENOENT || e == ECONNREFUSED ? FetchError::Kind::not_running
+                                                      : FetchError::Kind::failed,
+                     connect_problem(path, e));
+    }
+    const Clock::time_point deadline = Clock::now() + limit;
+    std::string answer;
+    char buffer[16384];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left.count() <= 0) {
+            return error(FetchError::Kind::failed,
+                         "the agent did not answer on " + path + " within " +
+                             std::to_string(limit.count()) + " ms (is its loop stuck?)");
+        }
+        pollfd p{fd.get(), POLLIN, 0};
+        int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) return error(FetchError::Kind::failed, std::strerror(errno));
+        if (ready == 0) continue;
+        ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            return error(FetchError::Kind::failed,
+                         "reading from " + path + ": " + std::strerror(errno));
+        }
+        if (n == 0) break;
+        if (answer.size() + static_cast<std::size_t>(n) > kMaxAnswerBytes) {
+            return error(FetchError::Kind::failed, "the answer on " + path + " is larger than " +
+                                                       std::to_string(kMaxAnswerBytes) +
+                                                       " bytes; refusing it");
+        }
+        answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (answer.empty()) {
+        return error(FetchError::Kind::failed,
+                     "the agent closed " + path + " without an answer (see its log)");
+    }
+    return answer;
+}
+
+}  // namespace outpost::status

@@ -1,0 +1,24 @@
+#pragma once
+// The CLI side of the status socket: connect, read the one answer to EOF.
+
+#include <chrono>
+#include <cstddef>
+#include <expected>
+#include <filesystem>
+#include <string>
+
+namespace outpost::status {
+
+// An answer larger than this is refused (the real one is a few KiB).
+inline constexpr std::size_t kMaxAnswerBytes = 1024 * 1024;
+
+struct FetchError {
+    // not_running: no socket, or nothing listening on it (a stale file).
+    enum class Kind { not_running, failed } kind = Kind::failed;
+    std::string message;
+};
+
+[[nodiscard]] std::expected<std::string, FetchError> fetch_answer(
+    const std::filesystem::path& socket_path, std::chrono::milliseconds limit);
+
+}  // namespace outpost::status

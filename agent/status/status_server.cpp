@@ -1,0 +1,183 @@
+#include "agent/status/status_server.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/log/log.hpp"
+
+namespace outpost::status {
+namespace {
+
+constexpr std::string_view kLog = "status";
+// Clients taken per loop pass: a flood of connections cannot hold the loop.
+constexpr int kAcceptsPerPass = 32;
+// After an accept error that would repeat at once (out of fds or memory).
+constexpr std::chrono::seconds kPauseAfterError{1};
+constexpr int kBacklog = 16;
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+Expected<sockaddr_un> address_of(const std::filesystem::path& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string& text = path.native();
+    if (text.empty() || text.size() >= sizeof(address.sun_path)) {
+        return fail("status.socket " + text + ": a Unix socket path must be 1.." +
+                    std::to_string(sizeof(address.sun_path) - 1) + " bytes long");
+    }
+    std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
+    return address;
+}
+
+// True when a process accepts connections on the socket at `address`.
+bool someone_listens(const sockaddr_un& address) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return false;
+    // Non-blocking: a listener whose backlog is full answers EAGAIN, which
+    // still means it is alive.
+    int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+    int error = rc == 0 ? 0 : errno;
+    ::close(fd);
+    return rc == 0 || error == EAGAIN || error == EINPROGRESS;
+}
+
+// Clears the way for bind(): nothing there, or a stale socket to remove.
+Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& address) {
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return {};
+        return fail("status.socket " + path.native() + ": " + errno_text(errno));
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        return fail("status.socket " + path.native() +
+                    " exists and is not a socket; not replacing it");
+    }
+    if (someone_listens(address)) {
+        return fail("status.socket " + path.native() +
+                    ": another process is answering on it (a second agent with the same "
+                    "config?); not replacing it");
+    }
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        return fail("status.socket " + path.native() + ": cannot remove the stale socket: " +
+                    errno_text(errno));
+    }
+    log::info(kLog, "removed the stale status socket {} (no process answered on it)",
+              path.native());
+    return {};
+}
+
+// The directory is created like systemd's RuntimeDirectory (0755) when
+// missing; an existing one is used as it is.
+Expected<void> ensure_directory(const std::filesystem::path& path) {
+    std::filesystem::path dir = path.parent_path();
+    if (dir.empty()) return {};
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec)) return {};
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        return fail("status.socket " + path.native() + ": cannot create " + dir.native() + ": " +
+                    errno_text(errno));
+    }
+    return {};
+}
+
+}  // namespace
+
+StatusServer::StatusServer(transport::EventLoop& loop, std::filesystem::path path, Answer answer)
+    : loop_(loop), path_(std::move(path)), answer_(std::move(answer)), resume_(loop) {}
+
+Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop& loop,
+                                                            const std::filesystem::path& path,
+                                                            Answer answer) {
+    auto address = address_of(path);
+    if (!address) return std::unexpected(address.error());
+    if (auto ok = ensure_directory(path); !ok) return std::unexpected(ok.error());
+    if (auto ok = make_room(path, *address); !ok) return std::unexpected(ok.error());
+
+    std::unique_ptr<StatusServer> server(new StatusServer(loop, path, std::move(answer)));
+    server->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (server->listen_fd_ < 0) return fail("status socket: " + errno_text(errno));
+    // bind() creates the file with the umask's mode: 0600 from the first
+    // instant, so no one else can connect between bind() and chmod().
+    mode_t old_mask = ::umask(0177);
+    int rc = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&*address),
+                    sizeof(*address));
+    int bind_error = errno;
+    ::umask(old_mask);
+    if (rc != 0) {
+        return fail("status.socket " + path.native() + ": bind: " + errno_text(bind_error));
+    }
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) != 0) {
+        return fail("status.socket " + path.native() + ": " + errno_text(errno));
+    }
+    server->dev_ = st.st_dev;
+    server->ino_ = st.st_ino;
+    if (::chmod(path.c_str(), 0600) != 0 || ::listen(server->listen_fd_, kBacklog) != 0) {
+        return fail("status.socket " + path.native() + ": " + errno_text(errno));
+    }
+    if (auto ok = server->watch(); !ok) return std::unexpected(ok.error());
+    return server;
+}
+
+StatusServer::~StatusServer() {
+    watch_.reset();
+    resume_.cancel();
+    if (listen_fd_ < 0) return;
+    ::close(listen_fd_);
+    // Only our own file: a second agent may have replaced a socket it found
+    // stale while this one was not answering.
+    struct stat st{};
+    if (dev_ != 0 && ::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
+        st.st_ino == ino_) {
+        ::unlink(path_.c_str());
+    }
+}
+
+Expected<void> StatusServer::watch() {
+    auto watch = transport::FdWatch::create(loop_, listen_fd_, [this] { on_acceptable(); });
+    if (!watch) return std::unexpected(watch.error().context("status socket"));
+    watch_ = std::move(*watch);
+    return {};
+}
+
+void StatusServer::pause(std::string_view why) {
+    log::warn(kLog, "status socket: {}; not accepting for {} s", why, kPauseAfterError.count());
+    watch_.reset();  // a listening fd that stays readable would spin the loop
+    resume_.schedule(kPauseAfterError, [this] {
+        if (auto ok = watch(); !ok) log::error(kLog, "{}", ok.error().message());
+    });
+}
+
+void StatusServer::on_acceptable() {
+    std::string answer;  // made once for every client of this pass
+    for (int i = 0; i < kAcceptsPerPass; ++i) {
+        int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (client < 0) {
+            int error = errno;
+            if (error == EAGAIN || error == EWOULDBLOCK) return;
+            if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
+            pause("accept: " + errno_text(error));
+            return;
+        }
+        if (answer.empty()) answer = answer_();
+        // The answer (a few KiB) fits in an empty socket buffer, so one
+        // non-blocking send either takes it all or the client went away.
+        ssize_t sent = ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent != static_cast<ssize_t>(answer.size())) {
+            log::debug(kLog, "status answer not sent whole ({} of {} bytes): {}",
+                       sent < 0 ? 0 : sent, answer.size(),
+                       sent < 0 ? errno_text(errno) : "socket buffer full");
+        } else {
+            ++answered_;
+        }
+        ::close(client);
+    }
+}
+
+}  // namespace outpost::status

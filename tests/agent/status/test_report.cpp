@@ -1,0 +1,178 @@
+#include <catch2/catch.hpp>
+
+#include "agent/protocol/rfc3339.hpp"
+#include "agent/status/report.hpp"
+
+using namespace outpost::status;
+using namespace std::chrono_literals;
+
+namespace {
+
+TimePoint at(const char* text) { return *outpost::protocol::parse_rfc3339(text); }
+
+StatusReport sample() {
+    StatusReport r;
+    r.generated_at = at("2026-11-22T10:00:00.000Z");
+    r.agent = AgentInfo{"0.4.0", "node-1", 4242, at("2026-11-22T08:00:00.000Z")};
+    ConnectionInfo& c = r.connection;
+    c.server_url = "wss://cp.example:8443/agent";
+    c.state = "backoff";
+    c.since = at("2026-11-22T09:59:30.000Z");
+    c.attempt = 3;
+    c.reconnects = 7;
+    c.next_attempt_in_ms = 4200;
+    c.last_error = ErrorInfo{"upgrade refused", "HTTP 503", at("2026-11-22T09:59:30.000Z")};
+    c.last_close_code = 1001;
+    c.token_expires_at = at("2026-11-22T10:13:00.000Z");
+    c.session_id = "s-17";
+    c.auth_failures = {{"expired", 2}};
+    c.invalid_payloads = {{"schema", 1}};
+    c.transitions = {{"online", 4}, {"backoff", 3}};
+    r.commands = CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
+    r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", ""};
+    r.sandbox.active = {"namespaces_mount", "seccomp"};
+    r.sandbox.unavailable = {Unavailable{"landlock", "not in this kernel"}};
+    r.sandbox.exec_helper = "/usr/libexec/outpost/outpost-exec-as";
+    r.checks.results = {{"agent", "ok"}, {"database", "ok"}, {"disk", "warn"}};
+    r.checks.details = {{"disk", "8% free"}};
+    r.warnings = {"server.poll_url is set, but polling is not in this version"};
+    return r;
+}
+
+void require_same(const StatusReport& a, const StatusReport& b) {
+    // One comparison of the whole answer: to_json is deterministic.
+    CHECK(to_json(a) == to_json(b));
+    CHECK(a.commands.unrunnable == b.commands.unrunnable);
+    CHECK(a.sandbox.unavailable == b.sandbox.unavailable);
+}
+
+}  // namespace
+
+TEST_CASE("status report: JSON round trip keeps every field", "[status]") {
+    const StatusReport original = sample();
+    auto parsed = parse_report(to_json(original));
+    REQUIRE(parsed);
+    require_same(original, *parsed);
+    CHECK(parsed->connection.next_attempt_in_ms == 4200);
+    CHECK(parsed->connection.token_expires_at == at("2026-11-22T10:13:00.000Z"));
+    CHECK(parsed->agent.pid == 4242);
+}
+
+TEST_CASE("status report: absent optional fields are null and read back as absent", "[status]") {
+    StatusReport r = sample();
+    r.connection.next_attempt_in_ms.reset();
+    r.connection.last_error.reset();
+    r.connection.last_close_code.reset();
+    r.connection.token_expires_at.reset();
+    r.connection.session_id.reset();
+    r.sandbox.exec_helper.reset();
+    r.sandbox.exec_helper_refused = {"/usr/libexec/outpost/outpost-exec-as: not found"};
+    const std::string json = to_json(r);
+    CHECK(json.find(R"("last_error":null)") != std::string::npos);
+    auto parsed = parse_report(json);
+    REQUIRE(parsed);
+    require_same(r, *parsed);
+    CHECK_FALSE(parsed->connection.last_error);
+    CHECK_FALSE(parsed->sandbox.exec_helper);
+}
+
+TEST_CASE("status report: bad answers fail with the path of what is wrong", "[status]") {
+    std::string good = to_json(sample());
+    auto replaced = [&](const std::string& from, const std::string& to) {
+        std::string text = good;
+        auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        return text.replace(at, from.size(), to);
+    };
+    struct Case {
+        std::string json;
+        std::string expected;
+    };
+    const std::vector<Case> cases{
+        {"", "not JSON"},
+        {"[1,2]", "not a JSON object"},
+        {good.substr(0, good.size() / 2), "not JSON"},
+        {replaced(R"("format":"outpost.status.v1")", R"("format":"outpost.status.v9")"),
+         "outpost.status.v9"},
+        {replaced(R"("state":"backoff")", R"("state":7)"), "/connection/state: not a string"},
+        {replaced(R"("attempt":3)", R"("attempt":-3)"),
+         "/connection/attempt: not a non-negative integer"},
+        {replaced(R"("since":"2026-11-22T09:59:30.000Z")", R"("since":"yesterday")"),
+         "/connection/since: not an RFC 3339 time"},
+        {replaced(R"("expired":2)", R"("expired":"2")"),
+         "/connection/auth_failures/expired: not a non-negative integer"},
+        {replaced(R"("active":["namespaces_mount","seccomp"])", R"("active":"all")"),
+         "/sandbox/active: not an array"},
+        {replaced(R"("active":["namespaces_mount","seccomp"])", R"("active":[1])"),
+         "/sandbox/active: has a member that is not a string"},
+        {replaced(R"("unavailable":[{)", R"("unavailable":[7,{)"),
+         "/sandbox/unavailable: has a member that is not an object"},
+        {replaced(R"("protection":"landlock",)", ""),
+         "/sandbox/unavailable/0/protection: missing"},
+        {replaced(R"("journal":{)", R"("journal":{"x":1},"old":{)"), "/journal/path: missing"},
+        {replaced(R"("warnings":[)", R"("warnings":null,"x":[)"), "/warnings: not an array"},
+    };
+    for (const Case& c : cases) {
+        INFO(c.json);
+        auto parsed = parse_report(c.json);
+        REQUIRE_FALSE(parsed);
+        CHECK_THAT(parsed.error().message(), Catch::Contains(c.expected));
+    }
+}
+
+TEST_CASE("status report: unknown members from a newer agent are ignored", "[status]") {
+    std::string json = to_json(sample());
+    json.insert(1, R"("added_later":{"x":[1,2,3]},)");
+    auto parsed = parse_report(json);
+    REQUIRE(parsed);
+    require_same(sample(), *parsed);
+}
+
+TEST_CASE("status text: what an operator needs, durations from the answer's clock",
+          "[status]") {
+    const std::string text = render_text(sample());
+    INFO(text);
+    CHECK_THAT(text, Catch::StartsWith("outpost 0.4.0, node node-1, pid 4242, up 2h 0m\n"));
+    CHECK_THAT(text, Catch::Contains("connection: backoff for 30s (since 2026-11-22T09:59:30.000Z)"));
+    CHECK_THAT(text, Catch::Contains("next attempt: in 4.2s"));
+    CHECK_THAT(text, Catch::Contains("last error: upgrade refused: HTTP 503 (30s ago)"));
+    CHECK_THAT(text, Catch::Contains("token: expires in 13m 0s"));
+    CHECK_THAT(text, Catch::Contains("last close code: 1001"));
+    CHECK_THAT(text, Catch::Contains("auth failures: expired 2"));
+    CHECK_THAT(text, Catch::Contains(
+                         "commands: 2 running, 1 queued (at most 4 at once), 1 awaiting approval, "
+                         "3 results not acknowledged yet"));
+    CHECK_THAT(text, Catch::Contains("cannot run on this host: strict-job: requires landlock"));
+    CHECK_THAT(text, Catch::Contains("journal: ok, /var/lib/outpost/journal.db (sync full)"));
+    CHECK_THAT(text, Catch::Contains("sandbox: namespaces_mount, seccomp\n"));
+    CHECK_THAT(text, Catch::Contains("unavailable: landlock: not in this kernel"));
+    CHECK_THAT(text, Catch::Contains("through /usr/libexec/outpost/outpost-exec-as"));
+    CHECK_THAT(text, Catch::Contains("checks: agent ok, database ok, disk warn\n  disk: 8% free"));
+    CHECK_THAT(text, Catch::Contains("warning: server.poll_url is set"));
+}
+
+TEST_CASE("status text: server-controlled text cannot drive the terminal or forge lines",
+          "[status]") {
+    StatusReport r = sample();
+    r.connection.last_error->cause = "bye\n\x1b[2Jwarning: all good\r";
+    r.connection.invalid_payloads = {{"sch\x1b" "ema", 1}};
+    const std::string text = render_text(r);
+    INFO(text);
+    CHECK(text.find('\x1b') == std::string::npos);
+    CHECK(text.find('\r') == std::string::npos);
+    CHECK_THAT(text, Catch::Contains("bye\\x0a\\x1b[2Jwarning: all good\\x0d"));
+    CHECK_THAT(text, Catch::Contains("sch\\x1bema 1"));
+    CHECK(text.find("\nwarning: all good") == std::string::npos);
+}
+
+TEST_CASE("status: healthy means online, journal ok and no check failing", "[status]") {
+    StatusReport r = sample();
+    CHECK_FALSE(healthy(r));  // backoff
+    r.connection.state = "online";
+    CHECK(healthy(r));        // a disk warning is not a failure
+    r.checks.results["memory"] = "fail";
+    CHECK_FALSE(healthy(r));
+    r.checks.results["memory"] = "ok";
+    r.journal.state = "fail";
+    CHECK_FALSE(healthy(r));
+}

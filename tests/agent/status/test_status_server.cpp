@@ -1,0 +1,205 @@
+// The status socket with a real event loop and real Unix-socket clients:
+// the answer arrives whole, the file is 0600, start-up never steals a path
+// it does not own, and clients that misbehave do not hold the loop.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "agent/status/status_client.hpp"
+#include "agent/status/status_server.hpp"
+#include "agent/transport/event_loop.hpp"
+
+using namespace outpost;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "outpost-status-XXXXXX").native();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    fs::path path;
+};
+
+std::unique_ptr<transport::EventLoop> make_loop() {
+    auto loop = transport::EventLoop::create();
+    REQUIRE(loop);
+    return std::move(*loop);
+}
+
+// fetch_answer blocks, the server needs the loop: the client runs on a
+// thread while this one services the loop until it is done.
+std::expected<std::string, status::FetchError> ask(transport::EventLoop& loop,
+                                                   const fs::path& socket) {
+    auto answer = std::async(std::launch::async, [&] { return status::fetch_answer(socket, 5s); });
+    loop.run_until([&] { return answer.wait_for(0s) == std::future_status::ready; }, 10s);
+    REQUIRE(answer.wait_for(0s) == std::future_status::ready);
+    return answer.get();
+}
+
+sockaddr_un address_of(const fs::path& socket) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    REQUIRE(socket.native().size() < sizeof(address.sun_path));
+    std::strcpy(address.sun_path, socket.c_str());
+    return address;
+}
+
+int connect_to(const fs::path& socket) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    const sockaddr_un address = address_of(socket);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+    return fd;
+}
+
+}  // namespace
+
+TEST_CASE("status socket: answers each client whole, mode 0600, removed at the end",
+          "[status]") {
+    TempDir dir;
+    const fs::path socket = dir.path / "run" / "status.sock";  // the directory is created
+    auto loop = make_loop();
+    int made = 0;
+    // Larger than one read() of the client, smaller than a socket buffer.
+    const std::string big(100'000, 'x');
+    {
+        auto server = status::StatusServer::start(*loop, socket, [&] {
+            ++made;
+            return "{\"n\":" + std::to_string(made) + ",\"pad\":\"" + big + "\"}";
+        });
+        REQUIRE(server);
+        struct stat st{};
+        REQUIRE(::lstat(socket.c_str(), &st) == 0);
+        CHECK(S_ISSOCK(st.st_mode));
+        CHECK((st.st_mode & 07777) == 0600);
+
+        for (int i = 1; i <= 3; ++i) {
+            auto answer = ask(*loop, socket);
+            REQUIRE(answer);
+            CHECK(answer->starts_with("{\"n\":" + std::to_string(i) + ","));
+            CHECK(answer->size() == big.size() + 16);
+        }
+        CHECK((*server)->answered() == 3);
+    }
+    CHECK_FALSE(fs::exists(socket));
+}
+
+TEST_CASE("status socket: a stale socket is replaced, a live one and other files are not",
+          "[status]") {
+    TempDir dir;
+    const fs::path socket = dir.path / "status.sock";
+    auto loop = make_loop();
+
+    SECTION("stale: a socket file nobody listens on") {
+        {
+            int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            const sockaddr_un address = address_of(socket);
+            REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+            ::close(fd);  // the file stays: what a kill -9 leaves behind
+        }
+        auto before = status::fetch_answer(socket, 1s);
+        REQUIRE_FALSE(before);
+        CHECK(before.error().kind == status::FetchError::Kind::not_running);
+        CHECK_THAT(before.error().message, Catch::Contains("stale socket"));
+
+        auto server = status::StatusServer::start(*loop, socket, [] { return "{}"; });
+        REQUIRE(server);
+        auto answer = ask(*loop, socket);
+        REQUIRE(answer);
+        CHECK(*answer == "{}");
+    }
+    SECTION("live: another server answers on it") {
+        auto first = status::StatusServer::start(*loop, socket, [] { return "first"; });
+        REQUIRE(first);
+        auto second = status::StatusServer::start(*loop, socket, [] { return "second"; });
+        REQUIRE_FALSE(second);
+        CHECK_THAT(second.error().message(), Catch::Contains("another process is answering"));
+        auto answer = ask(*loop, socket);
+        REQUIRE(answer);
+        CHECK(*answer == "first");
+    }
+    SECTION("a regular file is never removed") {
+        std::ofstream(socket) << "precious";
+        auto server = status::StatusServer::start(*loop, socket, [] { return "{}"; });
+        REQUIRE_FALSE(server);
+        CHECK_THAT(server.error().message(), Catch::Contains("is not a socket"));
+        std::ifstream in(socket);
+        std::string text;
+        in >> text;
+        CHECK(text == "precious");
+    }
+    SECTION("a path too long for a Unix socket") {
+        const fs::path long_path = dir.path / std::string(120, 'a');
+        auto server = status::StatusServer::start(*loop, long_path, [] { return "{}"; });
+        REQUIRE_FALSE(server);
+        CHECK_THAT(server.error().message(), Catch::Contains("bytes long"));
+    }
+}
+
+TEST_CASE("status socket: clients that never read or vanish do not hold the loop",
+          "[status]") {
+    TempDir dir;
+    const fs::path socket = dir.path / "status.sock";
+    auto loop = make_loop();
+    auto server = status::StatusServer::start(*loop, socket, [] { return std::string(4096, 'y'); });
+    REQUIRE(server);
+
+    // 40 clients connect and never read; 10 connect and close at once. In
+    // rounds that fit the listen backlog, the loop serving in between.
+    std::vector<int> idle;
+    for (int round = 0; round < 5; ++round) {
+        for (int i = 0; i < 8; ++i) idle.push_back(connect_to(socket));
+        for (int i = 0; i < 2; ++i) ::close(connect_to(socket));
+        loop->run_until([] { return false; }, 50ms);
+    }
+    // A well-behaved client still gets its answer, and the idle ones got
+    // theirs too (already in their buffers, then EOF).
+    auto answer = ask(*loop, socket);
+    REQUIRE(answer);
+    CHECK(answer->size() == 4096);
+    for (int fd : idle) {
+        std::string got(8192, '\0');
+        ssize_t n = ::recv(fd, got.data(), got.size(), MSG_DONTWAIT);
+        CHECK(n == 4096);
+        CHECK(::recv(fd, got.data(), got.size(), MSG_DONTWAIT) == 0);  // closed by the agent
+        ::close(fd);
+    }
+}
+
+TEST_CASE("status client: no socket, or a server that never answers", "[status]") {
+    TempDir dir;
+    auto missing = status::fetch_answer(dir.path / "none.sock", 1s);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().kind == status::FetchError::Kind::not_running);
+    CHECK_THAT(missing.error().message, Catch::Contains("agent is not running"));
+
+    // A listener that accepts nothing: the kernel completes the connection,
+    // no answer comes, the client gives up at its limit.
+    const fs::path socket = dir.path / "mute.sock";
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    const sockaddr_un address = address_of(socket);
+    REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(::listen(fd, 4) == 0);
+    auto mute = status::fetch_answer(socket, 300ms);
+    ::close(fd);
+    REQUIRE_FALSE(mute);
+    CHECK(mute.error().kind == status::FetchError::Kind::failed);
+    CHECK_THAT(mute.error().message, Catch::Contains("did not answer"));
+}
