@@ -193,11 +193,13 @@ int run_agent(const config::Config& config) {
             "server.transport: poll / server.poll_url are set, but the HTTPS polling "
             "fallback (protocol.md §7) is not in this version: using the WebSocket only");
     }
-    for (const auto& [name, why] : unrunnable_entries(config.executor, caps)) {
+    const auto unrunnable = unrunnable_entries(config.executor, caps);
+    for (const auto& [name, why] : unrunnable) {
         warnings.push_back(fmt::format("allow-list entry {} cannot run on this host: {}", name, why));
     }
     for (const std::string& warning : warnings) log::warn(kLog, "{}", warning);
 
+    const protocol::outbound::SandboxReport sandbox = sandbox_report(caps);
     ExecHelper helper = ExecHelper::find();
     if (!helper.path().empty()) {
         log::info(kLog, "sandbox: runs as other users start through {}", helper.path());
@@ -238,7 +240,7 @@ int run_agent(const config::Config& config) {
                     return protocol::outbound::Backlog{dispatcher.backlog_results(), 0};
                 },
             .capabilities = capabilities(config),
-            .sandbox = sandbox_report(caps),
+            .sandbox = sandbox,
         });
 
         // `outpost status`. Without it the agent still does its job, so a
@@ -249,7 +251,8 @@ int run_agent(const config::Config& config) {
             .started_at = started_at,
             .driver = driver,
             .dispatcher = dispatcher,
-            .caps = caps,
+            .sandbox = sandbox,
+            .unrunnable = unrunnable,
             .helper = helper,
             .journal_path = journal_path.native(),
             .warnings = warnings,

@@ -44,15 +44,12 @@ status::ConnectionInfo connection(const config::Config& config,
     return c;
 }
 
-status::SandboxInfo sandbox(const executors::Capabilities& caps, const ExecHelper& helper) {
+status::SandboxInfo sandbox(const protocol::outbound::SandboxReport& report,
+                            const ExecHelper& helper) {
     status::SandboxInfo s;
-    for (const auto& p : caps.protections) {
-        std::string name(executors::protection_name(p.protection));
-        if (p.available) {
-            s.active.push_back(std::move(name));
-        } else {
-            s.unavailable.push_back(status::Unavailable{std::move(name), p.detail});
-        }
+    s.active = report.active;
+    for (const auto& [protection, detail] : report.unavailable) {
+        s.unavailable.push_back(status::Unavailable{protection, detail});
     }
     if (!helper.path().empty()) s.exec_helper = helper.path();
     s.exec_helper_refused = helper.refused();
@@ -94,7 +91,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
     commands.results_unacknowledged = counts.results_unacknowledged;
     commands.max_concurrent = sources.config.executor.max_concurrent;
     commands.allow_list_entries = sources.config.executor.commands.size();
-    commands.unrunnable = unrunnable_entries(sources.config.executor, sources.caps);
+    commands.unrunnable = sources.unrunnable;
 
     report.journal.path = sources.journal_path;
     report.journal.sync = sources.config.journal.sync == config::JournalSync::full ? "full"
@@ -102,7 +99,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
     report.journal.detail = sources.dispatcher.journal_problem();
     report.journal.state = report.journal.detail.empty() ? "ok" : "fail";
 
-    report.sandbox = sandbox(sources.caps, sources.helper);
+    report.sandbox = sandbox(sources.sandbox, sources.helper);
 
     protocol::outbound::Health health = sources.dispatcher.health();
     const auto& checks = health.checks;

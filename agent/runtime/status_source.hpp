@@ -9,6 +9,7 @@
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/protocol/outbound_messages.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/status/report.hpp"
@@ -22,7 +23,8 @@ struct StatusSources {
     status::TimePoint started_at;
     const SessionDriver& driver;
     dispatch::Dispatcher& dispatcher;
-    const executors::Capabilities& caps;
+    const protocol::outbound::SandboxReport& sandbox;  // what hello reports
+    const std::map<std::string, std::string, std::less<>>& unrunnable;  // unrunnable_entries()
     const ExecHelper& helper;
     std::string journal_path;
     std::vector<std::string> warnings;
