@@ -36,14 +36,14 @@ int cmd_status(const CommandContext& ctx) {
     }
     auto answer = status::fetch_answer(socket_path, kAnswerLimit);
     if (!answer) {
-        ctx.err << "outpost status: " << answer.error().message << "\n";
+        ctx.err << "outpost status: " << status::printable(answer.error().message) << "\n";
         return answer.error().kind == status::FetchError::Kind::not_running ? kExitNotRunning
                                                                              : kExitNoAnswer;
     }
     auto report = status::parse_report(*answer);
     if (!report) {
         ctx.err << "outpost status: unreadable answer on " << socket_path << ": "
-                << report.error().message() << "\n";
+                << status::printable(report.error().message()) << "\n";
         return kExitNoAnswer;
     }
     if (ctx.options.json) {

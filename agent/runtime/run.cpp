@@ -193,11 +193,12 @@ int run_agent(const config::Config& config) {
             "server.transport: poll / server.poll_url are set, but the HTTPS polling "
             "fallback (protocol.md §7) is not in this version: using the WebSocket only");
     }
+    for (const std::string& warning : warnings) log::warn(kLog, "{}", warning);
+    // Shown by `outpost status` under commands, so not repeated as warnings.
     const auto unrunnable = unrunnable_entries(config.executor, caps);
     for (const auto& [name, why] : unrunnable) {
-        warnings.push_back(fmt::format("allow-list entry {} cannot run on this host: {}", name, why));
+        log::warn(kLog, "allow-list entry {} cannot run on this host: {}", name, why);
     }
-    for (const std::string& warning : warnings) log::warn(kLog, "{}", warning);
 
     const protocol::outbound::SandboxReport sandbox = sandbox_report(caps);
     ExecHelper helper = ExecHelper::find();

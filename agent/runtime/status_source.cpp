@@ -12,6 +12,8 @@
 namespace outpost::runtime {
 namespace {
 
+constexpr std::size_t kMaxUnrunnableShown = 64;
+
 std::string_view check_name(protocol::outbound::CheckResult result) {
     using protocol::outbound::CheckResult;
     switch (result) {
@@ -91,7 +93,17 @@ status::StatusReport collect_status(const StatusSources& sources) {
     commands.results_unacknowledged = counts.results_unacknowledged;
     commands.max_concurrent = sources.config.executor.max_concurrent;
     commands.allow_list_entries = sources.config.executor.commands.size();
-    commands.unrunnable = sources.unrunnable;
+    // Bounded, so the answer always fits one socket buffer (StatusServer
+    // sends it with one non-blocking send); the log at start has them all.
+    for (const auto& [name, why] : sources.unrunnable) {
+        if (commands.unrunnable.size() == kMaxUnrunnableShown) {
+            commands.unrunnable.emplace(
+                fmt::format("(and {} more)", sources.unrunnable.size() - kMaxUnrunnableShown),
+                "listed in the agent's log at start-up");
+            break;
+        }
+        commands.unrunnable.emplace(name, why);
+    }
 
     report.journal.path = sources.journal_path;
     report.journal.sync = sources.config.journal.sync == config::JournalSync::full ? "full"

@@ -116,7 +116,15 @@ struct StatusReport {
 // are computed from the answer's own clock (generated_at), not the reader's.
 [[nodiscard]] std::string render_text(const StatusReport& report);
 
-// The agent needs an operator: not online, or a check failing, or a warning.
+// Healthy: online, the journal ok and no check failing (warnings do not
+// count: they are about configuration, shown but not alarming).
 [[nodiscard]] bool healthy(const StatusReport& report);
+
+// `text` safe to print on a terminal: control characters (C0, DEL, C1, bidi
+// overrides and isolates) and ill-formed UTF-8 bytes become \xNN / \uNNNN,
+// so no answer or error message can move the cursor, recolour the terminal,
+// reorder what is shown or forge a line. render_text applies it to every
+// string; the CLI to every error message it prints.
+[[nodiscard]] std::string printable(std::string_view text);
 
 }  // namespace outpost::status

@@ -59,10 +59,25 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
     }
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
 
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const Clock::time_point deadline = Clock::now() + limit;
+    auto no_answer = [&] {
+        return error(FetchError::Kind::failed,
+                     "the agent did not answer on " + path + " within " +
+                         std::to_string(limit.count()) + " ms (is its loop stuck?)");
+    };
+    // Non-blocking: a stuck agent's full listen backlog makes a blocking
+    // connect() wait forever; a Unix socket answers EAGAIN instead, and the
+    // connect is retried until the deadline.
+    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return error(FetchError::Kind::failed, std::strerror(errno));
-    if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
         int e = errno;
+        if (e == EINTR) continue;
+        if (e == EAGAIN) {
+            if (Clock::now() >= deadline) return no_answer();
+            ::poll(nullptr, 0, 20);
+            continue;
+        }
         struct stat st{};
         if (e == ECONNREFUSED && ::stat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
             return error(FetchError::Kind::failed,
@@ -73,23 +88,32 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
                                                       : FetchError::Kind::failed,
                      connect_problem(path, e));
     }
-    const Clock::time_point deadline = Clock::now() + limit;
+    // Only root (the agent as installed) or this user (an agent run by hand)
+    // is believed: anyone else could have put a socket at a path in a shared
+    // directory and would answer "all is well".
+    ucred peer{};
+    socklen_t peer_size = sizeof(peer);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &peer_size) != 0) {
+        return error(FetchError::Kind::failed, std::string("SO_PEERCRED: ") + std::strerror(errno));
+    }
+    if (peer.uid != 0 && peer.uid != ::geteuid()) {
+        return error(FetchError::Kind::failed,
+                     path + " is served by uid " + std::to_string(peer.uid) + " (pid " +
+                         std::to_string(peer.pid) +
+                         "), neither root nor you; not believing its answer");
+    }
     std::string answer;
     char buffer[16384];
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) {
-            return error(FetchError::Kind::failed,
-                         "the agent did not answer on " + path + " within " +
-                             std::to_string(limit.count()) + " ms (is its loop stuck?)");
-        }
+        if (left.count() <= 0) return no_answer();
         pollfd p{fd.get(), POLLIN, 0};
         int ready = ::poll(&p, 1, static_cast<int>(left.count()));
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) return error(FetchError::Kind::failed, std::strerror(errno));
         if (ready == 0) continue;
         ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) {
             return error(FetchError::Kind::failed,
                          "reading from " + path + ": " + std::strerror(errno));

@@ -35,19 +35,23 @@ Expected<sockaddr_un> address_of(const std::filesystem::path& path) {
     return address;
 }
 
-// True when a process accepts connections on the socket at `address`.
-bool someone_listens(const sockaddr_un& address) {
+// Whether the socket file at `address` is stale: only a refused connection
+// proves that nothing listens. Anything else (a live listener, a full
+// backlog, a datagram socket, a permission error) leaves the file alone.
+Expected<bool> is_stale(const std::filesystem::path& path, const sockaddr_un& address) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return false;
-    // Non-blocking: a listener whose backlog is full answers EAGAIN, which
-    // still means it is alive.
+    if (fd < 0) return fail("status socket: " + errno_text(errno));
     int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
     int error = rc == 0 ? 0 : errno;
     ::close(fd);
-    return rc == 0 || error == EAGAIN || error == EINPROGRESS;
+    if (error == ECONNREFUSED) return true;
+    if (rc == 0 || error == EAGAIN || error == EINPROGRESS) return false;
+    return fail("status.socket " + path.native() + ": cannot tell whether the socket there is in "
+                "use (" + errno_text(error) + "); not replacing it");
 }
 
-// Clears the way for bind(): nothing there, or a stale socket to remove.
+// Clears the way for bind(): nothing there, or a stale socket of ours to
+// remove. The directory was checked first (no one else can swap entries).
 Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& address) {
     struct stat st{};
     if (::lstat(path.c_str(), &st) != 0) {
@@ -58,7 +62,13 @@ Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& a
         return fail("status.socket " + path.native() +
                     " exists and is not a socket; not replacing it");
     }
-    if (someone_listens(address)) {
+    if (st.st_uid != ::geteuid()) {
+        return fail("status.socket " + path.native() + " is a socket owned by uid " +
+                    std::to_string(st.st_uid) + ", not this agent's; not replacing it");
+    }
+    auto stale = is_stale(path, address);
+    if (!stale) return std::unexpected(stale.error());
+    if (!*stale) {
         return fail("status.socket " + path.native() +
                     ": another process is answering on it (a second agent with the same "
                     "config?); not replacing it");
@@ -73,15 +83,31 @@ Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& a
 }
 
 // The directory is created like systemd's RuntimeDirectory (0755) when
-// missing; an existing one is used as it is.
-Expected<void> ensure_directory(const std::filesystem::path& path) {
+// missing. An existing one must be the agent's or root's and not writable by
+// others (unless sticky, like /tmp): otherwise another user could swap the
+// socket file between the checks above and bind(), or plant their own.
+Expected<void> check_directory(const std::filesystem::path& path) {
     std::filesystem::path dir = path.parent_path();
-    if (dir.empty()) return {};
-    std::error_code ec;
-    if (std::filesystem::is_directory(dir, ec)) return {};
+    if (dir.empty()) dir = ".";
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
         return fail("status.socket " + path.native() + ": cannot create " + dir.native() + ": " +
                     errno_text(errno));
+    }
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0) {
+        return fail("status.socket " + path.native() + ": " + dir.native() + ": " +
+                    errno_text(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return fail("status.socket " + path.native() + ": " + dir.native() + " is not a directory");
+    }
+    if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
+        return fail("status.socket " + path.native() + ": " + dir.native() + " is owned by uid " +
+                    std::to_string(st.st_uid) + " (must be root's or the agent's)");
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+        return fail("status.socket " + path.native() + ": " + dir.native() +
+                    " is writable by group or others (and not sticky)");
     }
     return {};
 }
@@ -96,14 +122,14 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
                                                             Answer answer) {
     auto address = address_of(path);
     if (!address) return std::unexpected(address.error());
-    if (auto ok = ensure_directory(path); !ok) return std::unexpected(ok.error());
+    if (auto ok = check_directory(path); !ok) return std::unexpected(ok.error());
     if (auto ok = make_room(path, *address); !ok) return std::unexpected(ok.error());
 
     std::unique_ptr<StatusServer> server(new StatusServer(loop, path, std::move(answer)));
     server->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (server->listen_fd_ < 0) return fail("status socket: " + errno_text(errno));
     // bind() creates the file with the umask's mode: 0600 from the first
-    // instant, so no one else can connect between bind() and chmod().
+    // instant, and no chmod() by path afterwards (it would follow a link).
     mode_t old_mask = ::umask(0177);
     int rc = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&*address),
                     sizeof(*address));
@@ -118,7 +144,7 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
     }
     server->dev_ = st.st_dev;
     server->ino_ = st.st_ino;
-    if (::chmod(path.c_str(), 0600) != 0 || ::listen(server->listen_fd_, kBacklog) != 0) {
+    if (::listen(server->listen_fd_, kBacklog) != 0) {
         return fail("status.socket " + path.native() + ": " + errno_text(errno));
     }
     if (auto ok = server->watch(); !ok) return std::unexpected(ok.error());
@@ -150,7 +176,8 @@ void StatusServer::pause(std::string_view why) {
     log::warn(kLog, "status socket: {}; not accepting for {} s", why, kPauseAfterError.count());
     watch_.reset();  // a listening fd that stays readable would spin the loop
     resume_.schedule(kPauseAfterError, [this] {
-        if (auto ok = watch(); !ok) log::error(kLog, "{}", ok.error().message());
+        // Still out of fds (the watch needs one): pause again, never give up.
+        if (auto ok = watch(); !ok) pause(ok.error().message());
     });
 }
 

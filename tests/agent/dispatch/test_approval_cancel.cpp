@@ -76,3 +76,35 @@ TEST_CASE("cancel of an unknown or finished request is unknown_request") {
     f.deliver(message("cancel", R"({"request_id":"done-1"})"));
     CHECK(f.errors().size() == 2);
 }
+
+TEST_CASE("counts for outpost status: running, queued, held, unacknowledged; no journal write") {
+    Fixture f;  // max_concurrent 2
+    f.deliver(execute_json("n-1", "sleep", {"5"}));
+    f.deliver(execute_json("n-2", "sleep", {"5"}));
+    f.deliver(execute_json("n-3", "append", {}));  // queued behind the two
+    f.deliver(execute_json("n-4", "echo", {"x"}, R"(,"requires_approval":true)"));
+    f.deliver(execute_json("n-5", "echo", {"x"}, R"(,"requires_approval":true)"));
+    f.deliver(message("cancel", R"({"request_id":"n-5"})"));  // finished, not acknowledged
+    auto counts = f.dispatcher->counts();
+    CHECK(counts.running == 2);
+    CHECK(counts.queued == 1);
+    CHECK(counts.awaiting_approval == 1);
+    CHECK(counts.results_unacknowledged == 1);
+    CHECK(f.dispatcher->journal_problem().empty());
+
+    f.deliver(message("result_ack", R"({"request_id":"n-5"})"));
+    // The ack is pending in memory; counting must neither flush nor miss it.
+    const std::size_t pending = f.journal->pending_delivery_marks();
+    CHECK(f.dispatcher->counts().results_unacknowledged == 0);
+    CHECK(f.dispatcher->health().checks.database ==
+          outpost::protocol::outbound::CheckResult::ok);
+    CHECK(f.journal->pending_delivery_marks() == pending);
+}
+
+TEST_CASE("counts without a journal: the problem is named, nothing counted from it") {
+    Fixture f(false);
+    CHECK_FALSE(f.dispatcher->journal_problem().empty());
+    CHECK(f.dispatcher->counts().awaiting_approval == 0);
+    CHECK(f.dispatcher->health().checks.database ==
+          outpost::protocol::outbound::CheckResult::fail);
+}

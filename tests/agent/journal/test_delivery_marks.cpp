@@ -167,6 +167,14 @@ TEST_CASE("a pending result_ack counts as delivered for every read") {
     SECTION("backlog_results does not count it") {
         CHECK(journal.backlog_results() == 1u);
     }
+    SECTION("results_awaiting_ack does not count it, and writes nothing") {
+        CHECK(journal.results_awaiting_ack() == 1u);
+        CHECK(journal.pending_delivery_marks() == 1);
+        REQUIRE(journal.mark_result_delivered("b", at(11s)) == Mark::marked);
+        CHECK(journal.results_awaiting_ack() == 0u);
+        REQUIRE_OK(journal.flush_delivery_marks());
+        CHECK(journal.results_awaiting_ack() == 0u);
+    }
     SECTION("prune may delete it") {
         auto pruned = journal.prune(std::chrono::milliseconds(1h), at(2h));
         REQUIRE(pruned);

@@ -165,6 +165,24 @@ TEST_CASE("status text: server-controlled text cannot drive the terminal or forg
     CHECK(text.find("\nwarning: all good") == std::string::npos);
 }
 
+TEST_CASE("status text: C1 controls, bidi overrides and raw bytes are shown, not obeyed",
+          "[status]") {
+    // U+009B is CSI for a UTF-8 terminal; U+202E reverses what follows;
+    // a lone 0x9B byte is CSI for an 8-bit one.
+    CHECK(printable("a\xc2\x9b" "2Jb") == "a\\u009b2Jb");
+    CHECK(printable("x\xe2\x80\xaegnp.exe") == "x\\u202egnp.exe");
+    CHECK(printable("\xe2\x81\xa6iso\xe2\x81\xa9") == "\\u2066iso\\u2069");
+    CHECK(printable("raw \x9b" "2J") == "raw \\x9b2J");
+    CHECK(printable(std::string_view("nul \0 del \x7f", 11)) == "nul \\x00 del \\x7f");
+    // Printable non-ASCII text is kept as it is.
+    CHECK(printable("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93");
+
+    StatusReport r = sample();
+    r.connection.last_error->cause = "\xc2\x9b" "2J";
+    CHECK_THAT(render_text(r), Catch::Contains("last error: upgrade refused: \\u009b2J"));
+    CHECK(render_text(r).find("\xc2\x9b") == std::string::npos);
+}
+
 TEST_CASE("status: healthy means online, journal ok and no check failing", "[status]") {
     StatusReport r = sample();
     CHECK_FALSE(healthy(r));  // backoff
