@@ -166,6 +166,8 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
         return;
     }
 
+    // Errors name the frame the server sent: for a signed message, its
+    // envelope's id (docs/protocol-notes.md).
     const Body& body = msg->body;
     // Only these take part in a batch; anything else (cancel, approval, ...)
     // must see every command of the batch started and every result sent.
@@ -180,10 +182,10 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
         on_command(*msg, named_entry(u->request_id, "update_agent", {u->version, u->url, u->sha256}),
                    false);
     } else if (const auto* c = std::get_if<Cancel>(&body)) {
-        on_cancel(msg->id, c->request_id);
+        on_cancel(message.id, c->request_id);
     } else if (const auto* a = std::get_if<ExecuteApproved>(&body)) {
         log::info(kLog, "{}: approved by {}", a->request_id, a->approved_by);
-        on_approved(msg->id, a->request_id);
+        on_approved(message.id, a->request_id);
     } else if (const auto* r = std::get_if<ResultAck>(&body)) {
         on_result_ack(r->request_id);
     } else if (const auto* h = std::get_if<HealthCheck>(&body)) {
@@ -205,7 +207,7 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
         }
     } else {
         error(protocol::ErrorCode::unsupported,
-              "this agent does not handle `" + msg->type + "` messages", msg->id);
+              "this agent does not handle `" + msg->type + "` messages", message.id);
     }
 }
 
@@ -455,6 +457,10 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
         send_stored_result(request_id);
         return;
     }
+    if (record.state == journal::CommandState::queued) {  // approved before, waiting for a slot
+        ack(request_id, AckState::accepted);
+        return;
+    }
     if (record.state != journal::CommandState::awaiting_approval) {
         ack(request_id, AckState::running);
         return;
@@ -468,6 +474,23 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
     if (!approved) {
         finish(request_id, rejected_result(approved.error(), now));
         return;
+    }
+    // Waiting for a slot: the journal says so before the ack, so the row
+    // cannot expire as unapproved, a second approval finds it queued, and a
+    // restart makes it `interrupted`. Starting at once needs no extra write:
+    // mark_running goes straight from awaiting_approval.
+    const bool starts_now =
+        !stopping_ && queue_.empty() && active_.size() < settings_.max_concurrent;
+    if (!starts_now) {
+        before_write();
+        if (auto queued = journal_->approve(request_id); !queued) {
+            log::error(kLog, "{}: approval not recorded: {}", request_id,
+                       queued.error().message());
+            finish(request_id, rejected_result("approval could not be journaled: " +
+                                                   queued.error().message(),
+                                               now));
+            return;
+        }
     }
     ack(request_id, AckState::accepted);
     enqueue(std::move(record.spec), std::move(*approved));

@@ -31,11 +31,17 @@ std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
         error.ref = envelope.id;
         return std::unexpected(std::move(error));
     }
-    if (!must_be_signed(inner->body)) {
+    // The commands, plus the requests a server that signs everything would
+    // also wrap; session messages (ping, welcome, ...) and nested envelopes
+    // are not the dispatcher's to handle.
+    using namespace protocol::inbound;
+    if (!must_be_signed(inner->body) && !std::holds_alternative<ResultAck>(inner->body) &&
+        !std::holds_alternative<HealthCheck>(inner->body)) {
         return std::unexpected(protocol::ProtocolError{
             protocol::ErrorCode::schema,
-            "a signed envelope may only carry a command, not `" + inner->type + "`", "/data/jws",
-            envelope.id});
+            "a signed envelope may carry a command, result_ack or health_check, not `" +
+                inner->type + "`",
+            "/data/jws", envelope.id});
     }
     return inner;
 }

@@ -22,8 +22,9 @@ constexpr std::array<std::pair<CommandState, std::string_view>, 9> kNames{{
 using S = CommandState;
 
 // Every legal move between states; docs/journal.md shows the same table.
-constexpr std::array<std::pair<CommandState, CommandState>, 12> kTransitions{{
-    {S::awaiting_approval, S::running},    // execute_approved
+constexpr std::array<std::pair<CommandState, CommandState>, 13> kTransitions{{
+    {S::awaiting_approval, S::running},    // execute_approved, a slot free
+    {S::awaiting_approval, S::queued},     // execute_approved, waiting for a slot
     {S::awaiting_approval, S::cancelled},  // cancel
     {S::awaiting_approval, S::rejected},   // approval expired
     {S::queued, S::running},

@@ -138,6 +138,23 @@ Expected<void> Journal::start_new(const CommandSpec& spec, TimePoint received_at
     return ok;
 }
 
+Expected<void> Journal::approve(std::string_view request_id) {
+    const auto failed = [&](const Error& e) {
+        return std::unexpected(wrap(e, fmt::format("approve {}", request_id)));
+    };
+    auto tx = begin_write();
+    if (!tx) return failed(tx.error());
+    auto update = db_.prepare(
+        "UPDATE commands SET state = 'queued' WHERE request_id = ? AND state = "
+        "'awaiting_approval'");
+    if (!update) return failed(update.error());
+    if (auto ok = update->bind_all(request_id); !ok) return failed(ok.error());
+    if (auto ok = update->run(); !ok) return failed(ok.error());
+    if (db_.changes() != 1) return failed(Error("the command is not awaiting approval"));
+    if (auto ok = tx->commit(); !ok) return failed(ok.error());
+    return {};
+}
+
 Expected<void> Journal::mark_running(std::string_view request_id, TimePoint started_at) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, fmt::format("mark_running {}", request_id)));

@@ -100,6 +100,11 @@ class Journal {
     // in one durable commit (the at-most-once point, like mark_running).
     [[nodiscard]] Expected<void> start_new(const CommandSpec& spec, TimePoint received_at,
                                            TimePoint started_at);
+    // execute_approved while every slot is busy: awaiting_approval → queued,
+    // durable before the approval is acknowledged, so the row no longer
+    // expires, a second approval is answered from it, and a restart turns it
+    // into `interrupted` like any queued command.
+    [[nodiscard]] Expected<void> approve(std::string_view request_id);
     // The at-most-once point: durable when it returns; only from queued or
     // awaiting_approval, so a second call for the same id fails.
     [[nodiscard]] Expected<void> mark_running(std::string_view request_id, TimePoint started_at);

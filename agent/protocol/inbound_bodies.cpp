@@ -32,7 +32,7 @@ inbound::Body read_execute(FieldReader& data) {
     m.request_id = data.request_id("request_id");
     m.command = data.c_string("command");
     m.args = data.c_string_array("args");
-    m.timeout_ms = data.optional_uint("timeout_ms", 1, limits::kMaxTimeoutMs);
+    m.timeout_ms = data.optional_uint("timeout_ms", 0, limits::kMaxTimeoutMs);
     m.env = data.optional_c_string_map("env");
     m.stdin_data = data.optional_string("stdin");
     m.not_after = data.optional_time("not_after");

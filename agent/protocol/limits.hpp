@@ -12,7 +12,10 @@ inline constexpr int kMaxDepth = 32;  // the top-level object is depth 1
 
 inline constexpr std::size_t kMaxIdLength = 128;  // request_id, stream_id, envelope id
 
-inline constexpr std::uint64_t kMaxTimeoutMs = 86'400'000;  // 24 h
+// execute.timeout_ms: any integer JSON carries exactly (2^53 - 1); whether it
+// is allowed is the allow-list entry's decision (1..max_timeout), so a value
+// out of range is a policy rejection with a result, not a schema error.
+inline constexpr std::uint64_t kMaxTimeoutMs = 9'007'199'254'740'991;
 inline constexpr std::uint64_t kMaxAfterMs = 86'400'000;    // 24 h
 inline constexpr std::uint64_t kMinHeartbeatS = 1;
 inline constexpr std::uint64_t kMaxHeartbeatS = 3600;

@@ -139,7 +139,14 @@ bool SessionDriver::idle() const {
     return connection_.state() == transport::WsConnection::State::kIdle;
 }
 
+// The rest of the agent sends only while online: protocol.md §3.1 allows
+// nothing but hello before welcome (a command that finishes while the agent
+// reconnects keeps its result for the re-send after welcome).
 bool SessionDriver::send(protocol::outbound::Body body) {
+    return online() && send_now(std::move(body));
+}
+
+bool SessionDriver::send_now(protocol::outbound::Body body) {
     if (connection_.state() != transport::WsConnection::State::kOpen) return false;
     protocol::OutboundMessage message{auth::uuid_v4(), protocol::now_rfc3339(), std::move(body)};
     auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
@@ -215,7 +222,7 @@ void SessionDriver::start_reauth() {
         }
         token_ = std::move(*result);
         policy_.on_token_obtained(lifetime(*token_));
-        if (send(protocol::outbound::Reauth{token_->value})) {
+        if (send_now(protocol::outbound::Reauth{token_->value})) {
             log::info(kLog, "re-authenticating the live connection");
         }
         arm_tick();
@@ -232,7 +239,7 @@ void SessionDriver::on_open(std::string_view subprotocol) {
     // protocol.md §3.1: hello first, then nothing else until welcome.
     protocol::outbound::Backlog backlog;
     if (hooks_.backlog) backlog = hooks_.backlog();
-    send(build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox));
+    send_now(build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox));
 }
 
 void SessionDriver::on_message(std::string_view text) {
@@ -243,7 +250,7 @@ void SessionDriver::on_message(std::string_view text) {
         policy_.count_invalid_payload(protocol::to_string(error.code));
         log::warn(kLog, "invalid message from server ({}{}): {}", protocol::to_string(error.code),
                   error.path ? " at " + *error.path : "", error.message);
-        if (online()) send(protocol::outbound::error_reply(error));
+        if (online()) send_now(protocol::outbound::error_reply(error));
         arm_tick();
         return;
     }
@@ -255,7 +262,7 @@ void SessionDriver::on_invalid(protocol::ErrorCode code, std::string message) {
     policy_.count_invalid_payload(protocol::to_string(code));
     log::warn(kLog, "invalid frame from server ({}): {}", protocol::to_string(code), message);
     if (online()) {
-        send(protocol::outbound::error_reply(
+        send_now(protocol::outbound::error_reply(
             protocol::ProtocolError{code, std::move(message), std::nullopt, std::nullopt}));
     }
 }
@@ -273,13 +280,13 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
         }
         log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
                   welcome->heartbeat_s);
-        if (!announced_online_) {
-            announced_online_ = send(protocol::outbound::Status{identity_.node_id,
-                                                                protocol::outbound::NodeStatus::online,
-                                                                std::nullopt});
-        }
-        // §3.1 step 3: stored results without result_ack go first.
+        // §3.1 step 3: stored results without result_ack go first, then
+        // (the outbox and) normal traffic, of which status is the first.
         if (hooks_.on_online) hooks_.on_online();
+        if (!announced_online_) {
+            announced_online_ = send_now(protocol::outbound::Status{
+                identity_.node_id, protocol::outbound::NodeStatus::online, std::nullopt});
+        }
         return;
     }
     // protocol.md §3.1: until welcome the agent sends nothing but hello.
@@ -288,7 +295,7 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
         return;
     }
     if (std::holds_alternative<Ping>(message.body)) {
-        send(protocol::outbound::Pong{message.id});
+        send_now(protocol::outbound::Pong{message.id});
     } else if (std::holds_alternative<Pong>(message.body)) {
         // Proof of life only; on_inbound_message() already counted it.
     } else if (const auto* reconnect = std::get_if<Reconnect>(&message.body)) {
@@ -302,7 +309,7 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     } else if (hooks_.on_message) {
         hooks_.on_message(message);
     } else {
-        send(protocol::outbound::error_reply(protocol::ProtocolError{
+        send_now(protocol::outbound::error_reply(protocol::ProtocolError{
             protocol::ErrorCode::unsupported,
             "this agent does not handle `" + message.type + "` messages", std::nullopt,
             message.id}));
@@ -349,7 +356,7 @@ void SessionDriver::arm_tick() {
 
 void SessionDriver::on_tick() {
     auto result = policy_.on_tick();
-    if (result.send_ping) send(protocol::outbound::Ping{});
+    if (result.send_ping) send_now(protocol::outbound::Ping{});
     if (result.send_reauth) start_reauth();
     if (result.decision.action != session::Action::none) {
         log::warn(kLog, "{}", result.decision.reason);
@@ -369,7 +376,7 @@ void SessionDriver::log_transition() {
 void SessionDriver::shutdown(std::string_view reason) {
     ++fetch_generation_;  // drop any token answer still on its way
     if (online()) {
-        send(protocol::outbound::Status{identity_.node_id, protocol::outbound::NodeStatus::offline,
+        send_now(protocol::outbound::Status{identity_.node_id, protocol::outbound::NodeStatus::offline,
                                         std::string(reason)});
     }
     auto decision = policy_.shutdown(reason);

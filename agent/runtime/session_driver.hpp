@@ -56,11 +56,14 @@ public:
     [[nodiscard]] bool online() const;
     [[nodiscard]] session::SessionSnapshot snapshot() const { return policy_.snapshot(); }
 
-    // Sends a message while online; false when it could not be queued.
+    // Sends a message while online (after welcome); false when not online
+    // or it could not be queued.
     bool send(protocol::outbound::Body body);
     void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
+    // Any state with an open connection: hello, reauth, pong, errors, status.
+    bool send_now(protocol::outbound::Body body);
     void attempt();
     void fetch_token(std::function<void(auth::TokenResult)> done);
     void on_attempt_token(auth::TokenResult result);

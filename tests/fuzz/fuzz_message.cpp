@@ -58,7 +58,7 @@ void check_body(const inbound::Body& body) {
             if constexpr (std::is_same_v<T, inbound::Execute>) {
                 require(!m.command.empty());
                 require(!m.timeout_ms ||
-                        (*m.timeout_ms >= 1 && *m.timeout_ms <= limits::kMaxTimeoutMs));
+                        *m.timeout_ms <= limits::kMaxTimeoutMs);
                 for (const auto& arg : m.args) {
                     require(arg.find('\0') == std::string::npos);
                 }

@@ -157,6 +157,7 @@ TEST_CASE("execute refused by policy: rejected with the rule, nothing runs",
         std::string command;
         std::vector<std::string> args;
         std::vector<std::string> reason_has;
+        std::string extra = {};  // more members of `data`
     };
     const std::string pwned = rig.dir.file("pwned");
     const std::vector<Case> cases = {
@@ -178,12 +179,25 @@ TEST_CASE("execute refused by policy: rejected with the rule, nothing runs",
          "append",
          {"ok-word", "10001"},
          {"outside int_range", "(executor.commands[0].arg_rules[1])"}},
+        // Out of the entry's timeout range: policy's refusal, not a schema error.
+        {"refuse-timeout-zero",
+         "append",
+         {"ok-word", "0"},
+         {"timeout_ms: 0 is not within", "max_timeout"},
+         R"(,"timeout_ms":0)"},
+        {"refuse-timeout-2d",
+         "append",
+         {"ok-word", "0"},
+         {"timeout_ms: 172800000 is not within", "max_timeout"},
+         R"(,"timeout_ms":172800000)"},
     };
 
     for (const Case& c : cases) {
         INFO("request " << c.id << ": " << c.command);
         const std::size_t from = rig.hub.mark();
-        rig.hub.command(execute_line(c.id, c.command, c.args));
+        std::string line = execute_line(c.id, c.command, c.args);
+        line.insert(line.size() - 1, c.extra);
+        rig.hub.command(line);
         const Event& ack = rig.hub.expect_event(ack_for(c.id), kEventLimit, from, "command_ack");
         const Event& result =
             rig.hub.expect_event(result_for(c.id), kEventLimit, from, "command_result");
@@ -298,6 +312,10 @@ TEST_CASE("results are re-sent after each reconnect until result_ack",
         CHECK(again.str("/msg/data/state") == "succeeded");
         CHECK(again.str("/msg/data/finished_at") == first.str("/msg/data/finished_at"));
         CHECK(again.str("/msg/data/stdout") == first.str("/msg/data/stdout"));
+        // §3.1 step 3: stored results first, then normal traffic (status).
+        for (const Event* status : rig.hub.events(in_session(message_of_type("status"), session))) {
+            CHECK(status->index() > again.index());
+        }
         return again;
     };
 
@@ -331,6 +349,28 @@ TEST_CASE("results are re-sent after each reconnect until result_ack",
     // Sent once, then once per session until acknowledged: s1 (run), s2, s3, s4.
     CHECK(rig.hub.events(result_for(id), begin).size() == 4);
     CHECK(rig.agent.count_log(id + ": running id") == 1);
+}
+
+TEST_CASE("after a restart: stored results first, then status online (§3.1 step 3)",
+          "[integration][command][reconnect]") {
+    if (!can_run_commands()) return;
+    Rig rig;
+    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.start_online();
+    rig.hub.command("auto-ack off");
+    std::size_t from = rig.hub.mark();
+    rig.hub.command(execute_line("order-1", "id", {}));
+    rig.hub.expect_event(result_for("order-1"), kEventLimit, from, "the result");
+
+    rig.agent.stop();
+    const Event& connected = rig.start_online();
+    const std::string session = *connected.str("/session");
+    const Event& resent = rig.hub.expect_event(in_session(result_for("order-1"), session),
+                                               kEventLimit, connected.index(), "re-sent result");
+    const Event& status = rig.hub.expect_event(in_session(message_of_type("status"), session),
+                                               kEventLimit, connected.index(), "status online");
+    CHECK(status.str("/msg/data/status") == "online");
+    CHECK(resent.index() < status.index());
 }
 
 TEST_CASE("cancel: a long sleep ends as cancelled and its process is gone",

@@ -1,3 +1,4 @@
+#include "agent/protocol/rfc3339.hpp"
 #include "dispatcher_fixture.hpp"
 
 using namespace outpost::dispatch::test;
@@ -107,4 +108,34 @@ TEST_CASE("counts without a journal: the problem is named, nothing counted from 
     CHECK(f.dispatcher->counts().awaiting_approval == 0);
     CHECK(f.dispatcher->health().checks.database ==
           outpost::protocol::outbound::CheckResult::fail);
+}
+
+TEST_CASE("approved while every slot is busy: queued in the journal, one result, no expiry") {
+    Fixture f;  // max_concurrent 2
+    f.deliver(execute_json("busy-1", "sleep", {"30"}));
+    f.deliver(execute_json("busy-2", "sleep", {"30"}));
+    // Its approval deadline (not_after) passes while it waits for a slot.
+    const std::string not_after = outpost::protocol::format_rfc3339(
+        std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
+    f.deliver(execute_json("ap-q", "append", {},
+                           R"(,"requires_approval":true,"not_after":")" + not_after + "\""));
+    f.deliver(message("execute_approved", R"({"request_id":"ap-q","approved_by":"alice"})"));
+    CHECK(f.acks("ap-q").back()->state == AckState::accepted);
+    CHECK(f.journal->lookup("ap-q")->value().state == outpost::journal::CommandState::queued);
+
+    // A second approval and a redelivered execute are answered, nothing more.
+    f.deliver(message("execute_approved", R"({"request_id":"ap-q","approved_by":"alice"})"));
+    CHECK(f.acks("ap-q").back()->state == AckState::accepted);
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(2000));
+    f.dispatcher->maintain(std::chrono::hours(24));  // expires held commands: not this one
+    CHECK(f.results("ap-q").empty());
+
+    f.deliver(message("cancel", R"({"request_id":"busy-1"})"));
+    REQUIRE(f.wait_results("ap-q"));
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(300));
+    REQUIRE(f.results("ap-q").size() == 1);
+    CHECK(f.results("ap-q")[0]->state == ResultState::succeeded);
+    CHECK(f.append_runs() == 1);
+    f.deliver(message("cancel", R"({"request_id":"busy-2"})"));
+    REQUIRE(f.wait_results("busy-2"));
 }

@@ -10,14 +10,15 @@ using outpost::auth::SecretKey;
 namespace {
 
 std::string signed_message(const SecretKey& key, const std::string& inner_data,
-                           const std::string& node_id, long exp_offset_s) {
+                           const std::string& node_id, long exp_offset_s,
+                           const std::string& inner_type = "execute") {
     long exp = static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count()) +
                exp_offset_s;
     std::string payload = fmt::format(
-        R"({{"type":"execute","id":"inner-1","ts":"2026-11-22T10:00:00Z","data":{},"node_id":"{}","exp":{}}})",
-        inner_data, node_id, exp);
+        R"({{"type":"{}","id":"inner-1","ts":"2026-11-22T10:00:00Z","data":{},"node_id":"{}","exp":{}}})",
+        inner_type, inner_data, node_id, exp);
     std::string jws = outpost::auth::sign_compact_jws(R"({"alg":"EdDSA","kid":"cp-1"})", payload, key);
     return R"({"type":"signed","id":"s-1","ts":"2026-11-22T10:00:00Z","data":{"jws":")" + jws +
            "\"}}";
@@ -74,4 +75,32 @@ TEST_CASE("a signed message without a configured key is unsupported") {
     f.deliver(signed_message(*key, kEcho, "node-1", 300));
     REQUIRE(f.errors().size() == 1);
     CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unsupported");
+}
+
+TEST_CASE("signed result_ack and health_check are accepted; a signed ping is not; errors name the envelope") {
+    auto key = SecretKey::generate();
+    REQUIRE(key.has_value());
+    Fixture f(true, key->public_key());
+    f.deliver(signed_message(*key, kEcho, "node-1", 300));
+    REQUIRE(f.wait_results("sg-1"));
+    f.deliver(signed_message(*key, R"({"request_id":"sg-1"})", "node-1", 300, "result_ack"));
+    CHECK(f.journal->results_awaiting_ack() == 0u);
+    f.deliver(signed_message(*key, R"({"request_id":"hc-1"})", "node-1", 300, "health_check"));
+    bool answered = false;
+    for (const auto& body : f.sent) {
+        if (const auto* h = std::get_if<outpost::protocol::outbound::Health>(&body)) {
+            answered = h->ref == "hc-1";
+        }
+    }
+    CHECK(answered);
+    CHECK(f.errors().empty());
+
+    f.deliver(signed_message(*key, "{}", "node-1", 300, "ping"));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "schema");
+    // A signed cancel of an unknown command: the error's ref is the envelope's id.
+    f.deliver(signed_message(*key, R"({"request_id":"nope"})", "node-1", 300, "cancel"));
+    REQUIRE(f.errors().size() == 2);
+    CHECK(outpost::protocol::to_string(f.errors()[1]->code) == "unknown_request");
+    CHECK(f.errors()[1]->ref == "s-1");
 }

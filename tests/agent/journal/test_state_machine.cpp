@@ -18,6 +18,7 @@ const S kAll[] = {S::awaiting_approval, S::queued,    S::running,  S::succeeded,
 // Written out here, independently of the library's table.
 const std::set<std::pair<S, S>> kLegal = {
     {S::awaiting_approval, S::running},
+    {S::awaiting_approval, S::queued},
     {S::awaiting_approval, S::cancelled},
     {S::awaiting_approval, S::rejected},
     {S::queued, S::running},
@@ -78,6 +79,7 @@ TEST_CASE("every transition is allowed or refused by the journal as the table sa
             const bool legal = kLegal.count({from, to}) == 1;
             const auto outcome =
                 to == S::running ? journal.mark_running(id, at(5s))
+                : to == S::queued ? journal.approve(id)
                 : j::is_terminal(to)
                     ? journal.finish(id, result(to, 5s))
                     : outpost::Expected<void>(outpost::fail("no operation enters this state"));
@@ -109,4 +111,21 @@ TEST_CASE("request ids follow the protocol's charset and length") {
     CHECK_FALSE(journal.queue(spec("bad id"), at()));
     CHECK_FALSE(journal.queue(spec(std::string(129, 'x')), at()));
     CHECK_FALSE(journal.queue(spec("ok", ""), at()));
+}
+
+TEST_CASE("approve: a held command becomes queued once, and only a held one") {
+    TempDir dir;
+    auto journal = open_journal(dir.file("journal.db"));
+    REQUIRE_OK(journal.hold_for_approval(spec("held"), at()));
+    REQUIRE_OK(journal.approve("held"));
+    CHECK(journal.lookup("held")->value().state == S::queued);
+    CHECK_FALSE(journal.approve("held"));  // a second approval changes nothing
+    // Approved rows no longer expire as unapproved.
+    auto expired = journal.expire_held(at(48h));
+    REQUIRE(expired);
+    CHECK(expired->empty());
+    REQUIRE_OK(journal.queue(spec("plain"), at()));
+    CHECK_FALSE(journal.approve("plain"));
+    CHECK_FALSE(journal.approve("ghost"));
+    REQUIRE_OK(journal.mark_running("held", at(1s)));
 }

@@ -88,6 +88,17 @@ TEST_CASE("inbound execute, required fields only and explicit nulls") {
     CHECK_FALSE(nulls.requires_approval);
 }
 
+TEST_CASE("inbound execute: any timeout_ms JSON carries exactly parses; policy judges it") {
+    // 0 and values above every entry's maximum are policy rejections (§3.3
+    // step 3: command_ack + command_result rejected), not schema errors.
+    for (std::uint64_t timeout : {0ULL, 86'400'001ULL, 9'007'199'254'740'991ULL}) {
+        auto m = parse_as<inbound::Execute>(
+            "execute", R"({"request_id":"r","command":"uptime","args":[],"timeout_ms":)" +
+                           std::to_string(timeout) + "}");
+        CHECK(m.timeout_ms == timeout);
+    }
+}
+
 TEST_CASE("inbound request_id boundaries") {
     const std::string id128(128, 'a');
     auto m = parse_as<inbound::Cancel>("cancel", R"({"request_id":")" + id128 + R"("})");
