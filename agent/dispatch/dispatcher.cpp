@@ -154,6 +154,7 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
                                    clock_(), settings_.max_message_bytes, signed_parser_);
         if (!inner) {
             log::warn(kLog, "refused signed message {}: {}", message.id, inner.error().message);
+            if (settings_.on_invalid) settings_.on_invalid(protocol::to_string(inner.error().code));
             send(protocol::outbound::error_reply(inner.error()));
             return;
         }
@@ -522,6 +523,7 @@ void Dispatcher::ack(const std::string& request_id, AckState state,
 
 void Dispatcher::error(protocol::ErrorCode code, std::string message, const std::string& ref) {
     log::warn(kLog, "{} ({}): {}", protocol::to_string(code), ref, message);
+    if (settings_.on_invalid) settings_.on_invalid(protocol::to_string(code));
     send(protocol::outbound::error_reply(
         protocol::ProtocolError{code, std::move(message), std::nullopt, ref}));
 }

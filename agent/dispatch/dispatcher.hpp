@@ -40,6 +40,9 @@ struct DispatcherSettings {
     std::optional<auth::PublicKey> command_public_key;  // signed commands required when set
     std::string state_dir;                              // for the disk health check
     ConfigUpdateHandler on_config_update{};  // empty: config_update rejected as not supported
+    // Each `error` reply the dispatcher sends (by §3.5 code): protocol.md §3
+    // counts every invalid message, not only those the parser refuses.
+    std::function<void(std::string_view code)> on_invalid{};
 };
 
 class Dispatcher {

@@ -222,7 +222,10 @@ int run_agent(const config::Config& config) {
                 .max_concurrent = config.executor.max_concurrent,
                 .command_public_key = config.security.command_public_key,
                 .state_dir = config.node.state_dir,
-                .on_config_update = on_config_update},
+                .on_config_update = on_config_update,
+                .on_invalid = [&driver](std::string_view code) {
+                    driver.count_invalid_payload(code);
+                }},
             journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
             [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
             [] { return std::chrono::system_clock::now(); });

@@ -55,6 +55,9 @@ public:
 
     [[nodiscard]] bool online() const;
     [[nodiscard]] session::SessionSnapshot snapshot() const { return policy_.snapshot(); }
+    // An invalid message found past the parser (by the dispatcher), counted
+    // with the parser's in the snapshot's invalid_payloads.
+    void count_invalid_payload(std::string_view code) { policy_.count_invalid_payload(code); }
 
     // Sends a message while online (after welcome); false when not online
     // or it could not be queued.

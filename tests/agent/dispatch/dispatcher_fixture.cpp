@@ -93,7 +93,10 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
                            .max_message_bytes = max_message_bytes,
                            .max_concurrent = 2,
                            .command_public_key = command_key,
-                           .state_dir = dir.path.string()},
+                           .state_dir = dir.path.string(),
+                           .on_invalid = [this](std::string_view code) {
+                               ++invalid[std::string(code)];
+                           }},
         journal ? &*journal : nullptr, with_journal ? "" : "journal.db: file is not a database",
         test_policy(append_file), *runner,
         [this](out::Body body) {

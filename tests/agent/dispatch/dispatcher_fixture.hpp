@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,7 @@ struct Fixture {
     // commit must make this impossible).
     int sent_while_unsynced = 0;
     bool online = true;  // when false, send() fails like a disconnected session
+    std::map<std::string, int> invalid;  // on_invalid calls by error code
 };
 
 // Any inbound message: {"type": type, "id": "x-<type>", "ts": ..., "data": data}.
