@@ -233,6 +233,8 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
             send_stored_result(spec.request_id);
         } else if (record.state == journal::CommandState::awaiting_approval) {
             ack(spec.request_id, AckState::awaiting_approval);
+        } else if (record.state == journal::CommandState::queued) {
+            ack(spec.request_id, AckState::accepted);  // accepted, waiting for a slot
         } else {
             ack(spec.request_id, AckState::running);
         }
@@ -445,6 +447,11 @@ void Dispatcher::on_cancel(const std::string& message_id, const std::string& req
 }
 
 void Dispatcher::on_approved(const std::string& message_id, const std::string& request_id) {
+    if (journal_ && journal_failed_) {  // as on_command: nothing starts until a restart
+        ack(request_id, AckState::rejected,
+            "journal unavailable, no command can run: " + journal_error_);
+        return;
+    }
     auto found = journal_ ? journal_->lookup(request_id)
                           : Expected<std::optional<journal::CommandRecord>>(std::nullopt);
     if (!found || !*found) {
@@ -476,22 +483,19 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
         finish(request_id, rejected_result(approved.error(), now));
         return;
     }
-    // Waiting for a slot: the journal says so before the ack, so the row
-    // cannot expire as unapproved, a second approval finds it queued, and a
-    // restart makes it `interrupted`. Starting at once needs no extra write:
-    // mark_running goes straight from awaiting_approval.
-    const bool starts_now =
-        !stopping_ && queue_.empty() && active_.size() < settings_.max_concurrent;
-    if (!starts_now) {
-        before_write();
-        if (auto queued = journal_->approve(request_id); !queued) {
-            log::error(kLog, "{}: approval not recorded: {}", request_id,
-                       queued.error().message());
-            finish(request_id, rejected_result("approval could not be journaled: " +
-                                                   queued.error().message(),
-                                               now));
-            return;
-        }
+    // The approval is journaled (awaiting_approval -> queued) before the ack
+    // leaves, whether the command starts at once or waits for a slot: the
+    // row can no longer expire as unapproved, a second approval finds it
+    // queued, and a restart before it starts makes it `interrupted`.
+    // Approvals come at human pace; the extra write costs nothing that
+    // matters.
+    before_write();
+    if (auto queued = journal_->approve(request_id); !queued) {
+        log::error(kLog, "{}: approval not recorded: {}", request_id, queued.error().message());
+        finish(request_id,
+               rejected_result("approval could not be journaled: " + queued.error().message(),
+                               now));
+        return;
     }
     ack(request_id, AckState::accepted);
     enqueue(std::move(record.spec), std::move(*approved));
@@ -523,7 +527,11 @@ void Dispatcher::ack(const std::string& request_id, AckState state,
 
 void Dispatcher::error(protocol::ErrorCode code, std::string message, const std::string& ref) {
     log::warn(kLog, "{} ({}): {}", protocol::to_string(code), ref, message);
-    if (settings_.on_invalid) settings_.on_invalid(protocol::to_string(code));
+    // unknown_request answers a valid message that came too late (a cancel
+    // racing the command's end); the rest are invalid messages.
+    if (settings_.on_invalid && code != protocol::ErrorCode::unknown_request) {
+        settings_.on_invalid(protocol::to_string(code));
+    }
     send(protocol::outbound::error_reply(
         protocol::ProtocolError{code, std::move(message), std::nullopt, ref}));
 }

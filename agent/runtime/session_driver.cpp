@@ -141,9 +141,10 @@ bool SessionDriver::idle() const {
 
 // The rest of the agent sends only while online: protocol.md §3.1 allows
 // nothing but hello before welcome (a command that finishes while the agent
-// reconnects keeps its result for the re-send after welcome).
+// reconnects keeps its result for the re-send after welcome). While a
+// graceful stop drains an online session, results still go out.
 bool SessionDriver::send(protocol::outbound::Body body) {
-    return online() && send_now(std::move(body));
+    return (online() || draining_online_) && send_now(std::move(body));
 }
 
 bool SessionDriver::send_now(protocol::outbound::Body body) {
@@ -222,7 +223,7 @@ void SessionDriver::start_reauth() {
         }
         token_ = std::move(*result);
         policy_.on_token_obtained(lifetime(*token_));
-        if (send_now(protocol::outbound::Reauth{token_->value})) {
+        if (online() && send_now(protocol::outbound::Reauth{token_->value})) {
             log::info(kLog, "re-authenticating the live connection");
         }
         arm_tick();
@@ -375,6 +376,7 @@ void SessionDriver::log_transition() {
 
 void SessionDriver::shutdown(std::string_view reason) {
     ++fetch_generation_;  // drop any token answer still on its way
+    draining_online_ = online();  // terminal: the connection only closes from here
     if (online()) {
         send_now(protocol::outbound::Status{identity_.node_id, protocol::outbound::NodeStatus::offline,
                                         std::string(reason)});

@@ -103,6 +103,7 @@ private:
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
     session::State logged_state_ = session::State::connecting;
     bool announced_online_ = false;
+    bool draining_online_ = false;  // shutdown() of a welcomed session: send() still works
     Hooks hooks_;
 };
 

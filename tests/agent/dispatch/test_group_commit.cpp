@@ -192,6 +192,8 @@ TEST_CASE("after close_batch nothing queued starts and writes sync themselves") 
 
 TEST_CASE("a failed group sync starts nothing from its batch and refuses new commands") {
     GroupFixture f;
+    f.deliver(execute_json("held-f", "append", {}, R"(,"requires_approval":true)"));
+    f.next_pass();
     f.deliver(execute_json("f-1", "append", {}));
     f.deliver(execute_json("f-2", "append", {}));
     f.vfs.fail_next_wal_syncs = 1;
@@ -213,5 +215,10 @@ TEST_CASE("a failed group sync starts nothing from its batch and refuses new com
     CHECK(f.acks("f-3")[0]->state == AckState::rejected);
     REQUIRE(f.acks("f-3")[0]->reason);
     CHECK(f.acks("f-3")[0]->reason->find("a journal sync failed") != std::string::npos);
+    // An approval of a command held before the failure starts nothing either.
+    f.deliver(message("execute_approved", R"({"request_id":"held-f","approved_by":"alice"})"));
+    f.next_pass();
+    CHECK(f.acks("held-f").back()->state == AckState::rejected);
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
     CHECK(f.append_runs() == 0);
 }
