@@ -96,8 +96,16 @@ void Dispatcher::maintain(std::chrono::milliseconds retention) {
     if (auto flushed = journal_->flush_delivery_marks(); !flushed) {
         log::error(kLog, "writing result_ack marks: {}", flushed.error().message());
     }
-    auto now = clock_();
-    if (auto expired = journal_->expire_held(now)) {
+    expire_approvals();
+    if (auto pruned = journal_->prune(retention, clock_()); !pruned) {
+        log::error(kLog, "journal retention: {}", pruned.error().message());
+    }
+}
+
+void Dispatcher::expire_approvals() {
+    if (!journal_ || journal_failed_) return;
+    flush_durable();  // the expiry writes and sends on its own
+    if (auto expired = journal_->expire_held(clock_())) {
         for (const std::string& request_id : *expired) {
             log::info(kLog, "{}: approval window expired", request_id);
             send_stored_result(request_id);
@@ -105,9 +113,16 @@ void Dispatcher::maintain(std::chrono::milliseconds retention) {
     } else {
         log::error(kLog, "expiring held commands: {}", expired.error().message());
     }
-    if (auto pruned = journal_->prune(retention, now); !pruned) {
-        log::error(kLog, "journal retention: {}", pruned.error().message());
+}
+
+std::optional<journal::TimePoint> Dispatcher::next_approval_deadline() {
+    if (!journal_ || journal_failed_) return std::nullopt;
+    auto next = journal_->next_approval_deadline();
+    if (!next) {
+        log::error(kLog, "reading approval deadlines: {}", next.error().message());
+        return std::nullopt;
     }
+    return *next;
 }
 
 std::uint64_t Dispatcher::backlog_results() const {
@@ -258,6 +273,7 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
             return;
         }
         ack(spec.request_id, AckState::awaiting_approval);
+        if (settings_.on_held) settings_.on_held();
         return;
     }
     if (active_.size() < settings_.max_concurrent && queue_.empty()) {

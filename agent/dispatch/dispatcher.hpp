@@ -43,6 +43,9 @@ struct DispatcherSettings {
     // Each `error` reply the dispatcher sends (by §3.5 code): protocol.md §3
     // counts every invalid message, not only those the parser refuses.
     std::function<void(std::string_view code)> on_invalid{};
+    // A command was held for approval: the owner re-arms its expiry timer
+    // (next_approval_deadline may now be earlier).
+    std::function<void()> on_held{};
 };
 
 class Dispatcher {
@@ -88,6 +91,12 @@ public:
     // run), an unsent result is re-sent after the next welcome, an unsent ack
     // is answered from the journal when the server sends the execute again.
     void close_batch();
+
+    // Held commands past their approval deadline become `rejected` and their
+    // results are sent (also part of maintain()).
+    void expire_approvals();
+    // When the next held command expires; nullopt: none is held.
+    [[nodiscard]] std::optional<journal::TimePoint> next_approval_deadline();
 
     [[nodiscard]] std::uint64_t backlog_results() const;
 

@@ -149,6 +149,9 @@ class Journal {
     [[nodiscard]] Expected<RecoveryReport> recover_after_restart(TimePoint now);
     // Held commands past their approval deadline → rejected; returns their ids.
     [[nodiscard]] Expected<std::vector<std::string>> expire_held(TimePoint now);
+    // The earliest approval deadline of a held command; nullopt when none is
+    // held. Read-only (the loop arms a timer for it).
+    [[nodiscard]] Expected<std::optional<TimePoint>> next_approval_deadline();
     // Deletes finished commands whose result was delivered (pending marks
     // included: they are written in the same transaction) and that finished
     // before now - retention. Never touches an undelivered result.

@@ -48,6 +48,19 @@ Expected<std::vector<std::string>> Journal::expire_held(TimePoint now) {
     return ids;
 }
 
+Expected<std::optional<TimePoint>> Journal::next_approval_deadline() {
+    const auto failed = [&](const Error& e) {
+        return std::unexpected(wrap(e, "next_approval_deadline"));
+    };
+    auto select = db_.prepare(
+        "SELECT min(approval_deadline) FROM commands WHERE state = 'awaiting_approval'");
+    if (!select) return failed(select.error());
+    auto row = select->step();
+    if (!row) return failed(row.error());
+    if (!*row) return std::optional<TimePoint>{};
+    return from_ms(select->optional_int64(0));
+}
+
 Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "recover_after_restart"));

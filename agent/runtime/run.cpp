@@ -210,6 +210,10 @@ int run_agent(const config::Config& config) {
     }
 
     {
+        // Held commands expire at their deadline, not at the next
+        // maintenance tick: a timer for the earliest one, re-armed when a
+        // command is held and after each expiry.
+        std::function<void()> arm_approval_expiry;
         executors::Runner runner(**loop, caps,
                                  executors::Runner::Options{
                                      .max_concurrent = config.executor.max_concurrent,
@@ -225,7 +229,8 @@ int run_agent(const config::Config& config) {
                 .on_config_update = on_config_update,
                 .on_invalid = [&driver](std::string_view code) {
                     driver.count_invalid_payload(code);
-                }},
+                },
+                .on_held = [&arm_approval_expiry] { arm_approval_expiry(); }},
             journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
             [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
             [] { return std::chrono::system_clock::now(); });
@@ -271,6 +276,27 @@ int run_agent(const config::Config& config) {
                        status_server.error().message());
         }
 
+        transport::Timer approval_expiry(**loop);
+        arm_approval_expiry = [&] {
+            auto next = dispatcher.next_approval_deadline();
+            if (!next) {
+                approval_expiry.cancel();
+                return;
+            }
+            // The journal expires rows whose deadline is <= now: fire just
+            // after. One already due means the last expiry failed (a journal
+            // error, logged): try again in a second, not in a tight loop.
+            auto delay = std::chrono::duration_cast<std::chrono::microseconds>(
+                             *next - std::chrono::system_clock::now()) +
+                         std::chrono::milliseconds(1);
+            if (delay <= std::chrono::milliseconds(1)) delay = std::chrono::seconds(1);
+            approval_expiry.schedule(delay, [&] {
+                dispatcher.expire_approvals();
+                arm_approval_expiry();
+            });
+        };
+        arm_approval_expiry();
+
         transport::Timer maintenance(**loop);
         std::function<void()> maintain = [&] {
             dispatcher.maintain(config.journal.retention);
@@ -293,6 +319,7 @@ int run_agent(const config::Config& config) {
         driver.start();
         (*loop)->run();
         maintenance.cancel();
+        approval_expiry.cancel();
         // Group commit off and nothing new starts while stopping; what the
         // open batch wrote is made durable.
         group_commit.cancel();

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include <ctime>
+
 #include "rig.hpp"
 
 using namespace outpost::integration;
@@ -367,6 +369,35 @@ TEST_CASE("after a restart: stored results first, then status online (§3.1 step
                                                kEventLimit, connected.index(), "status online");
     CHECK(status.str("/msg/data/status") == "online");
     CHECK(resent.index() < status.index());
+}
+
+TEST_CASE("a held command expires at its deadline, not at the next maintenance tick",
+          "[integration][command]") {
+    if (!can_run_commands()) return;
+    Rig rig;
+    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.start_online();
+    // Maintenance runs at start and then every 30 s; the deadline is 2-3 s
+    // out (whole seconds).
+    const auto deadline = std::chrono::floor<std::chrono::seconds>(
+        std::chrono::system_clock::now() + 3s);
+    const std::time_t deadline_t = std::chrono::system_clock::to_time_t(deadline);
+    std::tm utc{};
+    ::gmtime_r(&deadline_t, &utc);
+    char deadline_text[32];
+    std::strftime(deadline_text, sizeof(deadline_text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    const std::size_t from = rig.hub.mark();
+    rig.hub.command(R"(send-type execute {"request_id":"expire-1","command":"id","args":[],)"
+                    R"("requires_approval":true,"not_after":")" +
+                    std::string(deadline_text) + "\"}");
+    const Event& ack = rig.hub.expect_event(ack_for("expire-1"), kEventLimit, from, "command_ack");
+    CHECK(ack.str("/msg/data/state") == "awaiting_approval");
+    const Event& result =
+        rig.hub.expect_event(result_for("expire-1"), kEventLimit, from, "the expiry");
+    CHECK(result.str("/msg/data/state") == "rejected");
+    CHECK(std::chrono::system_clock::now() >= deadline);
+    CHECK(std::chrono::system_clock::now() < deadline + 12s);  // far from 30 s
+    CHECK(rig.agent.count_log("expire-1: running") == 0);
 }
 
 TEST_CASE("cancel: a long sleep ends as cancelled and its process is gone",

@@ -129,3 +129,23 @@ TEST_CASE("approve: a held command becomes queued once, and only a held one") {
     CHECK_FALSE(journal.approve("ghost"));
     REQUIRE_OK(journal.mark_running("held", at(1s)));
 }
+
+TEST_CASE("next_approval_deadline: the earliest held one, none once approved or expired") {
+    TempDir dir;
+    auto journal = open_journal(dir.file("journal.db"));
+    auto next = [&] {
+        auto deadline = journal.next_approval_deadline();
+        REQUIRE(deadline);
+        return *deadline;
+    };
+    CHECK_FALSE(next());
+    auto early = spec("early");
+    early.not_after = at(10min);
+    REQUIRE_OK(journal.hold_for_approval(spec("late"), at()));  // 1 h window
+    REQUIRE_OK(journal.hold_for_approval(early, at()));
+    CHECK(next() == at(10min));
+    REQUIRE_OK(journal.approve("early"));
+    CHECK(next() == at(1h));
+    REQUIRE(journal.expire_held(at(2h)));
+    CHECK_FALSE(next());
+}
