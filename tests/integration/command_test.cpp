@@ -400,6 +400,47 @@ TEST_CASE("a held command expires at its deadline, not at the next maintenance t
     CHECK(rig.agent.count_log("expire-1: running") == 0);
 }
 
+TEST_CASE("a result ready before welcome waits for it (§3.1: nothing but hello until welcome)",
+          "[integration][command][reconnect]") {
+    if (!can_run_commands()) return;
+    Rig rig;
+    rig.agent.add_command(
+        "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
+        "sandbox: strict}");
+    rig.start_online();
+    std::size_t from = rig.hub.mark();
+    rig.hub.command(execute_line("early-1", "sleep", {"2"}));
+    const Event& ack = rig.hub.expect_event(ack_for("early-1"), kEventLimit, from, "command_ack");
+    REQUIRE(ack.str("/msg/data/state") == "accepted");
+
+    // The hub answers nothing (no welcome) and hangs up; the agent reconnects
+    // and says hello, and the command finishes while it waits for welcome.
+    rig.hub.command("silent on");
+    from = rig.hub.mark();
+    rig.hub.command("drop");
+    const Event& connected = rig.hub.expect_event(connected_event(), kEventLimit, from, "connected");
+    const std::string session = *connected.str("/session");
+    rig.hub.expect_event(in_session(message_of_type("hello"), session), kEventLimit,
+                         connected.index(), "hello");
+    REQUIRE(rig.agent.wait_log("early-1: succeeded", kEventLimit));
+    rig.hub.idle(500ms);
+    for (const Event* e : rig.hub.events([&](const Event& ev) {
+             return ev.str("/session") == session && ev.name() == "message";
+         })) {
+        INFO("sent before welcome: " << e->str("/type").value_or("?"));
+        CHECK(e->is_message("hello"));
+    }
+
+    // Welcome by hand: now the result goes out, first.
+    rig.hub.command("silent off");
+    const std::size_t welcomed = rig.hub.command(
+        R"(send-type welcome {"protocol":"outpost.v1","session_id":")" + session +
+        R"(","server_time":"2026-11-22T10:00:00.000Z","heartbeat_s":30})");
+    const Event& result = rig.hub.expect_event(in_session(result_for("early-1"), session),
+                                               kEventLimit, welcomed, "the result after welcome");
+    CHECK(result.str("/msg/data/state") == "succeeded");
+}
+
 TEST_CASE("cancel: a long sleep ends as cancelled and its process is gone",
           "[integration][command]") {
     if (!can_run_commands()) return;
