@@ -158,3 +158,23 @@ TEST_CASE("outpost status: a path that is not a socket is left alone, the agent 
     StatusRun run = outpost_status(rig.agent);
     CHECK(run.exit_code == 4);
 }
+
+TEST_CASE("outpost status: a corrupt journal is shown as failing, with the reason, exit 1",
+          "[integration][status][journal]") {
+    Rig rig;  // `outpost identity` has created the state dir
+    const std::string journal = rig.agent.state_dir() + "/journal.db";
+    write_file(journal, std::string(4096, '\x5a'));
+    std::filesystem::permissions(journal, std::filesystem::perms(0600));
+    rig.start_online();
+
+    StatusRun run = outpost_status(rig.agent, {"--json"});
+    CHECK(run.exit_code == 1);
+    CHECK(json_field(run.out, "/connection/state") == "online");
+    CHECK(json_field(run.out, "/journal/state") == "fail");
+    CHECK_THAT(json_field(run.out, "/journal/detail"), Catch::Contains("journal.db"));
+    CHECK(json_field(run.out, "/checks/results/database") == "fail");
+    StatusRun text = outpost_status(rig.agent);
+    CHECK(text.exit_code == 1);
+    CHECK_THAT(text.out, Catch::Contains("journal: fail, " + journal));
+    CHECK_THAT(text.out, Catch::Contains("warning: no command can run: "));
+}
