@@ -48,7 +48,13 @@ std::unique_ptr<transport::EventLoop> make_loop() {
 std::expected<std::string, status::FetchError> ask(transport::EventLoop& loop,
                                                    const fs::path& socket) {
     auto answer = std::async(std::launch::async, [&] { return status::fetch_answer(socket, 5s); });
-    loop.run_until([&] { return answer.wait_for(0s) == std::future_status::ready; }, 10s);
+    // In short slices: the client thread finishing does not wake the loop,
+    // so one long run_until would sleep to its limit after the answer.
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (answer.wait_for(0s) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < limit) {
+        loop.run_until([] { return false; }, 10ms);
+    }
     REQUIRE(answer.wait_for(0s) == std::future_status::ready);
     return answer.get();
 }
