@@ -14,17 +14,6 @@ namespace {
 
 constexpr std::size_t kMaxUnrunnableShown = 64;
 
-std::string_view check_name(protocol::outbound::CheckResult result) {
-    using protocol::outbound::CheckResult;
-    switch (result) {
-        case CheckResult::ok: return "ok";
-        case CheckResult::warn: return "warn";
-        case CheckResult::fail: return "fail";
-        case CheckResult::skipped: return "skipped";
-    }
-    return "skipped";
-}
-
 status::ConnectionInfo connection(const config::Config& config,
                                   const session::SessionSnapshot& s) {
     status::ConnectionInfo c;
@@ -118,7 +107,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
     for (auto [name, result] : {std::pair{"agent", checks.agent}, {"disk", checks.disk},
                                 {"memory", checks.memory}, {"database", checks.database},
                                 {"containers", checks.containers}}) {
-        report.checks.results.emplace(name, check_name(result));
+        report.checks.results.emplace(name, protocol::outbound::to_string(result));
     }
     report.checks.details = {health.details.begin(), health.details.end()};
     report.warnings = sources.warnings;

@@ -107,33 +107,29 @@ class Reader {
         }
         return out;
     }
-    Counters counters(std::string_view key) {
-        Counters out;
+    // An object whose members all hold one JSON type: Wire is what simdjson
+    // reads (uint64_t, std::string_view), Stored what the report keeps.
+    template <class Wire, class Stored>
+    std::map<std::string, Stored, std::less<>> map_of(std::string_view key,
+                                                       std::string_view not_wire) {
+        std::map<std::string, Stored, std::less<>> out;
         auto inner = object(key);
         if (!inner) return out;
         for (auto [name, value] : inner->object_) {
-            std::uint64_t n = 0;
-            if (value.get_uint64().get(n) != simdjson::SUCCESS) {
-                inner->fail(name, "not a non-negative integer");
+            Wire item{};
+            if (value.get(item) != simdjson::SUCCESS) {
+                inner->fail(name, not_wire);
                 return {};
             }
-            out.emplace(std::string(name), n);
+            out.emplace(std::string(name), Stored(item));
         }
         return out;
     }
+    Counters counters(std::string_view key) {
+        return map_of<std::uint64_t, std::uint64_t>(key, "not a non-negative integer");
+    }
     std::map<std::string, std::string, std::less<>> string_map(std::string_view key) {
-        std::map<std::string, std::string, std::less<>> out;
-        auto inner = object(key);
-        if (!inner) return out;
-        for (auto [name, value] : inner->object_) {
-            std::string_view text;
-            if (value.get_string().get(text) != simdjson::SUCCESS) {
-                inner->fail(name, "not a string");
-                return {};
-            }
-            out.emplace(std::string(name), std::string(text));
-        }
-        return out;
+        return map_of<std::string_view, std::string>(key, "not a string");
     }
 
     [[nodiscard]] bool failed() const { return error_->has_value(); }

@@ -3,11 +3,13 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "agent/status/unix_address.hpp"
+#include "executors/sandbox/unique_fd.hpp"
 
 namespace outpost::status {
 namespace {
@@ -17,20 +19,6 @@ using Clock = std::chrono::steady_clock;
 std::unexpected<FetchError> error(FetchError::Kind kind, std::string message) {
     return std::unexpected(FetchError{kind, std::move(message)});
 }
-
-class Fd {
-  public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    [[nodiscard]] int get() const { return fd_; }
-
-  private:
-    int fd_;
-};
 
 std::string connect_problem(const std::string& path, int e) {
     switch (e) {
@@ -52,12 +40,12 @@ std::string connect_problem(const std::string& path, int e) {
 std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path& socket_path,
                                                     std::chrono::milliseconds limit) {
     const std::string& path = socket_path.native();
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(address.sun_path)) {
-        return error(FetchError::Kind::failed, "status socket path too long: " + path);
+    const auto address = unix_address(path);
+    if (!address) {
+        return error(FetchError::Kind::failed,
+                     "status socket path must be 1.." + std::to_string(kMaxSocketPathBytes) +
+                         " bytes: " + path);
     }
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
 
     const Clock::time_point deadline = Clock::now() + limit;
     auto no_answer = [&] {
@@ -68,9 +56,9 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
     // Non-blocking: a stuck agent's full listen backlog makes a blocking
     // connect() wait forever; a Unix socket answers EAGAIN instead, and the
     // connect is retried until the deadline.
-    Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    executors::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return error(FetchError::Kind::failed, std::strerror(errno));
-    while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) != 0) {
         int e = errno;
         if (e == EINTR) continue;
         if (e == EAGAIN) {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "agent/log/log.hpp"
+#include "agent/status/unix_address.hpp"
 
 namespace outpost::status {
 namespace {
@@ -24,26 +25,22 @@ constexpr int kBacklog = 16;
 std::string errno_text(int error) { return std::strerror(error); }
 
 Expected<sockaddr_un> address_of(const std::filesystem::path& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    const std::string& text = path.native();
-    if (text.empty() || text.size() >= sizeof(address.sun_path)) {
-        return fail("status.socket " + text + ": a Unix socket path must be 1.." +
-                    std::to_string(sizeof(address.sun_path) - 1) + " bytes long");
+    auto address = unix_address(path.native());
+    if (!address) {
+        return fail("status.socket " + path.native() + ": a Unix socket path must be 1.." +
+                    std::to_string(kMaxSocketPathBytes) + " bytes long");
     }
-    std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
-    return address;
+    return *address;
 }
 
 // Whether the socket file at `address` is stale: only a refused connection
 // proves that nothing listens. Anything else (a live listener, a full
 // backlog, a datagram socket, a permission error) leaves the file alone.
 Expected<bool> is_stale(const std::filesystem::path& path, const sockaddr_un& address) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return fail("status socket: " + errno_text(errno));
-    int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address));
+    executors::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd.valid()) return fail("status socket: " + errno_text(errno));
+    int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address));
     int error = rc == 0 ? 0 : errno;
-    ::close(fd);
     if (error == ECONNREFUSED) return true;
     if (rc == 0 || error == EAGAIN || error == EINPROGRESS) return false;
     return fail("status.socket " + path.native() + ": cannot tell whether the socket there is in "
@@ -126,12 +123,12 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
     if (auto ok = make_room(path, *address); !ok) return std::unexpected(ok.error());
 
     std::unique_ptr<StatusServer> server(new StatusServer(loop, path, std::move(answer)));
-    server->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (server->listen_fd_ < 0) return fail("status socket: " + errno_text(errno));
+    server->listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!server->listen_fd_.valid()) return fail("status socket: " + errno_text(errno));
     // bind() creates the file with the umask's mode: 0600 from the first
     // instant, and no chmod() by path afterwards (it would follow a link).
     mode_t old_mask = ::umask(0177);
-    int rc = ::bind(server->listen_fd_, reinterpret_cast<const sockaddr*>(&*address),
+    int rc = ::bind(server->listen_fd_.get(), reinterpret_cast<const sockaddr*>(&*address),
                     sizeof(*address));
     int bind_error = errno;
     ::umask(old_mask);
@@ -144,7 +141,7 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
     }
     server->dev_ = st.st_dev;
     server->ino_ = st.st_ino;
-    if (::listen(server->listen_fd_, kBacklog) != 0) {
+    if (::listen(server->listen_fd_.get(), kBacklog) != 0) {
         return fail("status.socket " + path.native() + ": " + errno_text(errno));
     }
     if (auto ok = server->watch(); !ok) return std::unexpected(ok.error());
@@ -154,8 +151,8 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
 StatusServer::~StatusServer() {
     watch_.reset();
     resume_.cancel();
-    if (listen_fd_ < 0) return;
-    ::close(listen_fd_);
+    if (!listen_fd_.valid()) return;
+    listen_fd_.reset();
     // Only our own file: a second agent may have replaced a socket it found
     // stale while this one was not answering.
     struct stat st{};
@@ -166,7 +163,7 @@ StatusServer::~StatusServer() {
 }
 
 Expected<void> StatusServer::watch() {
-    auto watch = transport::FdWatch::create(loop_, listen_fd_, [this] { on_acceptable(); });
+    auto watch = transport::FdWatch::create(loop_, listen_fd_.get(), [this] { on_acceptable(); });
     if (!watch) return std::unexpected(watch.error().context("status socket"));
     watch_ = std::move(*watch);
     return {};
@@ -184,7 +181,7 @@ void StatusServer::pause(std::string_view why) {
 void StatusServer::on_acceptable() {
     std::string answer;  // made once for every client of this pass
     for (int i = 0; i < kAcceptsPerPass; ++i) {
-        int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        int client = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client < 0) {
             int error = errno;
             if (error == EAGAIN || error == EWOULDBLOCK) return;

@@ -20,6 +20,7 @@
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "agent/transport/timer.hpp"
+#include "executors/sandbox/unique_fd.hpp"
 
 namespace outpost::status {
 
@@ -45,7 +46,7 @@ class StatusServer {
     transport::EventLoop& loop_;
     std::filesystem::path path_;
     Answer answer_;
-    int listen_fd_ = -1;
+    executors::UniqueFd listen_fd_;
     dev_t dev_ = 0;  // identity of the socket file we bound, to remove only ours
     ino_t ino_ = 0;
     std::unique_ptr<transport::FdWatch> watch_;

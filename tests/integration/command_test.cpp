@@ -16,6 +16,13 @@ using namespace outpost::integration;
 
 namespace {
 
+// `id` as nobody in the strict sandbox (no arguments).
+constexpr const char* kIdEntry = "{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}";
+// `sleep N` (1..600 s) as nobody in the strict sandbox.
+constexpr const char* kSleepEntry =
+    "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
+    "sandbox: strict}";
+
 // The request_id pattern of protocol.md §3.3, as an allow-list regex.
 constexpr const char* kIdRule = "{regex: '^[A-Za-z0-9._:-]{1,128}$'}";
 
@@ -108,7 +115,7 @@ TEST_CASE("execute: accepted, then succeeded as run_as nobody, acknowledged",
           "[integration][command]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.add_command(kIdEntry);
     const Event& online = rig.start_online();
     const std::string session = *online.str("/session");
 
@@ -282,7 +289,7 @@ TEST_CASE("results are re-sent after each reconnect until result_ack",
           "[integration][command][reconnect]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.add_command(kIdEntry);
     const Event& online = rig.start_online();
     const std::size_t begin = online.index();
     const std::string id = "resend-1";
@@ -353,7 +360,7 @@ TEST_CASE("after a restart: stored results first, then status online (§3.1 step
           "[integration][command][reconnect]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.add_command(kIdEntry);
     rig.start_online();
     rig.hub.command("auto-ack off");
     std::size_t from = rig.hub.mark();
@@ -375,7 +382,7 @@ TEST_CASE("a held command expires at its deadline, not at the next maintenance t
           "[integration][command]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.add_command(kIdEntry);
     rig.start_online();
     // Maintenance runs at start and then every 30 s; the deadline is 2-3 s
     // out (whole seconds).
@@ -404,9 +411,7 @@ TEST_CASE("a result ready before welcome waits for it (§3.1: nothing but hello 
           "[integration][command][reconnect]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command(
-        "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
-        "sandbox: strict}");
+    rig.agent.add_command(kSleepEntry);
     rig.start_online();
     std::size_t from = rig.hub.mark();
     rig.hub.command(execute_line("early-1", "sleep", {"2"}));
@@ -445,9 +450,7 @@ TEST_CASE("cancel: a long sleep ends as cancelled and its process is gone",
           "[integration][command]") {
     if (!can_run_commands()) return;
     Rig rig;
-    rig.agent.add_command(
-        "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
-        "sandbox: strict}");
+    rig.agent.add_command(kSleepEntry);
     rig.start_online();
     const std::string id = "cancel-1";
     // A duration no other test uses: the process is found by its argv.
@@ -508,7 +511,7 @@ TEST_CASE("health_check: health with the ref and database ok", "[integration][co
 TEST_CASE("corrupt journal: online, commands rejected naming the journal, database fail",
           "[integration][command][journal]") {
     Rig rig;  // `outpost identity` has created the state dir
-    rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.add_command(kIdEntry);
     const std::string journal = rig.agent.state_dir() + "/journal.db";
     std::string garbage;
     for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 131 + 7) % 251);

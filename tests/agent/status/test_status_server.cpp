@@ -16,6 +16,7 @@
 
 #include "agent/status/status_client.hpp"
 #include "agent/status/status_server.hpp"
+#include "agent/status/unix_address.hpp"
 #include "agent/transport/event_loop.hpp"
 
 using namespace outpost;
@@ -60,11 +61,9 @@ std::expected<std::string, status::FetchError> ask(transport::EventLoop& loop,
 }
 
 sockaddr_un address_of(const fs::path& socket) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    REQUIRE(socket.native().size() < sizeof(address.sun_path));
-    std::strcpy(address.sun_path, socket.c_str());
-    return address;
+    auto address = status::unix_address(socket.native());
+    REQUIRE(address);
+    return *address;
 }
 
 // A client that connects and does nothing else. Non-blocking: while the
