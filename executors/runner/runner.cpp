@@ -184,6 +184,7 @@ void Runner::start_queued() {
 // v1 ones by writing (sandbox/child_setup.cpp).
 void Runner::set_cgroup_plan(Run& run) {
     run.plan.unified_cgroup_dir = run.cgroup.unified_dir();
+    run.plan.unified_cgroup_fd = run.cgroup.unified_fd();
     const std::string unified_procs = run.cgroup.unified_dir() + "/cgroup.procs";
     for (const auto& file : run.cgroup.procs_files())
         if (run.plan.unified_cgroup_dir.empty() || file != unified_procs)

@@ -21,6 +21,28 @@ namespace {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
+// rmdir of a cgroup, and of the child cgroups a root command may have made
+// in it (an rmdir with children fails with EBUSY). Only empty cgroups can
+// go, so this never touches a live process. Nesting deeper than this is
+// left for an operator: it is the work of a command that meant it.
+constexpr int kMaxNestedCgroups = 16;
+
+bool remove_cgroup_tree(const std::string& dir, int depth = kMaxNestedCgroups) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY || depth == 0) return false;
+    std::vector<std::string> children;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string_view name = e->d_name;
+            if (e->d_type == DT_DIR && name != "." && name != "..") children.emplace_back(name);
+        }
+        ::closedir(d);
+    }
+    if (children.empty()) return false;
+    for (const auto& child : children) remove_cgroup_tree(dir + "/" + child, depth - 1);
+    return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
 std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::string part;
@@ -211,6 +233,10 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
         if (!dir) return std::unexpected(dir.error());
         cg.tracking_dir_ = *dir;
         cg.unified_dir_ = *dir;
+        // Without these fds the run still works: the child is then created
+        // by joining cgroup.procs, and events are read by path.
+        cg.unified_fd_.reset(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        cg.events_fd_.reset(::open((*dir + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
         cg.kill_file_available_ = support.v2_kill;
         if (v2_wanted.contains("pids")) {
             cg.has_limits_ = true;
@@ -272,7 +298,7 @@ void RunCgroup::sweep_stale(const CgroupSupport& support, const std::string& par
             const long pid = std::strtol(name.c_str() + 4, &end, 10);
             if (pid <= 0 || *end != '-') continue;
             if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-            ::rmdir((parent + "/" + name).c_str());  // only an empty one goes
+            remove_cgroup_tree(parent + "/" + name);  // only an empty one goes
         }
         ::closedir(dir);
     }
@@ -292,6 +318,8 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
         freezer_dir_ = std::move(other.freezer_dir_);
         kill_file_available_ = other.kill_file_available_;
         has_limits_ = other.has_limits_;
+        unified_fd_ = std::move(other.unified_fd_);
+        events_fd_ = std::move(other.events_fd_);
         other.dirs_.clear();
         other.procs_files_.clear();
     }
@@ -308,8 +336,24 @@ std::vector<pid_t> read_cgroup_procs(const std::string& dir) {
     return pids;
 }
 
+std::optional<std::string> RunCgroup::read_events() const {
+    if (!events_fd_.valid()) return read_file_or_missing(unified_dir_ + "/cgroup.events");
+    char buf[512];
+    ssize_t n;
+    do {
+        n = ::pread(events_fd_.get(), buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return errno == ENODEV ? std::optional<std::string>("") : std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
 bool RunCgroup::empty() const {
     if (tracking_dir_.empty()) return true;
+    if (tracking_dir_ == unified_dir_) {
+        // A removed directory ("") has nothing left in it.
+        const auto events = read_events();
+        return events && events->find("populated 1") == std::string::npos;
+    }
     // A missing directory has nothing left in it; an unreadable one might.
     const auto procs = read_file_or_missing(tracking_dir_ + "/cgroup.procs");
     return procs && procs->find_first_not_of(" \n") == std::string::npos;
@@ -335,7 +379,7 @@ bool RunCgroup::ready_for_reuse() const {
     // command may have made, and a frozen one would stop the next run (and
     // a child borrowing the agent's memory with it) before its first step.
     if (has_limits_ || unified_dir_.empty() || dirs_.size() != 1) return false;
-    const auto events = read_file_or_missing(unified_dir_ + "/cgroup.events");
+    const auto events = read_events();
     return events && events->find("populated 0") != std::string::npos &&
            events->find("frozen 1") == std::string::npos;
 }
@@ -351,12 +395,16 @@ bool RunCgroup::remove() {
     bool all = true;
     std::vector<std::string> left;
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-        if (::rmdir(it->c_str()) != 0 && errno != ENOENT) {
+        if (!remove_cgroup_tree(*it)) {
             all = false;
             left.insert(left.begin(), *it);
         }
     }
     dirs_ = std::move(left);
+    if (dirs_.empty()) {
+        unified_fd_.reset();
+        events_fd_.reset();
+    }
     return all;
 }
 

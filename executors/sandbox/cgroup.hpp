@@ -17,6 +17,7 @@
 
 #include "agent/common/error.hpp"
 #include "executors/sandbox/profile.hpp"
+#include "executors/sandbox/unique_fd.hpp"
 
 namespace outpost::executors {
 
@@ -69,7 +70,12 @@ public:
     // child can be created there directly (clone3 CLONE_INTO_CGROUP)
     // instead of writing its cgroup.procs, which costs an RCU grace period.
     [[nodiscard]] const std::string& unified_dir() const { return unified_dir_; }
+    // That directory, held open (-1 without one): clone3 takes an fd, and
+    // opening the path for every run cost a path walk through cgroupfs.
+    [[nodiscard]] int unified_fd() const { return unified_fd_.get(); }
     // True when no process is left in the run's tree (the tracking hierarchy).
+    // In v2 that is "populated 0", which also covers child cgroups a root
+    // command made and moved processes into; v1 reads cgroup.procs.
     [[nodiscard]] bool empty() const;
     [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
     [[nodiscard]] bool can_kill() const { return kill_file_available_ || !freezer_dir_.empty(); }
@@ -97,6 +103,15 @@ private:
     std::string freezer_dir_;
     bool kill_file_available_ = false;
     bool has_limits_ = false;
+    // Held open while the directories exist: cgroup.events is read twice
+    // per run (tree gone, ready for reuse), and pread() at offset 0 makes
+    // the kernel render it afresh without an open() and close() each time.
+    UniqueFd unified_fd_;
+    UniqueFd events_fd_;
+
+    // cgroup.events of the unified directory; "" when it is gone (ENODEV
+    // after an rmdir from outside), nullopt when it cannot be read.
+    [[nodiscard]] std::optional<std::string> read_events() const;
 };
 
 // The pids in a cgroup.procs file (empty on error).

@@ -346,10 +346,15 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
         helper_argv = c_strings(helper_strings);
         args.helper_argv = helper_argv.data();
     }
-    UniqueFd cgroup_dir;
+    UniqueFd opened_cgroup_dir;
+    int cgroup_dir = plan.unified_cgroup_fd;
     std::string unified_procs;
     if (!plan.unified_cgroup_dir.empty()) {
-        cgroup_dir.reset(::open(plan.unified_cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (cgroup_dir < 0) {
+            opened_cgroup_dir.reset(
+                ::open(plan.unified_cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            cgroup_dir = opened_cgroup_dir.get();
+        }
         unified_procs = plan.unified_cgroup_dir + "/cgroup.procs";
     }
 
@@ -358,7 +363,7 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
     sigset_t all, old;
     sigfillset(&all);
     ::sigprocmask(SIG_SETMASK, &all, &old);
-    const StartResult started = start(plan, args, cgroup_dir.get(), unified_procs);
+    const StartResult started = start(plan, args, cgroup_dir, unified_procs);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
     if (started.pid < 0) {
         std::string why = std::string(started.call) + ": " + std::strerror(started.err);

@@ -37,6 +37,8 @@ struct ChildPlan {
     // it (clone3 CLONE_INTO_CGROUP), or joins it by writing its cgroup.procs
     // where the kernel cannot do that.
     std::string unified_cgroup_dir;
+    // That directory opened (borrowed, -1: open it here).
+    int unified_cgroup_fd = -1;
     // Other cgroups (v1 hierarchies) the child joins by writing "0".
     std::vector<std::string> cgroup_procs_files;
 

@@ -1,5 +1,9 @@
 // Timeouts and tree kills: nothing of a run may survive it.
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "harness.hpp"
@@ -82,6 +86,37 @@ TEST_CASE("a main process that exits takes its leftovers with it", "[kill]") {
     CHECK(r.state == RunState::succeeded);
     CHECK(r.duration < 10s);
     CHECK(processes_with("sleep " + m).empty());
+}
+
+// cgroup.procs of the run's cgroup lists only its own members; a root
+// command can make a child cgroup and move a process there. The tree is
+// only gone when the run's cgroup reports "populated 0".
+TEST_CASE("a process moved into a child cgroup is still part of the run's tree", "[kill]") {
+    if (::geteuid() != 0) OUTPOST_SKIP("needs root to make cgroups");
+    if (!probed().available(Protection::cgroup_kill)) OUTPOST_SKIP("no cgroup.kill here");
+    Harness h;
+    const std::string m = marker();
+    // The run's own cgroup is the "0::" line of /proc/self/cgroup, under
+    // the unified mount, which is where cgroup.events lives.
+    const std::string script =
+        "cg=$(/bin/sed -n 's/^0:://p' /proc/self/cgroup); "
+        "d=$(/bin/grep -m1 ' - cgroup2 ' /proc/self/mountinfo | /usr/bin/cut -d' ' -f5)$cg/moved; "
+        "/bin/mkdir \"$d\" || exit 1; /bin/sleep " + m + " & "
+        "echo $! > \"$d/cgroup.procs\" && echo moved; exit 0";
+    auto r = h.run(spec("/bin/sh", {"-c", script}, bare_profile()));
+    CHECK(r.stdout_data == "moved\n");
+    CHECK(r.stderr_data.empty());
+    CHECK(r.state == RunState::succeeded);
+    CHECK(processes_with("sleep " + m).empty());
+    // The child cgroup goes with the run's: nothing is left under the
+    // agent's parent once the runner is gone.
+    const std::string parent = *probed().cgroups.v2_dir + "/" + Runner::Options{}.cgroup_parent;
+    h.runner.reset();
+    std::error_code ec;
+    bool left = false;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(parent, ec))
+        left = left || e.path().filename() == "moved";
+    CHECK_FALSE(left);
 }
 
 TEST_CASE("a process ignoring SIGTERM is SIGKILLed after the grace period", "[kill]") {
