@@ -14,8 +14,12 @@ public:
     explicit OutputCapture(std::size_t cap) : cap_(cap) {}
 
     enum class ReadStatus { again, eof, error };
-    // Reads a non-blocking fd until it would block, hits EOF or fails.
-    ReadStatus read_from(int fd);
+    // Reads a non-blocking fd until it would block, hits EOF or fails, or
+    // `budget` bytes were read (then `again`: the caller's level-triggered
+    // watch calls back). The budget keeps a stream that writers refill as
+    // fast as it drains from holding the event loop for ever.
+    static constexpr std::size_t kReadBudget = 256 * 1024;
+    ReadStatus read_from(int fd, std::size_t budget = kReadBudget);
 
     [[nodiscard]] const std::string& data() const { return data_; }
     [[nodiscard]] std::string take() { return std::move(data_); }

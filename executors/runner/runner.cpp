@@ -32,6 +32,15 @@ namespace {
 constexpr int kPidfdIdType = 3;  // P_PIDFD (5.4); glibc 2.36 has no name for it
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
 
+// A command running as root (or as the agent's own user, who owns the run
+// cgroups when the agent is not root), or one that could gain privileges
+// through a set-uid program, can write its own cgroup's files: limits,
+// cgroup.type, subtree_control, child cgroups, file modes. Such a cgroup is
+// never handed to the next command.
+bool may_have_changed_its_cgroup(const ChildPlan& plan) {
+    return !plan.uid || *plan.uid == 0 || *plan.uid == ::geteuid() || !plan.no_new_privs;
+}
+
 int send_signal(int pidfd, int sig) {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
@@ -67,6 +76,7 @@ struct Runner::Run {
           deadline(loop),
           grace(loop),
           poll(loop),
+          reap_poll(loop),
           stdin_retry(loop) {}
 
     std::uint64_t id;
@@ -91,6 +101,7 @@ struct Runner::Run {
     Timer deadline;
     Timer grace;
     Timer poll;
+    Timer reap_poll;  // when the pidfd cannot tell (see on_exit_readable)
     Timer stdin_retry;
     std::size_t stdin_offset = 0;
 
@@ -286,6 +297,7 @@ void Runner::launch(std::unique_ptr<Run> owned) {
         // Cannot learn about the exit: kill it now and poll for the reap.
         add_reason(run.result, "watching the process: " + watch.error().message());
         terminate(run, RunState::failed);
+        poll_for_reap(run);
     }
 
     if (run.child.stdin_fd.valid()) {
@@ -341,9 +353,17 @@ void Runner::on_exit_readable(Run& run) {
     siginfo_t info{};
     const long rc = ::syscall(SYS_waitid, kPidfdIdType, run.child.pidfd.get(), &info,
                               WEXITED | WNOHANG, nullptr);
-    if (rc != 0 && errno != ECHILD) return;
-    if (rc == 0 && info.si_pid == 0) return;  // not yet
+    if ((rc != 0 && errno != ECHILD) || (rc == 0 && info.si_pid == 0)) {
+        // Exited (the pidfd is readable) yet not ours to reap: a tracer
+        // (ptrace) sees the exit first and holds it as long as it likes. The
+        // level-triggered watch would wake the loop again at once for all
+        // that time, so the reap is polled on a timer instead.
+        run.exit_watch.reset();
+        poll_for_reap(run);
+        return;
+    }
     run.reaped = true;
+    run.reap_poll.cancel();
     if (run.starting) {
         // Exited during set-up: whatever it (and, in a PID namespace, P1 and
         // P2 before it) reported is in the pipe now. P1 may be reaped and its
@@ -355,6 +375,11 @@ void Runner::on_exit_readable(Run& run) {
     run.exit_watch.reset();
     run.grace.cancel();
     check_done(run);
+}
+
+void Runner::poll_for_reap(Run& run) {
+    Run* r = &run;
+    run.reap_poll.schedule(kPollInterval, [this, r] { on_exit_readable(*r); });
 }
 
 void Runner::on_timeout(Run& run) { terminate(run, RunState::timed_out); }
@@ -428,14 +453,18 @@ void Runner::complete(Run& run) {
     run.deadline.cancel();
     run.grace.cancel();
     run.poll.cancel();
+    run.reap_poll.cancel();
     run.stdin_retry.cancel();
     // Every writer is gone (or given up on): take what is left, then close.
     run.out_watch.reset();
     run.err_watch.reset();
     run.exit_watch.reset();
     end_start(run);
-    (void)run.out.read_from(run.child.stdout_fd.get());
-    (void)run.err.read_from(run.child.stderr_fd.get());
+    // Bounded: a survivor of the tree kill may still be writing. What a
+    // pipe holds is at most pipe-max-size (1 MiB by default).
+    constexpr std::size_t kLastRead = 4 << 20;
+    (void)run.out.read_from(run.child.stdout_fd.get(), kLastRead);
+    (void)run.err.read_from(run.child.stderr_fd.get(), kLastRead);
     run.child.stdout_fd.reset();
     run.child.stderr_fd.reset();
     run.child.stdin_fd.reset();
@@ -479,9 +508,10 @@ void Runner::complete(Run& run) {
     res.stderr_data = run.err.take();
 
     // Not after a kill: a v1 freezer left FROZEN by a failed thaw would
-    // stop the next run at its first instruction.
-    if (!run.hard_killed && spare_cgroups_.size() < options_.max_concurrent &&
-        run.cgroup.ready_for_reuse()) {
+    // stop the next run at its first instruction. Not after a command that
+    // could write the cgroup's own files either (see may_have_changed_its_cgroup).
+    if (!run.hard_killed && !may_have_changed_its_cgroup(run.plan) &&
+        spare_cgroups_.size() < options_.max_concurrent && run.cgroup.ready_for_reuse()) {
         spare_cgroups_.push_back(std::move(run.cgroup));
     } else if (!run.cgroup.remove()) {
         leftover_cgroups_.push_back(std::move(run.cgroup));

@@ -91,6 +91,7 @@ private:
     void on_start_readable(Run& run);
     void end_start(Run& run);
     void on_exit_readable(Run& run);
+    void poll_for_reap(Run& run);
     void on_timeout(Run& run);
     void terminate(Run& run, RunState state);
     void hard_kill(Run& run);

@@ -21,28 +21,6 @@ namespace {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// rmdir of a cgroup, and of the child cgroups a root command may have made
-// in it (an rmdir with children fails with EBUSY). Only empty cgroups can
-// go, so this never touches a live process. Nesting deeper than this is
-// left for an operator: it is the work of a command that meant it.
-constexpr int kMaxNestedCgroups = 16;
-
-bool remove_cgroup_tree(const std::string& dir, int depth = kMaxNestedCgroups) {
-    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
-    if (errno != EBUSY || depth == 0) return false;
-    std::vector<std::string> children;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (const dirent* e = ::readdir(d)) {
-            const std::string_view name = e->d_name;
-            if (e->d_type == DT_DIR && name != "." && name != "..") children.emplace_back(name);
-        }
-        ::closedir(d);
-    }
-    if (children.empty()) return false;
-    for (const auto& child : children) remove_cgroup_tree(dir + "/" + child, depth - 1);
-    return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
-}
-
 std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
     std::string part;
@@ -101,6 +79,54 @@ std::uint64_t read_keyed(const std::string& path, const std::string& key) {
     while (in >> k >> v)
         if (k == key) return v;
     return 0;
+}
+
+// The child cgroups of `dir` (names only).
+std::vector<std::string> child_cgroups(const std::string& dir) {
+    std::vector<std::string> children;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string_view name = e->d_name;
+            if (e->d_type == DT_DIR && name != "." && name != "..") children.emplace_back(name);
+        }
+        ::closedir(d);
+    }
+    return children;
+}
+
+// Processes of a cgroup and of the child cgroups a root command may have
+// made in it. `complete` turns false when some cgroup.procs could not be
+// read, or the nesting went deeper than this walk follows.
+constexpr int kMaxNestedCgroups = 16;
+
+void collect_tree_procs(const std::string& dir, int depth, std::vector<pid_t>& pids,
+                        bool& complete) {
+    const auto procs = read_file_or_missing(dir + "/cgroup.procs");
+    if (!procs) complete = false;
+    std::istringstream in(procs.value_or(""));
+    long pid = 0;
+    while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
+    for (const auto& child : child_cgroups(dir)) {
+        if (depth == 0) {
+            complete = false;
+            break;
+        }
+        collect_tree_procs(dir + "/" + child, depth - 1, pids, complete);
+    }
+}
+
+// rmdir of a cgroup, and of the child cgroups a root command may have made
+// in it (an rmdir with children fails with EBUSY). Only empty cgroups can
+// go, so this never touches a live process. Nesting deeper than
+// kMaxNestedCgroups is left for an operator: it is the work of a command
+// that meant it.
+bool remove_cgroup_tree(const std::string& dir, int depth = kMaxNestedCgroups) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return true;
+    if (errno != EBUSY || depth == 0) return false;
+    const std::vector<std::string> children = child_cgroups(dir);
+    if (children.empty()) return false;
+    for (const auto& child : children) remove_cgroup_tree(dir + "/" + child, depth - 1);
+    return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
 }
 
 Expected<void> make_dir(const std::string& path) {
@@ -328,14 +354,6 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
 
 RunCgroup::~RunCgroup() { remove(); }
 
-std::vector<pid_t> read_cgroup_procs(const std::string& dir) {
-    std::vector<pid_t> pids;
-    std::istringstream in(read_file(dir + "/cgroup.procs"));
-    long pid = 0;
-    while (in >> pid) pids.push_back(static_cast<pid_t>(pid));
-    return pids;
-}
-
 std::optional<std::string> RunCgroup::read_events() const {
     if (!events_fd_.valid()) return read_file_or_missing(unified_dir_ + "/cgroup.events");
     char buf[512];
@@ -354,24 +372,43 @@ bool RunCgroup::empty() const {
         const auto events = read_events();
         return events && events->find("populated 1") == std::string::npos;
     }
+    // v1 has no "populated" for a subtree: every cgroup.procs in it is read.
     // A missing directory has nothing left in it; an unreadable one might.
-    const auto procs = read_file_or_missing(tracking_dir_ + "/cgroup.procs");
-    return procs && procs->find_first_not_of(" \n") == std::string::npos;
+    std::vector<pid_t> pids;
+    bool complete = true;
+    collect_tree_procs(tracking_dir_, kMaxNestedCgroups, pids, complete);
+    return complete && pids.empty();
 }
 
 Expected<void> RunCgroup::kill_all() {
     if (kill_file_available_) return write_file(tracking_dir_ + "/cgroup.kill", "1");
-    if (freezer_dir_.empty()) return fail("no cgroup kill mechanism");
-    // v1: freeze so nothing can fork while we signal, kill everyone, thaw so
-    // the SIGKILLs are delivered.
-    auto frozen = write_file(freezer_dir_ + "/freezer.state", "FROZEN");
-    if (!frozen) return frozen;
-    for (int i = 0; i < 100; ++i) {
-        if (read_file(freezer_dir_ + "/freezer.state").rfind("FROZEN", 0) == 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::vector<pid_t> pids;
+    bool complete = true;
+    if (!freezer_dir_.empty()) {
+        // v1: freeze so nothing can fork while we signal, kill everyone
+        // (child freezer cgroups freeze with their parent), thaw so the
+        // SIGKILLs are delivered. The wait for FROZEN is short because it
+        // holds the loop; the runner repeats the kill every 10 ms anyway.
+        auto frozen = write_file(freezer_dir_ + "/freezer.state", "FROZEN");
+        if (!frozen) return frozen;
+        for (int i = 0; i < 10; ++i) {
+            if (read_file(freezer_dir_ + "/freezer.state").rfind("FROZEN", 0) == 0) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        collect_tree_procs(freezer_dir_, kMaxNestedCgroups, pids, complete);
+        for (const pid_t pid : pids) ::kill(pid, SIGKILL);
+        return write_file(freezer_dir_ + "/freezer.state", "THAWED");
     }
-    for (const pid_t pid : read_cgroup_procs(freezer_dir_)) ::kill(pid, SIGKILL);
-    return write_file(freezer_dir_ + "/freezer.state", "THAWED");
+    if (unified_dir_.empty()) return fail("no cgroup kill mechanism");
+    // cgroup v2 before cgroup.kill (5.14): freeze the tree (5.2+; without
+    // cgroup.freeze this is a plain sweep, which the runner repeats), then
+    // SIGKILL every member. A fatal signal reaches a frozen v2 task, so the
+    // tree stays frozen; a frozen cgroup is never reused.
+    (void)write_file(unified_dir_ + "/cgroup.freeze", "1");
+    collect_tree_procs(unified_dir_, kMaxNestedCgroups, pids, complete);
+    for (const pid_t pid : pids) ::kill(pid, SIGKILL);
+    if (!complete) return fail("part of the cgroup tree could not be read");
+    return {};
 }
 
 bool RunCgroup::ready_for_reuse() const {
@@ -401,10 +438,10 @@ bool RunCgroup::remove() {
         }
     }
     dirs_ = std::move(left);
-    if (dirs_.empty()) {
-        unified_fd_.reset();
-        events_fd_.reset();
-    }
+    // Done with it either way: a cgroup left busy is only retried by rmdir,
+    // so its fds must not pile up with the leftovers.
+    unified_fd_.reset();
+    events_fd_.reset();
     return all;
 }
 

@@ -78,9 +78,12 @@ public:
     // command made and moved processes into; v1 reads cgroup.procs.
     [[nodiscard]] bool empty() const;
     [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
-    [[nodiscard]] bool can_kill() const { return kill_file_available_ || !freezer_dir_.empty(); }
+    [[nodiscard]] bool can_kill() const {
+        return kill_file_available_ || !freezer_dir_.empty() || !unified_dir_.empty();
+    }
     [[nodiscard]] bool has_kill_file() const { return kill_file_available_; }
-    // SIGKILL every process of the tree: cgroup.kill, else freeze-kill-thaw.
+    // SIGKILL every process of the tree, child cgroups included: cgroup.kill,
+    // else v1 freeze-kill-thaw, else v2 freeze and kill each member.
     [[nodiscard]] Expected<void> kill_all();
     // The memory controller OOM-killed something in this run.
     [[nodiscard]] bool oom_killed() const;
@@ -113,8 +116,5 @@ private:
     // after an rmdir from outside), nullopt when it cannot be read.
     [[nodiscard]] std::optional<std::string> read_events() const;
 };
-
-// The pids in a cgroup.procs file (empty on error).
-[[nodiscard]] std::vector<pid_t> read_cgroup_procs(const std::string& dir);
 
 }  // namespace outpost::executors

@@ -166,7 +166,9 @@ Capabilities probe_capabilities(const std::string& cgroup_parent) {
         caps.set(Protection::cgroup_kill, true, "cgroup.kill in " + *cg.v2_dir);
     } else {
         std::string fallback = writable(cg.v1_freezer_dir) ? "v1 freezer (freeze, kill, thaw)"
-                                                           : "process group + descendant sweep";
+                               : writable(cg.v2_dir)
+                                   ? "cgroup v2 freeze and a SIGKILL to each member"
+                                   : "process group and session sweep";
         caps.set(Protection::cgroup_kill, false,
                  "no writable cgroup2 with cgroup.kill; tree kill uses the PID namespace init "
                  "when the run has one, else " + fallback);

@@ -92,6 +92,7 @@ TEST_CASE("a run's cgroup gets its limits and is removed after the run", "[cgrou
 
 TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with the runner",
           "[cgroup]") {
+    if (::geteuid() != 0) OUTPOST_SKIP("runs as nobody: needs root");
     const Capabilities& caps = probed();
     if (!caps.cgroups.v2_dir) OUTPOST_SKIP("no writable cgroup v2 hierarchy here");
     const std::string prefix = "run-" + std::to_string(::getpid()) + "-";
@@ -109,14 +110,34 @@ TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with t
             if (l.rfind("0::", 0) == 0) return l;
         return std::string();
     };
+    // Only a command that cannot write its cgroup's files hands it on: not
+    // root, not the agent's own uid, no way to gain privileges.
+    auto unprivileged = bare_profile();
+    unprivileged.uid = 65534;
     {
         Harness h;
-        auto first = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
-        auto second = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
+        auto first = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, unprivileged));
+        auto second = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, unprivileged));
         REQUIRE(first.state == RunState::succeeded);
         REQUIRE(second.state == RunState::succeeded);
         CHECK(v2_line(first.stdout_data).find(prefix) != std::string::npos);
         CHECK(v2_line(first.stdout_data) == v2_line(second.stdout_data));
+        CHECK(own_run_dirs().size() == 1);
+
+        // A root command could have changed its cgroup (limits, child
+        // cgroups, cgroup.type, file modes): its cgroup is removed after it,
+        // and the next root command gets a new one.
+        auto as_root = bare_profile();
+        as_root.uid.reset();
+        auto root_first = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, as_root));
+        auto root_second = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, as_root));
+        REQUIRE(root_first.state == RunState::succeeded);
+        REQUIRE(root_second.state == RunState::succeeded);
+        CHECK(v2_line(root_first.stdout_data) == v2_line(first.stdout_data));  // the spare
+        CHECK(v2_line(root_second.stdout_data) != v2_line(root_first.stdout_data));
+        CHECK(own_run_dirs().empty());
+        auto pooled_again = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, unprivileged));
+        REQUIRE(pooled_again.state == RunState::succeeded);
         CHECK(own_run_dirs().size() == 1);
 
         // A run with limits gets a cgroup of its own, removed after it.
@@ -136,7 +157,7 @@ TEST_CASE("a limit-free run's cgroup is kept for the next one and removed with t
         stubborn.kill_grace = std::chrono::milliseconds(100);
         auto killed = h.run(std::move(stubborn));
         REQUIRE(killed.state == RunState::timed_out);
-        auto after = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, bare_profile()));
+        auto after = h.run(spec("/bin/cat", {"/proc/self/cgroup"}, unprivileged));
         REQUIRE(after.state == RunState::succeeded);
         CHECK(v2_line(killed.stdout_data).find(prefix) != std::string::npos);
         CHECK(v2_line(after.stdout_data) != v2_line(killed.stdout_data));
