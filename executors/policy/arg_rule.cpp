@@ -1,5 +1,7 @@
 #include "executors/policy/arg_rule.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -243,6 +245,19 @@ std::expected<std::string, std::string> ArgMatcher::check_path(const std::string
                 fmt::format("has no usable directory: {}", std::strerror(dir.error())));
         }
         real = (*dir == "/" ? "" : *dir) + lexical.substr(slash);
+        // realpath() says ENOENT for a dangling symlink too, and a program
+        // that creates the file follows the link: a link planted in the root
+        // would let it write anywhere. Only a name that is really absent is
+        // "missing".
+        struct stat st {};
+        if (::lstat(real->c_str(), &st) == 0) {
+            return std::unexpected(
+                "is a symlink to a missing file (a dangling link is refused: creating the "
+                "file would follow it)");
+        }
+        if (errno != ENOENT) {
+            return std::unexpected(fmt::format("cannot be checked: {}", std::strerror(errno)));
+        }
     }
     if (!real) {
         return std::unexpected(fmt::format("cannot be resolved: {}", std::strerror(real.error())));
