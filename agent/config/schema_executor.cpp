@@ -171,7 +171,7 @@ std::vector<Field<CommandEntry>> command_entry_table() {
         key("allow_root", &E::allow_root, boolean(), defaults_to("false"),
             "Must be true for run_as (or group) to resolve to root."),
         key("working_dir", &E::working_dir, absolute_path(), defaults_to("/"),
-            "Directory the command starts in; must exist."),
+            "Directory the command starts in; trusted like the program's directories (owned by root, not writable by group or others, all the way up)."),
         key("sandbox", &E::sandbox,
             one_of<SandboxLevel>({{"strict", SandboxLevel::strict},
                                   {"standard", SandboxLevel::standard},

@@ -135,6 +135,11 @@ std::expected<ApprovedCommand, PolicyRefusal> AllowList::check(const Request& re
         return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.path,
                                         trusted.error().message(), rule));
     }
+    if (auto trusted = check_directory_trust(entry.working_dir); !trusted) {
+        const auto rule = entry.key + ".working_dir";
+        return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.working_dir,
+                                        trusted.error().message(), rule));
+    }
     auto args = check_args(entry, request);
     if (!args) {
         return std::unexpected(args.error());

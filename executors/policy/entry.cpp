@@ -1,10 +1,6 @@
 #include "executors/policy/entry.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -132,13 +128,11 @@ void check_limits(const config::CommandEntry& entry, CompiledEntry& out, Problem
         problems.add("retries", "retries need idempotent: true");
     }
     out.working_dir = entry.working_dir.empty() ? "/" : entry.working_dir;
-    struct stat st {};
     if (out.working_dir.front() != '/') {
         problems.add("working_dir", "is not an absolute path");
-    } else if (::stat(out.working_dir.c_str(), &st) != 0) {
-        problems.add("working_dir", fmt::format("{}: {}", out.working_dir, std::strerror(errno)));
-    } else if (!S_ISDIR(st.st_mode)) {
-        problems.add("working_dir", fmt::format("{} is not a directory", out.working_dir));
+    } else if (auto trusted = check_directory_trust(out.working_dir); !trusted) {
+        problems.add("working_dir", fmt::format("{} is not trusted: {}", out.working_dir,
+                                                trusted.error().message()));
     }
 }
 

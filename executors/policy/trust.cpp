@@ -1,5 +1,6 @@
 #include "executors/policy/trust.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,9 +70,11 @@ Expected<void> check_program(const std::string& path, const struct stat& st) {
     return {};
 }
 
-}  // namespace
+// Walks `path` component by component (symlinks followed, each link's
+// directory checked too) and checks the last one as `last`.
+enum class Last { program, directory };
 
-Expected<TrustedFile> check_executable_trust(const std::string& path) {
+Expected<TrustedFile> walk(const std::string& path, Last last) {
     if (path.empty() || path.front() != '/') {
         return fail(fmt::format("`{}` is not an absolute path", path));
     }
@@ -121,7 +124,7 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
             push_front_parts(todo, target);
             continue;
         }
-        if (todo.empty()) {
+        if (todo.empty() && last == Last::program) {
             if (auto ok = check_program(next, st); !ok) {
                 return std::unexpected(ok.error());
             }
@@ -135,7 +138,86 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
         }
         current = next;
     }
+    if (last == Last::directory) {  // every component of `current` was checked
+        const std::string dir = shown(current);
+        if (::lstat(dir.c_str(), &st) != 0) {
+            return fail(fmt::format("{}: {}", dir, std::strerror(errno)));
+        }
+        return TrustedFile{dir, st.st_dev, st.st_ino, st.st_ctim};
+    }
     return fail(fmt::format("{} names a directory, not a program", path));
+}
+
+// A script's `#!` interpreter runs with the script's credentials: it must
+// be as trusted as the script. The kernel reads at most this much of the
+// line and follows at most this many interpreters in a chain.
+constexpr std::size_t kShebangBytes = 256;
+constexpr int kMaxInterpreters = 5;  // exec_binprm() gives up after five rewrites
+
+// The interpreter a program's first line names; "" when it is no script.
+Expected<std::string> interpreter_of(const std::string& program) {
+    const int fd = ::open(program.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        // An execute-only binary: the kernel could not run it as a script
+        // either (an interpreter needs to read its script).
+        return std::string();
+    }
+    char head[kShebangBytes];
+    ssize_t n;
+    do {
+        n = ::pread(fd, head, sizeof head, 0);
+    } while (n < 0 && errno == EINTR);
+    ::close(fd);
+    if (n < 2 || head[0] != '#' || head[1] != '!') {
+        return std::string();
+    }
+    const std::string_view line(head + 2, static_cast<std::size_t>(n) - 2);
+    const auto begin = line.find_first_not_of(" \t");
+    if (begin == std::string_view::npos || line[begin] == '\n') {
+        return fail(fmt::format("{} starts with an empty #! line", program));
+    }
+    const auto end = line.find_first_of(" \t\n", begin);
+    if (end == std::string_view::npos) {
+        return fail(fmt::format("{}: its #! line is longer than {} bytes", program, kShebangBytes));
+    }
+    return std::string(line.substr(begin, end - begin));
+}
+
+}  // namespace
+
+Expected<TrustedFile> check_executable_trust(const std::string& path) {
+    auto trusted = walk(path, Last::program);
+    if (!trusted) {
+        return trusted;
+    }
+    std::string program = trusted->resolved_path;
+    for (int level = 0;; ++level) {
+        auto interpreter = interpreter_of(program);
+        if (!interpreter) {
+            return std::unexpected(interpreter.error());
+        }
+        if (interpreter->empty()) {
+            return trusted;
+        }
+        if (level == kMaxInterpreters) {
+            return fail(fmt::format("{}: more than {} #! interpreters in a chain", path,
+                                    kMaxInterpreters));
+        }
+        if (interpreter->front() != '/') {
+            return fail(fmt::format("{}: its #! interpreter `{}` is not an absolute path", program,
+                                    *interpreter));
+        }
+        auto checked = walk(*interpreter, Last::program);
+        if (!checked) {
+            return fail(fmt::format("{}: its #! interpreter is not trusted: {}", program,
+                                    checked.error().message()));
+        }
+        program = checked->resolved_path;
+    }
+}
+
+Expected<TrustedFile> check_directory_trust(const std::string& path) {
+    return walk(path, Last::directory);
 }
 
 }  // namespace outpost::policy

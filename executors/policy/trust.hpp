@@ -27,7 +27,14 @@ struct TrustedFile {
 // directory) not owned by uid 0, or with the group- or other-write bit —
 // sticky directories such as /tmp and /var/tmp included; a file that is not
 // a regular file, has no execute bit, or is setuid/setgid; more than 40
-// symlinks. The error names the component that failed.
+// symlinks; a script (`#!`) whose interpreter fails the same checks (up to
+// five interpreters in a chain, as many as the kernel follows). The error
+// names the component that failed.
 [[nodiscard]] Expected<TrustedFile> check_executable_trust(const std::string& path);
+
+// The same walk for a directory a command starts in (`working_dir`): many
+// programs load code from their working directory (`python3 -m`), so a
+// directory someone other than root can write to, or replace, is refused.
+[[nodiscard]] Expected<TrustedFile> check_directory_trust(const std::string& path);
 
 }  // namespace outpost::policy

@@ -33,7 +33,7 @@ constexpr std::string_view kRestart =
     "      run_as: nobody\n"
     "      group: nogroup\n"
     "      max_stdin_bytes: 1KiB\n"
-    "      working_dir: /tmp\n";
+    "      working_dir: /usr/share\n";
 
 }  // namespace
 
@@ -70,7 +70,7 @@ TEST_CASE("run_as and group are resolved at build time", "[policy]") {
     CHECK(approved->uid == 65534);
     CHECK(approved->gid == 65534);
     CHECK(approved->home == "/nonexistent");  // HOME of its runs, never looked up again
-    CHECK(approved->working_dir == "/tmp");
+    CHECK(approved->working_dir == "/usr/share");
     CHECK(approved->sandbox == SandboxLevel::strict);
     CHECK(approved->required.empty());
     CHECK(approved->best_effort.size() == 9);

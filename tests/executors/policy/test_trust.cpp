@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include <catch2/catch.hpp>
 
 #include "executors/policy/trust.hpp"
@@ -130,4 +132,66 @@ TEST_CASE("trust is checked again for every request", "[policy][trust]") {
     CHECK(r.rule == "executor.commands[0].path");
     CHECK(r.message == program + " is not trusted: " + dir.path() +
                            " is writable by its group (executor.commands[0].path)");
+}
+
+TEST_CASE("a script's #! interpreter must be trusted too", "[policy][trust]") {
+    if (!can_build_trusted_tree()) {
+        return;
+    }
+    ScratchDir untrusted("/tmp");
+    copy_file("/bin/sh", untrusted.path() + "/sh", 0755);
+    ScratchDir dir(OUTPOST_BINARY_DIR);
+    const auto script = [&](const std::string& name, const std::string& text) {
+        const std::string path = dir.path() + "/" + name;
+        std::ofstream(path) << text;
+        REQUIRE(::chmod(path.c_str(), 0755) == 0);
+        return path;
+    };
+    CHECK(check_executable_trust(script("good", "#!/bin/sh\necho hi\n")).has_value());
+    CHECK(check_executable_trust(script("spaced", "#!  /bin/sh -e\n")).has_value());
+    CHECK_THAT(trust_error(script("bad", "#!" + untrusted.path() + "/sh\n")),
+               Catch::Contains("its #! interpreter is not trusted: /tmp is writable by others"));
+    CHECK_THAT(trust_error(script("relative", "#!sh\n")),
+               Catch::Contains("its #! interpreter `sh` is not an absolute path"));
+    CHECK_THAT(trust_error(script("empty", "#!\n")), Catch::Contains("empty #! line"));
+    CHECK_THAT(trust_error(script("long", "#!/" + std::string(300, 'x'))),
+               Catch::Contains("longer than 256 bytes"));
+    // A script as interpreter is followed: five interpreters in a chain
+    // (level4 -> level3 -> ... -> level0 -> /bin/sh), as many as the kernel
+    // follows before ELOOP.
+    std::string previous = script("level0", "#!/bin/sh\n");
+    for (int level = 1; level <= 4; ++level)
+        previous = script("level" + std::to_string(level), "#!" + previous + "\n");
+    CHECK(check_executable_trust(previous).has_value());
+    CHECK_THAT(trust_error(script("level5", "#!" + previous + "\n")),
+               Catch::Contains("more than 5 #! interpreters"));
+    // The interpreter is checked again at every request, like the script.
+    const auto list = build_ok("    - {name: s, path: " + dir.path() + "/good, run_as: nobody}\n");
+    REQUIRE(list.check(request("s")).has_value());
+    script("good", "#!" + untrusted.path() + "/sh\n");
+    CHECK(refusal(list, request("s")).rule == "executor.commands[0].path");
+}
+
+TEST_CASE("working_dir must be trusted like a program's directories", "[policy][trust]") {
+    CHECK(check_directory_trust("/").has_value());
+    CHECK(check_directory_trust("/usr/./share/..")->resolved_path == "/usr");
+    CHECK_THAT(check_directory_trust("/tmp").error().message(),
+               Catch::Contains("/tmp is writable by others"));
+    CHECK_THAT(check_directory_trust("/usr/bin/true").error().message(),
+               Catch::Contains("/usr/bin/true is not a directory"));
+    CHECK_THAT(build_error("    - {name: t, path: /usr/bin/true, run_as: nobody,"
+                           " working_dir: /tmp}\n"),
+               Catch::Contains("working_dir (t): /tmp is not trusted: /tmp is writable by others"));
+    if (!can_build_trusted_tree()) {
+        return;
+    }
+    ScratchDir dir(OUTPOST_BINARY_DIR);
+    const auto list = build_ok("    - {name: t, path: /usr/bin/true, run_as: nobody, working_dir: " +
+                               dir.path() + "}\n");
+    REQUIRE(list.check(request("t")).has_value());
+    REQUIRE(::chown(dir.path().c_str(), 65534, 0) == 0);  // the app user takes it over
+    auto r = refusal(list, request("t"));
+    CHECK(r.rule == "executor.commands[0].working_dir");
+    CHECK_THAT(r.message, Catch::Contains("is owned by uid 65534, not root"));
+    REQUIRE(::chown(dir.path().c_str(), 0, 0) == 0);
 }
