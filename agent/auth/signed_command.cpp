@@ -30,7 +30,7 @@ std::string_view protocol_error_code(SignedCommandError code) {
 
 std::expected<void, SignedCommandFailure> check_signed_command_claims(
     std::string_view payload_json, std::string_view node_id,
-    std::chrono::system_clock::time_point now) {
+    std::chrono::system_clock::time_point now, std::chrono::seconds max_lifetime) {
     constexpr auto bad = SignedCommandError::bad_signature;
     simdjson::dom::parser parser;
     const simdjson::padded_string padded(payload_json);
@@ -74,16 +74,24 @@ std::expected<void, SignedCommandFailure> check_signed_command_claims(
                       fmt::format("signed command expired at {} (now {}, {} s skew allowed)",
                                   expires, now_s, kSignedCommandClockSkew.count()));
     }
+    // expires > now_s - skew here, so the difference cannot overflow.
+    if (expires - now_s > max_lifetime.count()) {
+        return reject(SignedCommandError::expired,
+                      fmt::format("signed command's exp {} is more than {} s ahead (now {}): the "
+                                  "journal forgets a request_id after journal.retention, so a "
+                                  "replay after that could run it again",
+                                  expires, max_lifetime.count(), now_s));
+    }
     return {};
 }
 
 std::expected<std::string, SignedCommandFailure> verify_signed_command(
     std::string_view compact_jws, const PublicKey& control_plane_key, std::string_view node_id,
-    std::chrono::system_clock::time_point now) {
+    std::chrono::system_clock::time_point now, std::chrono::seconds max_lifetime) {
     auto payload = verify_compact_jws(compact_jws, control_plane_key);
     if (!payload) return reject(SignedCommandError::bad_signature, payload.error().message());
     std::string json(payload->begin(), payload->end());
-    if (auto claims = check_signed_command_claims(json, node_id, now); !claims) {
+    if (auto claims = check_signed_command_claims(json, node_id, now, max_lifetime); !claims) {
         return std::unexpected(std::move(claims.error()));
     }
     return json;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/auth/signed_command.hpp"
 #include "agent/dispatch/health.hpp"
 #include "agent/dispatch/results.hpp"
 #include "agent/dispatch/signed.hpp"
@@ -62,8 +63,21 @@ void Dispatcher::recover() {
     if (!journal_) return;
     auto report = journal_->recover_after_restart(clock_());
     if (!report) {
-        log::error(kLog, "journal recovery failed: {}", report.error().message());
+        // Rows left `running` by the last process are still `running`: no
+        // command may start, and their results are owed, until this works.
+        if (!recovery_failed_) {
+            log::error(kLog,
+                       "journal recovery failed; no command runs until it succeeds (retried "
+                       "with each maintenance): {}",
+                       report.error().message());
+        }
+        recovery_failed_ = true;
+        recovery_error_ = report.error().message();
         return;
+    }
+    if (recovery_failed_) {
+        recovery_failed_ = false;
+        log::info(kLog, "journal recovery succeeded; commands run again");
     }
     if (report->running_interrupted + report->queued_interrupted + report->approvals_expired > 0) {
         log::warn(kLog,
@@ -91,6 +105,11 @@ void Dispatcher::resend_undelivered() {
 void Dispatcher::maintain(std::chrono::milliseconds retention) {
     if (!journal_) return;
     flush_durable();  // what follows writes and sends on its own
+    if (recovery_failed_) {
+        recover();
+        if (!recovery_failed_) resend_undelivered();  // the interrupted ones are owed
+    }
+    retry_unstored_results();
     // result_ack marks wait for the journal's next write; an idle agent
     // writes them here, so they stay pending at most one period.
     if (auto flushed = journal_->flush_delivery_marks(); !flushed) {
@@ -103,7 +122,8 @@ void Dispatcher::maintain(std::chrono::milliseconds retention) {
 }
 
 void Dispatcher::expire_approvals() {
-    if (!journal_ || journal_failed_) return;
+    // Also after a failed sync: an expiry only finishes a command as rejected.
+    if (!journal_ || recovery_failed_) return;
     flush_durable();  // the expiry writes and sends on its own
     if (auto expired = journal_->expire_held(clock_())) {
         for (const std::string& request_id : *expired) {
@@ -116,7 +136,7 @@ void Dispatcher::expire_approvals() {
 }
 
 std::optional<journal::TimePoint> Dispatcher::next_approval_deadline() {
-    if (!journal_ || journal_failed_) return std::nullopt;
+    if (!journal_ || recovery_failed_) return std::nullopt;
     auto next = journal_->next_approval_deadline();
     if (!next) {
         log::error(kLog, "reading approval deadlines: {}", next.error().message());
@@ -142,12 +162,28 @@ Dispatcher::Counts Dispatcher::counts() {
     return counts;
 }
 
+std::optional<std::string> Dispatcher::no_commands_reason() const {
+    if (!journal_ || journal_failed_) return journal_error_;
+    if (recovery_failed_) {
+        return "journal recovery after the restart failed (" + recovery_error_ +
+               "); retried with each maintenance";
+    }
+    return std::nullopt;
+}
+
 std::string Dispatcher::journal_problem() const {
-    return !journal_ || journal_failed_ ? journal_error_ : std::string();
+    if (auto why = no_commands_reason()) return *why;
+    if (!unstored_results_.empty()) {
+        return fmt::format("{} result(s) could not be journaled ({}); not sent, retried with "
+                           "each maintenance",
+                           unstored_results_.size(), unstored_error_);
+    }
+    return std::string();
 }
 
 protocol::outbound::Health Dispatcher::health() {
-    return collect_health(std::nullopt, journal_failed_ ? nullptr : journal_, journal_error_,
+    const std::string problem = journal_problem();
+    return collect_health(std::nullopt, problem.empty() ? journal_ : nullptr, problem,
                           settings_.state_dir);
 }
 
@@ -165,8 +201,13 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
                   message.id);
             return;
         }
+        // A signed command may not outlive the journal's memory of it.
+        const auto max_lifetime =
+            std::chrono::duration_cast<std::chrono::seconds>(settings_.journal_retention) -
+            auth::kSignedCommandClockSkew;
         auto inner = unwrap_signed(message, *settings_.command_public_key, settings_.node_id,
-                                   clock_(), settings_.max_message_bytes, signed_parser_);
+                                   clock_(), max_lifetime, settings_.max_message_bytes,
+                                   signed_parser_);
         if (!inner) {
             log::warn(kLog, "refused signed message {}: {}", message.id, inner.error().message);
             if (settings_.on_invalid) settings_.on_invalid(protocol::to_string(inner.error().code));
@@ -232,13 +273,21 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
 void Dispatcher::on_command(const protocol::InboundMessage& message, journal::CommandSpec spec,
                             bool requires_approval) {
     (void)message;
-    if (!journal_ || journal_failed_) {
+    if (!journal_) {
         reject(spec, "journal unavailable, no command can run: " + journal_error_, false);
         return;
     }
+    retry_unstored_results();  // a disk with room again lets them out at once
+    // Step 2 comes first even when no command can run: a redelivered id is
+    // answered from what the journal knows, never with a second result.
     auto found = journal_->lookup(spec.request_id);
     if (!found) {
-        reject(spec, "journal error: " + found.error().message(), false);
+        // Whether this id ran is unknown, so no result is made up for it (it
+        // could contradict the real one): the server asks again later.
+        log::error(kLog, "{}: journal lookup failed: {}", spec.request_id,
+                   found.error().message());
+        ack(spec.request_id, AckState::rejected,
+            "the journal cannot be read, nothing was run: " + found.error().message());
         return;
     }
     if (*found) {  // step 2: seen before — answer from the journal, run nothing
@@ -253,6 +302,10 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
         } else {
             ack(spec.request_id, AckState::running);
         }
+        return;
+    }
+    if (auto why = no_commands_reason()) {
+        reject(spec, "journal unavailable, no command can run: " + *why, false);
         return;
     }
     auto now = clock_();
@@ -309,10 +362,10 @@ void Dispatcher::reject(const journal::CommandSpec& spec, std::string reason, bo
     log::warn(kLog, "{}: rejected: {}", spec.request_id, reason);
     auto now = clock_();
     journal::CommandResult result = rejected_result(reason, now);
-    ack(spec.request_id, AckState::rejected, reason);
-    if (journal_it && journal_) {
+    if (journal_it && journal_) {  // §3.3 step 3: journaled, then acked
         before_write();
         if (auto stored = journal_->insert_rejected(spec, now, result); stored) {
+            ack(spec.request_id, AckState::rejected, reason);
             send_stored_result(spec.request_id);
             return;
         } else {
@@ -320,6 +373,7 @@ void Dispatcher::reject(const journal::CommandSpec& spec, std::string reason, bo
                        stored.error().message());
         }
     }
+    ack(spec.request_id, AckState::rejected, reason);
     journal::CommandRecord record;
     record.spec = spec;
     record.state = journal::CommandState::rejected;
@@ -334,6 +388,13 @@ void Dispatcher::enqueue(journal::CommandSpec spec, ApprovedRun run) {
 }
 
 void Dispatcher::pump() {
+    // After a failed sync nothing starts (flush_batch_once): the queued
+    // commands are answered now instead of waiting for a restart.
+    while (journal_failed_ && !queue_.empty()) {
+        const std::string request_id = queue_.front().spec.request_id;
+        queue_.pop_front();
+        finish(request_id, rejected_result("not started: " + journal_error_, clock_()));
+    }
     while (!stopping_ && active_.size() < settings_.max_concurrent && !queue_.empty()) {
         Pending next = std::move(queue_.front());
         queue_.pop_front();
@@ -364,6 +425,15 @@ void Dispatcher::start(Pending pending, unsigned attempt, bool journaled_running
 
 void Dispatcher::launch(Pending pending, unsigned attempt) {
     const std::string request_id = pending.spec.request_id;
+    if (stopping_) {  // the batch closed at shutdown (close_batch)
+        active_.erase(request_id);
+        journal::CommandResult result;
+        result.state = journal::CommandState::failed;  // running -> failed: never started
+        result.reason = "not started: the agent was stopping";
+        result.finished_at = clock_();
+        finish(request_id, result);
+        return;
+    }
     if (sync_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
         active_.erase(request_id);
         journal::CommandResult result;
@@ -407,16 +477,32 @@ void Dispatcher::finish(const std::string& request_id, const journal::CommandRes
               result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
     before_write();
     if (auto stored = journal_->finish(request_id, result); !stored) {
-        log::error(kLog, "{}: could not journal the result: {}", request_id,
+        // Sent now, it could be followed by a second, different result: the
+        // row is still `running`, so a restart would finish it as
+        // `interrupted`. It is kept, retried, and sent once it is stored; if
+        // the agent stops first, `interrupted` is the one result.
+        log::error(kLog, "{}: could not journal the result, keeping it to retry: {}", request_id,
                    stored.error().message());
-        journal::CommandRecord record;
-        record.spec.request_id = request_id;
-        record.state = result.state;
-        record.result = result;
-        send(to_wire(record, settings_.max_message_bytes));
+        unstored_error_ = stored.error().message();
+        unstored_results_.insert_or_assign(request_id, result);
         return;
     }
     send_stored_result(request_id);
+}
+
+void Dispatcher::retry_unstored_results() {
+    while (!unstored_results_.empty()) {
+        auto it = unstored_results_.begin();
+        before_write();
+        if (auto stored = journal_->finish(it->first, it->second); !stored) {
+            unstored_error_ = stored.error().message();
+            return;  // the same cause holds for the rest
+        }
+        log::info(kLog, "{}: result journaled on retry", it->first);
+        const std::string request_id = it->first;
+        unstored_results_.erase(it);
+        send_stored_result(request_id);
+    }
 }
 
 void Dispatcher::send_stored_result(const std::string& request_id) {
@@ -463,11 +549,6 @@ void Dispatcher::on_cancel(const std::string& message_id, const std::string& req
 }
 
 void Dispatcher::on_approved(const std::string& message_id, const std::string& request_id) {
-    if (journal_ && journal_failed_) {  // as on_command: nothing starts until a restart
-        ack(request_id, AckState::rejected,
-            "journal unavailable, no command can run: " + journal_error_);
-        return;
-    }
     auto found = journal_ ? journal_->lookup(request_id)
                           : Expected<std::optional<journal::CommandRecord>>(std::nullopt);
     if (!found || !*found) {
@@ -490,6 +571,10 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
         return;
     }
     auto now = clock_();
+    if (auto why = no_commands_reason()) {  // as on_command: nothing starts
+        finish(request_id, rejected_result("journal unavailable, no command can run: " + *why, now));
+        return;
+    }
     if (record.approval_deadline && now > *record.approval_deadline) {
         finish(request_id, rejected_result("approval window expired", now));
         return;
@@ -576,7 +661,9 @@ void Dispatcher::after_durable(std::function<void()> effect) {
 }
 
 void Dispatcher::send(protocol::outbound::Body body) {
-    after_durable([this, body = std::move(body)]() mutable { (void)send_(std::move(body)); });
+    after_durable([this, body = std::move(body)]() mutable {
+        if (!muted_) (void)send_(std::move(body));
+    });
 }
 
 void Dispatcher::flush_durable() {
@@ -614,11 +701,15 @@ void Dispatcher::close_batch() {
     stopping_ = true;
     schedule_ = nullptr;  // later writes (completions while draining) sync themselves
     if (!batch_open_) return;
-    if (auto synced = journal_->sync_deferred(); !synced) {
-        log::error(kLog, "journal sync at shutdown failed: {}", synced.error().message());
-    }
-    batch_open_ = false;
-    effects_.clear();
+    // The batch is made durable and its effects run, muted: the offline
+    // status has gone out, so its acks are answered from the journal and its
+    // results re-sent after the next welcome; its process starts finish their
+    // commands as `failed`, not started (launch()), where dropping them
+    // would have left `running` rows that the next start calls `interrupted`
+    // although they never ran.
+    muted_ = true;
+    flush_batch_once();
+    muted_ = false;
 }
 
 }  // namespace outpost::dispatch

@@ -38,6 +38,10 @@ struct DispatcherSettings {
     std::size_t max_message_bytes = 1024 * 1024;
     std::size_t max_concurrent = 4;
     std::optional<auth::PublicKey> command_public_key;  // signed commands required when set
+    // journal.retention: a signed command's exp may not lie further ahead
+    // (less the clock skew), or a replay after the journal forgot its
+    // request_id could run it again.
+    std::chrono::milliseconds journal_retention = std::chrono::hours(24 * 7);
     std::string state_dir;                              // for the disk health check
     ConfigUpdateHandler on_config_update{};  // empty: config_update rejected as not supported
     // Each `error` reply the dispatcher sends (by §3.5 code): protocol.md §3
@@ -85,11 +89,13 @@ public:
     // (a failed start finishes its command, a freed slot starts the next
     // queued one) sync themselves, so afterwards nothing waits.
     void flush_durable();
-    // At shutdown: makes the batch durable but drops its effects, turns group
-    // commit off and starts nothing more (queued commands stay queued). A
-    // command not yet started is `interrupted` at the next start (never
-    // run), an unsent result is re-sent after the next welcome, an unsent ack
-    // is answered from the journal when the server sends the execute again.
+    // At shutdown: makes the batch durable, turns group commit off and
+    // starts nothing more (queued commands stay queued and are `interrupted`
+    // at the next start, never run). The batch's messages are not sent: an
+    // unsent result is re-sent after the next welcome, an unsent ack is
+    // answered from the journal when the server sends the execute again. A
+    // command of the batch whose process had not started is finished as
+    // `failed` ("not started: the agent was stopping").
     void close_batch();
 
     // Held commands past their approval deadline become `rejected` and their
@@ -108,8 +114,9 @@ public:
         std::uint64_t results_unacknowledged = 0;
     };
     [[nodiscard]] Counts counts();
-    // Why no command can run (no journal, or a failed sync); empty while
-    // commands can run.
+    // What is wrong with the journal: why no command can run (no journal, a
+    // failed sync, a failed recovery), or results that could not be stored;
+    // empty when nothing is.
     [[nodiscard]] std::string journal_problem() const;
     // The `health` checks, as a health_check would answer them now.
     [[nodiscard]] protocol::outbound::Health health();
@@ -136,6 +143,11 @@ private:
     // The process start itself, once the `running` row is durable.
     void launch(Pending pending, unsigned attempt);
     void finish(const std::string& request_id, const journal::CommandResult& result);
+    // Results finish() could not store (a full disk): stored and sent now
+    // if the journal takes them.
+    void retry_unstored_results();
+    // Why no new command may start; nullopt: they may.
+    [[nodiscard]] std::optional<std::string> no_commands_reason() const;
     void send_stored_result(const std::string& request_id);
     void ack(const std::string& request_id, protocol::outbound::AckState state,
              std::optional<std::string> reason = std::nullopt);
@@ -166,7 +178,14 @@ private:
     // committed, so no command runs until the agent restarts (its recovery
     // then reads what is really on disk).
     bool journal_failed_ = false;
+    // recover() failed: rows the last process left `running` are still
+    // `running`. Nothing starts until a retry (maintain()) succeeds.
+    bool recovery_failed_ = false;
+    std::string recovery_error_;
+    std::map<std::string, journal::CommandResult> unstored_results_;
+    std::string unstored_error_;
     bool stopping_ = false;                             // close_batch(): start nothing more
+    bool muted_ = false;                                // close_batch(): effects send nothing
     bool running_effects_ = false;                      // inside flush_batch_once's effects
     void flush_batch_once();
     std::vector<std::function<void()>> effects_;        // waiting for the batch's sync

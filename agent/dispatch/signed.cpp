@@ -14,9 +14,10 @@ bool must_be_signed(const protocol::inbound::Body& body) {
 std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
     const protocol::InboundMessage& envelope, const auth::PublicKey& key,
     std::string_view node_id, std::chrono::system_clock::time_point now,
-    std::size_t max_message_bytes, protocol::InboundParser& parser) {
+    std::chrono::seconds max_lifetime, std::size_t max_message_bytes,
+    protocol::InboundParser& parser) {
     const auto& wrapped = std::get<protocol::inbound::Signed>(envelope.body);
-    auto payload = auth::verify_signed_command(wrapped.jws, key, node_id, now);
+    auto payload = auth::verify_signed_command(wrapped.jws, key, node_id, now, max_lifetime);
     if (!payload) {
         auto code = payload.error().code == auth::SignedCommandError::expired
                         ? protocol::ErrorCode::expired

@@ -221,8 +221,9 @@ Expected<std::vector<CommandRecord>> Journal::undelivered_results(std::size_t li
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "undelivered_results"));
     };
-    // A result whose ack is still pending must not be re-sent.
-    if (auto ok = flush_delivery_marks(); !ok) return failed(ok.error());
+    // A result whose ack is still pending must not be re-sent. The marks are
+    // filtered here rather than written first: a journal that cannot write
+    // (a full disk) must not stop every stored result from going out.
     auto stmt = db_.prepare(std::string(kSelectCommand) +
                             "WHERE delivered_at IS NULL AND finished_at IS NOT NULL "
                             "ORDER BY finished_at, rowid LIMIT ?");
@@ -233,6 +234,9 @@ Expected<std::vector<CommandRecord>> Journal::undelivered_results(std::size_t li
     }
     auto records = select_commands(*stmt, db_);
     if (!records) return failed(records.error());
+    std::erase_if(*records, [this](const CommandRecord& record) {
+        return find_pending_mark(record.spec.request_id) != nullptr;
+    });
     return records;
 }
 

@@ -140,8 +140,9 @@ class Journal {
     // How many times sync_deferred() synced (for tests and the benchmark).
     [[nodiscard]] std::uint64_t group_syncs() const { return group_syncs_; }
     // Finished commands whose result_ack has not arrived, oldest result first.
-    // Writes pending delivery marks first: a result whose ack arrived is never
-    // re-sent.
+    // Leaves out the ones with a pending delivery mark (a result whose ack
+    // arrived is never re-sent), without writing: it also works on a journal
+    // that cannot write. Up to `limit` rows are read before that filter.
     [[nodiscard]] Expected<std::vector<CommandRecord>> undelivered_results(
         std::size_t limit = std::numeric_limits<std::size_t>::max());
     // At start-up, before any message is handled: running and queued →

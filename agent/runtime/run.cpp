@@ -225,6 +225,7 @@ int run_agent(const config::Config& config) {
                 .max_message_bytes = config.protocol.max_message_bytes,
                 .max_concurrent = config.executor.max_concurrent,
                 .command_public_key = config.security.command_public_key,
+                .journal_retention = config.journal.retention,
                 .state_dir = config.node.state_dir,
                 .on_config_update = on_config_update,
                 .on_invalid = [&driver](std::string_view code) {

@@ -15,6 +15,8 @@ constexpr std::string_view kNode = "node-7";
 constexpr std::int64_t kNowSeconds = 1'800'000'000;
 const std::chrono::system_clock::time_point kNow =
     std::chrono::system_clock::time_point(std::chrono::seconds(kNowSeconds)) + 300ms;
+// journal.retention (7 days) less the clock skew, as the dispatcher passes it.
+constexpr std::chrono::seconds kLifetime{7 * 24 * 3600 - 60};
 
 struct ControlPlane {
     SecretKey key;
@@ -39,7 +41,7 @@ std::string sign(const ControlPlane& cp, std::string_view body) {
 }
 
 SignedCommandError failure(const ControlPlane& cp, std::string_view jws) {
-    auto result = verify_signed_command(jws, cp.public_key, kNode, kNow);
+    auto result = verify_signed_command(jws, cp.public_key, kNode, kNow, kLifetime);
     REQUIRE_FALSE(result);
     INFO(result.error().message);
     CHECK_FALSE(result.error().message.empty());
@@ -51,7 +53,7 @@ SignedCommandError failure(const ControlPlane& cp, std::string_view jws) {
 TEST_CASE("a valid signed command yields its payload", "[signed]") {
     const ControlPlane cp = make_control_plane();
     const std::string body = payload(kNode, std::to_string(kNowSeconds + 300));
-    auto result = verify_signed_command(sign(cp, body), cp.public_key, kNode, kNow);
+    auto result = verify_signed_command(sign(cp, body), cp.public_key, kNode, kNow, kLifetime);
     REQUIRE(result);
     CHECK(*result == body);
 }
@@ -61,13 +63,23 @@ TEST_CASE("expiry allows 60 s of clock skew", "[signed]") {
     const auto at = [&](std::int64_t offset) {
         return sign(cp, payload(kNode, std::to_string(kNowSeconds + offset)));
     };
-    CHECK(verify_signed_command(at(0), cp.public_key, kNode, kNow));    // just now
-    CHECK(verify_signed_command(at(-59), cp.public_key, kNode, kNow));  // within skew
+    CHECK(verify_signed_command(at(0), cp.public_key, kNode, kNow, kLifetime));    // just now
+    CHECK(verify_signed_command(at(-59), cp.public_key, kNode, kNow, kLifetime));  // within skew
     CHECK(failure(cp, at(-60)) == SignedCommandError::expired);
     CHECK(failure(cp, at(-61)) == SignedCommandError::expired);
     CHECK(failure(cp, at(-86400)) == SignedCommandError::expired);
-    CHECK(verify_signed_command(sign(cp, payload(kNode, "9223372036854775807")), cp.public_key,
-                                kNode, kNow));
+}
+
+TEST_CASE("an exp further ahead than the journal remembers request_ids counts as expired",
+          "[signed]") {
+    const ControlPlane cp = make_control_plane();
+    const auto at = [&](std::int64_t offset) {
+        return sign(cp, payload(kNode, std::to_string(kNowSeconds + offset)));
+    };
+    CHECK(verify_signed_command(at(kLifetime.count()), cp.public_key, kNode, kNow, kLifetime));
+    CHECK(failure(cp, at(kLifetime.count() + 1)) == SignedCommandError::expired);
+    CHECK(failure(cp, sign(cp, payload(kNode, "9223372036854775807"))) ==
+          SignedCommandError::expired);
 }
 
 TEST_CASE("a command for another node counts as expired", "[signed]") {
@@ -121,8 +133,9 @@ TEST_CASE("failure codes map to the protocol's error codes", "[signed]") {
 
 TEST_CASE("check_signed_command_claims works on a payload alone", "[signed]") {
     CHECK(
-        check_signed_command_claims(payload(kNode, std::to_string(kNowSeconds + 1)), kNode, kNow));
-    auto expired = check_signed_command_claims(payload(kNode, "1"), kNode, kNow);
+        check_signed_command_claims(payload(kNode, std::to_string(kNowSeconds + 1)), kNode, kNow,
+                                    kLifetime));
+    auto expired = check_signed_command_claims(payload(kNode, "1"), kNode, kNow, kLifetime);
     REQUIRE_FALSE(expired);
     CHECK(expired.error().code == SignedCommandError::expired);
 }

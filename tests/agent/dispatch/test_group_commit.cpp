@@ -123,14 +123,21 @@ TEST_CASE("shutdown makes the batch durable and starts nothing from it") {
     CHECK(f.runner->running() == 0);
     CHECK(f.sent.empty());
     CHECK(f.journal->group_syncs() == 1);
-    // The row is `running` and durable: the next start makes it interrupted,
-    // and it never runs.
+    // The row was durable as `running`; its process never started, and the
+    // journal says so (not `interrupted` at the next start, which would claim
+    // it was running). The result goes out after the next welcome.
     auto record = f.journal->lookup("s-1");
     REQUIRE(record);
     REQUIRE(*record);
-    CHECK((*record)->state == outpost::journal::CommandState::running);
+    CHECK((*record)->state == outpost::journal::CommandState::failed);
+    REQUIRE((*record)->result);
+    CHECK((*record)->result->reason.value_or("") == "not started: the agent was stopping");
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
     CHECK(f.append_runs() == 0);
+    CHECK(f.sent.empty());
+    f.dispatcher->resend_undelivered();
+    REQUIRE(f.results("s-1").size() == 1);
+    CHECK(f.results("s-1")[0]->state == ResultState::failed);
 }
 
 TEST_CASE("journal.sync: normal never opens a batch") {
@@ -193,15 +200,18 @@ TEST_CASE("after close_batch nothing queued starts and writes sync themselves") 
 TEST_CASE("a failed group sync starts nothing from its batch and refuses new commands") {
     GroupFixture f;
     f.deliver(execute_json("held-f", "append", {}, R"(,"requires_approval":true)"));
+    f.deliver(execute_json("run-f", "sleep", {"1"}));
     f.next_pass();
+    REQUIRE(f.acks("run-f").size() == 1);
     f.deliver(execute_json("f-1", "append", {}));
-    f.deliver(execute_json("f-2", "append", {}));
+    f.deliver(execute_json("q-f", "append", {}));  // max_concurrent 2: queued behind f-1
     f.vfs.fail_next_wal_syncs = 1;
     f.next_pass();
     // The acks still go out; the commands are never started.
     CHECK(f.acks("f-1").size() == 1);
-    REQUIRE(f.settle([&] { return !f.results("f-1").empty() && !f.results("f-2").empty(); }));
-    for (const char* id : {"f-1", "f-2"}) {
+    CHECK(f.acks("q-f").size() == 1);
+    REQUIRE(f.settle([&] { return !f.results("f-1").empty() && !f.results("q-f").empty(); }));
+    for (const char* id : {"f-1"}) {
         CHECK(f.results(id)[0]->state == ResultState::failed);
         REQUIRE(f.results(id)[0]->reason);
         CHECK(*f.results(id)[0]->reason == "not started: the journal could not be synced");
@@ -215,10 +225,28 @@ TEST_CASE("a failed group sync starts nothing from its batch and refuses new com
     CHECK(f.acks("f-3")[0]->state == AckState::rejected);
     REQUIRE(f.acks("f-3")[0]->reason);
     CHECK(f.acks("f-3")[0]->reason->find("a journal sync failed") != std::string::npos);
-    // An approval of a command held before the failure starts nothing either.
+    // The queued command is answered now, not at the next restart.
+    REQUIRE(f.results("q-f").size() == 1);
+    CHECK(f.results("q-f")[0]->state == ResultState::rejected);
+    CHECK(f.results("q-f")[0]->reason.value_or("").find("not started: a journal sync failed") !=
+          std::string::npos);
+    // A command already running is answered from the journal when the server
+    // sends it again, and finishes once: never a second, made-up result.
+    f.deliver(execute_json("run-f", "sleep", {"1"}));
+    f.next_pass();
+    CHECK(f.acks("run-f").back()->state == AckState::running);
+    REQUIRE(f.settle([&] { return !f.results("run-f").empty(); }));
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
+    REQUIRE(f.results("run-f").size() == 1);
+    CHECK(f.results("run-f")[0]->state == ResultState::succeeded);
+    // An approval of a command held before the failure starts nothing
+    // either: the held command is finished as rejected, with the reason.
     f.deliver(message("execute_approved", R"({"request_id":"held-f","approved_by":"alice"})"));
     f.next_pass();
-    CHECK(f.acks("held-f").back()->state == AckState::rejected);
+    REQUIRE(f.settle([&] { return !f.results("held-f").empty(); }));
+    CHECK(f.results("held-f")[0]->state == ResultState::rejected);
+    CHECK(f.results("held-f")[0]->reason.value_or("").find("a journal sync failed") !=
+          std::string::npos);
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(100));
     CHECK(f.append_runs() == 0);
 }

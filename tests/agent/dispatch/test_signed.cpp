@@ -68,6 +68,21 @@ TEST_CASE("a signature by another key is bad_signature; another node or expired 
     CHECK(f.wait_results("sg-1"));
 }
 
+TEST_CASE("a signed command valid for longer than journal.retention is refused as expired") {
+    // The journal forgets a request_id after retention (7 days here); a
+    // command that is still valid then could be replayed and run again.
+    auto key = SecretKey::generate();
+    REQUIRE(key.has_value());
+    Fixture f(true, key->public_key());
+    f.deliver(signed_message(*key, kEcho, "node-1", 8 * 24 * 3600));
+    REQUIRE(f.errors().size() == 1);
+    CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "expired");
+    CHECK(f.errors()[0]->message.find("journal.retention") != std::string::npos);
+    CHECK(f.acks("sg-1").empty());
+    f.deliver(signed_message(*key, kEcho, "node-1", 6 * 24 * 3600));
+    CHECK(f.wait_results("sg-1"));
+}
+
 TEST_CASE("a signed message without a configured key is unsupported") {
     auto key = SecretKey::generate();
     REQUIRE(key.has_value());

@@ -26,6 +26,7 @@ int shim_read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
     return real(f)->pMethods->xRead(real(f), b, n, o);
 }
 int shim_write(sqlite3_file* f, const void* b, int n, sqlite3_int64 o) {
+    if (g_state.disk_full) return SQLITE_FULL;
     return real(f)->pMethods->xWrite(real(f), b, n, o);
 }
 int shim_truncate(sqlite3_file* f, sqlite3_int64 s) {

@@ -2,8 +2,8 @@
 // A real SQLite VFS for tests: SQLite's default one ("unix", the real file
 // system) with a counter and a switch on the syncs of write-ahead logs.
 // It proves that a group commit really syncs the WAL, and lets a test see
-// what the agent does when that sync fails (an I/O error no real disk
-// produces on demand).
+// what the agent does when that sync fails or the disk is full (errors no
+// real disk produces on demand).
 
 namespace journal_test {
 
@@ -14,6 +14,7 @@ struct FaultVfs {
 
     int wal_syncs = 0;             // xSync calls on a -wal file that succeeded
     int fail_next_wal_syncs = 0;   // the next N fail with SQLITE_IOERR_FSYNC
+    bool disk_full = false;        // while set, every write fails with SQLITE_FULL
 };
 
 }  // namespace journal_test
