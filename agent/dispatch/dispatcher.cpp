@@ -427,20 +427,12 @@ void Dispatcher::launch(Pending pending, unsigned attempt) {
     const std::string request_id = pending.spec.request_id;
     if (stopping_) {  // the batch closed at shutdown (close_batch)
         active_.erase(request_id);
-        journal::CommandResult result;
-        result.state = journal::CommandState::failed;  // running -> failed: never started
-        result.reason = "not started: the agent was stopping";
-        result.finished_at = clock_();
-        finish(request_id, result);
+        finish(request_id, not_started_result("the agent was stopping", clock_()));
         return;
     }
     if (sync_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
         active_.erase(request_id);
-        journal::CommandResult result;
-        result.state = journal::CommandState::failed;  // running -> failed: never started
-        result.reason = "not started: the journal could not be synced";
-        result.finished_at = clock_();
-        finish(request_id, result);
+        finish(request_id, not_started_result("the journal could not be synced", clock_()));
         pump();
         return;
     }
@@ -461,11 +453,7 @@ void Dispatcher::launch(Pending pending, unsigned attempt) {
         });
     if (!handle) {
         active_.erase(request_id);
-        journal::CommandResult result;
-        result.state = journal::CommandState::failed;
-        result.reason = "not started: " + handle.error().message();
-        result.finished_at = clock_();
-        finish(request_id, result);
+        finish(request_id, not_started_result(handle.error().message(), clock_()));
         pump();
         return;
     }

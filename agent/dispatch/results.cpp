@@ -60,12 +60,27 @@ journal::CommandResult to_journal(const executors::RunResult& run) {
     return result;
 }
 
-journal::CommandResult rejected_result(std::string reason, journal::TimePoint now) {
+namespace {
+
+journal::CommandResult result_without_run(journal::CommandState state, std::string reason,
+                                          journal::TimePoint now) {
     journal::CommandResult result;
-    result.state = journal::CommandState::rejected;
+    result.state = state;
     result.reason = std::move(reason);
     result.finished_at = now;
     return result;
+}
+
+}  // namespace
+
+journal::CommandResult rejected_result(std::string reason, journal::TimePoint now) {
+    return result_without_run(journal::CommandState::rejected, std::move(reason), now);
+}
+
+journal::CommandResult not_started_result(std::string reason, journal::TimePoint now) {
+    // running -> failed: the journal's transition for a process that could not start.
+    return result_without_run(journal::CommandState::failed, "not started: " + std::move(reason),
+                              now);
 }
 
 protocol::outbound::CommandResult to_wire(const journal::CommandRecord& record,
