@@ -11,7 +11,7 @@
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/lws_callbacks.hpp"
 #include "agent/transport/proxy.hpp"
-#include "agent/transport/spki_pin.hpp"
+#include "agent/transport/peer_pins.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::transport {
@@ -25,20 +25,6 @@ bool bad_header_text(std::string_view s) {
 
 const unsigned char* bytes(const std::string& s) {
     return reinterpret_cast<const unsigned char*>(s.data());
-}
-
-// The same pin rule as the WebSocket: checked before any header is written.
-std::optional<std::string> pin_failure(lws* wsi, const std::vector<SpkiPin>& pins) {
-    if (pins.empty()) return std::nullopt;
-    alignas(lws_tls_cert_info_results) char big[sizeof(lws_tls_cert_info_results) + 4096];
-    auto* info = reinterpret_cast<lws_tls_cert_info_results*>(big);
-    const size_t room = sizeof big - sizeof *info + sizeof info->ns.name;
-    if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_OPAQUE_PUBLIC_KEY, info, room) != 0)
-        return "pin mismatch: cannot read the server's public key";
-    const SpkiPin actual = spki_sha256(
-        {reinterpret_cast<const uint8_t*>(info->ns.name), static_cast<size_t>(info->ns.len)});
-    if (pin_matches(actual, pins)) return std::nullopt;
-    return "pin mismatch: server key " + format_pin(actual) + " matches no configured pin_sha256";
 }
 
 }  // namespace
@@ -155,7 +141,7 @@ int HttpsPost::append_headers(lws* wsi, void* in, size_t len) {
     auto** p = static_cast<unsigned char**>(in);
     unsigned char* end = *p + len;
     if (tls_connection_) {
-        if (auto cause = pin_failure(wsi, tls_.spki_pins)) {
+        if (auto cause = peer_pin_failure(wsi, tls_.spki_pins)) {
             local_cause_ = *cause;
             return -1;
         }

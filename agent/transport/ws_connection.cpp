@@ -11,7 +11,7 @@
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/lws_callbacks.hpp"
 #include "agent/transport/proxy.hpp"
-#include "agent/transport/spki_pin.hpp"
+#include "agent/transport/peer_pins.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::transport {
@@ -219,23 +219,10 @@ int WsConnection::append_handshake_headers(lws* wsi, void* in, size_t len) {
     unsigned char* end = *p + len;
     // TLS is up here and nothing has been sent yet: check the pin before the
     // token can leave.
-    if (!pins_.empty()) {
-        alignas(lws_tls_cert_info_results) char big[sizeof(lws_tls_cert_info_results) + 4096];
-        auto* info = reinterpret_cast<lws_tls_cert_info_results*>(big);
-        const size_t room = sizeof big - sizeof *info + sizeof info->ns.name;
-        if (lws_tls_peer_cert_info(wsi, LWS_TLS_CERT_INFO_OPAQUE_PUBLIC_KEY, info, room) != 0) {
-            local_cause_ = "pin mismatch: cannot read the server's public key";
-            wipe_token();
-            return -1;
-        }
-        const SpkiPin actual = spki_sha256(
-            {reinterpret_cast<const uint8_t*>(info->ns.name), static_cast<size_t>(info->ns.len)});
-        if (!pin_matches(actual, pins_)) {
-            local_cause_ = "pin mismatch: server key " + format_pin(actual) +
-                           " matches no configured pin_sha256";
-            wipe_token();
-            return -1;
-        }
+    if (auto mismatch = peer_pin_failure(wsi, pins_)) {
+        local_cause_ = std::move(*mismatch);
+        wipe_token();
+        return -1;
     }
     std::string auth = "Bearer " + token_;
     wipe_token();

@@ -48,9 +48,14 @@ struct OwnedPki : TestPki {
         other_ca_cert = d + "/other.pem";
         server_cert = d + "/server.pem";
         server_key = d + "/server.key";
-        server_pin = read_output("openssl x509 -in " + server_cert +
-                                 " -pubkey -noout | openssl pkey -pubin -outform der |"
-                                 " openssl dgst -sha256 -binary | base64");
+        const auto pin_of = [](const std::string& cert) {
+            return read_output("openssl x509 -in " + cert +
+                               " -pubkey -noout | openssl pkey -pubin -outform der |"
+                               " openssl dgst -sha256 -binary | base64");
+        };
+        server_pin = pin_of(server_cert);
+        ca_pin = pin_of(ca_cert);
+        other_ca_pin = pin_of(other_ca_cert);
     }
     ~OwnedPki() {
         std::error_code ignored;

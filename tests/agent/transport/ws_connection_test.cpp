@@ -236,6 +236,29 @@ TEST_CASE("a matching SPKI pin (as the openssl CLI computes it) connects") {
     f.open(s);
 }
 
+TEST_CASE("a pin may name any key of the verified chain: the CA's connects, a stranger's not") {
+    // protocol.md §1: "a chain that verifies but matches no pin is rejected".
+    TestServer& server = tls_server();
+    {
+        Fixture f;
+        auto s = settings_for(server.port());
+        auto pin = parse_pin(test_pki().ca_pin);
+        REQUIRE(pin);
+        s.tls.spki_pins = {*pin};
+        f.open(s);
+    }
+    Fixture f;
+    auto s = settings_for(server.port());
+    auto pin = parse_pin(test_pki().other_ca_pin);
+    REQUIRE(pin);
+    s.tls.spki_pins = {*pin};
+    REQUIRE(f.conn->connect(s, "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    REQUIRE(f.rec.failure);
+    CHECK(f.rec.failure->find("pin mismatch") != std::string::npos);
+    CHECK(f.rec.failure->find(test_pki().server_pin) != std::string::npos);  // names its own key
+}
+
 TEST_CASE("401 is delivered to on_refused") {
     TestServer& server = tls_server(401);
     Fixture f;

@@ -1,0 +1,43 @@
+#include "agent/transport/peer_pins.hpp"
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "agent/transport/spki_pin.hpp"
+
+namespace outpost::transport {
+
+namespace {
+
+std::optional<SpkiPin> key_pin(X509* cert) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+    if (len <= 0) return std::nullopt;
+    const SpkiPin pin = spki_sha256({der, static_cast<size_t>(len)});
+    OPENSSL_free(der);
+    return pin;
+}
+
+}  // namespace
+
+std::optional<std::string> peer_pin_failure(lws* wsi, const std::vector<SpkiPin>& pins) {
+    if (pins.empty()) return std::nullopt;
+    SSL* ssl = lws_get_ssl(wsi);
+    // The chain OpenSSL built and verified (leaf first); null unless the
+    // verification ran and passed, which the pin is on top of.
+    STACK_OF(X509)* chain = ssl != nullptr ? SSL_get0_verified_chain(ssl) : nullptr;
+    if (chain == nullptr || sk_X509_num(chain) == 0)
+        return "pin mismatch: no verified certificate chain to check the pins against";
+    std::string leaf = "unreadable";
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+        const auto pin = key_pin(sk_X509_value(chain, i));
+        if (!pin) continue;
+        if (i == 0) leaf = format_pin(*pin);
+        if (pin_matches(*pin, pins)) return std::nullopt;
+    }
+    return "pin mismatch: no key of the server's verified chain (its own: " + leaf +
+           ") matches a configured pin_sha256";
+}
+
+}  // namespace outpost::transport
