@@ -80,10 +80,19 @@ TokenResult parse_exchange_reply(const HttpReply& reply,
         return failure(TokenFailureKind::malformed,
                        "token endpoint body has no string \"access_token\"");
     }
+    // Any JSON number: a service computing it from a duration may send 300.0.
+    // Rounded down; a fraction of a second is never worth a token.
     std::int64_t expires_in = 0;
-    if (root["expires_in"].get_int64().get(expires_in)) {
+    double seconds = 0;
+    if (!root["expires_in"].get_int64().get(expires_in)) {
+        // an integer
+    } else if (!root["expires_in"].get_double().get(seconds)) {
+        expires_in = seconds >= 1 && seconds <= static_cast<double>(kMaxExpiresIn)
+                         ? static_cast<std::int64_t>(seconds)
+                         : (seconds < 1 ? 0 : kMaxExpiresIn + 1);
+    } else {
         return failure(TokenFailureKind::malformed,
-                       "token endpoint body has no integer \"expires_in\"");
+                       "token endpoint body has no number \"expires_in\"");
     }
     if (expires_in <= 0 || expires_in > kMaxExpiresIn) {
         return failure(TokenFailureKind::malformed,

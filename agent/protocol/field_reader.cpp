@@ -1,5 +1,7 @@
 #include "agent/protocol/field_reader.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "agent/protocol/limits.hpp"
@@ -219,6 +221,36 @@ std::optional<std::uint64_t> FieldReader::optional_uint(std::string_view key, st
         return std::nullopt;
     }
     return read_uint(*value, key, min, max);
+}
+
+std::optional<std::uint64_t> FieldReader::clamped_uint(std::string_view key, std::uint64_t min,
+                                                       std::uint64_t max) {
+    const auto value = find(key, false);
+    if (!value) return std::nullopt;
+    switch (value->type()) {
+        case element_type::INT64: {
+            const std::int64_t v = value->get_int64().value_unsafe();
+            return v < 0 ? min : std::clamp(static_cast<std::uint64_t>(v), min, max);
+        }
+        case element_type::UINT64:
+            return std::clamp(value->get_uint64().value_unsafe(), min, max);
+        case element_type::DOUBLE: {
+            const double v = value->get_double().value_unsafe();
+            if (!(v >= static_cast<double>(min))) return min;  // also NaN (not from JSON)
+            if (v >= static_cast<double>(max)) return max;
+            return std::clamp(static_cast<std::uint64_t>(v), min, max);
+        }
+        default:
+            return std::nullopt;
+    }
+}
+
+std::optional<std::string> FieldReader::lenient_timestamp(std::string_view key) {
+    const auto value = find(key, false);
+    std::string_view text;
+    if (!value || value->get_string().get(text) != simdjson::SUCCESS) return std::nullopt;
+    if (!parse_rfc3339(text)) return std::nullopt;
+    return std::string(text);
 }
 
 bool FieldReader::boolean(std::string_view key) {

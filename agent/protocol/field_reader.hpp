@@ -45,6 +45,14 @@ class FieldReader {
     std::uint64_t uint(std::string_view key, std::uint64_t min, std::uint64_t max);
     std::optional<std::uint64_t> optional_uint(std::string_view key, std::uint64_t min,
                                                std::uint64_t max);
+    // Lenient reads for values the agent can do without: they never fail.
+    // A number of any JSON kind, rounded down and clamped into [min, max];
+    // nullopt when absent or not a number.
+    std::optional<std::uint64_t> clamped_uint(std::string_view key, std::uint64_t min,
+                                              std::uint64_t max);
+    // An RFC 3339 string; nullopt when absent or anything else.
+    std::optional<std::string> lenient_timestamp(std::string_view key);
+
     bool boolean(std::string_view key);
     std::optional<bool> optional_boolean(std::string_view key);
 

@@ -16,12 +16,17 @@ inbound::Body read_welcome(FieldReader& data) {
     Welcome m;
     m.protocol = data.non_empty_string("protocol");
     m.session_id = data.non_empty_string("session_id");
-    m.server_time = data.timestamp("server_time");
+    // The rest is read leniently (docs/protocol-notes.md): before welcome the
+    // agent may send nothing, not even an error, so a welcome refused over a
+    // field the agent can do without would keep the node offline with no
+    // sign the server could see. server_time is informational (unused), the
+    // intervals are clamped into range.
+    m.server_time = data.lenient_timestamp("server_time").value_or("");
     m.heartbeat_s = static_cast<std::uint32_t>(
-        data.optional_uint("heartbeat_s", limits::kMinHeartbeatS, limits::kMaxHeartbeatS)
+        data.clamped_uint("heartbeat_s", limits::kMinHeartbeatS, limits::kMaxHeartbeatS)
             .value_or(m.heartbeat_s));
     if (auto telemetry =
-            data.optional_uint("telemetry_s", limits::kMinTelemetryS, limits::kMaxTelemetryS)) {
+            data.clamped_uint("telemetry_s", limits::kMinTelemetryS, limits::kMaxTelemetryS)) {
         m.telemetry_s = static_cast<std::uint32_t>(*telemetry);
     }
     return m;
@@ -118,7 +123,9 @@ inbound::Body read_pong(FieldReader& data) {
 
 inbound::Body read_reconnect(FieldReader& data) {
     Reconnect m;
-    m.after_ms = data.uint("after_ms", 0, limits::kMaxAfterMs);
+    // Optional here: a reconnect without a delay is still a reconnect
+    // (session policy: then a jitter of up to reconnect.initial).
+    m.after_ms = data.optional_uint("after_ms", 0, limits::kMaxAfterMs);
     m.reason = data.optional_string("reason");
     return m;
 }

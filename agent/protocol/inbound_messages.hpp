@@ -18,7 +18,7 @@ namespace outpost::protocol::inbound {
 struct Welcome {
     std::string protocol;  // checked against what we speak by the session, not here
     std::string session_id;
-    std::string server_time;  // RFC 3339, validated
+    std::string server_time;  // RFC 3339 when the server sent one that is, else empty
     std::uint32_t heartbeat_s = 30;
     std::optional<std::uint32_t> telemetry_s;
 };
@@ -87,7 +87,7 @@ struct Pong {
 };
 
 struct Reconnect {
-    std::uint64_t after_ms = 0;
+    std::optional<std::uint64_t> after_ms;  // absent: a jitter of up to reconnect.initial
     std::optional<std::string> reason;
 };
 

@@ -16,6 +16,16 @@ transport::TlsSettings tls_settings(const config::Config& config) {
     return tls;
 }
 
+bool plaintext_server(const config::Config& config) {
+    const auto url = transport::parse_url(config.server.url);
+    return url && url->scheme == "ws";
+}
+
+std::string plaintext_warning() {
+    return "the connection to the control plane is not encrypted: server.url is ws:// "
+           "(server.insecure_plaintext: true; for tests and local demos only)";
+}
+
 transport::ConnectSettings connect_settings(const config::Config& config,
                                             const std::string& node_id,
                                             const transport::ProxyEnv& env) {

@@ -19,6 +19,12 @@ namespace outpost::runtime {
                                                           const std::string& node_id,
                                                           const transport::ProxyEnv& env);
 
+// server.url is ws:// (allowed only with server.insecure_plaintext).
+[[nodiscard]] bool plaintext_server(const config::Config& config);
+// What the agent says about it at start, in `outpost status` and in
+// status{online}'s reason (protocol.md §1).
+[[nodiscard]] std::string plaintext_warning();
+
 [[nodiscard]] session::ReconnectSettings reconnect_settings(const config::Config& config);
 [[nodiscard]] session::TokenMode token_mode(const config::Config& config);
 

@@ -12,6 +12,7 @@
 #include "agent/journal/journal.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/allow_list_policy.hpp"
+#include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/runtime/status_source.hpp"
@@ -188,6 +189,7 @@ int run_agent(const config::Config& config) {
     // Honest about what this version ignores rather than silently skipping
     // it: logged now, and shown by `outpost status` for as long as it holds.
     std::vector<std::string> warnings;
+    if (plaintext_server(config)) warnings.push_back(plaintext_warning());
     if (config.server.transport == config::Transport::poll || config.server.poll_url) {
         warnings.emplace_back(
             "server.transport: poll / server.poll_url are set, but the HTTPS polling "

@@ -124,9 +124,10 @@ SessionDriver::SessionDriver(transport::EventLoop& loop, const config::Config& c
     }
     tokens_ = make_provider(config, identity, https_.get());
     if (connect_settings_.proxy) log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
-    if (config.server.insecure_plaintext) {
-        log::warn(kLog, "server.insecure_plaintext is on: ws:// without TLS is allowed");
-    }
+    // protocol.md §1: with ws:// the agent warns at start (run.cpp logs it
+    // with the other start-up warnings, and `outpost status` shows it) and
+    // in `status`: this is the reason its status{online} carries.
+    if (plaintext_server(config)) online_reason_ = plaintext_warning();
 }
 
 SessionDriver::~SessionDriver() = default;
@@ -284,10 +285,11 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
         // §3.1 step 3: stored results without result_ack go first, then
         // (the outbox and) normal traffic, of which status is the first.
         if (hooks_.on_online) hooks_.on_online();
-        if (!announced_online_) {
-            announced_online_ = send_now(protocol::outbound::Status{
-                identity_.node_id, protocol::outbound::NodeStatus::online, std::nullopt});
-        }
+        // After every welcome of a new connection: the server saw the node
+        // go (the connection dropped) and come back, a change either way.
+        send_now(protocol::outbound::Status{identity_.node_id,
+                                            protocol::outbound::NodeStatus::online,
+                                            online_reason_});
         return;
     }
     // protocol.md §3.1: until welcome the agent sends nothing but hello.
@@ -300,10 +302,13 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     } else if (std::holds_alternative<Pong>(message.body)) {
         // Proof of life only; on_inbound_message() already counted it.
     } else if (const auto* reconnect = std::get_if<Reconnect>(&message.body)) {
-        log::info(kLog, "server asked to reconnect after {} ms ({})", reconnect->after_ms,
+        log::info(kLog, "server asked to reconnect after {} ({})",
+                  reconnect->after_ms ? std::to_string(*reconnect->after_ms) + " ms"
+                                      : std::string("a short jitter"),
                   reconnect->reason.value_or(""));
-        apply(policy_.on_reconnect_request(static_cast<std::int64_t>(reconnect->after_ms),
-                                           reconnect->reason.value_or("")));
+        std::optional<std::int64_t> after_ms;
+        if (reconnect->after_ms) after_ms = static_cast<std::int64_t>(*reconnect->after_ms);
+        apply(policy_.on_reconnect_request(after_ms, reconnect->reason.value_or("")));
     } else if (const auto* error = std::get_if<protocol::inbound::Error>(&message.body)) {
         log::warn(kLog, "server reported error {} (ref {}): {}", error->code,
                   error->ref.value_or("null"), error->message);

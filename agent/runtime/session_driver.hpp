@@ -102,7 +102,7 @@ private:
     std::optional<auth::Token> token_;
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
     session::State logged_state_ = session::State::connecting;
-    bool announced_online_ = false;
+    std::optional<std::string> online_reason_;  // status{online}'s reason (plaintext)
     bool draining_online_ = false;  // shutdown() of a welcomed session: send() still works
     Hooks hooks_;
 };

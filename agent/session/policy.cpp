@@ -103,8 +103,19 @@ Decision SessionPolicy::on_token_failure(TokenFailure failure, std::string_view 
     record_error("token endpoint: " + std::string(to_string(failure)), std::string(cause));
     if (state_ == State::online) {
         // A failed reauth leaves the live connection alone: the server closes
-        // with 4001 when the old token runs out. Try again after a backoff.
+        // with 4001 when the old token runs out.
         reauth_in_flight_ = false;
+        if (failure == TokenFailure::unauthorized || failure == TokenFailure::forbidden) {
+            // The endpoint refused this identity (§2: 401 unauthorized, 403
+            // revoked): asking again changes nothing. No reauth on this
+            // connection; the next connection attempt meets the refusal and
+            // takes its state.
+            reauth_refused_ = true;
+            return Decision{.reason = "reauth refused by the token endpoint (" +
+                                      std::string(to_string(failure)) +
+                                      "); no retry on this connection"};
+        }
+        // Transient (5xx, timeout, malformed): try again after a backoff.
         reauth_retry_at_ = clock_.now() + reauth_backoff_.next(random_);
         return Decision{.reason = "reauth token failed; retrying later"};
     }

@@ -95,7 +95,9 @@ std::optional<SessionPolicy::time_point> SessionPolicy::next_deadline() const {
 // When the next reauth should go out, on the steady clock; none when no
 // reauth is needed or one is already under way.
 std::optional<SessionPolicy::time_point> SessionPolicy::reauth_at() const {
-    if (state_ != State::online || reauth_in_flight_ || !token_) return std::nullopt;
+    if (state_ != State::online || reauth_in_flight_ || reauth_refused_ || !token_) {
+        return std::nullopt;
+    }
     if (mode_ == TokenMode::static_token) return std::nullopt;
     const auto now = clock_.now();
     const auto wall_now = clock_.wall_now();
@@ -116,6 +118,7 @@ void SessionPolicy::leave_connection() {
     welcome_deadline_.reset();
     reauth_in_flight_ = false;
     reauth_retry_at_.reset();
+    reauth_refused_ = false;
 }
 
 // §5: the attempt counter resets once a session stayed up for stable_after.

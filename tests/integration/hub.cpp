@@ -1,5 +1,7 @@
 #include "hub.hpp"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <cstdio>
@@ -106,7 +108,12 @@ void Hub::kill() {
     drain();
 }
 
-std::string Hub::url() const { return "wss://localhost:" + std::to_string(port_) + "/v1/agent"; }
+std::string Hub::url() const {
+    const bool plaintext = std::find(options_.extra.begin(), options_.extra.end(),
+                                     std::string("--plaintext")) != options_.extra.end();
+    return (plaintext ? "ws://localhost:" : "wss://localhost:") + std::to_string(port_) +
+           "/v1/agent";
+}
 std::string Hub::token_url() const {
     return "https://localhost:" + std::to_string(port_) + "/v1/token";
 }

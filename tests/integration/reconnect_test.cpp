@@ -117,6 +117,10 @@ TEST_CASE("1001: back within reconnect.initial, every time", "[integration][reco
         const Event& connected = rig.wait_online(from, log_from);
         CHECK(connected.str("/session") != session);
         session = *connected.str("/session");
+        // Every new session hears the node's status (the drop was a change).
+        const Event& status = rig.hub.expect_event(message_of_type("status"), kEventLimit,
+                                                   connected.index(), "status on the new session");
+        CHECK(status.str("/msg/data/status") == "online");
         const auto delays = announced_delays(rig.agent, log_from);
         REQUIRE(delays.size() == 1);
         CHECK(delays.front() <= 500);

@@ -178,3 +178,20 @@ TEST_CASE("outpost status: a corrupt journal is shown as failing, with the reaso
     CHECK_THAT(text.out, Catch::Contains("journal: fail, " + journal));
     CHECK_THAT(text.out, Catch::Contains("warning: no command can run: "));
 }
+
+TEST_CASE("ws:// with insecure_plaintext: warned at start, in status{online} and outpost status",
+          "[integration][status]") {
+    HubOptions plaintext;
+    plaintext.extra = {"--plaintext"};
+    Rig rig(plaintext);
+    rig.agent.set("server", "insecure_plaintext", "true");
+    const std::size_t log_from = rig.agent.mark();
+    const Event& connected = rig.start_online();
+    CHECK(rig.agent.count_log("is not encrypted", log_from) >= 1);
+    const Event& status = rig.hub.expect_event(message_of_type("status"), kEventLimit,
+                                               connected.index(), "status online");
+    CHECK(status.str("/msg/data/status") == "online");
+    CHECK(status.str("/msg/data/reason").value_or("").find("not encrypted") != std::string::npos);
+    StatusRun run = outpost_status(rig.agent);
+    CHECK_THAT(run.out, Catch::Contains("is not encrypted"));
+}

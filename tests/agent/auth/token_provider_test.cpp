@@ -53,6 +53,22 @@ TEST_CASE("exchange reply 200 gives the token and its absolute expiry") {
     CHECK(r->expires_at == kNow + seconds(120));
 }
 
+TEST_CASE("expires_in may be any JSON number; a fraction is dropped") {
+    // A service computing it from a duration (timedelta.total_seconds()).
+    auto r = reply(200, R"({"access_token":"t","expires_in":300.0})");
+    REQUIRE(r.has_value());
+    CHECK(r->expires_at == kNow + seconds(300));
+    auto fraction = reply(200, R"({"access_token":"t","expires_in":59.9})");
+    REQUIRE(fraction.has_value());
+    CHECK(fraction->expires_at == kNow + seconds(59));
+    CHECK(reply(200, R"({"access_token":"t","expires_in":0.5})").error().cause.find("outside") !=
+          std::string::npos);
+    CHECK(reply(200, R"({"access_token":"t","expires_in":1e300})").error().cause.find(
+              "outside") != std::string::npos);
+    CHECK(reply(200, R"({"access_token":"t","expires_in":-1.5})").error().cause.find(
+              "outside") != std::string::npos);
+}
+
 TEST_CASE("exchange reply statuses map to the protocol's failure kinds") {
     CHECK(reply(401, "").error().kind == TokenFailureKind::unauthorized);
     CHECK(reply(403, "").error().kind == TokenFailureKind::revoked);

@@ -52,6 +52,28 @@ TEST_CASE("inbound welcome") {
     CHECK_FALSE(defaults.telemetry_s.has_value());
 }
 
+TEST_CASE("inbound welcome: what the agent can do without is read leniently") {
+    // Before welcome the agent may send nothing, not even an error: refusing
+    // a welcome over one of these would keep the node offline, unseen.
+    const auto welcome = [](const std::string& extra) {
+        return parse_as<inbound::Welcome>(
+            "welcome", R"({"protocol":"outpost.v1","session_id":"s")" + extra + "}");
+    };
+    CHECK(welcome("").server_time.empty());                            // absent
+    CHECK(welcome(R"(,"server_time":1763805600)").server_time.empty());  // not RFC 3339 text
+    CHECK(welcome(R"(,"server_time":"2026-11-22")").server_time.empty());
+    CHECK(welcome(R"(,"heartbeat_s":0)").heartbeat_s == 1);  // clamped into 1..3600
+    CHECK(welcome(R"(,"heartbeat_s":-5)").heartbeat_s == 1);
+    CHECK(welcome(R"(,"heartbeat_s":3601)").heartbeat_s == 3600);
+    CHECK(welcome(R"(,"heartbeat_s":30.0)").heartbeat_s == 30);
+    CHECK(welcome(R"(,"heartbeat_s":12.9)").heartbeat_s == 12);
+    CHECK(welcome(R"(,"heartbeat_s":1e300)").heartbeat_s == 3600);
+    CHECK(welcome(R"(,"heartbeat_s":"30")").heartbeat_s == 30);  // not a number: the default
+    CHECK(welcome(R"(,"heartbeat_s":null)").heartbeat_s == 30);
+    CHECK(welcome(R"(,"telemetry_s":0)").telemetry_s == 1u);
+    CHECK_FALSE(welcome(R"(,"telemetry_s":"60")").telemetry_s.has_value());
+}
+
 TEST_CASE("inbound execute, all fields") {
     auto m = parse_as<inbound::Execute>(
         "execute",
@@ -166,11 +188,14 @@ TEST_CASE("inbound ping, pong, reconnect") {
 
     auto reconnect =
         parse_as<inbound::Reconnect>("reconnect", R"({"after_ms":2500,"reason":"maintenance"})");
-    CHECK(reconnect.after_ms == 2500);
+    CHECK(reconnect.after_ms == 2500u);
     CHECK(reconnect.reason == "maintenance");
     auto bare = parse_as<inbound::Reconnect>("reconnect", R"({"after_ms":0})");
-    CHECK(bare.after_ms == 0);
+    CHECK(bare.after_ms == 0u);
     CHECK_FALSE(bare.reason.has_value());
+    // Without after_ms: still a reconnect (a jitter of up to reconnect.initial).
+    auto no_delay = parse_as<inbound::Reconnect>("reconnect", R"({"reason":"drain"})");
+    CHECK_FALSE(no_delay.after_ms.has_value());
 }
 
 TEST_CASE("inbound error and signed") {

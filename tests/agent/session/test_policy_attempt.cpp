@@ -277,6 +277,22 @@ TEST_CASE("a failed reauth token keeps the connection and retries later") {
     CHECK(h.policy.on_tick().send_reauth);
 }
 
+TEST_CASE("a reauth refused with 401/403 is not retried on this connection") {
+    for (const TokenFailure refusal : {TokenFailure::unauthorized, TokenFailure::forbidden}) {
+        Harness h({}, TokenMode::exchange);
+        h.go_online(3600);
+        h.clock.advance(2880s);
+        h.policy.on_inbound_message();
+        REQUIRE(h.policy.on_tick().send_reauth);
+        const Decision d = h.policy.on_token_failure(refusal, "HTTP 401/403");
+        CHECK(d.action == Action::none);
+        CHECK(h.policy.state() == State::online);  // until the server closes (4001)
+        h.clock.advance(600s);
+        h.policy.on_inbound_message();
+        CHECK_FALSE(h.policy.on_tick().send_reauth);
+    }
+}
+
 TEST_CASE("no reauth before welcome") {
     Harness h;
     (void)h.policy.on_connect_attempt();
