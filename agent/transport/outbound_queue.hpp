@@ -1,7 +1,8 @@
 #pragma once
 // Messages waiting to be written, cut into WebSocket fragments: lws wants one
 // lws_write per WRITEABLE callback, and a large message sent in one write
-// would sit in lws's own unbounded buffer. Pure: no lws.
+// would sit in lws's own unbounded buffer. Fragments end on UTF-8 character
+// boundaries. Pure: no lws.
 
 #include <cstddef>
 #include <deque>
