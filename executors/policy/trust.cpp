@@ -7,9 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
+
+#include "executors/runner/environment.hpp"
 
 namespace outpost::policy {
 namespace {
@@ -72,7 +75,7 @@ Expected<void> check_program(const std::string& path, const struct stat& st) {
 
 // Walks `path` component by component (symlinks followed, each link's
 // directory checked too) and checks the last one as `last`.
-enum class Last { program, directory };
+enum class Last { program, directory, file };
 
 Expected<TrustedFile> walk(const std::string& path, Last last) {
     if (path.empty() || path.front() != '/') {
@@ -130,6 +133,15 @@ Expected<TrustedFile> walk(const std::string& path, Last last) {
             }
             return TrustedFile{next, st.st_dev, st.st_ino, st.st_ctim};
         }
+        if (todo.empty() && last == Last::file) {  // read, not executed: no mode bits asked
+            if (!S_ISREG(st.st_mode)) {
+                return fail(fmt::format("{} is not a regular file", next));
+            }
+            if (auto ok = check_owner_and_mode(next, st); !ok) {
+                return std::unexpected(ok.error());
+            }
+            return TrustedFile{next, st.st_dev, st.st_ino, st.st_ctim};
+        }
         if (!S_ISDIR(st.st_mode)) {
             return fail(fmt::format("{} is not a directory", next));
         }
@@ -149,38 +161,102 @@ Expected<TrustedFile> walk(const std::string& path, Last last) {
 }
 
 // A script's `#!` interpreter runs with the script's credentials: it must
-// be as trusted as the script. The kernel reads at most this much of the
-// line and follows at most this many interpreters in a chain.
+// be as trusted as the script, and so must what it is told to load. The
+// kernel reads at most this much of the line and follows at most this many
+// interpreters in a chain.
 constexpr std::size_t kShebangBytes = 256;
 constexpr int kMaxInterpreters = 5;  // exec_binprm() gives up after five rewrites
 
-// The interpreter a program's first line names; "" when it is no script.
-Expected<std::string> interpreter_of(const std::string& program) {
+struct Shebang {
+    std::string interpreter;
+    std::string argument;  // the rest of the line: the kernel passes it as one argument
+};
+
+// The `#!` line of a program, as fs/binfmt_script.c reads it; nullopt when
+// the file is no script. A file that cannot be read is refused: the kernel
+// reads it with the command's credentials, not ours, so "cannot read" does
+// not mean "cannot be a script".
+Expected<std::optional<Shebang>> shebang_of(const std::string& program) {
     const int fd = ::open(program.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
-        // An execute-only binary: the kernel could not run it as a script
-        // either (an interpreter needs to read its script).
-        return std::string();
+        return fail(fmt::format("{}: cannot read it to look for a #! line: {}", program,
+                                std::strerror(errno)));
     }
     char head[kShebangBytes];
     ssize_t n;
     do {
         n = ::pread(fd, head, sizeof head, 0);
     } while (n < 0 && errno == EINTR);
+    const int read_errno = errno;
     ::close(fd);
+    if (n < 0) {
+        return fail(fmt::format("{}: cannot read it to look for a #! line: {}", program,
+                                std::strerror(read_errno)));
+    }
     if (n < 2 || head[0] != '#' || head[1] != '!') {
-        return std::string();
+        return std::optional<Shebang>();
     }
-    const std::string_view line(head + 2, static_cast<std::size_t>(n) - 2);
-    const auto begin = line.find_first_not_of(" \t");
-    if (begin == std::string_view::npos || line[begin] == '\n') {
-        return fail(fmt::format("{} starts with an empty #! line", program));
-    }
-    const auto end = line.find_first_of(" \t\n", begin);
-    if (end == std::string_view::npos) {
+    std::string_view line(head + 2, static_cast<std::size_t>(n) - 2);
+    // The line ends at a newline or NUL, or at the end of a short file.
+    const auto line_end = line.find_first_of(std::string_view("\n\0", 2));
+    if (line_end != std::string_view::npos) {
+        line = line.substr(0, line_end);
+    } else if (static_cast<std::size_t>(n) == kShebangBytes) {
         return fail(fmt::format("{}: its #! line is longer than {} bytes", program, kShebangBytes));
     }
-    return std::string(line.substr(begin, end - begin));
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos) {
+        return fail(fmt::format("{} starts with an empty #! line", program));
+    }
+    line = line.substr(first, line.find_last_not_of(" \t") - first + 1);
+    const auto gap = line.find_first_of(" \t");
+    Shebang shebang{std::string(line.substr(0, gap)), ""};
+    if (gap != std::string_view::npos) {
+        shebang.argument = std::string(line.substr(line.find_first_not_of(" \t", gap)));
+    }
+    return std::optional<Shebang>(std::move(shebang));
+}
+
+bool is_env(const std::string& resolved) {
+    return resolved.size() >= 4 && resolved.compare(resolved.size() - 4, 4, "/env") == 0;
+}
+
+// `#!/usr/bin/env NAME`: env runs the first NAME on the command's PATH (the
+// runner's fixed one). Every PATH directory up to it must be trusted, or
+// someone could put a NAME of theirs in front of it later.
+Expected<std::string> resolve_on_fixed_path(const std::string& program, const std::string& name) {
+    if (name.empty() || name.front() == '-') {
+        return fail(fmt::format("{}: `#!.../env {}`: env options are refused (what env would run "
+                                "cannot be checked)",
+                                program, name));
+    }
+    if (name.front() == '/') {
+        return name;
+    }
+    if (name.find('/') != std::string::npos || name.find_first_of(" \t") != std::string::npos) {
+        return fail(fmt::format("{}: `#!.../env {}` names no program env could be checked for",
+                                program, name));
+    }
+    std::string_view path = executors::kFixedPath;
+    while (!path.empty()) {
+        const auto colon = path.find(':');
+        const std::string dir(path.substr(0, colon));
+        path = colon == std::string_view::npos ? std::string_view() : path.substr(colon + 1);
+        struct stat st {};
+        if (::lstat(dir.c_str(), &st) != 0) {
+            continue;  // absent here; its parent is one of the trusted system directories
+        }
+        if (auto trusted = walk(dir, Last::directory); !trusted) {
+            return fail(fmt::format("{}: `#!.../env {}` searches {}, which is not trusted: {}",
+                                    program, name, dir, trusted.error().message()));
+        }
+        const std::string candidate = dir + "/" + name;
+        if (::lstat(candidate.c_str(), &st) == 0) {
+            return candidate;
+        }
+    }
+    return fail(fmt::format("{}: `#!.../env {}`: no {} on PATH {}", program, name, name,
+                            executors::kFixedPath));
 }
 
 }  // namespace
@@ -192,25 +268,45 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
     }
     std::string program = trusted->resolved_path;
     for (int level = 0;; ++level) {
-        auto interpreter = interpreter_of(program);
-        if (!interpreter) {
-            return std::unexpected(interpreter.error());
+        auto shebang = shebang_of(program);
+        if (!shebang) {
+            return std::unexpected(shebang.error());
         }
-        if (interpreter->empty()) {
+        if (!*shebang) {
             return trusted;
         }
         if (level == kMaxInterpreters) {
             return fail(fmt::format("{}: more than {} #! interpreters in a chain", path,
                                     kMaxInterpreters));
         }
-        if (interpreter->front() != '/') {
+        const Shebang& line = **shebang;
+        if (line.interpreter.front() != '/') {
             return fail(fmt::format("{}: its #! interpreter `{}` is not an absolute path", program,
-                                    *interpreter));
+                                    line.interpreter));
         }
-        auto checked = walk(*interpreter, Last::program);
+        auto checked = walk(line.interpreter, Last::program);
         if (!checked) {
             return fail(fmt::format("{}: its #! interpreter is not trusted: {}", program,
                                     checked.error().message()));
+        }
+        if (is_env(checked->resolved_path)) {
+            // What env runs is the real interpreter: checked like one.
+            auto found = resolve_on_fixed_path(program, line.argument);
+            if (!found) {
+                return std::unexpected(found.error());
+            }
+            checked = walk(*found, Last::program);
+            if (!checked) {
+                return fail(fmt::format("{}: the program its #! env runs is not trusted: {}",
+                                        program, checked.error().message()));
+            }
+        } else if (!line.argument.empty() && line.argument.front() == '/') {
+            // `#!/bin/sh /opt/x.sh`: the interpreter runs that file.
+            if (auto loaded = walk(line.argument, Last::file); !loaded) {
+                return fail(fmt::format("{}: the file its #! line passes to the interpreter is "
+                                        "not trusted: {}",
+                                        program, loaded.error().message()));
+            }
         }
         program = checked->resolved_path;
     }

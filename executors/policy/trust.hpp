@@ -28,7 +28,9 @@ struct TrustedFile {
 // sticky directories such as /tmp and /var/tmp included; a file that is not
 // a regular file, has no execute bit, or is setuid/setgid; more than 40
 // symlinks; a script (`#!`) whose interpreter fails the same checks (up to
-// five interpreters in a chain, as many as the kernel follows). The error
+// five interpreters in a chain, as many as the kernel follows), including
+// what `#!/usr/bin/env NAME` runs from the fixed PATH and a file the line
+// passes to the interpreter; a program the agent cannot read. The error
 // names the component that failed.
 [[nodiscard]] Expected<TrustedFile> check_executable_trust(const std::string& path);
 

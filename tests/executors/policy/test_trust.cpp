@@ -156,6 +156,24 @@ TEST_CASE("a script's #! interpreter must be trusted too", "[policy][trust]") {
     CHECK_THAT(trust_error(script("empty", "#!\n")), Catch::Contains("empty #! line"));
     CHECK_THAT(trust_error(script("long", "#!/" + std::string(300, 'x'))),
                Catch::Contains("longer than 256 bytes"));
+    // The line as the kernel reads it: a short file needs no newline, a NUL
+    // ends it, an argument is allowed.
+    CHECK(check_executable_trust(script("no-newline", "#!/bin/true")).has_value());
+    CHECK(check_executable_trust(script("nul", std::string("#!/bin/sh\0junk", 14))).has_value());
+    CHECK(check_executable_trust(script("arg", "#!/bin/sh -eu\n")).has_value());
+    // What the interpreter is told to load is checked too.
+    CHECK(check_executable_trust(script("loads-trusted", "#!/bin/sh /etc/hostname\n")).has_value());
+    std::ofstream(untrusted.path() + "/x.sh") << "true\n";
+    CHECK_THAT(trust_error(script("loads-untrusted", "#!/bin/sh " + untrusted.path() + "/x.sh\n")),
+               Catch::Contains("the file its #! line passes to the interpreter is not trusted"));
+    // env: what it runs from the fixed PATH is the interpreter.
+    CHECK(check_executable_trust(script("env", "#!/usr/bin/env sh\n")).has_value());
+    CHECK_THAT(trust_error(script("env-missing", "#!/usr/bin/env no-such-program-here\n")),
+               Catch::Contains("no no-such-program-here on PATH"));
+    CHECK_THAT(trust_error(script("env-S", "#!/usr/bin/env -S sh -e\n")),
+               Catch::Contains("env options are refused"));
+    CHECK_THAT(trust_error(script("env-abs", "#!/usr/bin/env " + untrusted.path() + "/sh\n")),
+               Catch::Contains("the program its #! env runs is not trusted"));
     // A script as interpreter is followed: five interpreters in a chain
     // (level4 -> level3 -> ... -> level0 -> /bin/sh), as many as the kernel
     // follows before ELOOP.
