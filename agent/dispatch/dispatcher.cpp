@@ -291,6 +291,11 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
         return;
     }
     if (*found) {  // step 2: seen before — answer from the journal, run nothing
+        if (unstored_results_.contains(spec.request_id)) {
+            // Finished; its result follows once the journal takes it.
+            ack(spec.request_id, AckState::duplicate);
+            return;
+        }
         const journal::CommandRecord& record = **found;
         if (journal::is_terminal(record.state)) {
             ack(spec.request_id, AckState::duplicate);
@@ -305,7 +310,9 @@ void Dispatcher::on_command(const protocol::InboundMessage& message, journal::Co
         return;
     }
     if (auto why = no_commands_reason()) {
-        reject(spec, "journal unavailable, no command can run: " + *why, false);
+        // Journaled when the journal still writes (a failed recovery): a
+        // redelivery after it heals is then answered, not run.
+        reject(spec, "journal unavailable, no command can run: " + *why, !journal_failed_);
         return;
     }
     auto now = clock_();
@@ -479,17 +486,27 @@ void Dispatcher::finish(const std::string& request_id, const journal::CommandRes
 }
 
 void Dispatcher::retry_unstored_results() {
-    while (!unstored_results_.empty()) {
-        auto it = unstored_results_.begin();
-        before_write();
-        if (auto stored = journal_->finish(it->first, it->second); !stored) {
-            unstored_error_ = stored.error().message();
-            return;  // the same cause holds for the rest
-        }
-        log::info(kLog, "{}: result journaled on retry", it->first);
+    for (auto it = unstored_results_.begin(); it != unstored_results_.end();) {
         const std::string request_id = it->first;
-        unstored_results_.erase(it);
-        send_stored_result(request_id);
+        before_write();
+        if (auto stored = journal_->finish(request_id, it->second); stored) {
+            log::info(kLog, "{}: result journaled on retry", request_id);
+            it = unstored_results_.erase(it);
+            send_stored_result(request_id);
+            continue;
+        } else {
+            unstored_error_ = stored.error().message();
+        }
+        // A row that can no longer take this result (finished meanwhile, or
+        // gone) will never take it: drop it rather than retry for ever.
+        auto found = journal_->lookup(request_id);
+        if (found && (!*found || !journal::is_legal_transition((*found)->state, it->second.state))) {
+            log::error(kLog, "{}: dropping a result the journal can no longer take ({})",
+                       request_id, unstored_error_);
+            it = unstored_results_.erase(it);
+            continue;
+        }
+        ++it;
     }
 }
 
@@ -505,6 +522,11 @@ void Dispatcher::send_stored_result(const std::string& request_id) {
 // --- cancel, approval, acks, health ---
 
 void Dispatcher::on_cancel(const std::string& message_id, const std::string& request_id) {
+    if (unstored_results_.contains(request_id)) {  // finished; the result waits for the journal
+        error(protocol::ErrorCode::unknown_request,
+              "the command with request_id " + request_id + " has finished", message_id);
+        return;
+    }
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
         if (it->spec.request_id != request_id) continue;
         queue_.erase(it);
@@ -545,6 +567,12 @@ void Dispatcher::on_approved(const std::string& message_id, const std::string& r
         return;
     }
     journal::CommandRecord record = std::move(**found);
+    if (unstored_results_.contains(request_id)) {
+        // Finished (e.g. cancelled) while the journal could not store it:
+        // never started now; the result follows once stored.
+        ack(request_id, AckState::duplicate);
+        return;
+    }
     if (journal::is_terminal(record.state)) {
         ack(request_id, AckState::duplicate);
         send_stored_result(request_id);

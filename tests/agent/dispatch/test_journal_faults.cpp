@@ -43,9 +43,10 @@ TEST_CASE("a result the journal cannot store is kept, not sent, and sent once st
     CHECK(f.dispatcher->journal_problem().find("1 result(s) could not be journaled") !=
           std::string::npos);
     CHECK(database_check(f) == "fail");
-    // Asked again: the journal still says running.
+    // Asked again: finished (duplicate), its result follows once stored.
     f.deliver(execute_json("full-1", "sleep", {"0.3"}));
-    CHECK(f.acks("full-1").back()->state == AckState::running);
+    CHECK(f.acks("full-1").back()->state == AckState::duplicate);
+    CHECK(f.results("full-1").empty());
     f.dispatcher->maintain(std::chrono::hours(1));  // still full: kept
     CHECK(f.results("full-1").empty());
 
@@ -111,4 +112,26 @@ TEST_CASE("a recovery that cannot write refuses commands until a retry works") {
     REQUIRE(f.wait_results("new-2"));
     CHECK(f.results("new-2")[0]->state == ResultState::succeeded);
     CHECK(f.append_runs() == 1);  // new-2 only: left-running never ran again
+}
+
+TEST_CASE("a cancel the journal could not store still keeps the command from running") {
+    FaultFixture f;
+    f.deliver(execute_json("held-c", "append", {}, R"(,"requires_approval":true)"));
+    REQUIRE(f.acks("held-c").size() == 1);
+    CHECK(f.acks("held-c")[0]->state == AckState::awaiting_approval);
+    f.vfs.disk_full = true;
+    f.deliver(message("cancel", R"({"request_id":"held-c"})"));
+    CHECK(f.results("held-c").empty());  // cancelled, not stored yet
+    f.vfs.disk_full = false;
+    // The row still says awaiting_approval; the approval must not start it.
+    f.deliver(message("execute_approved", R"({"request_id":"held-c","approved_by":"alice"})"));
+    CHECK(f.acks("held-c").back()->state == AckState::duplicate);
+    f.deliver(message("cancel", R"({"request_id":"held-c"})"));
+    CHECK(f.errors().size() == 1);  // finished: unknown_request
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(200));
+    CHECK(f.append_runs() == 0);
+    f.dispatcher->maintain(std::chrono::hours(1));
+    REQUIRE(f.results("held-c").size() == 1);
+    CHECK(f.results("held-c")[0]->state == ResultState::cancelled);
+    CHECK(f.dispatcher->journal_problem().empty());
 }
