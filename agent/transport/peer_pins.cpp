@@ -24,11 +24,19 @@ std::optional<SpkiPin> key_pin(X509* cert) {
 std::optional<std::string> peer_pin_failure(lws* wsi, const std::vector<SpkiPin>& pins) {
     if (pins.empty()) return std::nullopt;
     SSL* ssl = lws_get_ssl(wsi);
-    // The chain OpenSSL built and verified (leaf first); null unless the
-    // verification ran and passed, which the pin is on top of.
-    STACK_OF(X509)* chain = ssl != nullptr ? SSL_get0_verified_chain(ssl) : nullptr;
-    if (chain == nullptr || sk_X509_num(chain) == 0)
-        return "pin mismatch: no verified certificate chain to check the pins against";
+    if (ssl == nullptr) return "pin mismatch: no TLS session to check the pins against";
+    // The chain OpenSSL built and verified (leaf first). A resumed session
+    // verifies nothing and has none: then only the server's own key, which
+    // the session keeps, can be compared.
+    STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl);
+    if (chain == nullptr || sk_X509_num(chain) == 0) {
+        X509* leaf = SSL_get0_peer_certificate(ssl);
+        const auto pin = leaf != nullptr ? key_pin(leaf) : std::nullopt;
+        if (!pin) return "pin mismatch: cannot read the server's public key";
+        if (pin_matches(*pin, pins)) return std::nullopt;
+        return "pin mismatch: server key " + format_pin(*pin) +
+               " matches no configured pin_sha256 (resumed session: no chain to check)";
+    }
     std::string leaf = "unreadable";
     for (int i = 0; i < sk_X509_num(chain); ++i) {
         const auto pin = key_pin(sk_X509_value(chain, i));

@@ -22,7 +22,7 @@ OutputCapture::ReadStatus OutputCapture::read_from(int fd, std::size_t budget) {
         data_.append(buf, keep);
         dropped_ += got - keep;
     }
-    return ReadStatus::again;
+    return ReadStatus::more;
 }
 
 }  // namespace outpost::executors

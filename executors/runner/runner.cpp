@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -280,7 +281,11 @@ void Runner::launch(std::unique_ptr<Run> owned) {
     auto watch_output = [this, r](OutputCapture& capture, const UniqueFd& fd,
                                   std::unique_ptr<FdWatch>& slot) {
         auto drain = [r, &capture, &fd, &slot] {
-            if (capture.read_from(fd.get()) != OutputCapture::ReadStatus::again) slot.reset();
+            const auto status = capture.read_from(fd.get());
+            if (status != OutputCapture::ReadStatus::again &&
+                status != OutputCapture::ReadStatus::more) {
+                slot.reset();
+            }
         };
         auto watch = FdWatch::create(loop_, fd.get(), drain, drain);
         if (watch) slot = std::move(*watch);
@@ -463,8 +468,15 @@ void Runner::complete(Run& run) {
     // Bounded: a survivor of the tree kill may still be writing. What a
     // pipe holds is at most pipe-max-size (1 MiB by default).
     constexpr std::size_t kLastRead = 4 << 20;
-    (void)run.out.read_from(run.child.stdout_fd.get(), kLastRead);
-    (void)run.err.read_from(run.child.stderr_fd.get(), kLastRead);
+    for (auto [capture, fd, name] : {std::tuple{&run.out, run.child.stdout_fd.get(), "stdout"},
+                                     std::tuple{&run.err, run.child.stderr_fd.get(), "stderr"}}) {
+        if (capture->read_from(fd, kLastRead) == OutputCapture::ReadStatus::more) {
+            capture->note_unread();
+            add_reason(run.result, fmt::format("{}: output still arriving after the run ended "
+                                               "was not read",
+                                               name));
+        }
+    }
     run.child.stdout_fd.reset();
     run.child.stderr_fd.reset();
     run.child.stdin_fd.reset();

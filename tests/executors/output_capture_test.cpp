@@ -55,14 +55,22 @@ TEST_CASE("read_from returns after its budget while data is left", "[output]") {
     auto p = nonblocking_pipe(1 << 20);
     write_all(p.write_end.get(), 1 << 20);
     OutputCapture capture(1 << 30);
-    CHECK(capture.read_from(p.read_end.get(), 64 * 1024) == OutputCapture::ReadStatus::again);
+    CHECK(capture.read_from(p.read_end.get(), 64 * 1024) == OutputCapture::ReadStatus::more);
     CHECK(capture.data().size() == 64 * 1024);
     // The default budget: a full 1 MiB pipe takes more than one call.
-    CHECK(capture.read_from(p.read_end.get()) == OutputCapture::ReadStatus::again);
+    CHECK(capture.read_from(p.read_end.get()) == OutputCapture::ReadStatus::more);
     CHECK(capture.data().size() == 64 * 1024 + OutputCapture::kReadBudget);
-    while (capture.read_from(p.read_end.get()) == OutputCapture::ReadStatus::again &&
+    CHECK_FALSE(capture.truncated());
+    while (capture.read_from(p.read_end.get()) == OutputCapture::ReadStatus::more &&
            capture.data().size() < (1u << 20)) {
     }
     CHECK(capture.data().size() == 1u << 20);
     CHECK(capture.read_from(p.read_end.get()) == OutputCapture::ReadStatus::again);  // empty, open
+}
+
+TEST_CASE("output left unread marks the stream truncated", "[output]") {
+    OutputCapture capture(100);
+    CHECK_FALSE(capture.truncated());
+    capture.note_unread();
+    CHECK(capture.truncated());
 }

@@ -53,7 +53,10 @@ void check_body(const inbound::Body& body) {
             if constexpr (std::is_same_v<T, inbound::Welcome>) {
                 require(m.heartbeat_s >= limits::kMinHeartbeatS &&
                         m.heartbeat_s <= limits::kMaxHeartbeatS);
-                require(parse_rfc3339(m.server_time).has_value());
+                // Lenient: kept only when it is RFC 3339, else empty.
+                require(m.server_time.empty() || parse_rfc3339(m.server_time).has_value());
+                require(!m.telemetry_s || (*m.telemetry_s >= limits::kMinTelemetryS &&
+                                           *m.telemetry_s <= limits::kMaxTelemetryS));
             }
             if constexpr (std::is_same_v<T, inbound::Execute>) {
                 require(!m.command.empty());
@@ -74,7 +77,7 @@ void check_body(const inbound::Body& body) {
                 require(m.lines <= limits::kMaxStreamLines);
             }
             if constexpr (std::is_same_v<T, inbound::Reconnect>) {
-                require(m.after_ms <= limits::kMaxAfterMs);
+                require(!m.after_ms || *m.after_ms <= limits::kMaxAfterMs);
             }
         },
         body);
