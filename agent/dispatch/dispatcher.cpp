@@ -123,7 +123,9 @@ void Dispatcher::maintain(std::chrono::milliseconds retention) {
 
 void Dispatcher::expire_approvals() {
     // Also after a failed sync: an expiry only finishes a command as rejected.
-    if (!journal_ || recovery_failed_) return;
+    // Not while results wait to be stored: one of them may be the cancel of
+    // a held command, which must not become "approval expired" meanwhile.
+    if (!journal_ || recovery_failed_ || !unstored_results_.empty()) return;
     flush_durable();  // the expiry writes and sends on its own
     if (auto expired = journal_->expire_held(clock_())) {
         for (const std::string& request_id : *expired) {
@@ -136,7 +138,8 @@ void Dispatcher::expire_approvals() {
 }
 
 std::optional<journal::TimePoint> Dispatcher::next_approval_deadline() {
-    if (!journal_ || recovery_failed_) return std::nullopt;
+    // None while expiry is held back (see expire_approvals); maintenance runs it.
+    if (!journal_ || recovery_failed_ || !unstored_results_.empty()) return std::nullopt;
     auto next = journal_->next_approval_deadline();
     if (!next) {
         log::error(kLog, "reading approval deadlines: {}", next.error().message());
@@ -500,7 +503,7 @@ void Dispatcher::retry_unstored_results() {
         // A row that can no longer take this result (finished meanwhile, or
         // gone) will never take it: drop it rather than retry for ever.
         auto found = journal_->lookup(request_id);
-        if (found && (!*found || !journal::is_legal_transition((*found)->state, it->second.state))) {
+        if (found && *found && !journal::is_legal_transition((*found)->state, it->second.state)) {
             log::error(kLog, "{}: dropping a result the journal can no longer take ({})",
                        request_id, unstored_error_);
             it = unstored_results_.erase(it);

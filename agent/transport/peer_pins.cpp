@@ -30,12 +30,19 @@ std::optional<std::string> peer_pin_failure(lws* wsi, const std::vector<SpkiPin>
     // the session keeps, can be compared.
     STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl);
     if (chain == nullptr || sk_X509_num(chain) == 0) {
+        // The leaf the session keeps, then the chain the server sent, if any.
         X509* leaf = SSL_get0_peer_certificate(ssl);
         const auto pin = leaf != nullptr ? key_pin(leaf) : std::nullopt;
         if (!pin) return "pin mismatch: cannot read the server's public key";
         if (pin_matches(*pin, pins)) return std::nullopt;
+        if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl)) {
+            for (int i = 0; i < sk_X509_num(sent); ++i) {
+                const auto other = key_pin(sk_X509_value(sent, i));
+                if (other && pin_matches(*other, pins)) return std::nullopt;
+            }
+        }
         return "pin mismatch: server key " + format_pin(*pin) +
-               " matches no configured pin_sha256 (resumed session: no chain to check)";
+               " matches no configured pin_sha256 (resumed session: no verified chain)";
     }
     std::string leaf = "unreadable";
     for (int i = 0; i < sk_X509_num(chain); ++i) {

@@ -217,8 +217,14 @@ Expected<std::optional<Shebang>> shebang_of(const std::string& program) {
     return std::optional<Shebang>(std::move(shebang));
 }
 
-bool is_env(const std::string& resolved) {
-    return resolved.size() >= 4 && resolved.compare(resolved.size() - 4, 4, "/env") == 0;
+bool ends_in_env(const std::string& path) {
+    return path.size() >= 4 && path.compare(path.size() - 4, 4, "/env") == 0;
+}
+
+// By the name the script uses or the file it resolves to: a multicall
+// binary (busybox, coreutils) is env when called as env.
+bool is_env(const std::string& named, const std::string& resolved) {
+    return ends_in_env(named) || ends_in_env(resolved);
 }
 
 // `#!/usr/bin/env NAME`: env runs the first NAME on the command's PATH (the
@@ -244,7 +250,12 @@ Expected<std::string> resolve_on_fixed_path(const std::string& program, const st
         path = colon == std::string_view::npos ? std::string_view() : path.substr(colon + 1);
         struct stat st {};
         if (::lstat(dir.c_str(), &st) != 0) {
-            continue;  // absent here; its parent is one of the trusted system directories
+            // Absent here (its parent is one of the trusted system
+            // directories). Anything else, say EACCES for a non-root agent,
+            // means we cannot see what env would find there: refused.
+            if (errno == ENOENT || errno == ENOTDIR) continue;
+            return fail(fmt::format("{}: `#!.../env {}`: cannot look in {}: {}", program, name,
+                                    dir, std::strerror(errno)));
         }
         if (auto trusted = walk(dir, Last::directory); !trusted) {
             return fail(fmt::format("{}: `#!.../env {}` searches {}, which is not trusted: {}",
@@ -253,6 +264,10 @@ Expected<std::string> resolve_on_fixed_path(const std::string& program, const st
         const std::string candidate = dir + "/" + name;
         if (::lstat(candidate.c_str(), &st) == 0) {
             return candidate;
+        }
+        if (errno != ENOENT && errno != ENOTDIR) {
+            return fail(fmt::format("{}: `#!.../env {}`: cannot look for {}: {}", program, name,
+                                    candidate, std::strerror(errno)));
         }
     }
     return fail(fmt::format("{}: `#!.../env {}`: no {} on PATH {}", program, name, name,
@@ -289,7 +304,7 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
             return fail(fmt::format("{}: its #! interpreter is not trusted: {}", program,
                                     checked.error().message()));
         }
-        if (is_env(checked->resolved_path)) {
+        if (is_env(line.interpreter, checked->resolved_path)) {
             // What env runs is the real interpreter: checked like one.
             auto found = resolve_on_fixed_path(program, line.argument);
             if (!found) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -468,13 +469,14 @@ void Runner::complete(Run& run) {
     // Bounded: a survivor of the tree kill may still be writing. What a
     // pipe holds is at most pipe-max-size (1 MiB by default).
     constexpr std::size_t kLastRead = 4 << 20;
+    std::vector<std::string> unread;
     for (auto [capture, fd, name] : {std::tuple{&run.out, run.child.stdout_fd.get(), "stdout"},
                                      std::tuple{&run.err, run.child.stderr_fd.get(), "stderr"}}) {
-        if (capture->read_from(fd, kLastRead) == OutputCapture::ReadStatus::more) {
+        // `more` and then EOF at once: exactly the budget was left, all read.
+        if (capture->read_from(fd, kLastRead) == OutputCapture::ReadStatus::more &&
+            capture->read_from(fd, 1) != OutputCapture::ReadStatus::eof) {
             capture->note_unread();
-            add_reason(run.result, fmt::format("{}: output still arriving after the run ended "
-                                               "was not read",
-                                               name));
+            unread.push_back(name);
         }
     }
     run.child.stdout_fd.reset();
@@ -518,6 +520,11 @@ void Runner::complete(Run& run) {
     res.stderr_dropped_bytes = run.err.dropped();
     res.stdout_data = run.out.take();
     res.stderr_data = run.err.take();
+    // After the state's reasons: an exec failure is recognised by its reason.
+    for (const std::string& name : unread) {
+        add_reason(res, fmt::format("{}: output still arriving after the run ended was not read",
+                                    name));
+    }
 
     // Not after a kill: a v1 freezer left FROZEN by a failed thaw would
     // stop the next run at its first instruction. Not after a command that

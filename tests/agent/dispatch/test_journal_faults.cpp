@@ -5,6 +5,7 @@
 // writes), real runner, real processes.
 
 #include "../journal/fault_vfs.hpp"
+#include "agent/protocol/rfc3339.hpp"
 #include "dispatcher_fixture.hpp"
 
 using namespace outpost::dispatch::test;
@@ -134,4 +135,23 @@ TEST_CASE("a cancel the journal could not store still keeps the command from run
     REQUIRE(f.results("held-c").size() == 1);
     CHECK(f.results("held-c")[0]->state == ResultState::cancelled);
     CHECK(f.dispatcher->journal_problem().empty());
+}
+
+TEST_CASE("a held command cancelled on a full disk is not expired meanwhile") {
+    FaultFixture f;
+    const std::string not_after = outpost::protocol::format_rfc3339(
+        std::chrono::system_clock::now() + std::chrono::milliseconds(800));
+    f.deliver(execute_json("held-e", "append", {},
+                           R"(,"requires_approval":true,"not_after":")" + not_after + "\""));
+    REQUIRE(f.acks("held-e").size() == 1);
+    f.vfs.disk_full = true;
+    f.deliver(message("cancel", R"({"request_id":"held-e"})"));
+    CHECK_FALSE(f.dispatcher->next_approval_deadline().has_value());  // no expiry timer
+    f.loop->run_until([] { return false; }, std::chrono::milliseconds(1000));  // deadline passes
+    f.vfs.disk_full = false;
+    f.dispatcher->expire_approvals();  // a stale timer: held back while the cancel waits
+    CHECK(f.results("held-e").empty());
+    f.dispatcher->maintain(std::chrono::hours(1));
+    REQUIRE(f.results("held-e").size() == 1);
+    CHECK(f.results("held-e")[0]->state == ResultState::cancelled);
 }

@@ -174,6 +174,12 @@ TEST_CASE("a script's #! interpreter must be trusted too", "[policy][trust]") {
                Catch::Contains("env options are refused"));
     CHECK_THAT(trust_error(script("env-abs", "#!/usr/bin/env " + untrusted.path() + "/sh\n")),
                Catch::Contains("the program its #! env runs is not trusted"));
+    // A multicall binary called as env (busybox, coreutils) is env too.
+    REQUIRE(::mkdir((dir.path() + "/multicall").c_str(), 0755) == 0);
+    REQUIRE(::symlink("/usr/bin/true", (dir.path() + "/multicall/env").c_str()) == 0);
+    CHECK_THAT(trust_error(script("env-multicall",
+                                  "#!" + dir.path() + "/multicall/env no-such-program-here\n")),
+               Catch::Contains("no no-such-program-here on PATH"));
     // A script as interpreter is followed: five interpreters in a chain
     // (level4 -> level3 -> ... -> level0 -> /bin/sh), as many as the kernel
     // follows before ELOOP.
