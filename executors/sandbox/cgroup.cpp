@@ -16,6 +16,8 @@
 #include <sstream>
 #include <thread>
 
+#include "executors/sandbox/small_file.hpp"
+
 namespace outpost::executors {
 namespace {
 
@@ -47,29 +49,6 @@ Expected<void> write_file(const std::string& path, const std::string& value) {
     }
     return {};
 }
-
-// Plain read(2): it runs after every command (RunCgroup::empty), and an
-// ifstream costs more than the read itself. "" for a missing file; nullopt
-// when it could not be opened for another reason (EMFILE, ENOMEM, ...), so
-// the caller knows it learned nothing.
-std::optional<std::string> read_file_or_missing(const std::string& path) {
-    std::string out;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? std::optional<std::string>(out) : std::nullopt;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n > 0) {
-            out.append(buf, static_cast<std::size_t>(n));
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(fd);
-    return out;
-}
-
-std::string read_file(const std::string& path) { return read_file_or_missing(path).value_or(""); }
 
 // "key value" lines (memory.events, memory.oom_control): the value of `key`.
 std::uint64_t read_keyed(const std::string& path, const std::string& key) {

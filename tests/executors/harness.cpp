@@ -1,13 +1,12 @@
 #include "harness.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cerrno>
 #include <cstdlib>
 #include <sstream>
+
+#include "executors/sandbox/small_file.hpp"
 
 namespace outpost::executors::test {
 
@@ -74,30 +73,6 @@ RunResult Harness::run(RunSpec s, std::chrono::milliseconds limit) {
     return std::move(*result);
 }
 
-namespace {
-
-// A /proc file, or "" once the process is gone: a process can exit between
-// readdir() and the read, and iostreams throw on that (ESRCH), which left
-// the directory open and failed a CI run.
-std::string read_proc_file(const std::string& path) {
-    std::string out;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n > 0) {
-            out.append(buf, static_cast<std::size_t>(n));
-        } else if (n == 0 || errno != EINTR) {
-            break;
-        }
-    }
-    ::close(fd);
-    return out;
-}
-
-}  // namespace
-
 std::vector<pid_t> processes_with(const std::string& marker) {
     std::vector<pid_t> found;
     DIR* dir = ::opendir("/proc");
@@ -106,10 +81,10 @@ std::vector<pid_t> processes_with(const std::string& marker) {
         char* end = nullptr;
         const long pid = std::strtol(e->d_name, &end, 10);
         if (pid <= 0 || *end != '\0') continue;
-        std::string cmdline = read_proc_file(std::string("/proc/") + e->d_name + "/cmdline");
+        std::string cmdline = read_file(std::string("/proc/") + e->d_name + "/cmdline");
         for (auto& c : cmdline)
             if (c == '\0') c = ' ';
-        const std::string stat = read_proc_file(std::string("/proc/") + e->d_name + "/stat");
+        const std::string stat = read_file(std::string("/proc/") + e->d_name + "/stat");
         const auto paren = stat.rfind(')');
         const bool zombie = paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
         if (!zombie && cmdline.find(marker) != std::string::npos) found.push_back(static_cast<pid_t>(pid));
