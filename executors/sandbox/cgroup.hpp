@@ -75,13 +75,13 @@ public:
     [[nodiscard]] int unified_fd() const { return unified_fd_.get(); }
     // True when no process is left in the run's tree (the tracking hierarchy).
     // In v2 that is "populated 0", which also covers child cgroups a root
-    // command made and moved processes into; v1 reads cgroup.procs.
+    // command made and moved processes into; v1 reads the cgroup.procs of
+    // the cgroup and of its child cgroups.
     [[nodiscard]] bool empty() const;
     [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
     [[nodiscard]] bool can_kill() const {
         return kill_file_available_ || !freezer_dir_.empty() || !unified_dir_.empty();
     }
-    [[nodiscard]] bool has_kill_file() const { return kill_file_available_; }
     // SIGKILL every process of the tree, child cgroups included: cgroup.kill,
     // else v1 freeze-kill-thaw, else v2 freeze and kill each member.
     [[nodiscard]] Expected<void> kill_all();
