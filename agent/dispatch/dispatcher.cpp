@@ -398,7 +398,7 @@ void Dispatcher::enqueue(journal::CommandSpec spec, ApprovedRun run) {
 }
 
 void Dispatcher::pump() {
-    // After a failed sync nothing starts (flush_batch_once): the queued
+    // After a failed sync nothing starts (finish_batch): the queued
     // commands are answered now instead of waiting for a restart.
     while (journal_failed_ && !queue_.empty()) {
         const std::string request_id = queue_.front().spec.request_id;
@@ -440,7 +440,7 @@ void Dispatcher::launch(Pending pending, unsigned attempt) {
         finish(request_id, not_started_result("the agent was stopping", clock_()));
         return;
     }
-    if (sync_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
+    if (journal_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
         active_.erase(request_id);
         finish(request_id, not_started_result("the journal could not be synced", clock_()));
         pump();
@@ -658,21 +658,27 @@ void Dispatcher::error(protocol::ErrorCode code, std::string message, const std:
 
 // --- group commit ---
 
-void Dispatcher::enable_group_commit(Schedule schedule) { schedule_ = std::move(schedule); }
+void Dispatcher::enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread) {
+    schedule_ = std::move(schedule);
+    sync_thread_ = sync_thread;
+}
 
 void Dispatcher::before_write() {
-    // Writes made by a flushed batch's effects (a failed start's result, the
-    // queued command a freed slot starts) sync themselves: rare, and then no
-    // message of the flushed batch ever leaves while newer commits wait.
+    // Writes made by a synced batch's effects (a failed start's result, the
+    // queued command a freed slot starts) sync themselves (run_effects): rare,
+    // and then no message of the synced batch ever leaves while newer
+    // commits wait.
     if (!schedule_ || !journal_ || batch_open_ || running_effects_) return;
     journal_->defer_syncs();
     if (!journal_->syncs_deferred()) return;  // normal mode, or FULL kept: nothing to batch
     batch_open_ = true;
-    schedule_([this] { flush_durable(); });
+    schedule_([this] { on_flush_due(); });
 }
 
 void Dispatcher::after_durable(std::function<void()> effect) {
-    if (!batch_open_) {
+    // Behind an open batch, and behind one whose sync is in flight, so that
+    // messages keep their order; a synced batch's effects run at once.
+    if (running_effects_ || (!batch_open_ && !sync_in_flight_)) {
         effect();
         return;
     }
@@ -685,41 +691,95 @@ void Dispatcher::send(protocol::outbound::Body body) {
     });
 }
 
-void Dispatcher::flush_durable() {
-    // One round: effects open no batch (before_write). The loop is a guard.
-    while (batch_open_) flush_batch_once();
+void Dispatcher::on_flush_due() {
+    if (!batch_open_) return;  // already handed to the sync thread (on_batch_synced)
+    if (!sync_thread_) {
+        flush_durable();
+        return;
+    }
+    // One sync at a time: the batch follows when the one in flight ends.
+    if (!sync_in_flight_) start_batch_sync();
 }
 
-void Dispatcher::flush_batch_once() {
-    if (auto synced = journal_->sync_deferred(); !synced) {
+void Dispatcher::start_batch_sync() {
+    // Every commit of the batch was written before begin(), so the thread's
+    // fdatasync covers them; later commits open the next batch.
+    batch_open_ = false;
+    (void)journal_->hand_off_deferred_sync();  // later writes sync themselves until then
+    in_flight_effects_ = std::move(effects_);
+    effects_.clear();
+    sync_in_flight_ = true;
+    sync_thread_->begin([this](Expected<void> synced) { on_batch_synced(std::move(synced)); });
+}
+
+void Dispatcher::on_batch_synced(Expected<void> synced) {
+    sync_in_flight_ = false;
+    std::vector<std::function<void()>> effects = std::move(in_flight_effects_);
+    in_flight_effects_.clear();
+    finish_batch(std::move(effects), synced);
+    if (batch_open_) {
+        start_batch_sync();  // its commits need not wait for the next loop pass
+    } else if (!effects_.empty()) {
+        // Queued behind the sync that just ended, with no commit of their own.
+        std::vector<std::function<void()>> waiting = std::move(effects_);
+        effects_.clear();
+        run_effects(std::move(waiting));
+    }
+}
+
+void Dispatcher::flush_durable() {
+    // Blocks the loop for the sync in flight and the open batch's: only
+    // the rare messages and maintenance need every batch durable now.
+    while (batch_open_ || sync_in_flight_) {
+        if (sync_in_flight_) {
+            sync_thread_->wait();  // runs on_batch_synced, which may start the next
+        } else if (sync_thread_) {
+            start_batch_sync();
+        } else {
+            batch_open_ = false;
+            const Expected<void> synced = journal_->sync_deferred();
+            std::vector<std::function<void()>> effects = std::move(effects_);
+            effects_.clear();
+            finish_batch(std::move(effects), synced);
+        }
+    }
+}
+
+void Dispatcher::finish_batch(std::vector<std::function<void()>> effects,
+                              const Expected<void>& synced) {
+    if (!synced) {
         // The commits are in the WAL but not known to be on disk, and after
         // a failed fdatasync Linux may have dropped the data while SQLite
-        // counts it committed, so later syncs prove nothing either. The
-        // batch's process starts fail their commands; its messages still go
-        // out; and no new command runs until a restart (PostgreSQL panics
-        // on a failed fsync for the same reason).
+        // counts it committed, so later syncs prove nothing either. From
+        // now on no process starts (launch()), though messages still go
+        // out, until a restart (PostgreSQL panics on a failed fsync for the
+        // same reason).
         log::error(kLog,
                    "journal sync failed; starting nothing from this batch and refusing new "
                    "commands until the agent restarts: {}",
                    synced.error().message());
-        sync_failed_ = true;
         journal_failed_ = true;
         journal_error_ = "a journal sync failed (" + synced.error().message() +
                          "); no command runs until the agent restarts";
     }
-    batch_open_ = false;
-    std::vector<std::function<void()>> effects = std::move(effects_);
-    effects_.clear();
+    run_effects(std::move(effects));
+}
+
+void Dispatcher::run_effects(std::vector<std::function<void()>> effects) {
+    // With the next batch open (its sync waits for this one), the journal
+    // defers syncs; the effects' own writes must not, since what follows
+    // them runs at once.
+    const bool next_batch_deferred = journal_ && journal_->pause_deferred_syncs();
     running_effects_ = true;
     for (auto& effect : effects) effect();
     running_effects_ = false;
-    sync_failed_ = false;
+    if (next_batch_deferred) journal_->defer_syncs();
 }
 
 void Dispatcher::close_batch() {
     stopping_ = true;
     schedule_ = nullptr;  // later writes (completions while draining) sync themselves
-    if (!batch_open_) return;
+    if (!batch_open_ && !sync_in_flight_) return;
     // The batch is made durable and its effects run, muted: the offline
     // status has gone out, so its acks are answered from the journal and its
     // results re-sent after the next welcome; its process starts finish their
@@ -727,7 +787,7 @@ void Dispatcher::close_batch() {
     // would have left `running` rows that the next start calls `interrupted`
     // although they never ran.
     muted_ = true;
-    flush_batch_once();
+    flush_durable();
     muted_ = false;
 }
 

@@ -20,6 +20,7 @@
 #include "agent/auth/secret_key.hpp"
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/journal/journal.hpp"
+#include "agent/journal/wal_sync_thread.hpp"
 #include "agent/protocol/inbound_messages.hpp"
 #include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/outbound_messages.hpp"
@@ -83,11 +84,17 @@ public:
     // in order. Messages other than execute/deploy/update_agent/result_ack
     // flush first, so they see no half-done batch. Off (the default): every
     // write syncs itself and effects happen at once.
+    //
+    // With a `sync_thread`, the batch's fdatasync runs there and the loop
+    // goes on meanwhile; commits made during it form the next batch, synced
+    // when it ends. Without one, the loop makes the sync itself. The thread
+    // must outlive the dispatcher's last close_batch().
     using Schedule = std::function<void(std::function<void()>)>;
-    void enable_group_commit(Schedule schedule);
-    // The batch now: one sync, then its effects. Writes those effects make
-    // (a failed start finishes its command, a freed slot starts the next
-    // queued one) sync themselves, so afterwards nothing waits.
+    void enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread = nullptr);
+    // Every batch now: waits for the sync in flight, syncs the open batch,
+    // and runs their effects. Writes those effects make (a failed start
+    // finishes its command, a freed slot starts the next queued one) sync
+    // themselves, so afterwards nothing waits.
     void flush_durable();
     // At shutdown: makes the batch durable, turns group commit off and
     // starts nothing more (queued commands stay queued and are `interrupted`
@@ -159,6 +166,15 @@ private:
     void before_write();
     void after_durable(std::function<void()> effect);
     void send(protocol::outbound::Body body);
+    // The open batch's scheduled flush; with a sync thread, it hands the
+    // batch over (start_batch_sync) unless a sync is in flight.
+    void on_flush_due();
+    void start_batch_sync();
+    void on_batch_synced(Expected<void> synced);
+    // A batch's sync ended: a failure stops every later process start; then
+    // its effects run.
+    void finish_batch(std::vector<std::function<void()>> effects, const Expected<void>& synced);
+    void run_effects(std::vector<std::function<void()>> effects);
     [[nodiscard]] std::expected<ApprovedRun, std::string> check_policy(
         const journal::CommandSpec& spec) const;
 
@@ -172,11 +188,12 @@ private:
     protocol::InboundParser signed_parser_;
 
     Schedule schedule_;                                 // set: group commit
-    bool batch_open_ = false;
-    bool sync_failed_ = false;                          // while running a failed batch's effects
+    journal::WalSyncThread* sync_thread_ = nullptr;     // set: batches sync off the loop
+    bool batch_open_ = false;      // deferred commits, a flush scheduled
+    bool sync_in_flight_ = false;  // a batch's sync runs on sync_thread_
     // A group sync failed: the file may have lost writes SQLite believes
-    // committed, so no command runs until the agent restarts (its recovery
-    // then reads what is really on disk).
+    // committed, so no process starts (launch()) and no command is taken
+    // until the agent restarts (its recovery then reads what is on disk).
     bool journal_failed_ = false;
     // recover() failed: rows the last process left `running` are still
     // `running`. Nothing starts until a retry (maintain()) succeeds.
@@ -186,9 +203,9 @@ private:
     std::string unstored_error_;
     bool stopping_ = false;                             // close_batch(): start nothing more
     bool muted_ = false;                                // close_batch(): effects send nothing
-    bool running_effects_ = false;                      // inside flush_batch_once's effects
-    void flush_batch_once();
-    std::vector<std::function<void()>> effects_;        // waiting for the batch's sync
+    bool running_effects_ = false;                      // inside run_effects()
+    std::vector<std::function<void()>> effects_;        // waiting for the open batch's sync
+    std::vector<std::function<void()>> in_flight_effects_;  // waiting for the sync in flight
     std::deque<Pending> queue_;                         // accepted, waiting for a slot
     std::map<std::string, executors::RunHandle> active_;  // request_id → run
 };

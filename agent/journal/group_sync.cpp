@@ -29,4 +29,18 @@ Expected<void> Journal::sync_deferred() {
     return {};
 }
 
+bool Journal::hand_off_deferred_sync() {
+    if (!pause_deferred_syncs()) return false;
+    ++group_syncs_;
+    return true;
+}
+
+bool Journal::pause_deferred_syncs() {
+    if (!syncs_deferred_) return false;
+    // As in sync_deferred(): if FULL cannot be set again, later commits stay
+    // deferred, and the next group sync covers them.
+    syncs_deferred_ = !db_.exec("PRAGMA synchronous=FULL").has_value();
+    return true;
+}
+
 }  // namespace outpost::journal

@@ -136,8 +136,18 @@ class Journal {
     // holds such effects back (docs/journal.md, "Group commit").
     void defer_syncs();
     [[nodiscard]] Expected<void> sync_deferred();
+    // The same, with the fdatasync left to the caller (a WalSyncThread, off
+    // the loop): returns to syncing each commit and says whether commits
+    // were deferred, i.e. whether the caller must sync the WAL before
+    // anything depends on them. The caller owns the sync's outcome.
+    [[nodiscard]] bool hand_off_deferred_sync();
+    // Commits sync themselves again for a while (a synced batch's effects
+    // write while the next batch is open); true when they were deferred, and
+    // the caller defers them again afterwards. Commits already deferred
+    // still wait for their batch's sync.
+    [[nodiscard]] bool pause_deferred_syncs();
     [[nodiscard]] bool syncs_deferred() const { return syncs_deferred_; }
-    // How many times sync_deferred() synced (for tests and the benchmark).
+    // How many group syncs were made or handed off (tests, the benchmark).
     [[nodiscard]] std::uint64_t group_syncs() const { return group_syncs_; }
     // Finished commands whose result_ack has not arrived, oldest result first.
     // Leaves out the ones with a pending delivery mark (a result whose ack

@@ -14,6 +14,7 @@
 #include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/exec_helper.hpp"
+#include "agent/runtime/journal_sync.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/runtime/status_source.hpp"
 #include "agent/status/status_server.hpp"
@@ -221,6 +222,9 @@ int run_agent(const config::Config& config) {
                                      .max_concurrent = config.executor.max_concurrent,
                                      .exec_helper = [&helper] { return helper.for_run(); }});
         SessionDriver driver(**loop, config, *identity);
+        // Declared before the dispatcher: it outlives its close_batch().
+        const OffLoopSync off_loop_sync = start_off_loop_sync(
+            **loop, journal ? &*journal : nullptr, config.journal.sync == config::JournalSync::full);
         dispatch::Dispatcher dispatcher(
             dispatch::DispatcherSettings{
                 .node_id = identity->node_id,
@@ -239,11 +243,14 @@ int run_agent(const config::Config& config) {
             [] { return std::chrono::system_clock::now(); });
         dispatcher.recover();
         // Group commit (journal.sync: full): the batch of one loop pass is
-        // synced at the start of the next, before poll() waits again.
+        // handed to the sync thread at the start of the next, before poll()
+        // waits again.
         transport::Timer group_commit(**loop);
-        dispatcher.enable_group_commit([&group_commit](std::function<void()> flush) {
-            group_commit.schedule(std::chrono::microseconds(1), std::move(flush));
-        });
+        dispatcher.enable_group_commit(
+            [&group_commit](std::function<void()> flush) {
+                group_commit.schedule(std::chrono::microseconds(1), std::move(flush));
+            },
+            off_loop_sync.thread.get());
         driver.set_hooks(SessionDriver::Hooks{
             .on_message = [&](const protocol::InboundMessage& m) { dispatcher.handle(m); },
             .on_online = [&] { dispatcher.resend_undelivered(); },

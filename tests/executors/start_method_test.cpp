@@ -13,12 +13,19 @@
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "executors/sandbox/cgroup.hpp"
 #include "executors/sandbox/child_setup.hpp"
 #include "executors/sandbox/clone_vm.hpp"
 #include "executors/sandbox/probe.hpp"
+#include "executors/sandbox/small_file.hpp"
 #include "harness.hpp"
 
 using namespace outpost::executors;
@@ -199,6 +206,87 @@ TEST_CASE("a child that changes its uid never borrows the agent's memory", "[sta
     CHECK(o.method != "clone3 CLONE_VM|CLONE_VFORK|CLONE_INTO_CGROUP");
     CHECK(o.out.find("Uid:\t" + std::to_string(nobody->pw_uid)) != std::string::npos);
     CHECK(::prctl(PR_GET_DUMPABLE) == 1);
+}
+
+namespace {
+
+// The Uid/Gid/Groups lines of one thread of this process.
+std::string credentials_of_thread(pid_t tid) {
+    std::string status;
+    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/status";
+    const std::string text = read_file(path);
+    for (const auto& l : lines(text)) {
+        if (l.rfind("Uid:", 0) == 0 || l.rfind("Gid:", 0) == 0 || l.rfind("Groups:", 0) == 0)
+            status += l + "\n";
+    }
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("with a second thread in the agent (the journal's sync thread), uid changes stay "
+          "in the child", "[start][clone][thread]") {
+    // glibc's setgroups/setresgid/setresuid change every thread of the
+    // calling process (SIGSETXID). A forked child has only the thread that
+    // forked; a clone3 child without CLONE_VM has a copy of glibc's thread
+    // list, whose other threads it cannot signal; a CLONE_VM child never
+    // changes ids. So the agent's other thread keeps its credentials.
+    const passwd* nobody = ::getpwnam("nobody");
+    if (nobody == nullptr) OUTPOST_SKIP("no user nobody here");
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool stop = false;
+    pid_t other_tid = 0;
+    std::thread other([&] {
+        std::unique_lock lock(mutex);
+        other_tid = static_cast<pid_t>(::syscall(SYS_gettid));
+        changed.notify_all();
+        changed.wait(lock, [&] { return stop; });
+    });
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return other_tid != 0; }));
+    }
+    const std::string before = credentials_of_thread(other_tid);
+    REQUIRE_FALSE(before.empty());
+
+    std::vector<ChildPlan> plans;
+    ChildPlan forked = cat_own_cgroups();
+    forked.argv = {"cat", "/proc/self/status"};
+    forked.uid = nobody->pw_uid;
+    forked.gid = nobody->pw_gid;
+    plans.push_back(forked);
+    std::optional<RunCgroup> cg;
+    const Capabilities& caps = probed();
+    if (caps.cgroups.v2_dir) {  // clone3 without CLONE_VM, then the uid change
+        auto created = RunCgroup::create(caps.cgroups, "outpost", run_name("thread"), {});
+        REQUIRE(created);
+        cg.emplace(std::move(*created));
+        ChildPlan in_cgroup = forked;
+        in_cgroup.unified_cgroup_dir = cg->unified_dir();
+        plans.push_back(in_cgroup);
+    }
+    ChildPlan shared = cat_own_cgroups();  // CLONE_VM where the host allows it
+    shared.argv = {"cat", "/proc/self/status"};
+    plans.push_back(shared);
+
+    for (const ChildPlan& plan : plans) {
+        const Outcome o = start_and_wait(plan);
+        INFO(o.method);
+        CHECK(o.exit_code == 0);
+        CHECK(o.start_error.empty());
+        const std::string uid = std::to_string(plan.uid.value_or(0));
+        CHECK(o.out.find("Uid:\t" + uid + "\t" + uid) != std::string::npos);
+        CHECK(credentials_of_thread(other_tid) == before);
+    }
+    CHECK(credentials_of_thread(static_cast<pid_t>(::syscall(SYS_gettid))) == before);
+    {
+        std::lock_guard lock(mutex);
+        stop = true;
+    }
+    changed.notify_all();
+    other.join();
+    if (cg) CHECK(cg->remove());
 }
 
 #ifdef OUTPOST_TEST_EXEC_HELPER

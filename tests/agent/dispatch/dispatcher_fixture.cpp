@@ -101,7 +101,8 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
         test_policy(append_file), *runner,
         [this](out::Body body) {
             if (!online) return false;
-            if (journal && journal->syncs_deferred()) ++sent_while_unsynced;
+            if ((journal && journal->syncs_deferred()) || (sync_pending && sync_pending()))
+                ++sent_while_unsynced;
             sent.push_back(std::move(body));
             return true;
         },

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,6 +63,8 @@ struct Fixture {
     // Messages that left while the journal had commits not yet synced (group
     // commit must make this impossible).
     int sent_while_unsynced = 0;
+    // Also counted there: set by tests whose syncs run on a sync thread.
+    std::function<bool()> sync_pending{};
     bool online = true;  // when false, send() fails like a disconnected session
     std::map<std::string, int> invalid;  // on_invalid calls by error code
 };

@@ -1,0 +1,140 @@
+#include "agent/journal/wal_sync_thread.hpp"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <system_error>
+#include <utility>
+
+namespace outpost::journal {
+
+namespace {
+
+// strerror() may share a buffer between threads; this does not.
+std::string errno_message(int error) { return std::generic_category().message(error); }
+
+}  // namespace
+
+Expected<std::unique_ptr<WalSyncThread>> WalSyncThread::start(std::filesystem::path wal,
+                                                              SyncCall sync) {
+    const int ready = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ready < 0) return fail(fmt::format("eventfd for the journal's sync thread: {}",
+                                           errno_message(errno)));
+    if (!sync) sync = [](int fd) { return ::fdatasync(fd); };
+    try {
+        return std::unique_ptr<WalSyncThread>(
+            new WalSyncThread(std::move(wal), std::move(sync), ready));
+    } catch (const std::system_error& e) {  // std::thread could not start one
+        ::close(ready);
+        return fail(fmt::format("starting the journal's sync thread: {}", e.what()));
+    }
+}
+
+WalSyncThread::WalSyncThread(std::filesystem::path wal, SyncCall sync, int ready_fd)
+    : wal_(std::move(wal)), sync_(std::move(sync)), ready_fd_(ready_fd),
+      thread_([this] { work(); }) {}
+
+WalSyncThread::~WalSyncThread() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();  // a requested sync is still done first (work())
+    if (wal_fd_ >= 0) ::close(wal_fd_);
+    ::close(ready_fd_);
+}
+
+void WalSyncThread::begin(Done done) {
+    done_ = std::move(done);
+    {
+        std::lock_guard lock(mutex_);
+        requested_ = true;
+    }
+    changed_.notify_all();
+}
+
+void WalSyncThread::deliver() {
+    std::uint64_t count = 0;
+    // Drains the eventfd; EAGAIN when wait() already took the answer.
+    (void)!::read(ready_fd_, &count, sizeof count);
+    std::optional<Expected<void>> answer;
+    {
+        std::lock_guard lock(mutex_);
+        answer.swap(answer_);
+    }
+    if (answer) take_answer(std::move(*answer));
+}
+
+void WalSyncThread::wait() {
+    if (!in_flight()) return;
+    std::optional<Expected<void>> answer;
+    {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return answer_.has_value(); });
+        answer.swap(answer_);
+    }
+    // The thread's eventfd write may still come: deliver() then finds no
+    // answer and does nothing.
+    take_answer(std::move(*answer));
+}
+
+void WalSyncThread::take_answer(Expected<void> answer) {
+    Done done = std::move(done_);
+    done_ = nullptr;  // before the call: `done` may begin the next sync
+    if (done) done(std::move(answer));
+}
+
+void WalSyncThread::work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        changed_.wait(lock, [this] { return requested_ || stopping_; });
+        if (!requested_) return;  // stopping, and nothing asked
+        requested_ = false;
+        lock.unlock();
+        Expected<void> answer = sync_once();
+        lock.lock();
+        answer_ = std::move(answer);
+        changed_.notify_all();  // wait()
+        const std::uint64_t one = 1;
+        (void)!::write(ready_fd_, &one, sizeof one);  // the loop's deliver()
+    }
+}
+
+Expected<void> WalSyncThread::sync_once() {
+    // SQLite keeps its WAL file for as long as the connection is open (the
+    // journal uses exclusive locking), so one descriptor serves every sync;
+    // should the file ever be replaced, the new one is what must be synced.
+    struct stat now {};
+    struct stat held {};
+    if (wal_fd_ >= 0 && (::stat(wal_.c_str(), &now) != 0 || ::fstat(wal_fd_, &held) != 0 ||
+                         now.st_dev != held.st_dev || now.st_ino != held.st_ino)) {
+        ::close(wal_fd_);
+        wal_fd_ = -1;
+    }
+    if (wal_fd_ < 0) {
+        wal_fd_ = ::open(wal_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (wal_fd_ < 0) {
+            return fail(fmt::format("opening the write-ahead log {} to sync it: {}",
+                                    wal_.string(), errno_message(errno)));
+        }
+    }
+    int rc = 0;
+    do {
+        rc = sync_(wal_fd_);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        return fail(fmt::format("fdatasync of the write-ahead log {}: {}", wal_.string(),
+                                errno_message(errno)));
+    }
+    return {};
+}
+
+}  // namespace outpost::journal

@@ -1,0 +1,227 @@
+// Group commit with the fdatasync on the sync thread (what `outpost run`
+// uses for journal.sync: full): while a batch's sync is in flight the loop
+// goes on, newer commits form the next batch, and nothing that depends on a
+// commit — an ack, a result, a process start — happens before the sync that
+// covers it has answered. Real journal file, real runner, real processes,
+// the real thread syncing the real WAL; the test only holds the sync back
+// (a gate in front of fdatasync) or makes it fail, which no disk does on
+// demand.
+
+#include <cerrno>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "agent/journal/file_mode.hpp"
+#include "agent/journal/wal_sync_thread.hpp"
+#include "agent/transport/fd_watch.hpp"
+#include "dispatcher_fixture.hpp"
+
+using namespace outpost::dispatch::test;
+using namespace std::chrono_literals;
+using outpost::journal::SyncMode;
+using AckState = outpost::protocol::outbound::AckState;
+using ResultState = outpost::protocol::outbound::ResultState;
+
+namespace {
+
+struct ThreadFixture : Fixture {
+    ThreadFixture() : Fixture(true, std::nullopt, 1024 * 1024, {.sync = SyncMode::full}) {
+        auto started = outpost::journal::WalSyncThread::start(
+            outpost::journal::wal_path(journal->path()), [this](int fd) { return sync_call(fd); });
+        REQUIRE(started);
+        thread = std::move(*started);
+        auto watch = outpost::transport::FdWatch::create(*loop, thread->ready_fd(),
+                                                         [this] { thread->deliver(); });
+        REQUIRE(watch);
+        answers = std::move(*watch);
+        dispatcher->enable_group_commit(
+            [this](std::function<void()> flush) { pending_flush = std::move(flush); },
+            thread.get());
+        sync_pending = [this] { return thread->in_flight(); };
+    }
+    ~ThreadFixture() {
+        let_through();
+        dispatcher->close_batch();  // the dispatcher waits for its sync before the thread goes
+    }
+
+    // Runs on the sync thread: waits at the gate, then syncs (or fails).
+    int sync_call(int fd) {
+        std::unique_lock lock(mutex);
+        ++entered;
+        changed.notify_all();
+        changed.wait(lock, [this] { return open; });
+        if (fail_syncs > 0) {
+            --fail_syncs;
+            errno = EIO;
+            return -1;
+        }
+        return ::fdatasync(fd);
+    }
+    void let_through() {
+        std::lock_guard lock(mutex);
+        open = true;
+        changed.notify_all();
+    }
+    void wait_entered(int n) {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered >= n; }));
+    }
+    int syncs_entered() {
+        std::lock_guard lock(mutex);
+        return entered;
+    }
+    // What the loop does at the start of its next pass.
+    void next_pass() {
+        if (!pending_flush) return;
+        auto flush = std::move(pending_flush);
+        pending_flush = nullptr;
+        flush();
+    }
+    // Loop passes (the scheduled flushes and the thread's answers) until `done`.
+    bool settle(const std::function<bool()>& done) {
+        for (int i = 0; i < 400; ++i) {
+            next_pass();
+            if (done()) return true;
+            loop->run_until([&] { return pending_flush != nullptr || done(); }, 50ms);
+        }
+        return done();
+    }
+
+    std::unique_ptr<outpost::journal::WalSyncThread> thread;
+    std::unique_ptr<outpost::transport::FdWatch> answers;
+    std::function<void()> pending_flush;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool open = false;
+    int entered = 0;
+    int fail_syncs = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the loop goes on during a batch's sync; the next batch waits for it, in order",
+          "[group][thread]") {
+    ThreadFixture f;
+    f.deliver(execute_json("t-1", "append", {}));
+    f.next_pass();  // the batch goes to the thread, which holds at the gate
+    f.wait_entered(1);
+    CHECK(f.sent.empty());
+    CHECK(f.runner->running() == 0);
+
+    // The loop is free. A redelivery needs no commit, yet its answer waits
+    // behind the batch in flight; a second command is looked up and
+    // journaled now, in a batch of its own that waits behind it too.
+    f.deliver(execute_json("t-1", "append", {}));
+    CHECK(f.sent.empty());
+    f.deliver(execute_json("t-2", "append", {}));
+    f.next_pass();
+    f.loop->run_until([] { return false; }, 50ms);
+    CHECK(f.syncs_entered() == 1);  // one sync at a time
+    CHECK(f.sent.empty());
+    CHECK(f.runner->running() == 0);
+    auto row = f.journal->lookup("t-2");
+    REQUIRE(row);
+    REQUIRE(*row);
+    CHECK((*row)->state == outpost::journal::CommandState::running);
+
+    f.let_through();
+    REQUIRE(f.settle([&] { return f.results("t-1").size() == 1 && f.results("t-2").size() == 1; }));
+    // t-1's ack, the redelivery's, then (its batch synced next) t-2's.
+    REQUIRE(f.sent.size() >= 3);
+    const auto* first = std::get_if<outpost::protocol::outbound::CommandAck>(&f.sent[0]);
+    const auto* second = std::get_if<outpost::protocol::outbound::CommandAck>(&f.sent[1]);
+    const auto* third = std::get_if<outpost::protocol::outbound::CommandAck>(&f.sent[2]);
+    REQUIRE(first);
+    REQUIRE(second);
+    REQUIRE(third);
+    CHECK(first->request_id == "t-1");
+    CHECK(first->state == AckState::accepted);
+    CHECK(second->request_id == "t-1");
+    CHECK(second->state == AckState::running);
+    CHECK(third->request_id == "t-2");
+    CHECK(third->state == AckState::accepted);
+    CHECK(f.results("t-1")[0]->state == ResultState::succeeded);
+    CHECK(f.results("t-2")[0]->state == ResultState::succeeded);
+    CHECK(f.append_runs() == 2);
+    CHECK(f.syncs_entered() >= 3);  // t-1's row, t-2's row, the results
+    CHECK(f.sent_while_unsynced == 0);
+    CHECK_FALSE(f.journal->syncs_deferred());
+}
+
+TEST_CASE("a failed sync starts nothing from its batch nor from the batch behind it",
+          "[group][thread]") {
+    ThreadFixture f;
+    f.fail_syncs = 1;
+    f.deliver(execute_json("f-1", "append", {}));
+    f.next_pass();
+    f.wait_entered(1);
+    f.deliver(execute_json("f-2", "append", {}));  // journaled `running` before the failure is known
+    f.next_pass();
+    f.let_through();
+    REQUIRE(f.settle([&] { return f.results("f-1").size() == 1 && f.results("f-2").size() == 1; }));
+    for (const char* id : {"f-1", "f-2"}) {
+        REQUIRE(f.acks(id).size() == 1);
+        CHECK(f.acks(id)[0]->state == AckState::accepted);
+        CHECK(f.results(id)[0]->state == ResultState::failed);
+        CHECK(f.results(id)[0]->reason.value_or("") ==
+              "not started: the journal could not be synced");
+    }
+    CHECK(f.append_runs() == 0);
+
+    // Later commands are refused until a restart; health says why.
+    f.deliver(execute_json("f-3", "append", {}));
+    REQUIRE(f.settle([&] { return !f.results("f-3").empty(); }));
+    CHECK(f.results("f-3")[0]->state == ResultState::rejected);
+    CHECK_THAT(f.results("f-3")[0]->reason.value_or(""),
+               Catch::Contains("fdatasync of the write-ahead log"));
+    CHECK(f.dispatcher->health().checks.database == outpost::protocol::outbound::CheckResult::fail);
+    CHECK(f.append_runs() == 0);
+    CHECK(f.sent_while_unsynced == 0);
+}
+
+TEST_CASE("a cancel waits for the sync in flight, then finds the command started",
+          "[group][thread]") {
+    ThreadFixture f;
+    f.deliver(execute_json("c-1", "sleep", {"30"}));
+    f.next_pass();
+    f.wait_entered(1);
+    std::thread opener([&] {
+        std::this_thread::sleep_for(100ms);
+        f.let_through();
+    });
+    f.deliver(message("cancel", R"({"request_id":"c-1"})"));  // blocks until the answer
+    opener.join();
+    CHECK(f.errors().empty());
+    REQUIRE(f.acks("c-1").size() == 1);
+    CHECK(f.acks("c-1")[0]->state == AckState::accepted);
+    REQUIRE(f.settle([&] { return !f.results("c-1").empty(); }));
+    CHECK(f.results("c-1")[0]->state == ResultState::cancelled);
+    CHECK(f.sent_while_unsynced == 0);
+}
+
+TEST_CASE("shutdown waits for the sync in flight and starts nothing from either batch",
+          "[group][thread]") {
+    ThreadFixture f;
+    f.deliver(execute_json("s-1", "append", {}));
+    f.next_pass();
+    f.wait_entered(1);
+    f.deliver(execute_json("s-2", "append", {}));
+    std::thread opener([&] {
+        std::this_thread::sleep_for(100ms);
+        f.let_through();
+    });
+    f.dispatcher->close_batch();
+    opener.join();
+    CHECK(f.runner->running() == 0);
+    CHECK(f.sent.empty());  // muted: results go after the next welcome
+    for (const char* id : {"s-1", "s-2"}) {
+        auto record = f.journal->lookup(id);
+        REQUIRE(record);
+        REQUIRE(*record);
+        CHECK((*record)->state == outpost::journal::CommandState::failed);
+    }
+    f.loop->run_until([] { return false; }, 100ms);
+    CHECK(f.append_runs() == 0);
+}

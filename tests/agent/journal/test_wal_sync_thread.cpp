@@ -1,0 +1,191 @@
+// The group commit's fdatasync on its own thread: it syncs the journal's real
+// WAL file, reports failures with the file's name, answers through an
+// eventfd the loop can poll, and never leaves a sync behind when destroyed.
+// A fault only shows through the sync call tests may pass: no disk fails or
+// stalls on demand.
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "agent/journal/file_mode.hpp"
+#include "agent/journal/wal_sync_thread.hpp"
+#include "journal_fixture.hpp"
+
+using namespace journal_test;
+using outpost::Expected;
+
+namespace {
+
+// A sync call that waits until the test opens it, then really syncs.
+struct Gate {
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool open = false;
+    int entered = 0;
+
+    j::WalSyncThread::SyncCall call() {
+        return [this](int fd) {
+            std::unique_lock lock(mutex);
+            ++entered;
+            changed.notify_all();
+            changed.wait(lock, [this] { return open; });
+            return ::fdatasync(fd);
+        };
+    }
+    void let_through() {
+        std::lock_guard lock(mutex);
+        open = true;
+        changed.notify_all();
+    }
+    void wait_entered(int n) {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered >= n; }));
+    }
+};
+
+bool readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+}  // namespace
+
+TEST_CASE("the sync thread fdatasyncs the journal's own WAL and answers through its eventfd",
+          "[journal][group][thread]") {
+    TempDir dir;
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
+    REQUIRE_OK(journal);
+    journal->defer_syncs();
+    REQUIRE_OK(journal->start_new(spec("t-1"), at(), at(1ms)));
+    CHECK(journal->hand_off_deferred_sync());
+    CHECK_FALSE(journal->syncs_deferred());  // later commits sync themselves
+    CHECK(journal->group_syncs() == 1);
+
+    struct stat wal_stat {};
+    REQUIRE(::stat(j::wal_path(journal->path()).c_str(), &wal_stat) == 0);
+    std::atomic<int> synced_files_matching{0};
+    auto thread = j::WalSyncThread::start(j::wal_path(journal->path()), [&](int fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && st.st_ino == wal_stat.st_ino && st.st_dev == wal_stat.st_dev)
+            ++synced_files_matching;
+        return ::fdatasync(fd);
+    });
+    REQUIRE_OK(thread);
+    std::optional<Expected<void>> answer;
+    (*thread)->begin([&](Expected<void> a) { answer = std::move(a); });
+    CHECK((*thread)->in_flight());
+    REQUIRE(readable((*thread)->ready_fd(), 10'000));
+    CHECK_FALSE(answer.has_value());  // only deliver() runs the callback, on the caller's thread
+    (*thread)->deliver();
+    REQUIRE(answer.has_value());
+    REQUIRE_OK(*answer);
+    CHECK_FALSE((*thread)->in_flight());
+    CHECK(synced_files_matching == 1);
+
+    // A second sync reuses the descriptor; deliver() without an answer is a no-op.
+    (*thread)->deliver();
+    answer.reset();
+    (*thread)->begin([&](Expected<void> a) { answer = std::move(a); });
+    (*thread)->wait();
+    REQUIRE(answer.has_value());
+    REQUIRE_OK(*answer);
+    CHECK(synced_files_matching == 2);
+}
+
+TEST_CASE("a failed fdatasync is reported with the WAL's name and the errno text",
+          "[journal][group][thread]") {
+    TempDir dir;
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
+    REQUIRE_OK(journal);
+    auto thread = j::WalSyncThread::start(j::wal_path(journal->path()), [](int) {
+        errno = EIO;
+        return -1;
+    });
+    REQUIRE_OK(thread);
+    std::optional<Expected<void>> answer;
+    (*thread)->begin([&](Expected<void> a) { answer = std::move(a); });
+    (*thread)->wait();
+    REQUIRE(answer.has_value());
+    REQUIRE_FALSE(answer->has_value());
+    const std::string message = answer->error().message();
+    CHECK_THAT(message, Catch::Contains("fdatasync of the write-ahead log"));
+    CHECK_THAT(message, Catch::Contains("j.db-wal"));
+    CHECK_THAT(message, Catch::Contains("Input/output error"));
+}
+
+TEST_CASE("a WAL that cannot be opened is a failed sync, not a silent one",
+          "[journal][group][thread]") {
+    TempDir dir;
+    auto thread = j::WalSyncThread::start(dir.file("gone.db-wal"));
+    REQUIRE_OK(thread);
+    std::optional<Expected<void>> answer;
+    (*thread)->begin([&](Expected<void> a) { answer = std::move(a); });
+    (*thread)->wait();
+    REQUIRE(answer.has_value());
+    REQUIRE_FALSE(answer->has_value());
+    CHECK_THAT(answer->error().message(), Catch::Contains("opening the write-ahead log"));
+    CHECK_THAT(answer->error().message(), Catch::Contains("No such file or directory"));
+}
+
+TEST_CASE("the caller's thread goes on while a sync is slow; destruction waits for it",
+          "[journal][group][thread]") {
+    TempDir dir;
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
+    REQUIRE_OK(journal);
+    Gate gate;
+    auto thread = j::WalSyncThread::start(j::wal_path(journal->path()), gate.call());
+    REQUIRE_OK(thread);
+    bool called = false;
+    (*thread)->begin([&](Expected<void>) { called = true; });
+    gate.wait_entered(1);
+    // The journal stays usable meanwhile (the point of the thread).
+    REQUIRE_OK(journal->start_new(spec("meanwhile"), at(), at(1ms)));
+    CHECK_FALSE(readable((*thread)->ready_fd(), 50));
+    std::thread opener([&] {
+        std::this_thread::sleep_for(100ms);
+        gate.let_through();
+    });
+    thread->reset();  // joins after the sync in progress
+    opener.join();
+    CHECK_FALSE(called);  // nobody delivered it: the owner waits (wait()) before it destroys
+}
+
+TEST_CASE("commits handed off and synced by the thread survive a kill right after",
+          "[journal][group][thread]") {
+    TempDir dir;
+    { REQUIRE_OK(j::Journal::open(dir.file("j.db"), j::SyncMode::full)); }
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
+        if (!journal) ::_exit(2);
+        journal->defer_syncs();
+        if (!journal->start_new(spec("k"), at(), at(1ms))) ::_exit(3);
+        if (!journal->hand_off_deferred_sync()) ::_exit(4);
+        auto thread = j::WalSyncThread::start(j::wal_path(journal->path()));
+        if (!thread) ::_exit(5);
+        bool ok = false;
+        (*thread)->begin([&](Expected<void> a) { ok = a.has_value(); });
+        (*thread)->wait();
+        ::_exit(ok ? 0 : 6);  // no destructors: like kill -9 right after the answer
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
+    REQUIRE_OK(journal);
+    auto found = journal->lookup("k");
+    REQUIRE_OK(found);
+    REQUIRE(found->has_value());
+    CHECK((*found)->state == j::CommandState::running);
+}
