@@ -251,23 +251,59 @@ void Dispatcher::handle(const protocol::InboundMessage& message) {
     } else if (const auto* h = std::get_if<HealthCheck>(&body)) {
         on_health_check(h->request_id);
     } else if (const auto* cu = std::get_if<ConfigUpdate>(&body)) {
-        // Not journaled: applying the same config twice changes nothing more.
-        if (!settings_.on_config_update) {
-            ack(cu->request_id, AckState::rejected,
-                "config_update is not supported by this agent version; nothing was changed");
-            return;
-        }
-        if (auto applied = settings_.on_config_update(cu->config_json); applied) {
-            log::info(kLog, "{}: config_update applied", cu->request_id);
-            ack(cu->request_id, AckState::accepted);
-        } else {
-            log::warn(kLog, "{}: config_update rejected, nothing changed: {}", cu->request_id,
-                      applied.error());
-            ack(cu->request_id, AckState::rejected, applied.error());
-        }
+        on_config_update(cu->request_id, cu->config_json);
     } else {
         error(protocol::ErrorCode::unsupported,
               "this agent does not handle `" + msg->type + "` messages", message.id);
+    }
+}
+
+// --- config_update (protocol.md §3.3) ---
+
+void Dispatcher::on_config_update(const std::string& request_id, const std::string& config_json) {
+    if (!settings_.on_config_update) {
+        ack(request_id, AckState::rejected,
+            "config_update is not supported by this agent version; nothing was changed");
+        return;
+    }
+    // A redelivery (or a replay within a signed message's exp) is answered
+    // from the journal: applied again after a newer update, it would roll
+    // the settings back. Without a journal nothing can be persisted, and
+    // on_config_update refuses it.
+    if (journal_) {
+        auto found = journal_->find_config_update(request_id);
+        if (!found) {
+            log::error(kLog, "{}: journal lookup failed: {}", request_id, found.error().message());
+            ack(request_id, AckState::rejected,
+                "the journal cannot be read, nothing was changed: " + found.error().message());
+            return;
+        }
+        if (*found) {
+            log::info(kLog, "{}: config_update received before, not applied again", request_id);
+            ack(request_id, AckState::duplicate,
+                (*found)->accepted
+                    ? std::string("received before and accepted then; not applied again")
+                    : "received before and rejected then: " + (*found)->reason.value_or(""));
+            return;
+        }
+    }
+    auto applied = settings_.on_config_update(config_json);
+    const journal::ConfigUpdateAnswer answer{
+        applied.has_value(), applied ? std::nullopt : std::optional<std::string>(applied.error())};
+    if (journal_) {
+        if (auto recorded = journal_->record_config_update(request_id, clock_(), answer);
+            !recorded) {
+            log::error(kLog, "{}: config_update answer not journaled, a redelivery would be "
+                       "applied again: {}", request_id, recorded.error().message());
+        }
+    }
+    if (applied) {
+        log::info(kLog, "{}: config_update applied", request_id);
+        ack(request_id, AckState::accepted);
+    } else {
+        log::warn(kLog, "{}: config_update rejected, nothing changed: {}", request_id,
+                  applied.error());
+        ack(request_id, AckState::rejected, applied.error());
     }
 }
 
@@ -440,7 +476,7 @@ void Dispatcher::launch(Pending pending, unsigned attempt) {
         finish(request_id, not_started_result("the agent was stopping", clock_()));
         return;
     }
-    if (journal_failed_ && attempt == 0) {  // its `running` row may not be on disk: do not run it
+    if (journal_failed_) {  // its `running` row may not be on disk, nor its result reach it
         active_.erase(request_id);
         finish(request_id, not_started_result("the journal could not be synced", clock_()));
         pump();
@@ -706,6 +742,7 @@ void Dispatcher::start_batch_sync() {
     // fdatasync covers them; later commits open the next batch.
     batch_open_ = false;
     (void)journal_->hand_off_deferred_sync();  // later writes sync themselves until then
+    require_each_commit_synced();
     in_flight_effects_ = std::move(effects_);
     effects_.clear();
     sync_in_flight_ = true;
@@ -738,6 +775,7 @@ void Dispatcher::flush_durable() {
         } else {
             batch_open_ = false;
             const Expected<void> synced = journal_->sync_deferred();
+            require_each_commit_synced();
             std::vector<std::function<void()>> effects = std::move(effects_);
             effects_.clear();
             finish_batch(std::move(effects), synced);
@@ -765,11 +803,25 @@ void Dispatcher::finish_batch(std::vector<std::function<void()>> effects,
     run_effects(std::move(effects));
 }
 
+void Dispatcher::require_each_commit_synced() {
+    // Switching SQLite back to synchronous=FULL is a PRAGMA that does no
+    // I/O and should never fail; if it did, commits that nothing batches
+    // would go unsynced while their effects follow at once. Treated like a
+    // failed sync.
+    if (!journal_ || !journal_->syncs_deferred() || journal_failed_) return;
+    log::error(kLog, "the journal could not return to syncing each commit; no command runs "
+                     "until the agent restarts");
+    journal_failed_ = true;
+    journal_error_ = "the journal could not return to syncing each commit "
+                     "(PRAGMA synchronous=FULL failed); no command runs until the agent restarts";
+}
+
 void Dispatcher::run_effects(std::vector<std::function<void()>> effects) {
     // With the next batch open (its sync waits for this one), the journal
     // defers syncs; the effects' own writes must not, since what follows
     // them runs at once.
     const bool next_batch_deferred = journal_ && journal_->pause_deferred_syncs();
+    require_each_commit_synced();
     running_effects_ = true;
     for (auto& effect : effects) effect();
     running_effects_ = false;

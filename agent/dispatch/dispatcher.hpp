@@ -141,6 +141,7 @@ private:
     void on_approved(const std::string& message_id, const std::string& request_id);
     void on_result_ack(const std::string& request_id);
     void on_health_check(const std::string& request_id);
+    void on_config_update(const std::string& request_id, const std::string& config_json);
 
     void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
     void enqueue(journal::CommandSpec spec, ApprovedRun run);
@@ -175,6 +176,9 @@ private:
     // its effects run.
     void finish_batch(std::vector<std::function<void()>> effects, const Expected<void>& synced);
     void run_effects(std::vector<std::function<void()>> effects);
+    // After returning the journal to syncing each commit: if that failed,
+    // the journal counts as failed (as after a failed sync).
+    void require_each_commit_synced();
     [[nodiscard]] std::expected<ApprovedRun, std::string> check_policy(
         const journal::CommandSpec& spec) const;
 

@@ -47,6 +47,12 @@ struct RecoveryReport {
     std::size_t approvals_expired = 0;
 };
 
+// What a config_update was answered.
+struct ConfigUpdateAnswer {
+    bool accepted = false;
+    std::optional<std::string> reason;  // why it was rejected
+};
+
 // Answer to a result_ack.
 enum class DeliveryMark { marked, already_delivered, unknown_request, not_finished };
 
@@ -165,7 +171,8 @@ class Journal {
     [[nodiscard]] Expected<std::optional<TimePoint>> next_approval_deadline();
     // Deletes finished commands whose result was delivered (pending marks
     // included: they are written in the same transaction) and that finished
-    // before now - retention. Never touches an undelivered result.
+    // before now - retention, and config_update answers older than that.
+    // Never touches an undelivered result. Returns how many commands went.
     [[nodiscard]] Expected<std::size_t> prune(std::chrono::milliseconds retention, TimePoint now);
     // How many results await their ack; writes pending delivery marks first.
     [[nodiscard]] Expected<std::size_t> backlog_results();
@@ -185,6 +192,16 @@ class Journal {
     [[nodiscard]] Expected<std::uint64_t> bytes();
     // Returns the persistent drop counters and resets them to zero.
     [[nodiscard]] Expected<OutboxDropped> take_dropped_count();
+
+    // ---- config_update answers (config_updates.cpp) ----
+    // The answer given to a config_update, so that a redelivery of its
+    // request_id is answered, not applied again. Pruned with journal.retention.
+    [[nodiscard]] Expected<std::optional<ConfigUpdateAnswer>> find_config_update(
+        std::string_view request_id);
+    // The first answer for a request_id stays; a second record is ignored.
+    [[nodiscard]] Expected<void> record_config_update(std::string_view request_id,
+                                                      TimePoint received_at,
+                                                      const ConfigUpdateAnswer& answer);
 
     // ---- durable agent state (state.cpp) ----
     // Telemetry seq: 1 for the first sample ever, then one more per call,

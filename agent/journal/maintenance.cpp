@@ -109,6 +109,10 @@ Expected<std::size_t> Journal::prune(std::chrono::milliseconds retention, TimePo
     if (auto ok = stmt->bind_all(to_ms(now) - retention.count()); !ok) return failed(ok.error());
     if (auto ok = stmt->run(); !ok) return failed(ok.error());
     const auto pruned = static_cast<std::size_t>(db_.changes());
+    auto answers = db_.prepare("DELETE FROM config_updates WHERE received_at < ?");
+    if (!answers) return failed(answers.error());
+    if (auto ok = answers->bind_all(to_ms(now) - retention.count()); !ok) return failed(ok.error());
+    if (auto ok = answers->run(); !ok) return failed(ok.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
     return pruned;
 }

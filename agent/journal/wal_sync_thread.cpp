@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <cassert>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -24,21 +25,34 @@ std::string errno_message(int error) { return std::generic_category().message(er
 
 Expected<std::unique_ptr<WalSyncThread>> WalSyncThread::start(std::filesystem::path wal,
                                                               SyncCall sync) {
+    // Opened now, right after the journal, and never again: a descriptor
+    // opened by path later could name a file that replaced the one SQLite
+    // writes (which it keeps open), and would miss a writeback error
+    // reported before it was opened.
+    const int wal_fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (wal_fd < 0) {
+        return fail(fmt::format("opening the write-ahead log {} to sync it: {}", wal.string(),
+                                errno_message(errno)));
+    }
     const int ready = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (ready < 0) return fail(fmt::format("eventfd for the journal's sync thread: {}",
-                                           errno_message(errno)));
+    if (ready < 0) {
+        const int error = errno;
+        ::close(wal_fd);
+        return fail(fmt::format("eventfd for the journal's sync thread: {}", errno_message(error)));
+    }
     if (!sync) sync = [](int fd) { return ::fdatasync(fd); };
     try {
         return std::unique_ptr<WalSyncThread>(
-            new WalSyncThread(std::move(wal), std::move(sync), ready));
-    } catch (const std::system_error& e) {  // std::thread could not start one
+            new WalSyncThread(std::move(wal), std::move(sync), wal_fd, ready));
+    } catch (const std::exception& e) {  // std::thread could not start one, or no memory
+        ::close(wal_fd);
         ::close(ready);
         return fail(fmt::format("starting the journal's sync thread: {}", e.what()));
     }
 }
 
-WalSyncThread::WalSyncThread(std::filesystem::path wal, SyncCall sync, int ready_fd)
-    : wal_(std::move(wal)), sync_(std::move(sync)), ready_fd_(ready_fd),
+WalSyncThread::WalSyncThread(std::filesystem::path wal, SyncCall sync, int wal_fd, int ready_fd)
+    : wal_(std::move(wal)), sync_(std::move(sync)), ready_fd_(ready_fd), wal_fd_(wal_fd),
       thread_([this] { work(); }) {}
 
 WalSyncThread::~WalSyncThread() {
@@ -48,11 +62,12 @@ WalSyncThread::~WalSyncThread() {
     }
     changed_.notify_all();
     thread_.join();  // a requested sync is still done first (work())
-    if (wal_fd_ >= 0) ::close(wal_fd_);
+    ::close(wal_fd_);
     ::close(ready_fd_);
 }
 
 void WalSyncThread::begin(Done done) {
+    assert(!in_flight() && "one sync at a time");
     done_ = std::move(done);
     {
         std::lock_guard lock(mutex_);
@@ -109,22 +124,22 @@ void WalSyncThread::work() {
 }
 
 Expected<void> WalSyncThread::sync_once() {
-    // SQLite keeps its WAL file for as long as the connection is open (the
-    // journal uses exclusive locking), so one descriptor serves every sync;
-    // should the file ever be replaced, the new one is what must be synced.
+    // SQLite keeps its WAL file open for as long as the connection lives
+    // (the journal uses exclusive locking), so the file opened at start is
+    // the one it writes. If the path no longer names it (removed, or
+    // replaced by a restore), syncing would still prove nothing about what
+    // SQLite wrote to the file it holds: a failure, never a guess.
     struct stat now {};
     struct stat held {};
-    if (wal_fd_ >= 0 && (::stat(wal_.c_str(), &now) != 0 || ::fstat(wal_fd_, &held) != 0 ||
-                         now.st_dev != held.st_dev || now.st_ino != held.st_ino)) {
-        ::close(wal_fd_);
-        wal_fd_ = -1;
+    if (::fstat(wal_fd_, &held) != 0) {
+        return fail(fmt::format("the write-ahead log {}: fstat: {}", wal_.string(),
+                                errno_message(errno)));
     }
-    if (wal_fd_ < 0) {
-        wal_fd_ = ::open(wal_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (wal_fd_ < 0) {
-            return fail(fmt::format("opening the write-ahead log {} to sync it: {}",
-                                    wal_.string(), errno_message(errno)));
-        }
+    if (::stat(wal_.c_str(), &now) != 0 || now.st_dev != held.st_dev ||
+        now.st_ino != held.st_ino) {
+        return fail(fmt::format("the write-ahead log {} was removed or replaced while the agent "
+                                "ran; its writes cannot be synced",
+                                wal_.string()));
     }
     int rc = 0;
     do {

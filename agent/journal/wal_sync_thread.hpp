@@ -36,7 +36,10 @@ class WalSyncThread {
     using SyncCall = std::function<int(int fd)>;
     using Done = std::function<void(Expected<void>)>;
 
-    // `wal` is the journal's -wal file; it is opened at the first sync.
+    // `wal` is the journal's -wal file, opened now (right after the journal
+    // opened it) and held: a sync fails if the path later names another
+    // file. The thread allocates nothing and takes no glibc lock while a
+    // sync succeeds (docs/sandbox.md, "A second thread").
     [[nodiscard]] static Expected<std::unique_ptr<WalSyncThread>> start(
         std::filesystem::path wal, SyncCall sync = {});
     ~WalSyncThread();  // waits for a sync in progress, then stops the thread
@@ -58,7 +61,7 @@ class WalSyncThread {
     void wait();
 
   private:
-    WalSyncThread(std::filesystem::path wal, SyncCall sync, int ready_fd);
+    WalSyncThread(std::filesystem::path wal, SyncCall sync, int wal_fd, int ready_fd);
     void work();
     [[nodiscard]] Expected<void> sync_once();
     void take_answer(Expected<void> answer);
@@ -66,7 +69,7 @@ class WalSyncThread {
     const std::filesystem::path wal_;
     const SyncCall sync_;
     const int ready_fd_;
-    int wal_fd_ = -1;  // the thread's own; only the thread touches it
+    const int wal_fd_;  // the thread's own descriptor of the WAL
 
     Done done_;  // loop side only
 

@@ -66,8 +66,7 @@ std::unique_ptr<auth::TokenProvider> make_provider(const config::Config& config,
 
 SessionDriver::SessionDriver(transport::EventLoop& loop, const config::Config& config,
                              const auth::Identity& identity)
-    : loop_(loop),
-      config_(config),
+    : config_(config),
       identity_(identity),
       policy_(reconnect_settings(config), token_mode(config), clock_, random_),
       connect_settings_(connect_settings(config, identity.node_id,

@@ -84,7 +84,6 @@ private:
     void on_tick();
     void log_transition();
 
-    transport::EventLoop& loop_;
     const config::Config& config_;
     const auth::Identity& identity_;
 

@@ -281,7 +281,7 @@ void Runner::launch(std::unique_ptr<Run> owned) {
 
     auto watch_output = [this, r](OutputCapture& capture, const UniqueFd& fd,
                                   std::unique_ptr<FdWatch>& slot) {
-        auto drain = [r, &capture, &fd, &slot] {
+        auto drain = [&capture, &fd, &slot] {
             const auto status = capture.read_from(fd.get());
             if (status != OutputCapture::ReadStatus::again &&
                 status != OutputCapture::ReadStatus::more) {

@@ -207,3 +207,56 @@ TEST_CASE("config_update without a journal is rejected: it could not be persiste
     CHECK(state.applied == 0);
     CHECK(state.current.empty());
 }
+
+TEST_CASE("a redelivered config_update is answered duplicate and not applied again, also after "
+          "a restart") {
+    // Applied again after a newer update, a redelivery (or a replay of a
+    // signed one within its exp) would roll the settings back.
+    Fixture f;
+    JournaledOverrides state{&*f.journal, {}, 0};
+    install(f, state.handler());
+    f.deliver(config_update("cu-30", R"({"telemetry":{"interval":"30s"}})"));
+    f.deliver(config_update("cu-31", R"({"telemetry":{"interval":"45s"}})"));
+    f.deliver(config_update("cu-32", R"({"telemetry":{"interval":"soon"}})"));
+    REQUIRE(state.applied == 2);
+
+    f.deliver(config_update("cu-30", R"({"telemetry":{"interval":"30s"}})"));  // late redelivery
+    auto acks = f.acks("cu-30");
+    REQUIRE(acks.size() == 2);
+    CHECK(acks[0]->state == AckState::accepted);
+    CHECK(acks[1]->state == AckState::duplicate);
+    CHECK(acks[1]->reason.value_or("") == "received before and accepted then; not applied again");
+    CHECK(state.applied == 2);
+    CHECK(state.current.telemetry_interval == 45s);  // the newer update stays
+
+    // A rejected one is answered the same way, with its first reason.
+    f.deliver(config_update("cu-32", R"({"telemetry":{"interval":"20s"}})"));
+    acks = f.acks("cu-32");
+    REQUIRE(acks.size() == 2);
+    CHECK(acks[0]->state == AckState::rejected);
+    CHECK(acks[1]->state == AckState::duplicate);
+    CHECK_THAT(acks[1]->reason.value_or(""),
+               Catch::StartsWith("received before and rejected then: `telemetry.interval`"));
+    CHECK(state.applied == 2);
+
+    // After a restart, from the journal file.
+    f.dispatcher.reset();
+    const auto path = f.journal->path();
+    f.journal.reset();
+    auto reopened = journal::Journal::open(path, journal::SyncMode::normal);
+    REQUIRE(reopened.has_value());
+    f.journal.emplace(std::move(*reopened));
+    state.journal = &*f.journal;
+    install(f, state.handler());
+    f.sent.clear();
+    f.deliver(config_update("cu-31", R"({"telemetry":{"interval":"45s"}})"));
+    CHECK(only_ack(f, "cu-31").state == AckState::duplicate);
+    CHECK(state.applied == 2);
+
+    // Forgotten after journal.retention, like finished commands.
+    auto pruned = f.journal->prune(1h, std::chrono::system_clock::now() + 2h);
+    REQUIRE(pruned.has_value());
+    auto found = f.journal->find_config_update("cu-31");
+    REQUIRE(found.has_value());
+    CHECK_FALSE(found->has_value());
+}

@@ -225,3 +225,31 @@ TEST_CASE("shutdown waits for the sync in flight and starts nothing from either 
     f.loop->run_until([] { return false; }, 100ms);
     CHECK(f.append_runs() == 0);
 }
+
+TEST_CASE("a synced batch's effects write and act at once while the next batch is open",
+          "[group][thread]") {
+    // Batch N: x (refused by the runner at start), y (runs), z (queued:
+    // max_concurrent 2). While N's sync is held, w arrives: batch N+1 is
+    // open. N's effects then finish x (a write), send its result, and start
+    // z in the freed slot (a write): those writes must be synced themselves
+    // (the journal pauses N+1's deferral), or x's result and z's start
+    // would rest on commits that are not durable.
+    ThreadFixture f;
+    f.deliver(execute_json("x", "unstartable", {}));
+    f.deliver(execute_json("y", "sleep", {"30"}));
+    f.deliver(execute_json("z", "append", {}));
+    f.next_pass();
+    f.wait_entered(1);
+    f.deliver(execute_json("w", "append", {}));  // N+1: queued behind z
+    CHECK(f.pending_flush);
+    f.let_through();
+    REQUIRE(f.settle([&] { return !f.results("x").empty() && !f.results("z").empty(); }));
+    CHECK(f.results("x")[0]->state == ResultState::failed);
+    CHECK(f.results("z")[0]->state == ResultState::succeeded);
+    CHECK(f.sent_while_unsynced == 0);
+    f.deliver(message("cancel", R"({"request_id":"y"})"));
+    REQUIRE(f.settle([&] { return !f.results("y").empty() && !f.results("w").empty(); }));
+    CHECK(f.results("w")[0]->state == ResultState::succeeded);
+    CHECK(f.append_runs() == 2);
+    CHECK(f.sent_while_unsynced == 0);
+}
