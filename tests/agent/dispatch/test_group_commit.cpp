@@ -8,6 +8,7 @@
 
 #include "../journal/fault_vfs.hpp"
 #include "dispatcher_fixture.hpp"
+#include "flush_passes.hpp"
 
 using namespace outpost::dispatch::test;
 using outpost::journal::SyncMode;
@@ -16,36 +17,15 @@ using ResultState = outpost::protocol::outbound::ResultState;
 
 namespace {
 
-struct GroupFixture : Fixture {
+struct GroupFixture : Fixture, FlushPasses {
     // The journal's file system is the real one, seen through a VFS that
     // counts (and can fail) syncs of the write-ahead log.
     GroupFixture()
         : Fixture(true, std::nullopt, 1024 * 1024,
                   {.sync = SyncMode::full, .vfs = journal_test::FaultVfs::install().kName}) {
-        dispatcher->enable_group_commit([this](std::function<void()> flush) {
-            ++scheduled;
-            pending_flush = std::move(flush);
-        });
+        dispatcher->enable_group_commit(schedule());
     }
-    // What the loop does at the start of its next pass.
-    void next_pass() {
-        if (!pending_flush) return;
-        auto flush = std::move(pending_flush);
-        pending_flush = nullptr;
-        flush();
-    }
-    // Runs loop passes (and the flushes they schedule) until `done`, 10 s at most.
-    bool settle(const std::function<bool()>& done) {
-        for (int i = 0; i < 200; ++i) {
-            next_pass();
-            if (done()) return true;
-            loop->run_until([&] { return pending_flush != nullptr || done(); },
-                            std::chrono::milliseconds(50));
-        }
-        return done();
-    }
-    std::function<void()> pending_flush;
-    int scheduled = 0;
+    bool settle(const std::function<bool()>& done) { return settle_on(*loop, done); }
     journal_test::FaultVfs& vfs = journal_test::FaultVfs::install();
 };
 

@@ -7,16 +7,15 @@
 // (a gate in front of fdatasync) or makes it fail, which no disk does on
 // demand.
 
-#include <cerrno>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "agent/journal/file_mode.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
+#include "../journal/sync_gate.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "dispatcher_fixture.hpp"
+#include "flush_passes.hpp"
 
 using namespace outpost::dispatch::test;
 using namespace std::chrono_literals;
@@ -26,19 +25,17 @@ using ResultState = outpost::protocol::outbound::ResultState;
 
 namespace {
 
-struct ThreadFixture : Fixture {
+struct ThreadFixture : Fixture, FlushPasses {
     ThreadFixture() : Fixture(true, std::nullopt, 1024 * 1024, {.sync = SyncMode::full}) {
         auto started = outpost::journal::WalSyncThread::start(
-            outpost::journal::wal_path(journal->path()), [this](int fd) { return sync_call(fd); });
+            outpost::journal::wal_path(journal->path()), gate.call());
         REQUIRE(started);
         thread = std::move(*started);
         auto watch = outpost::transport::FdWatch::create(*loop, thread->ready_fd(),
                                                          [this] { thread->deliver(); });
         REQUIRE(watch);
         answers = std::move(*watch);
-        dispatcher->enable_group_commit(
-            [this](std::function<void()> flush) { pending_flush = std::move(flush); },
-            thread.get());
+        dispatcher->enable_group_commit(schedule(), thread.get());
         sync_pending = [this] { return thread->in_flight(); };
     }
     ~ThreadFixture() {
@@ -46,57 +43,14 @@ struct ThreadFixture : Fixture {
         dispatcher->close_batch();  // the dispatcher waits for its sync before the thread goes
     }
 
-    // Runs on the sync thread: waits at the gate, then syncs (or fails).
-    int sync_call(int fd) {
-        std::unique_lock lock(mutex);
-        ++entered;
-        changed.notify_all();
-        changed.wait(lock, [this] { return open; });
-        if (fail_syncs > 0) {
-            --fail_syncs;
-            errno = EIO;
-            return -1;
-        }
-        return ::fdatasync(fd);
-    }
-    void let_through() {
-        std::lock_guard lock(mutex);
-        open = true;
-        changed.notify_all();
-    }
-    void wait_entered(int n) {
-        std::unique_lock lock(mutex);
-        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered >= n; }));
-    }
-    int syncs_entered() {
-        std::lock_guard lock(mutex);
-        return entered;
-    }
-    // What the loop does at the start of its next pass.
-    void next_pass() {
-        if (!pending_flush) return;
-        auto flush = std::move(pending_flush);
-        pending_flush = nullptr;
-        flush();
-    }
-    // Loop passes (the scheduled flushes and the thread's answers) until `done`.
-    bool settle(const std::function<bool()>& done) {
-        for (int i = 0; i < 400; ++i) {
-            next_pass();
-            if (done()) return true;
-            loop->run_until([&] { return pending_flush != nullptr || done(); }, 50ms);
-        }
-        return done();
-    }
+    void let_through() { gate.let_through(); }
+    void wait_entered(int n) { gate.wait_entered(n); }
+    int syncs_entered() { return gate.entered(); }
+    bool settle(const std::function<bool()>& done) { return settle_on(*loop, done, 400); }
 
+    journal_test::SyncGate gate;  // before the thread, which calls it
     std::unique_ptr<outpost::journal::WalSyncThread> thread;
     std::unique_ptr<outpost::transport::FdWatch> answers;
-    std::function<void()> pending_flush;
-    std::mutex mutex;
-    std::condition_variable changed;
-    bool open = false;
-    int entered = 0;
-    int fail_syncs = 0;
 };
 
 }  // namespace
@@ -153,7 +107,7 @@ TEST_CASE("the loop goes on during a batch's sync; the next batch waits for it, 
 TEST_CASE("a failed sync starts nothing from its batch nor from the batch behind it",
           "[group][thread]") {
     ThreadFixture f;
-    f.fail_syncs = 1;
+    f.gate.fail_next(1);
     f.deliver(execute_json("f-1", "append", {}));
     f.next_pass();
     f.wait_entered(1);

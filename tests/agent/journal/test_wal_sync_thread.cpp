@@ -10,48 +10,19 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "agent/journal/file_mode.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
 #include "journal_fixture.hpp"
+#include "sync_gate.hpp"
 
 using namespace journal_test;
 using outpost::Expected;
 
 namespace {
-
-// A sync call that waits until the test opens it, then really syncs.
-struct Gate {
-    std::mutex mutex;
-    std::condition_variable changed;
-    bool open = false;
-    int entered = 0;
-
-    j::WalSyncThread::SyncCall call() {
-        return [this](int fd) {
-            std::unique_lock lock(mutex);
-            ++entered;
-            changed.notify_all();
-            changed.wait(lock, [this] { return open; });
-            return ::fdatasync(fd);
-        };
-    }
-    void let_through() {
-        std::lock_guard lock(mutex);
-        open = true;
-        changed.notify_all();
-    }
-    void wait_entered(int n) {
-        std::unique_lock lock(mutex);
-        REQUIRE(changed.wait_for(lock, 10s, [&] { return entered >= n; }));
-    }
-};
 
 bool readable(int fd, int timeout_ms) {
     pollfd p{fd, POLLIN, 0};
@@ -159,7 +130,7 @@ TEST_CASE("the caller's thread goes on while a sync is slow", "[journal][group][
     TempDir dir;
     auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::full);
     REQUIRE_OK(journal);
-    Gate gate;
+    SyncGate gate;
     auto thread = j::WalSyncThread::start(j::wal_path(journal->path()), gate.call());
     REQUIRE_OK(thread);
     bool called = false;
