@@ -85,12 +85,17 @@ public:
     // flush first, so they see no half-done batch. Off (the default): every
     // write syncs itself and effects happen at once.
     //
-    // With a `sync_thread`, the batch's fdatasync runs there and the loop
-    // goes on meanwhile; commits made during it form the next batch, synced
-    // when it ends. Without one, the loop makes the sync itself. The thread
-    // must outlive the dispatcher's last close_batch().
+    // Without a `sync_thread`, the loop makes each batch's sync itself.
+    // With one, it does so until a sync takes `slow_sync` or longer (zero:
+    // from the start); from then on the batch's fdatasync runs on the
+    // thread and the loop goes on meanwhile, commits made during it forming
+    // the next batch, synced when it ends. The thread must outlive the
+    // dispatcher's last close_batch().
     using Schedule = std::function<void(std::function<void()>)>;
-    void enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread = nullptr);
+    void enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread = nullptr,
+                             std::chrono::milliseconds slow_sync = std::chrono::milliseconds(0));
+    // Whether batches are synced on the sync thread now (for status, tests).
+    [[nodiscard]] bool syncs_off_loop() const { return syncs_off_loop_; }
     // Every batch now: waits for the sync in flight, syncs the open batch,
     // and runs their effects. Writes those effects make (a failed start
     // finishes its command, a freed slot starts the next queued one) sync
@@ -176,6 +181,8 @@ private:
     // its effects run.
     void finish_batch(std::vector<std::function<void()>> effects, const Expected<void>& synced);
     void run_effects(std::vector<std::function<void()>> effects);
+    // An inline sync's duration: a slow one moves syncs to the thread.
+    void note_sync_time(std::chrono::steady_clock::duration took);
     // After returning the journal to syncing each commit: if that failed,
     // the journal counts as failed (as after a failed sync).
     void require_each_commit_synced();
@@ -192,7 +199,9 @@ private:
     protocol::InboundParser signed_parser_;
 
     Schedule schedule_;                                 // set: group commit
-    journal::WalSyncThread* sync_thread_ = nullptr;     // set: batches sync off the loop
+    journal::WalSyncThread* sync_thread_ = nullptr;     // set: batches may sync off the loop
+    std::chrono::milliseconds slow_sync_{0};
+    bool syncs_off_loop_ = false;  // batches go to sync_thread_ (after a slow sync)
     bool batch_open_ = false;      // deferred commits, a flush scheduled
     bool sync_in_flight_ = false;  // a batch's sync runs on sync_thread_
     // A group sync failed: the file may have lost writes SQLite believes

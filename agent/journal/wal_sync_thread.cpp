@@ -93,11 +93,11 @@ void WalSyncThread::wait() {
     std::optional<Expected<void>> answer;
     {
         std::unique_lock lock(mutex_);
+        caller_waiting_ = true;
         changed_.wait(lock, [this] { return answer_.has_value(); });
+        caller_waiting_ = false;
         answer.swap(answer_);
     }
-    // The thread's eventfd write may still come: deliver() then finds no
-    // answer and does nothing.
     take_answer(std::move(*answer));
 }
 
@@ -117,9 +117,14 @@ void WalSyncThread::work() {
         Expected<void> answer = sync_once();
         lock.lock();
         answer_ = std::move(answer);
-        changed_.notify_all();  // wait()
-        const std::uint64_t one = 1;
-        (void)!::write(ready_fd_, &one, sizeof one);  // the loop's deliver()
+        if (caller_waiting_) {
+            changed_.notify_all();  // wait() takes it
+        } else {
+            // The loop's deliver(). A wait that begins after this finds the
+            // answer itself; deliver() then finds none and does nothing.
+            const std::uint64_t one = 1;
+            (void)!::write(ready_fd_, &one, sizeof one);
+        }
     }
 }
 

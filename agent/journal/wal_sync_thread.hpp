@@ -16,6 +16,7 @@
 // batch's commits happens until the answer is back on the loop (see the
 // dispatcher's group commit, docs/journal.md).
 
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -60,6 +61,7 @@ class WalSyncThread {
     // rare paths that must see the batch durable now (shutdown, a cancel).
     void wait();
 
+
   private:
     WalSyncThread(std::filesystem::path wal, SyncCall sync, int wal_fd, int ready_fd);
     void work();
@@ -77,6 +79,7 @@ class WalSyncThread {
     std::condition_variable changed_;
     bool requested_ = false;
     bool stopping_ = false;
+    bool caller_waiting_ = false;  // in wait(): answer by notify, not eventfd
     std::optional<Expected<void>> answer_;
     std::thread thread_;  // last: started once everything above exists
 };

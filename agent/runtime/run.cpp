@@ -29,6 +29,10 @@ namespace {
 constexpr std::string_view kLog = "agent";
 // How long a graceful stop waits for `status{offline}` and the close frame.
 constexpr std::chrono::seconds kDrainLimit{3};
+// A journal sync this slow (a good disk takes well under 1 ms; SD cards,
+// eMMC and disks busy with writeback take tens of ms to seconds) moves the
+// group commit's syncs off the loop for the rest of the run.
+constexpr std::chrono::milliseconds kSlowJournalSync{10};
 // Held-command expiry and journal retention run this often.
 constexpr std::chrono::seconds kMaintenanceEvery{30};
 // lws's fd table: the connection, an HTTPS token refresh, the watch set and
@@ -243,14 +247,15 @@ int run_agent(const config::Config& config) {
             [] { return std::chrono::system_clock::now(); });
         dispatcher.recover();
         // Group commit (journal.sync: full): the batch of one loop pass is
-        // handed to the sync thread at the start of the next, before poll()
-        // waits again.
+        // synced at the start of the next, before poll() waits again; on
+        // the loop until one sync takes kSlowJournalSync, then on the sync
+        // thread.
         transport::Timer group_commit(**loop);
         dispatcher.enable_group_commit(
             [&group_commit](std::function<void()> flush) {
                 group_commit.schedule(std::chrono::microseconds(1), std::move(flush));
             },
-            off_loop_sync.thread.get());
+            off_loop_sync.thread.get(), kSlowJournalSync);
         driver.set_hooks(SessionDriver::Hooks{
             .on_message = [&](const protocol::InboundMessage& m) { dispatcher.handle(m); },
             .on_online = [&] { dispatcher.resend_undelivered(); },

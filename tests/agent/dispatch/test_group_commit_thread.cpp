@@ -12,6 +12,7 @@
 
 #include "agent/journal/file_mode.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
+#include "../journal/fault_vfs.hpp"
 #include "../journal/sync_gate.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "dispatcher_fixture.hpp"
@@ -35,7 +36,7 @@ struct ThreadFixture : Fixture, FlushPasses {
                                                          [this] { thread->deliver(); });
         REQUIRE(watch);
         answers = std::move(*watch);
-        dispatcher->enable_group_commit(schedule(), thread.get());
+        dispatcher->enable_group_commit(schedule(), thread.get());  // off the loop at once
         sync_pending = [this] { return thread->in_flight(); };
     }
     ~ThreadFixture() {
@@ -206,4 +207,50 @@ TEST_CASE("a synced batch's effects write and act at once while the next batch i
     CHECK(f.results("w")[0]->state == ResultState::succeeded);
     CHECK(f.append_runs() == 2);
     CHECK(f.sent_while_unsynced == 0);
+}
+
+TEST_CASE("syncs stay on the loop until one is slow, then move to the thread for good",
+          "[group][thread]") {
+    // What `outpost run` does: a good disk's sync costs less than the
+    // hand-off to a thread, so the loop syncs until a sync takes the
+    // threshold. The disk is the real one behind the counting VFS, slowed.
+    Fixture f(true, std::nullopt, 1024 * 1024,
+              {.sync = SyncMode::full, .vfs = journal_test::FaultVfs::install().kName});
+    journal_test::FaultVfs& vfs = journal_test::FaultVfs::install();
+    journal_test::SyncGate gate;
+    gate.let_through();
+    auto started = outpost::journal::WalSyncThread::start(
+        outpost::journal::wal_path(f.journal->path()), gate.call());
+    REQUIRE(started);
+    auto thread = std::move(*started);
+    auto answers = outpost::transport::FdWatch::create(*f.loop, thread->ready_fd(),
+                                                       [&] { thread->deliver(); });
+    REQUIRE(answers);
+    FlushPasses passes;
+    f.dispatcher->enable_group_commit(passes.schedule(), thread.get(), 20ms);
+    CHECK_FALSE(f.dispatcher->syncs_off_loop());
+
+    f.deliver(execute_json("a-1", "append", {}));
+    const int loop_syncs = vfs.wal_syncs;
+    passes.next_pass();
+    CHECK(vfs.wal_syncs == loop_syncs + 1);  // synced by the loop, through SQLite
+    CHECK(gate.entered() == 0);
+    REQUIRE(passes.settle_on(*f.loop, [&] { return !f.results("a-1").empty(); }));
+    CHECK_FALSE(f.dispatcher->syncs_off_loop());
+
+    vfs.slow_wal_syncs_ms = 30;
+    f.deliver(execute_json("a-2", "append", {}));
+    passes.next_pass();
+    vfs.slow_wal_syncs_ms = 0;
+    CHECK(f.dispatcher->syncs_off_loop());
+    REQUIRE(passes.settle_on(*f.loop, [&] { return !f.results("a-2").empty(); }));
+    const int thread_syncs = gate.entered();
+    CHECK(thread_syncs >= 1);  // a-2's result went through the thread
+
+    f.deliver(execute_json("a-3", "append", {}));
+    REQUIRE(passes.settle_on(*f.loop, [&] { return !f.results("a-3").empty(); }));
+    CHECK(gate.entered() >= thread_syncs + 2);  // its row and its result
+    CHECK(f.append_runs() == 3);
+    CHECK(f.sent_while_unsynced == 0);
+    f.dispatcher->close_batch();
 }

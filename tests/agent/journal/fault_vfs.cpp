@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace journal_test {
 namespace {
@@ -38,6 +40,8 @@ int shim_sync(sqlite3_file* f, int flags) {
         --g_state.fail_next_wal_syncs;
         return SQLITE_IOERR_FSYNC;
     }
+    if (shim->wal && g_state.slow_wal_syncs_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(g_state.slow_wal_syncs_ms));
     const int rc = real(f)->pMethods->xSync(real(f), flags);
     if (shim->wal && rc == SQLITE_OK) ++g_state.wal_syncs;
     return rc;

@@ -15,6 +15,7 @@ struct FaultVfs {
     int wal_syncs = 0;             // xSync calls on a -wal file that succeeded
     int fail_next_wal_syncs = 0;   // the next N fail with SQLITE_IOERR_FSYNC
     bool disk_full = false;        // while set, every write fails with SQLITE_FULL
+    int slow_wal_syncs_ms = 0;     // each WAL sync first sleeps this long (a slow disk)
 };
 
 }  // namespace journal_test
