@@ -1,5 +1,10 @@
 #include "agent/dispatch/results.hpp"
 
+#include <algorithm>
+#include <string>
+#include <string_view>
+
+#include "agent/common/json/json_writer.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
 
@@ -30,6 +35,56 @@ protocol::outbound::ResultState wire_state(journal::CommandState state) {
 
 // Room for the envelope (type, id, ts) around the data.
 constexpr std::size_t kEnvelopeSlack = 256;
+
+std::size_t encoded_size(const protocol::outbound::CommandResult& wire) {
+    const protocol::OutboundMessage probe{"00000000-0000-4000-8000-000000000000",
+                                          "2026-01-01T00:00:00.000Z", wire};
+    return protocol::encode(probe).size() + kEnvelopeSlack;
+}
+
+std::size_t escaped_size(std::string_view text) {
+    std::string quoted;
+    json::append_json_string(quoted, text);
+    return quoted.size() - 2;
+}
+
+// Cuts stdout/stderr so the message fits max_message_bytes, keeping as
+// much of each as fits *after* escaping (a control byte takes 6 bytes, an
+// ill-formed byte 3): the streams share what the rest of the message
+// leaves, each getting half, and one that needs less leaves its rest to
+// the other. Cuts fall between characters.
+void fit_output(protocol::outbound::CommandResult& wire, std::size_t max_message_bytes) {
+    if (encoded_size(wire) <= max_message_bytes) return;
+    std::string out = std::move(wire.stdout_text);
+    std::string err = std::move(wire.stderr_text);
+    wire.stdout_text.clear();
+    wire.stderr_text.clear();
+    const std::size_t rest = encoded_size(wire);
+    std::size_t budget = max_message_bytes > rest ? max_message_bytes - rest : 0;
+    const std::size_t out_needs = escaped_size(out);
+    const std::size_t err_needs = escaped_size(err);
+    const std::size_t half = budget / 2;
+    std::size_t out_gets = 0;
+    if (out_needs <= half) {
+        out_gets = out_needs;
+    } else if (err_needs <= half) {
+        out_gets = budget - err_needs;
+    } else {
+        out_gets = half;
+    }
+    const std::size_t err_gets = std::min(err_needs, budget - out_gets);
+    const auto cut = [](std::string& text, std::size_t allowance, bool& truncated) {
+        const std::size_t keep = json::json_string_prefix_fitting(text, allowance);
+        if (keep < text.size()) {
+            text.resize(keep);
+            truncated = true;
+        }
+    };
+    cut(out, out_gets, wire.stdout_truncated);
+    cut(err, err_gets, wire.stderr_truncated);
+    wire.stdout_text = std::move(out);
+    wire.stderr_text = std::move(err);
+}
 
 }  // namespace
 
@@ -100,22 +155,7 @@ protocol::outbound::CommandResult to_wire(const journal::CommandRecord& record,
     wire.duration_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, stored.duration_ms));
     wire.reason = stored.reason;
 
-    // Escaping can grow output up to 6x (control bytes), so measure, cut the
-    // longer stream by the overflow and measure again.
-    for (int round = 0; round < 16; ++round) {
-        protocol::OutboundMessage probe{"00000000-0000-4000-8000-000000000000",
-                                        "2026-01-01T00:00:00.000Z", wire};
-        std::size_t size = protocol::encode(probe).size();
-        if (size + kEnvelopeSlack <= max_message_bytes) break;
-        std::size_t over = size + kEnvelopeSlack - max_message_bytes;
-        std::string& longer = wire.stdout_text.size() >= wire.stderr_text.size()
-                                  ? wire.stdout_text
-                                  : wire.stderr_text;
-        bool& flag = (&longer == &wire.stdout_text) ? wire.stdout_truncated : wire.stderr_truncated;
-        longer.resize(longer.size() > over ? longer.size() - over : 0);
-        flag = true;
-        if (wire.stdout_text.empty() && wire.stderr_text.empty()) break;
-    }
+    fit_output(wire, max_message_bytes);
     return wire;
 }
 

@@ -9,6 +9,47 @@
 
 namespace outpost::json {
 
+namespace {
+
+// How many bytes one ASCII byte takes inside a JSON string (append_json_string).
+std::size_t escaped_ascii_size(std::uint8_t byte) {
+    switch (byte) {
+        case '"':
+        case '\\':
+        case '\b':
+        case '\f':
+        case '\n':
+        case '\r':
+        case '\t':
+            return 2;
+        default:
+            return byte < 0x20 ? 6 : 1;
+    }
+}
+
+}  // namespace
+
+std::size_t json_string_prefix_fitting(std::string_view value, std::size_t budget) {
+    std::size_t pos = 0;
+    std::size_t used = 0;
+    while (pos < value.size()) {
+        const auto byte = static_cast<std::uint8_t>(value[pos]);
+        std::size_t length = 1;
+        std::size_t size = 0;
+        if (byte >= 0x80) {
+            const utf8::Step s = utf8::step(value, pos);
+            length = s.length;
+            size = s.valid ? s.length : utf8::kReplacement.size();
+        } else {
+            size = escaped_ascii_size(byte);
+        }
+        if (used + size > budget) break;
+        used += size;
+        pos += length;
+    }
+    return pos;
+}
+
 void append_json_string(std::string& out, std::string_view value) {
     static constexpr char kHex[] = "0123456789abcdef";
     out.push_back('"');

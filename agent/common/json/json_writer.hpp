@@ -68,4 +68,9 @@ class JsonWriter {
 // Appends `value` as a quoted, escaped JSON string.
 void append_json_string(std::string& out, std::string_view value);
 
+// The longest prefix of `value`, ending between two characters (or ill-formed
+// subparts), whose escaped form — what append_json_string writes between the
+// quotes — takes at most `budget` bytes.
+[[nodiscard]] std::size_t json_string_prefix_fitting(std::string_view value, std::size_t budget);
+
 }  // namespace outpost::json

@@ -143,3 +143,33 @@ TEST_CASE("json writer: keys are escaped too") {
     out.begin_object().member("a\"\n\xFF", 1).end_object();
     CHECK(out.str() == "{\"a\\\"\\n\xEF\xBF\xBD\":1}");
 }
+
+TEST_CASE("json_string_prefix_fitting: the longest prefix whose escaped form fits the budget") {
+    using outpost::json::json_string_prefix_fitting;
+    CHECK(json_string_prefix_fitting("abc", 3) == 3);
+    CHECK(json_string_prefix_fitting("abc", 2) == 2);
+    CHECK(json_string_prefix_fitting(std::string_view("\0\0", 2), 11) == 1);  // \u0000 is 6
+    CHECK(json_string_prefix_fitting("a\"b", 2) == 1);                        // \" is 2
+    CHECK(json_string_prefix_fitting("\xE2\x82\xAC", 2) == 0);                 // never half a character
+    CHECK(json_string_prefix_fitting("\xFF" "a", 3) == 1);                     // U+FFFD is 3
+
+    // Against the writer itself, on random bytes and budgets: the prefix's
+    // escaped form fits; and with ASCII only (one byte per step), one byte
+    // more would not.
+    std::uint32_t seed = 12345;
+    const auto next = [&seed] {
+        seed = seed * 1664525U + 1013904223U;
+        return seed >> 8;
+    };
+    for (int round = 0; round < 600; ++round) {
+        const bool ascii = round % 2 == 0;
+        std::string text(next() % 64, '\0');
+        for (char& c : text) c = static_cast<char>(next() & (ascii ? 0x7F : 0xFF));
+        const std::size_t budget = next() % 200;
+        const std::size_t keep = json_string_prefix_fitting(text, budget);
+        REQUIRE(keep <= text.size());
+        CHECK(json_quoted(text.substr(0, keep)).size() - 2 <= budget);
+        if (ascii && keep < text.size())
+            CHECK(json_quoted(text.substr(0, keep + 1)).size() - 2 > budget);
+    }
+}
