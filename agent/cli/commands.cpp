@@ -8,6 +8,8 @@ std::span<const Command> all_commands() {
     static constexpr std::array kCommands{
         Command{"check-config", "validate the config file; prints OK or every error",
                 {.config = true}, cmd_check_config},
+        Command{"enroll", "create this node's identity if it has none; print what to register",
+                {.config = true}, cmd_enroll},
         Command{"identity", "print this node's id and public key (creates them once)",
                 {.config = true}, cmd_identity},
         Command{"run", "connect to the control plane and serve until stopped",

@@ -26,6 +26,7 @@ struct Command {
 int cmd_version(const CommandContext&);
 int cmd_check_config(const CommandContext&);
 int cmd_identity(const CommandContext&);
+int cmd_enroll(const CommandContext&);
 int cmd_run(const CommandContext&);
 int cmd_status(const CommandContext&);
 

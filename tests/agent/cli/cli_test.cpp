@@ -114,6 +114,23 @@ TEST_CASE("identity creates the key once and prints the same identity again") {
     CHECK((st.st_mode & 0777) == 0600);
 }
 
+TEST_CASE("enroll (protocol.md §2) creates the identity that identity then prints") {
+    TempDir dir;
+    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                          "node:\n  state_dir: " +
+                                              (dir.path / "state").string() + "\n");
+    auto enrolled = run({"enroll", "--config", config.string()});
+    INFO(enrolled.err);
+    REQUIRE(enrolled.code == 0);
+    CHECK(enrolled.out.find("node_id: ") == 0);
+    CHECK(run({"identity", "--config", config.string()}).out == enrolled.out);
+    CHECK(run({"enroll", "--config", config.string()}).out == enrolled.out);  // once
+    fs::permissions(dir.path / "state" / "identity.key", fs::perms(0644));
+    auto refused = run({"enroll", "--config", config.string()});
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("outpost enroll: ") == 0);
+}
+
 TEST_CASE("identity refuses a key file readable by others") {
     TempDir dir;
     auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
