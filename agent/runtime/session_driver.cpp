@@ -103,6 +103,13 @@ SessionDriver::SessionDriver(transport::EventLoop& loop, const config::Config& c
                               log::warn(kLog, "connection failed: {}", cause);
                               apply(policy_.on_transport_failure(cause));
                           },
+                      .on_foreign_subprotocol =
+                          [this](std::string selected) {
+                              log::warn(kLog, "the server selected subprotocol '{}', which this "
+                                        "agent did not offer (it speaks outpost.v1)",
+                                        selected);
+                              apply(policy_.on_foreign_subprotocol(selected));
+                          },
                       .on_closed =
                           [this](std::optional<int> code, std::string reason) {
                               if (code) {

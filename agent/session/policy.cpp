@@ -164,6 +164,15 @@ Decision SessionPolicy::on_upgrade_refused(int http_status,
     return end_attempt(reaction, hint, Action::wait_then_connect, std::nullopt, what);
 }
 
+Decision SessionPolicy::on_foreign_subprotocol(std::string_view selected) {
+    if (!has_connection(state_)) return ignored("foreign subprotocol");
+    const std::string cause = selected.empty() ? std::string("server selected one not offered")
+                                               : "server selected " + std::string(selected);
+    record_error("no common subprotocol", cause);
+    return end_attempt(Reaction::incompatible, std::nullopt, Action::wait_then_connect,
+                       std::nullopt, "no common subprotocol (" + cause + ")");
+}
+
 Decision SessionPolicy::on_established(std::optional<std::string_view> subprotocol) {
     if (state_ != State::connecting) return ignored("established");
     if (!subprotocol || !speaks_protocol(*subprotocol)) {

@@ -88,6 +88,10 @@ class SessionPolicy {
                                               std::optional<std::chrono::seconds> retry_after);
     // 101 received; `subprotocol` is the server's Sec-WebSocket-Protocol.
     [[nodiscard]] Decision on_established(std::optional<std::string_view> subprotocol);
+    // A 101 naming a subprotocol the agent did not offer, refused by the
+    // WebSocket layer before the connection opened: the same version
+    // mismatch as on_established with a foreign one, with nothing to close.
+    [[nodiscard]] Decision on_foreign_subprotocol(std::string_view selected);
     // A `welcome` (first one: session online; later ones: reauth accepted).
     [[nodiscard]] Decision on_welcome(const Welcome& welcome);
 

@@ -300,6 +300,17 @@ void WsConnection::on_connection_error(lws* wsi, const void* in, size_t len) {
     // A non-101 answer to the upgrade: the response headers are still
     // attached to the wsi inside this callback (checked against 4.1.6).
     const int status = static_cast<int>(lws_http_client_http_response(wsi));
+    // lws refuses a 101 whose Sec-WebSocket-Protocol is not one we offered
+    // with one of these two texts (lws-callbacks.h, CONNECTION_ERROR).
+    if (local_cause_.empty() &&
+        (cause.starts_with("HS: PROTOCOL malformed") || cause.starts_with("HS: Cannot match protocol"))) {
+        char selected[128] = {};
+        std::string named = lws_hdr_copy(wsi, selected, sizeof selected, WSI_TOKEN_PROTOCOL) > 0
+                                ? std::string(selected)
+                                : std::string();
+        finish();
+        return emit(events_.on_foreign_subprotocol, std::move(named));
+    }
     std::optional<int> retry_after;
     if (local_cause_.empty() && status != 0 && status != 101) {
         char value[32] = {};

@@ -62,6 +62,10 @@ class WsConnection {
         // Terminal: DNS/TCP/TLS/proxy/pin/timeout failure before the upgrade
         // completed; `cause` is for logs (never holds the token).
         std::function<void(std::string cause)> on_failure;
+        // Terminal: the 101 selected a subprotocol this client did not offer,
+        // which lws refuses; like a 101 with none, a version mismatch
+        // (protocol.md §1). `selected` is what the server named, if known.
+        std::function<void(std::string selected)> on_foreign_subprotocol;
         // Terminal: an open connection ended. `close_code` is the peer's (or,
         // after close(), ours); none for a TCP drop or abort().
         std::function<void(std::optional<int> close_code, std::string reason)> on_closed;

@@ -146,6 +146,16 @@ TEST_CASE("upgrade with no or an unknown subprotocol is incompatible") {
     CHECK(h.policy.state() == State::incompatible);
 }
 
+TEST_CASE("a 101 the WebSocket layer refused for a foreign subprotocol is incompatible") {
+    Harness h;
+    (void)h.policy.on_connect_attempt();
+    const Decision d = h.policy.on_foreign_subprotocol("outpost.v9");
+    CHECK(d.action == Action::wait_then_connect);  // nothing is open to close
+    CHECK(d.delay == 15min);
+    CHECK(h.policy.state() == State::incompatible);
+    CHECK(d.reason.find("outpost.v9") != std::string::npos);
+}
+
 TEST_CASE("welcome with another protocol is incompatible") {
     Harness h;
     (void)h.policy.on_connect_attempt();

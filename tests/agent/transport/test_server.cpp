@@ -2,6 +2,8 @@
 
 #include "test_certs.hpp"
 
+#include <array>
+#include <cstdio>
 #include <libwebsockets.h>
 
 #include <cstring>
@@ -33,6 +35,10 @@ struct HttpSession {
 
 struct TestServer::Impl {
     ServerOptions options;
+    // The ws protocol's name is what lws answers in the 101: mutable so
+    // that select_subprotocol can replace it around the handshake.
+    std::array<char, 16> ws_name{"outpost.v1"};
+    std::array<lws_protocols, 3> protocols{};
     mutable std::mutex mutex;
     Seen seen;
     std::map<lws*, WsSession> ws;
@@ -181,7 +187,17 @@ void handle_message(TestServer::Impl& impl, lws* wsi, WsSession& s, std::string 
 
 int ws_callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in, size_t len) {
     auto& impl = impl_of(wsi);
+    // select_subprotocol: the name differs only while lws writes the 101.
+    if (reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION)
+        std::snprintf(impl.ws_name.data(), impl.ws_name.size(), "%s", "outpost.v1");
     switch (reason) {
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+            std::lock_guard lock(impl.mutex);
+            if (!impl.options.select_subprotocol.empty())
+                std::snprintf(impl.ws_name.data(), impl.ws_name.size(), "%s",
+                              impl.options.select_subprotocol.c_str());
+            return 0;
+        }
         case LWS_CALLBACK_ESTABLISHED:
             impl.ws[wsi] = WsSession{};
             return 0;
@@ -232,11 +248,6 @@ int ws_callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in,
     }
 }
 
-const lws_protocols kProtocols[] = {
-    {"http", http_callback, 0, 0, 0, nullptr, 0},
-    {"outpost.v1", ws_callback, 0, 64 * 1024, 0, nullptr, 0},
-    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
-};
 
 }  // namespace
 
@@ -254,7 +265,11 @@ TestServer::TestServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
     lws_context_creation_info vinfo{};
     vinfo.port = 0;
     vinfo.iface = "127.0.0.1";
-    vinfo.protocols = kProtocols;
+    impl_->protocols = {lws_protocols{"http", http_callback, 0, 0, 0, nullptr, 0},
+                        lws_protocols{impl_->ws_name.data(), ws_callback, 0, 64 * 1024, 0,
+                                      nullptr, 0},
+                        lws_protocols{nullptr, nullptr, 0, 0, 0, nullptr, 0}};
+    vinfo.protocols = impl_->protocols.data();
     vinfo.vhost_name = "test-server";
     if (impl_->options.tls) {
         vinfo.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -276,10 +291,12 @@ TestServer::~TestServer() {
     lws_context_destroy(context_);
 }
 
-void TestServer::reset(int refuse_status, std::optional<int> retry_after) {
+void TestServer::reset(int refuse_status, std::optional<int> retry_after,
+                       std::string select_subprotocol) {
     std::lock_guard lock(impl_->mutex);
     impl_->options.refuse_status = refuse_status;
     impl_->options.retry_after = retry_after;
+    impl_->options.select_subprotocol = std::move(select_subprotocol);
     impl_->seen = Seen{};
 }
 

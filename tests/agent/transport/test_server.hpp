@@ -28,6 +28,9 @@ struct ServerOptions {
     std::string cert, key;
     int refuse_status = 0;  // answer every upgrade with this instead of 101
     std::optional<int> retry_after;
+    // Name this subprotocol (at most 15 bytes) in the 101 instead of the
+    // offered outpost.v1: a server of another protocol version.
+    std::string select_subprotocol;
 };
 
 struct Seen {
@@ -49,7 +52,8 @@ class TestServer {
     [[nodiscard]] int port() const { return port_; }
     [[nodiscard]] Seen seen() const;
     // Changes how upgrades are answered and forgets what was seen.
-    void reset(int refuse_status = 0, std::optional<int> retry_after = std::nullopt);
+    void reset(int refuse_status = 0, std::optional<int> retry_after = std::nullopt,
+               std::string select_subprotocol = {});
 
     // Internal (lws callbacks).
     struct Impl;

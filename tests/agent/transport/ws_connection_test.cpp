@@ -26,6 +26,7 @@ struct Recorder {
     std::vector<std::string> invalid;
     std::optional<std::pair<int, std::optional<int>>> refused;
     std::optional<std::string> failure;
+    std::optional<std::string> foreign;
     std::optional<std::pair<std::optional<int>, std::string>> closed;
     int terminal = 0;
 
@@ -41,6 +42,10 @@ struct Recorder {
         };
         e.on_failure = [this](std::string c) {
             failure = std::move(c);
+            ++terminal;
+        };
+        e.on_foreign_subprotocol = [this](std::string p) {
+            foreign = std::move(p);
             ++terminal;
         };
         e.on_closed = [this](std::optional<int> c, std::string r) {
@@ -278,6 +283,23 @@ TEST_CASE("503 with Retry-After is delivered to on_refused") {
     REQUIRE(f.rec.refused);
     CHECK(f.rec.refused->first == 503);
     CHECK(f.rec.refused->second == 7);
+}
+
+TEST_CASE("a 101 naming a subprotocol we did not offer is on_foreign_subprotocol, not a failure") {
+    // lws refuses that handshake itself ("HS: PROTOCOL malformed"); found
+    // by an independent control plane: it used to be an ordinary network
+    // failure (backoff), not the version mismatch of protocol.md §1.
+    TestServer& server = shared_tls_server();
+    server.reset(0, std::nullopt, "outpost.v9");
+    Fixture f;
+    REQUIRE(f.conn->connect(settings_for(server.port()), "tok-123"));
+    CHECK(f.run_until([&] { return f.rec.terminal > 0; }));
+    INFO(f.rec.failure.value_or(""));
+    REQUIRE(f.rec.foreign);
+    CHECK(*f.rec.foreign == "outpost.v9");
+    CHECK_FALSE(f.rec.opened);
+    CHECK(f.rec.terminal == 1);
+    CHECK(f.conn->state() == WsConnection::State::kIdle);
 }
 
 TEST_CASE("connection refused and connect timeout are failures") {
