@@ -1,8 +1,8 @@
 #pragma once
-// Messages waiting to be written, cut into WebSocket fragments: lws wants one
-// lws_write per WRITEABLE callback, and a large message sent in one write
-// would sit in lws's own unbounded buffer. Fragments end on UTF-8 character
-// boundaries. Pure: no lws.
+// Messages waiting to be written, one lws_write per WRITEABLE callback,
+// optionally cut into WebSocket fragments that end on UTF-8 character
+// boundaries. WsConnection does not cut (protocol.md §3: one text frame per
+// message; docs/protocol-notes.md). Pure: no lws.
 
 #include <cstddef>
 #include <deque>

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "agent/transport/client_vhost.hpp"
 #include "agent/transport/event_loop.hpp"
@@ -17,8 +19,12 @@
 namespace outpost::transport {
 namespace {
 
-// Fragment size for outbound messages: one lws_write per WRITEABLE callback.
-constexpr size_t kFragmentBytes = 16 * 1024;
+// protocol.md §3: every message is one text frame, so the queue never cuts
+// one (max_message_bytes bounds it). lws writes what the socket takes and
+// keeps the rest in its own buffer, sending it before the next WRITEABLE.
+constexpr size_t kWholeMessage = std::numeric_limits<size_t>::max();
+// The write buffer is kept between messages, but not one this large.
+constexpr size_t kKeptScratchBytes = 64 * 1024;
 constexpr size_t kMaxCloseReason = 123;  // RFC 6455 §5.5: 125 minus the code
 
 bool has_line_break(std::string_view s) {
@@ -62,7 +68,7 @@ WsConnection::WsConnection(EventLoop& loop, Events events)
     : loop_(loop),
       events_(std::move(events)),
       connect_timer_(loop),
-      queue_(kFragmentBytes),
+      queue_(kWholeMessage),
       deferred_failure_(loop) {}
 
 WsConnection::~WsConnection() {
@@ -288,6 +294,7 @@ int WsConnection::on_writeable(lws* wsi) {
         return -1;
     }
     queue_.consume();
+    if (scratch_.capacity() > kKeptScratchBytes) std::vector<unsigned char>().swap(scratch_);
     if (!queue_.empty()) lws_callback_on_writable(wsi);
     return 0;
 }

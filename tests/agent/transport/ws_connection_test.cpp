@@ -4,7 +4,14 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <poll.h>
+
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/spki_pin.hpp"
@@ -349,6 +356,163 @@ TEST_CASE("immediate errors are returned by connect()") {
     CHECK_FALSE(f.conn->connect(s, "tok"));
     CHECK(f.conn->state() == WsConnection::State::kIdle);
     CHECK_FALSE(f.conn->send("x"));
+}
+
+namespace {
+
+// A bare WebSocket server on a plain socket, written from RFC 6455 alone: it
+// answers one upgrade with outpost.v1 and records the frames of the first
+// text message exactly as they arrive (lws would reassemble them).
+class FrameRecorder {
+  public:
+    struct Frame {
+        int opcode = 0;
+        bool fin = false;
+        size_t length = 0;
+    };
+
+    FrameRecorder() {
+        listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(listen_fd_ >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(listen_fd_, 1) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~FrameRecorder() {
+        stop_ = true;
+        thread_.join();
+        ::close(listen_fd_);
+    }
+    [[nodiscard]] int port() const { return port_; }
+    [[nodiscard]] bool message_done() const { return message_done_; }
+    [[nodiscard]] std::vector<Frame> frames() const {
+        std::lock_guard lock(mutex_);
+        return frames_;
+    }
+    [[nodiscard]] std::string message() const {
+        std::lock_guard lock(mutex_);
+        return message_;
+    }
+
+  private:
+    // recv with a 100 ms poll, until stop_; false at EOF, error or stop.
+    bool read_some(int fd, std::string& into) {
+        while (!stop_) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char buf[65536];
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) return false;
+            into.append(buf, static_cast<size_t>(n));
+            return true;
+        }
+        return false;
+    }
+    void serve() {
+        int fd = -1;
+        while (!stop_ && fd < 0) {
+            pollfd p{listen_fd_, POLLIN, 0};
+            if (::poll(&p, 1, 100) > 0) fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        }
+        if (fd < 0) return;
+        std::string in;
+        while (in.find("\r\n\r\n") == std::string::npos)
+            if (!read_some(fd, in)) return (void)::close(fd);
+        const size_t head_end = in.find("\r\n\r\n") + 4;
+        std::string head = in.substr(0, head_end);
+        in.erase(0, head_end);
+        std::string lower = head;
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const size_t at = lower.find("sec-websocket-key:");
+        if (at == std::string::npos) return (void)::close(fd);
+        size_t begin = at + 18;
+        while (head[begin] == ' ') ++begin;
+        const std::string key = head.substr(begin, head.find("\r\n", begin) - begin);
+        const std::string salted = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+        unsigned char digest[SHA_DIGEST_LENGTH];
+        SHA1(reinterpret_cast<const unsigned char*>(salted.data()), salted.size(), digest);
+        unsigned char accept[64] = {};
+        EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
+        const std::string answer = std::string("HTTP/1.1 101 Switching Protocols\r\n") +
+                                   "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+                                   "Sec-WebSocket-Accept: " + reinterpret_cast<char*>(accept) +
+                                   "\r\nSec-WebSocket-Protocol: outpost.v1\r\n\r\n";
+        (void)!::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        for (;;) {
+            // One frame: 2 header bytes, extended length, 4 mask bytes, payload.
+            while (in.size() < 2)
+                if (!read_some(fd, in)) return (void)::close(fd);
+            const auto b0 = static_cast<unsigned char>(in[0]);
+            const auto b1 = static_cast<unsigned char>(in[1]);
+            size_t header = 2;
+            std::uint64_t length = b1 & 0x7F;
+            const size_t extended = length == 126 ? 2 : length == 127 ? 8 : 0;
+            while (in.size() < header + extended + 4)
+                if (!read_some(fd, in)) return (void)::close(fd);
+            if (extended) {
+                length = 0;
+                for (size_t i = 0; i < extended; ++i)
+                    length = (length << 8) | static_cast<unsigned char>(in[header + i]);
+                header += extended;
+            }
+            const std::string mask = in.substr(header, 4);
+            header += 4;
+            while (in.size() < header + length)
+                if (!read_some(fd, in)) return (void)::close(fd);
+            std::string payload = in.substr(header, length);
+            for (size_t i = 0; i < payload.size(); ++i) payload[i] ^= mask[i % 4];
+            in.erase(0, header + length);
+            const int opcode = b0 & 0x0F;
+            if (opcode >= 0x8) continue;  // control frames are not the message
+            std::lock_guard lock(mutex_);
+            frames_.push_back(Frame{opcode, (b0 & 0x80) != 0, payload.size()});
+            message_ += payload;
+            if (b0 & 0x80) break;
+        }
+        message_done_ = true;
+        while (!stop_) std::this_thread::sleep_for(10ms);
+        ::close(fd);
+    }
+
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> message_done_{false};
+    mutable std::mutex mutex_;
+    std::vector<Frame> frames_;
+    std::string message_;
+    std::thread thread_;  // last: starts once the rest exists
+};
+
+}  // namespace
+
+TEST_CASE("a message goes out as one text frame, however large (protocol.md §3)") {
+    // Found by an independent control plane: messages over 16 KiB arrived
+    // as a TEXT frame and CONTINUATION frames, while §3 says every message
+    // is one UTF-8 text frame.
+    FrameRecorder server;
+    Fixture f;
+    ConnectSettings s;
+    s.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
+    s.tls.insecure_plaintext = true;
+    s.node_id = "node-1";
+    f.open(s);
+    std::string big;
+    for (int i = 0; big.size() < 700 * 1024; ++i) big += "\xE2\x82\xAC line " + std::to_string(i) + "\n";
+    REQUIRE(f.conn->send(big));
+    CHECK(f.run_until([&] { return server.message_done(); }));
+    const auto frames = server.frames();
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0].opcode == 1);  // text
+    CHECK(frames[0].fin);
+    CHECK(frames[0].length == big.size());
+    CHECK(server.message() == big);
 }
 
 TEST_CASE("plain ws:// works with insecure_plaintext and ignores http_proxy") {
