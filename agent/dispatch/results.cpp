@@ -112,6 +112,7 @@ journal::CommandResult to_journal(const executors::RunResult& run) {
         result.reason = result.reason ? *result.reason + " (" + note + ")" : note;
     }
     result.finished_at = run.finished_at;
+    result.started_at = run.started_at;
     return result;
 }
 

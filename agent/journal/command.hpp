@@ -64,6 +64,11 @@ struct CommandResult {
     std::int64_t duration_ms = 0;
     std::optional<std::string> reason;
     TimePoint finished_at;
+    // When the process really started (the runner's clock). The row's
+    // started_at is first the time `running` was journaled — before the
+    // sync that makes it durable, so possibly well before the process —
+    // and finish() replaces it with this when set.
+    std::optional<TimePoint> started_at;
 };
 
 struct CommandRecord {

@@ -203,12 +203,14 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
     auto update = db_.prepare(
         "UPDATE commands SET state = ?, finished_at = ?, exit_code = ?, signal = ?, stdout = ?, "
         "stderr = ?, stdout_truncated = ?, stderr_truncated = ?, duration_ms = ?, reason = ?, "
-        "delivered_at = NULL WHERE request_id = ? AND state = ?");
+        "started_at = COALESCE(?, started_at), delivered_at = NULL "
+        "WHERE request_id = ? AND state = ?");
     if (!update) return failed(update.error());
     auto bound = update->bind_all(
         to_string(result.state), to_ms(result.finished_at), result.exit_code, result.signal,
         result.stdout_text, result.stderr_text, result.stdout_truncated, result.stderr_truncated,
-        result.duration_ms, result.reason, request_id, to_string(**state));
+        result.duration_ms, result.reason, to_ms(result.started_at), request_id,
+        to_string(**state));
     if (!bound) return failed(bound.error());
     if (auto ok = update->run(); !ok) return failed(ok.error());
     if (db_.changes() != 1) return failed(Error("the command changed state underneath"));

@@ -339,3 +339,25 @@ TEST_CASE("start_new journals a new command directly as running, once") {
     CHECK(report->running_interrupted == 1);
     CHECK(must_find(journal, "fast-1").state == S::interrupted);
 }
+
+TEST_CASE("finish() records when the process really started, if the runner says so") {
+    // The row's first started_at is the time `running` was journaled,
+    // before the sync that makes it durable; the process starts after.
+    TempDir dir;
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::normal);
+    REQUIRE_OK(journal);
+    REQUIRE_OK(journal->start_new(spec("real"), at(), at(1ms)));
+    REQUIRE_OK(journal->start_new(spec("unknown"), at(), at(1ms)));
+    auto spawned = result(j::CommandState::succeeded, 900ms);
+    spawned.started_at = at(250ms);
+    REQUIRE_OK(journal->finish("real", spawned));
+    REQUIRE_OK(journal->finish("unknown", result(j::CommandState::failed, 900ms)));
+    auto real = journal->lookup("real");
+    REQUIRE_OK(real);
+    REQUIRE(real->has_value());
+    CHECK((*real)->started_at == at(250ms));
+    auto unknown = journal->lookup("unknown");
+    REQUIRE_OK(unknown);
+    REQUIRE(unknown->has_value());
+    CHECK((*unknown)->started_at == at(1ms));  // kept
+}
