@@ -163,6 +163,9 @@ int run_agent(const config::Config& config) {
         log::info(kLog, "runtime config changes applied over the config file: {}",
                   config::to_json(overrides));
     }
+    // Set once the periodic health report exists: re-arms it when a
+    // config_update changes health.interval.
+    std::function<void()> on_health_interval_changed;
     // config_update: validate, persist the merged set, then apply. Without a
     // journal nothing can be persisted, so the update is refused.
     dispatch::ConfigUpdateHandler on_config_update =
@@ -183,8 +186,11 @@ int run_agent(const config::Config& config) {
             });
         if (!next) return std::unexpected(std::move(next.error()));
         overrides = std::move(*next);
+        const auto health_interval = effective.health.interval;
         effective = config::apply(config, overrides);
         configure_logging(effective.logging);
+        if (effective.health.interval != health_interval && on_health_interval_changed)
+            on_health_interval_changed();
         log::info(kLog, "runtime config changes now in force: {}", config::to_json(overrides));
         return {};
     };
@@ -312,6 +318,20 @@ int run_agent(const config::Config& config) {
         };
         arm_approval_expiry();
 
+        // protocol.md §3.2: `health` every health.interval (ref null), as
+        // well as in answer to health_check. Sent while online; a report due
+        // while offline is skipped, not queued: the outbox flush of §3.4 is
+        // not in this version (docs/protocol-notes.md).
+        transport::Timer health_report(**loop);
+        std::function<void()> report_health = [&] {
+            if (driver.online()) (void)driver.send(dispatcher.health());
+            health_report.schedule(effective.health.interval, report_health);
+        };
+        health_report.schedule(effective.health.interval, report_health);
+        on_health_interval_changed = [&] {
+            health_report.schedule(effective.health.interval, report_health);
+        };
+
         transport::Timer maintenance(**loop);
         std::function<void()> maintain = [&] {
             dispatcher.maintain(config.journal.retention);
@@ -335,6 +355,8 @@ int run_agent(const config::Config& config) {
         (*loop)->run();
         maintenance.cancel();
         approval_expiry.cancel();
+        health_report.cancel();
+        on_health_interval_changed = nullptr;
         // Group commit off and nothing new starts while stopping; what the
         // open batch wrote is made durable.
         group_commit.cancel();

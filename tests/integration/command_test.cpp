@@ -549,3 +549,32 @@ TEST_CASE("corrupt journal: online, commands rejected naming the journal, databa
     CHECK(rig.agent.running());
     CHECK(read_file(journal) == garbage);
 }
+
+TEST_CASE("health every health.interval, with ref null; a config_update re-arms it",
+          "[integration][command][health]") {
+    Rig rig;
+    rig.agent.set("health", "interval", "10s");  // the schema's minimum
+    rig.start_online();
+    const std::size_t from = rig.hub.mark();
+    const Event& first = rig.hub.expect_event(
+        [](const Event& e) { return e.is_message("health") && e.is_null("/msg/data/ref"); },
+        std::chrono::seconds(20), from, "periodic health");
+    CHECK(first.str("/msg/data/checks/database") == "ok");
+
+    // A longer interval takes effect at once: no report for the next 12 s.
+    const std::size_t changed = rig.hub.mark();
+    rig.hub.command(
+        R"(send-type config_update {"request_id":"cu-h","config":{"health":{"interval":"1h"}}})");
+    rig.hub.expect_event(
+        [](const Event& e) {
+            return e.is_message("command_ack") && e.str("/msg/data/request_id") == "cu-h" &&
+                   e.str("/msg/data/state") == "accepted";
+        },
+        kEventLimit, changed, "config_update ack");
+    rig.hub.idle(std::chrono::seconds(12));
+    CHECK(rig.hub
+              .events([](const Event& e) {
+                  return e.is_message("health") && e.is_null("/msg/data/ref");
+              }, changed)
+              .empty());
+}
