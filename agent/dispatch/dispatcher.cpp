@@ -266,44 +266,37 @@ void Dispatcher::on_config_update(const std::string& request_id, const std::stri
             "config_update is not supported by this agent version; nothing was changed");
         return;
     }
-    // A redelivery (or a replay within a signed message's exp) is answered
-    // from the journal: applied again after a newer update, it would roll
-    // the settings back. Without a journal nothing can be persisted, and
-    // on_config_update refuses it.
+    // A redelivery (or a replay within a signed message's exp) of an
+    // applied update is answered from the journal: applied again after a
+    // newer update, it would roll the settings back. §3.3 answers
+    // config_update `accepted` or `rejected` only, so it is `accepted` (it
+    // is in force as far as it goes) with a reason. A rejected one was never
+    // kept: it is checked again, and gets the same answer unless what
+    // failed was the journal. Without a journal nothing can be persisted,
+    // and the handler refuses it.
     if (journal_) {
-        auto found = journal_->find_config_update(request_id);
-        if (!found) {
-            log::error(kLog, "{}: journal lookup failed: {}", request_id, found.error().message());
+        auto applied = journal_->config_update_applied(request_id);
+        if (!applied) {
+            log::error(kLog, "{}: journal lookup failed: {}", request_id,
+                       applied.error().message());
             ack(request_id, AckState::rejected,
-                "the journal cannot be read, nothing was changed: " + found.error().message());
+                "the journal cannot be read, nothing was changed: " + applied.error().message());
             return;
         }
-        if (*found) {
-            log::info(kLog, "{}: config_update received before, not applied again", request_id);
-            ack(request_id, AckState::duplicate,
-                (*found)->accepted
-                    ? std::string("received before and accepted then; not applied again")
-                    : "received before and rejected then: " + (*found)->reason.value_or(""));
+        if (*applied) {
+            log::info(kLog, "{}: config_update applied before, not applied again", request_id);
+            ack(request_id, AckState::accepted,
+                "already applied when first received; not applied again");
             return;
         }
     }
-    auto applied = settings_.on_config_update(config_json);
-    const journal::ConfigUpdateAnswer answer{
-        applied.has_value(), applied ? std::nullopt : std::optional<std::string>(applied.error())};
-    if (journal_) {
-        if (auto recorded = journal_->record_config_update(request_id, clock_(), answer);
-            !recorded) {
-            log::error(kLog, "{}: config_update answer not journaled, a redelivery would be "
-                       "applied again: {}", request_id, recorded.error().message());
-        }
-    }
-    if (applied) {
+    if (auto done = settings_.on_config_update(request_id, config_json); done) {
         log::info(kLog, "{}: config_update applied", request_id);
         ack(request_id, AckState::accepted);
     } else {
         log::warn(kLog, "{}: config_update rejected, nothing changed: {}", request_id,
-                  applied.error());
-        ack(request_id, AckState::rejected, applied.error());
+                  done.error());
+        ack(request_id, AckState::rejected, done.error());
     }
 }
 

@@ -30,9 +30,11 @@ namespace outpost::dispatch {
 
 // config_update (protocol.md §3.3): validates, persists and applies the
 // `config` object (minified JSON, shaped like the config file); the error is
-// the reason sent back, and then nothing changed.
-using ConfigUpdateHandler =
-    std::function<std::expected<void, std::string>(std::string_view config_json)>;
+// the reason sent back, and then nothing changed. It persists the overrides
+// and the request_id in one transaction (Journal::apply_config_update), so
+// that a redelivery is never applied twice.
+using ConfigUpdateHandler = std::function<std::expected<void, std::string>(
+    std::string_view request_id, std::string_view config_json)>;
 
 struct DispatcherSettings {
     std::string node_id;

@@ -112,7 +112,8 @@ journal::CommandResult to_journal(const executors::RunResult& run) {
         result.reason = result.reason ? *result.reason + " (" + note + ")" : note;
     }
     result.finished_at = run.finished_at;
-    result.started_at = run.started_at;
+    // Unset when the process never started (the runner leaves the default).
+    if (run.started_at != executors::RunResult{}.started_at) result.started_at = run.started_at;
     return result;
 }
 

@@ -1,5 +1,6 @@
-// Journal: the answers given to config_update messages (protocol.md §3.3),
-// so that the same request_id is never applied twice.
+// Journal: config_update request_ids (protocol.md §3.3), applied at most
+// once. Kept in the `state` table, so the schema (and an older agent reading
+// this file after a downgrade) is unchanged.
 
 #include <fmt/format.h>
 
@@ -8,38 +9,51 @@
 
 namespace outpost::journal {
 
-Expected<std::optional<ConfigUpdateAnswer>> Journal::find_config_update(
-    std::string_view request_id) {
-    const auto failed = [&](const Error& e) {
-        return std::unexpected(wrap(e, fmt::format("find_config_update {}", request_id)));
-    };
-    auto stmt = db_.prepare("SELECT accepted, reason FROM config_updates WHERE request_id = ?");
-    if (!stmt) return failed(stmt.error());
-    if (auto ok = stmt->bind_all(request_id); !ok) return failed(ok.error());
-    auto row = stmt->step();
-    if (!row) return failed(row.error());
-    if (!*row) return std::optional<ConfigUpdateAnswer>{};
-    return std::optional<ConfigUpdateAnswer>{
-        ConfigUpdateAnswer{stmt->int64(0) != 0, stmt->optional_text(1)}};
+namespace {
+
+std::string key_of(std::string_view request_id) {
+    return std::string(kConfigUpdateKeyPrefix) + std::string(request_id);
 }
 
-Expected<void> Journal::record_config_update(std::string_view request_id, TimePoint received_at,
-                                             const ConfigUpdateAnswer& answer) {
+}  // namespace
+
+Expected<void> Journal::apply_config_update(std::string_view request_id, TimePoint received_at,
+                                            std::string_view overrides_key,
+                                            std::string_view overrides) {
     const auto failed = [&](const Error& e) {
-        return std::unexpected(wrap(e, fmt::format("record_config_update {}", request_id)));
+        return std::unexpected(wrap(e, fmt::format("apply_config_update {}", request_id)));
     };
+    if (overrides_key.starts_with(kConfigUpdateKeyPrefix))
+        return failed(Error("the overrides key may not look like a request_id's"));
     auto tx = begin_write();  // carries pending result_ack marks, like every write
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare(
-        "INSERT INTO config_updates (request_id, received_at, accepted, reason) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING");
+        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
     if (!stmt) return failed(stmt.error());
-    auto ok = stmt->bind_all(request_id, to_ms(received_at),
-                             static_cast<std::int64_t>(answer.accepted ? 1 : 0), answer.reason);
+    auto ok = stmt->bind_all(overrides_key, overrides);
+    if (ok) ok = stmt->run();
+    if (ok) {
+        stmt->reset();
+        ok = stmt->bind_all(key_of(request_id), std::to_string(to_ms(received_at)));
+    }
     if (ok) ok = stmt->run();
     if (!ok) return failed(ok.error());
     if (auto committed = tx->commit(); !committed) return failed(committed.error());
     return {};
+}
+
+Expected<std::optional<TimePoint>> Journal::config_update_applied(std::string_view request_id) {
+    auto value = get(key_of(request_id));
+    if (!value) return std::unexpected(value.error());
+    if (!*value) return std::optional<TimePoint>{};
+    std::int64_t ms = 0;
+    try {
+        ms = std::stoll(**value);
+    } catch (const std::exception&) {
+        // Still applied: a damaged time only makes it older for prune.
+        return std::optional<TimePoint>{from_ms(0)};
+    }
+    return std::optional<TimePoint>{from_ms(ms)};
 }
 
 }  // namespace outpost::journal

@@ -47,18 +47,15 @@ struct RecoveryReport {
     std::size_t approvals_expired = 0;
 };
 
-// What a config_update was answered.
-struct ConfigUpdateAnswer {
-    bool accepted = false;
-    std::optional<std::string> reason;  // why it was rejected
-};
-
 // Answer to a result_ack.
 enum class DeliveryMark { marked, already_delivered, unknown_request, not_finished };
 
 // Delivery marks held in memory, waiting for a write transaction; when this
 // many are pending they are written at once, so the list stays bounded.
 inline constexpr std::size_t kMaxPendingDeliveryMarks = 64;
+
+// `state` keys of applied config_update request_ids ("config_update:<id>").
+inline constexpr std::string_view kConfigUpdateKeyPrefix = "config_update:";
 
 inline constexpr std::string_view kReasonRestartedWhileRunning =
     "agent restarted while the command was running";
@@ -171,7 +168,7 @@ class Journal {
     [[nodiscard]] Expected<std::optional<TimePoint>> next_approval_deadline();
     // Deletes finished commands whose result was delivered (pending marks
     // included: they are written in the same transaction) and that finished
-    // before now - retention, and config_update answers older than that.
+    // before now - retention, and config_update request_ids older than that.
     // Never touches an undelivered result. Returns how many commands went.
     [[nodiscard]] Expected<std::size_t> prune(std::chrono::milliseconds retention, TimePoint now);
     // How many results await their ack; writes pending delivery marks first.
@@ -193,15 +190,19 @@ class Journal {
     // Returns the persistent drop counters and resets them to zero.
     [[nodiscard]] Expected<OutboxDropped> take_dropped_count();
 
-    // ---- config_update answers (config_updates.cpp) ----
-    // The answer given to a config_update, so that a redelivery of its
-    // request_id is answered, not applied again. Pruned with journal.retention.
-    [[nodiscard]] Expected<std::optional<ConfigUpdateAnswer>> find_config_update(
+    // ---- config_update (config_updates.cpp) ----
+    // A config_update is applied at most once per request_id: its request_id
+    // is kept (in `state`, key "config_update:<id>") in the same transaction
+    // that stores the runtime overrides it produced, so a redelivery is
+    // answered from here and no crash can separate the two. Kept for
+    // journal.retention (prune).
+    [[nodiscard]] Expected<void> apply_config_update(std::string_view request_id,
+                                                     TimePoint received_at,
+                                                     std::string_view overrides_key,
+                                                     std::string_view overrides);
+    // When the request_id was applied; nullopt when it never was.
+    [[nodiscard]] Expected<std::optional<TimePoint>> config_update_applied(
         std::string_view request_id);
-    // The first answer for a request_id stays; a second record is ignored.
-    [[nodiscard]] Expected<void> record_config_update(std::string_view request_id,
-                                                      TimePoint received_at,
-                                                      const ConfigUpdateAnswer& answer);
 
     // ---- durable agent state (state.cpp) ----
     // Telemetry seq: 1 for the first sample ever, then one more per call,

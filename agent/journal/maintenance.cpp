@@ -109,10 +109,18 @@ Expected<std::size_t> Journal::prune(std::chrono::milliseconds retention, TimePo
     if (auto ok = stmt->bind_all(to_ms(now) - retention.count()); !ok) return failed(ok.error());
     if (auto ok = stmt->run(); !ok) return failed(ok.error());
     const auto pruned = static_cast<std::size_t>(db_.changes());
-    auto answers = db_.prepare("DELETE FROM config_updates WHERE received_at < ?");
-    if (!answers) return failed(answers.error());
-    if (auto ok = answers->bind_all(to_ms(now) - retention.count()); !ok) return failed(ok.error());
-    if (auto ok = answers->run(); !ok) return failed(ok.error());
+    // config_update request_ids: "config_update:<id>" → Unix ms. The range
+    // on the key ('config_update:' up to the next character after ':')
+    // uses the primary key; no LIKE, whose wildcards `_` the prefix has.
+    auto applied = db_.prepare(
+        "DELETE FROM state WHERE key >= ?1 AND key < ?2 AND CAST(value AS INTEGER) < ?3");
+    if (!applied) return failed(applied.error());
+    const std::string from(kConfigUpdateKeyPrefix);
+    std::string to = from;
+    to.back() = static_cast<char>(to.back() + 1);
+    if (auto ok = applied->bind_all(from, to, to_ms(now) - retention.count()); !ok)
+        return failed(ok.error());
+    if (auto ok = applied->run(); !ok) return failed(ok.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
     return pruned;
 }

@@ -74,22 +74,8 @@ CREATE TABLE state (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-// config_update answers by request_id, so a redelivered or replayed one is
-// answered from here instead of being applied again (after a newer one, a
-// replay would roll the settings back). Kept for journal.retention.
-constexpr const char* kV2 = R"sql(
-CREATE TABLE config_updates (
-    request_id  TEXT PRIMARY KEY NOT NULL,
-    received_at INTEGER NOT NULL,
-    accepted    INTEGER NOT NULL CHECK (accepted IN (0, 1)),
-    reason      TEXT
-) STRICT, WITHOUT ROWID;
-CREATE INDEX config_updates_by_age ON config_updates (received_at);
-)sql";
-
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 1> kMigrations{{
     {1, "commands, outbox, counters and state tables", kV1},
-    {2, "config_update answers", kV2},
 }};
 
 }  // namespace

@@ -169,7 +169,8 @@ int run_agent(const config::Config& config) {
     // config_update: validate, persist the merged set, then apply. Without a
     // journal nothing can be persisted, so the update is refused.
     dispatch::ConfigUpdateHandler on_config_update =
-        [&](std::string_view config_json) -> std::expected<void, std::string> {
+        [&](std::string_view request_id,
+            std::string_view config_json) -> std::expected<void, std::string> {
         auto next = config::accept_config_update(
             overrides, config_json,
             [&](std::string_view blob) -> std::expected<void, std::string> {
@@ -178,7 +179,10 @@ int run_agent(const config::Config& config) {
                         "cannot persist runtime config changes, the journal is unavailable: " +
                         journal_error);
                 }
-                if (auto put = journal->put(config::kRuntimeOverridesKey, blob); !put) {
+                if (auto put = journal->apply_config_update(
+                        request_id, std::chrono::system_clock::now(),
+                        config::kRuntimeOverridesKey, blob);
+                    !put) {
                     return std::unexpected("cannot persist runtime config changes: " +
                                            put.error().message());
                 }

@@ -77,14 +77,17 @@ struct JournaledOverrides {
     int applied = 0;
 
     ConfigUpdateHandler handler() {
-        return [this](std::string_view config_json) -> HandlerResult {
+        return [this](std::string_view request_id, std::string_view config_json) -> HandlerResult {
             auto next = config::accept_config_update(
-                current, config_json, [this](std::string_view blob) -> HandlerResult {
+                current, config_json, [this, request_id](std::string_view blob) -> HandlerResult {
                     if (journal == nullptr) {
                         return std::unexpected(std::string(
                             "cannot persist runtime config changes, the journal is unavailable"));
                     }
-                    if (auto put = journal->put(config::kRuntimeOverridesKey, blob); !put) {
+                    if (auto put = journal->apply_config_update(
+                            request_id, std::chrono::system_clock::now(),
+                            config::kRuntimeOverridesKey, blob);
+                        !put) {
                         return std::unexpected(put.error().message());
                     }
                     return {};
@@ -110,7 +113,7 @@ TEST_CASE("config_update without a handler is rejected as not supported") {
 TEST_CASE("config_update accepted by the handler is acked accepted") {
     Fixture f;
     std::vector<std::string> seen;
-    install(f, [&](std::string_view json) -> HandlerResult {
+    install(f, [&](std::string_view, std::string_view json) -> HandlerResult {
         seen.emplace_back(json);
         return {};
     });
@@ -125,7 +128,7 @@ TEST_CASE("config_update accepted by the handler is acked accepted") {
 
 TEST_CASE("config_update refused by the handler is acked rejected with its reason") {
     Fixture f;
-    install(f, [](std::string_view) -> HandlerResult {
+    install(f, [](std::string_view, std::string_view) -> HandlerResult {
         return std::unexpected(std::string("`server.url` cannot be changed at runtime"));
     });
     f.deliver(config_update("cu-2", R"({"server":{"url":"wss://x.example.com/v1"}})"));
@@ -141,7 +144,7 @@ TEST_CASE("with a command key, config_update must be signed before the handler s
     int calls = 0;
     install(
         f,
-        [&](std::string_view) -> HandlerResult {
+        [&](std::string_view, std::string_view) -> HandlerResult {
             ++calls;
             return {};
         },
@@ -208,10 +211,11 @@ TEST_CASE("config_update without a journal is rejected: it could not be persiste
     CHECK(state.current.empty());
 }
 
-TEST_CASE("a redelivered config_update is answered duplicate and not applied again, also after "
-          "a restart") {
+TEST_CASE("a redelivered config_update is not applied again, also after a restart") {
     // Applied again after a newer update, a redelivery (or a replay of a
-    // signed one within its exp) would roll the settings back.
+    // signed one within its exp) would roll the settings back. §3.3 knows
+    // only accepted/rejected for config_update: a redelivery of an applied
+    // one is `accepted` again, with a reason, and changes nothing.
     Fixture f;
     JournaledOverrides state{&*f.journal, {}, 0};
     install(f, state.handler());
@@ -224,19 +228,18 @@ TEST_CASE("a redelivered config_update is answered duplicate and not applied aga
     auto acks = f.acks("cu-30");
     REQUIRE(acks.size() == 2);
     CHECK(acks[0]->state == AckState::accepted);
-    CHECK(acks[1]->state == AckState::duplicate);
-    CHECK(acks[1]->reason.value_or("") == "received before and accepted then; not applied again");
+    CHECK_FALSE(acks[0]->reason.has_value());
+    CHECK(acks[1]->state == AckState::accepted);
+    CHECK(acks[1]->reason.value_or("") == "already applied when first received; not applied again");
     CHECK(state.applied == 2);
     CHECK(state.current.telemetry_interval == 45s);  // the newer update stays
 
-    // A rejected one is answered the same way, with its first reason.
-    f.deliver(config_update("cu-32", R"({"telemetry":{"interval":"20s"}})"));
+    // A rejected one was never kept: checked again, rejected again.
+    f.deliver(config_update("cu-32", R"({"telemetry":{"interval":"soon"}})"));
     acks = f.acks("cu-32");
     REQUIRE(acks.size() == 2);
-    CHECK(acks[0]->state == AckState::rejected);
-    CHECK(acks[1]->state == AckState::duplicate);
-    CHECK_THAT(acks[1]->reason.value_or(""),
-               Catch::StartsWith("received before and rejected then: `telemetry.interval`"));
+    CHECK(acks[1]->state == AckState::rejected);
+    CHECK(acks[1]->reason == acks[0]->reason);
     CHECK(state.applied == 2);
 
     // After a restart, from the journal file.
@@ -250,13 +253,17 @@ TEST_CASE("a redelivered config_update is answered duplicate and not applied aga
     install(f, state.handler());
     f.sent.clear();
     f.deliver(config_update("cu-31", R"({"telemetry":{"interval":"45s"}})"));
-    CHECK(only_ack(f, "cu-31").state == AckState::duplicate);
+    CHECK(only_ack(f, "cu-31").reason.has_value());
     CHECK(state.applied == 2);
 
-    // Forgotten after journal.retention, like finished commands.
+    // Forgotten after journal.retention, like finished commands; the
+    // overrides themselves stay.
     auto pruned = f.journal->prune(1h, std::chrono::system_clock::now() + 2h);
     REQUIRE(pruned.has_value());
-    auto found = f.journal->find_config_update("cu-31");
+    auto found = f.journal->config_update_applied("cu-31");
     REQUIRE(found.has_value());
     CHECK_FALSE(found->has_value());
+    auto overrides = f.journal->get(config::kRuntimeOverridesKey);
+    REQUIRE(overrides.has_value());
+    CHECK(overrides->has_value());
 }

@@ -228,6 +228,7 @@ TEST_CASE("syncs stay on the loop until one is slow, then move to the thread for
     REQUIRE(answers);
     FlushPasses passes;
     f.dispatcher->enable_group_commit(passes.schedule(), thread.get(), 20ms);
+    f.sync_pending = [&] { return thread->in_flight(); };
     CHECK_FALSE(f.dispatcher->syncs_off_loop());
 
     f.deliver(execute_json("a-1", "append", {}));
@@ -253,4 +254,5 @@ TEST_CASE("syncs stay on the loop until one is slow, then move to the thread for
     CHECK(f.append_runs() == 3);
     CHECK(f.sent_while_unsynced == 0);
     f.dispatcher->close_batch();
+    f.sync_pending = nullptr;  // the thread goes before the fixture
 }

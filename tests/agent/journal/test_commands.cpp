@@ -361,3 +361,34 @@ TEST_CASE("finish() records when the process really started, if the runner says 
     REQUIRE(unknown->has_value());
     CHECK((*unknown)->started_at == at(1ms));  // kept
 }
+
+TEST_CASE("apply_config_update keeps the overrides and the request_id in one commit; prune "
+          "forgets only old request_ids") {
+    TempDir dir;
+    auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::normal);
+    REQUIRE_OK(journal);
+    REQUIRE_OK(journal->apply_config_update("cu-old", at(), "runtime.overrides", "{\"a\":1}"));
+    REQUIRE_OK(journal->apply_config_update("cu-new", at(2h), "runtime.overrides", "{\"a\":2}"));
+    REQUIRE_OK(journal->put("config_updateX", "0"));  // not one of them, despite the look
+    auto overrides = journal->get("runtime.overrides");
+    REQUIRE_OK(overrides);
+    CHECK(overrides->value_or("") == "{\"a\":2}");
+    auto old_one = journal->config_update_applied("cu-old");
+    REQUIRE_OK(old_one);
+    CHECK(*old_one == at());
+    CHECK_FALSE(journal->apply_config_update("x", at(), "config_update:y", "{}").has_value());
+
+    REQUIRE_OK(journal->prune(1h, at(150min)));  // cu-old is 2.5 h old, cu-new 30 min
+    auto gone = journal->config_update_applied("cu-old");
+    REQUIRE_OK(gone);
+    CHECK_FALSE(gone->has_value());
+    auto kept = journal->config_update_applied("cu-new");
+    REQUIRE_OK(kept);
+    CHECK(kept->has_value());
+    auto lookalike = journal->get("config_updateX");
+    REQUIRE_OK(lookalike);
+    CHECK(lookalike->has_value());
+    overrides = journal->get("runtime.overrides");
+    REQUIRE_OK(overrides);
+    CHECK(overrides->has_value());
+}

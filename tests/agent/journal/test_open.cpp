@@ -341,32 +341,3 @@ TEST_CASE("sync modes parse from their config names") {
     CHECK_FALSE(j::parse_sync_mode("off"));
     CHECK(j::to_string(j::SyncMode::normal) == "normal");
 }
-
-TEST_CASE("a version 1 journal is migrated to the current schema with its rows intact") {
-    TempDir dir;
-    const auto path = dir.file("journal.db");
-    {
-        // What an agent of schema version 1 wrote: only the first step.
-        REQUIRE(j::create_private_file(path));
-        auto db = sq::Database::open_existing(path);
-        REQUIRE(db);
-        auto migrated = j::migrate(*db, j::migrations().first(1));
-        REQUIRE(migrated);
-        REQUIRE(*migrated == 1);
-        REQUIRE(db->exec("INSERT INTO state (key, value) VALUES ('k', 'v')"));
-    }
-    auto journal = j::Journal::open(path, j::SyncMode::normal);
-    REQUIRE_OK(journal);
-    CHECK(journal->schema_version() == j::current_schema_version());
-    auto kept = journal->get("k");
-    REQUIRE_OK(kept);
-    CHECK(kept->value_or("") == "v");
-    REQUIRE_OK(journal->record_config_update("cu-1", at(), j::ConfigUpdateAnswer{true, {}}));
-    REQUIRE_OK(journal->record_config_update(
-        "cu-1", at(1ms), j::ConfigUpdateAnswer{false, std::string("second")}));  // first wins
-    auto found = journal->find_config_update("cu-1");
-    REQUIRE_OK(found);
-    REQUIRE(found->has_value());
-    CHECK((*found)->accepted);
-    CHECK_FALSE((*found)->reason);
-}
