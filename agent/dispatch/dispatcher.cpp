@@ -688,10 +688,12 @@ void Dispatcher::error(protocol::ErrorCode code, std::string message, const std:
 // --- group commit ---
 
 void Dispatcher::enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread,
-                                     std::chrono::milliseconds slow_sync) {
+                                     std::chrono::milliseconds slow_sync,
+                                     unsigned fast_syncs_to_return) {
     schedule_ = std::move(schedule);
     sync_thread_ = sync_thread;
     slow_sync_ = slow_sync;
+    fast_syncs_to_return_ = fast_syncs_to_return;
     syncs_off_loop_ = sync_thread != nullptr && slow_sync.count() == 0;
 }
 
@@ -747,11 +749,18 @@ void Dispatcher::start_batch_sync() {
 
 void Dispatcher::on_batch_synced(Expected<void> synced) {
     sync_in_flight_ = false;
+    note_thread_sync_time(sync_thread_->last_sync_took());
     std::vector<std::function<void()>> effects = std::move(in_flight_effects_);
     in_flight_effects_.clear();
     finish_batch(std::move(effects), synced);
     if (batch_open_) {
-        start_batch_sync();  // its commits need not wait for the next loop pass
+        // Its commits need not wait for the next loop pass (whose flush
+        // may already have found this sync in flight and gone).
+        if (syncs_off_loop_) {
+            start_batch_sync();
+        } else {
+            flush_durable();
+        }
     } else if (!effects_.empty()) {
         // Queued behind the sync that just ended, with no commit of their own.
         std::vector<std::function<void()>> waiting = std::move(effects_);
@@ -785,13 +794,29 @@ void Dispatcher::note_sync_time(std::chrono::steady_clock::duration took) {
     // On this machine's VM a hand-off to the thread costs ~0.1 ms of CPU and
     // ~0.2 ms of latency per command (two cross-CPU wake-ups), more than a
     // good disk's whole sync; so the loop syncs until the disk shows it is
-    // slow, once, and the thread does it from then on.
+    // slow, and the thread does it from then on, until the disk is fast
+    // again (note_thread_sync_time).
     if (syncs_off_loop_ || !sync_thread_ || took < slow_sync_) return;
     syncs_off_loop_ = true;
+    fast_thread_syncs_ = 0;
     log::warn(kLog,
-              "a journal sync took {} ms; from now on journal syncs run on their own thread so "
-              "that a slow disk does not stall the connection",
+              "a journal sync took {} ms; journal syncs now run on their own thread so that a "
+              "slow disk does not stall the connection",
               std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+}
+
+void Dispatcher::note_thread_sync_time(std::chrono::steady_clock::duration took) {
+    // A disk with an occasional slow sync (this VM's shows 12–140 ms ones
+    // every few thousand) should not pay the hand-off for the rest of the
+    // run: once the thread has seen enough fast syncs in a row, the loop
+    // syncs again. A disk that stays slow keeps them on the thread.
+    if (!syncs_off_loop_ || slow_sync_.count() == 0) return;
+    fast_thread_syncs_ = took < slow_sync_ / 2 ? fast_thread_syncs_ + 1 : 0;
+    if (fast_thread_syncs_ < fast_syncs_to_return_) return;
+    fast_thread_syncs_ = 0;
+    syncs_off_loop_ = false;
+    log::info(kLog, "{} journal syncs in a row took under {} ms; the event loop makes them again",
+              fast_syncs_to_return_, (slow_sync_ / 2).count());
 }
 
 void Dispatcher::finish_batch(std::vector<std::function<void()>> effects,

@@ -89,13 +89,16 @@ public:
     //
     // Without a `sync_thread`, the loop makes each batch's sync itself.
     // With one, it does so until a sync takes `slow_sync` or longer (zero:
-    // from the start); from then on the batch's fdatasync runs on the
-    // thread and the loop goes on meanwhile, commits made during it forming
-    // the next batch, synced when it ends. The thread must outlive the
-    // dispatcher's last close_batch().
+    // the thread from the start, for good); from then on the batch's
+    // fdatasync runs on the thread and the loop goes on meanwhile, commits
+    // made during it forming the next batch, synced when it ends — until
+    // `fast_syncs_to_return` syncs in a row on the thread took less than
+    // half of `slow_sync`, when the loop syncs again. The thread must
+    // outlive the dispatcher's last close_batch().
     using Schedule = std::function<void(std::function<void()>)>;
     void enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread = nullptr,
-                             std::chrono::milliseconds slow_sync = std::chrono::milliseconds(0));
+                             std::chrono::milliseconds slow_sync = std::chrono::milliseconds(0),
+                             unsigned fast_syncs_to_return = 256);
     // Whether batches are synced on the sync thread now (for status, tests).
     [[nodiscard]] bool syncs_off_loop() const { return syncs_off_loop_; }
     // Every batch now: waits for the sync in flight, syncs the open batch,
@@ -185,6 +188,8 @@ private:
     void run_effects(std::vector<std::function<void()>> effects);
     // An inline sync's duration: a slow one moves syncs to the thread.
     void note_sync_time(std::chrono::steady_clock::duration took);
+    // A thread sync's duration: enough fast ones in a row bring them back.
+    void note_thread_sync_time(std::chrono::steady_clock::duration took);
     // After returning the journal to syncing each commit: if that failed,
     // the journal counts as failed (as after a failed sync).
     void require_each_commit_synced();
@@ -204,6 +209,8 @@ private:
     journal::WalSyncThread* sync_thread_ = nullptr;     // set: batches may sync off the loop
     std::chrono::milliseconds slow_sync_{0};
     bool syncs_off_loop_ = false;  // batches go to sync_thread_ (after a slow sync)
+    unsigned fast_syncs_to_return_ = 256;
+    unsigned fast_thread_syncs_ = 0;  // in a row, while syncs_off_loop_
     bool batch_open_ = false;      // deferred commits, a flush scheduled
     bool sync_in_flight_ = false;  // a batch's sync runs on sync_thread_
     // A group sync failed: the file may have lost writes SQLite believes

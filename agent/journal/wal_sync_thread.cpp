@@ -84,6 +84,7 @@ void WalSyncThread::deliver() {
     {
         std::lock_guard lock(mutex_);
         answer.swap(answer_);
+        if (answer) last_sync_took_ = answer_took_;
     }
     if (answer) take_answer(std::move(*answer));
 }
@@ -97,6 +98,7 @@ void WalSyncThread::wait() {
         changed_.wait(lock, [this] { return answer_.has_value(); });
         caller_waiting_ = false;
         answer.swap(answer_);
+        last_sync_took_ = answer_took_;
     }
     take_answer(std::move(*answer));
 }
@@ -114,9 +116,12 @@ void WalSyncThread::work() {
         if (!requested_) return;  // stopping, and nothing asked
         requested_ = false;
         lock.unlock();
+        const auto began = std::chrono::steady_clock::now();
         Expected<void> answer = sync_once();
+        const auto took = std::chrono::steady_clock::now() - began;
         lock.lock();
         answer_ = std::move(answer);
+        answer_took_ = took;
         if (caller_waiting_) {
             changed_.notify_all();  // wait() takes it
         } else {

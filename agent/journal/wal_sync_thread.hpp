@@ -57,6 +57,10 @@ class WalSyncThread {
     void begin(Done done);
     // Runs `done` if the sync has ended; nothing otherwise.
     void deliver();
+    // How long the last answered sync took (set before its `done` runs).
+    [[nodiscard]] std::chrono::steady_clock::duration last_sync_took() const {
+        return last_sync_took_;
+    }
     // Blocks until the sync in flight ends, then runs its `done`. For the
     // rare paths that must see the batch durable now (shutdown, a cancel).
     void wait();
@@ -74,6 +78,7 @@ class WalSyncThread {
     const int wal_fd_;  // the thread's own descriptor of the WAL
 
     Done done_;  // loop side only
+    std::chrono::steady_clock::duration last_sync_took_{};  // loop side only
 
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -81,6 +86,7 @@ class WalSyncThread {
     bool stopping_ = false;
     bool caller_waiting_ = false;  // in wait(): answer by notify, not eventfd
     std::optional<Expected<void>> answer_;
+    std::chrono::steady_clock::duration answer_took_{};
     std::thread thread_;  // last: started once everything above exists
 };
 

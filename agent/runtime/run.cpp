@@ -31,7 +31,8 @@ constexpr std::string_view kLog = "agent";
 constexpr std::chrono::seconds kDrainLimit{3};
 // A journal sync this slow (a good disk takes well under 1 ms; SD cards,
 // eMMC and disks busy with writeback take tens of ms to seconds) moves the
-// group commit's syncs off the loop for the rest of the run.
+// group commit's syncs off the loop, until the disk is fast again
+// (Dispatcher::enable_group_commit).
 constexpr std::chrono::milliseconds kSlowJournalSync{10};
 // Held-command expiry and journal retention run this often.
 constexpr std::chrono::seconds kMaintenanceEvery{30};

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "agent/journal/file_mode.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
@@ -139,10 +140,12 @@ TEST_CASE("the caller's thread goes on while a sync is slow", "[journal][group][
     // The journal stays usable meanwhile (the point of the thread).
     REQUIRE_OK(journal->start_new(spec("meanwhile"), at(), at(1ms)));
     CHECK_FALSE(readable((*thread)->ready_fd(), 50));
+    std::this_thread::sleep_for(30ms);
     gate.let_through();
     REQUIRE(readable((*thread)->ready_fd(), 10'000));
     (*thread)->deliver();
     CHECK(called);
+    CHECK((*thread)->last_sync_took() >= 80ms);  // held at the gate at least 50 + 30 ms
 }
 
 TEST_CASE("destroyed right after begin(), the thread still makes the requested sync",
