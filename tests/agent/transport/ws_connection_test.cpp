@@ -73,6 +73,15 @@ ConnectSettings settings_for(int port, std::string path = "/v1/agent") {
     return s;
 }
 
+// ws:// to 127.0.0.1:port (insecure_plaintext).
+ConnectSettings plaintext_settings(int port) {
+    ConnectSettings s;
+    s.url = "ws://127.0.0.1:" + std::to_string(port) + "/";
+    s.tls.insecure_plaintext = true;
+    s.node_id = "node-1";
+    return s;
+}
+
 TestServer& tls_server(int refuse_status = 0, std::optional<int> retry_after = std::nullopt) {
     TestServer& server = shared_tls_server();
     server.reset(refuse_status, retry_after);
@@ -498,11 +507,7 @@ TEST_CASE("a message goes out as one text frame, however large (protocol.md §3)
     // is one UTF-8 text frame.
     FrameRecorder server;
     Fixture f;
-    ConnectSettings s;
-    s.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
-    s.tls.insecure_plaintext = true;
-    s.node_id = "node-1";
-    f.open(s);
+    f.open(plaintext_settings(server.port()));
     std::string big;
     for (int i = 0; big.size() < 700 * 1024; ++i) big += "\xE2\x82\xAC line " + std::to_string(i) + "\n";
     REQUIRE(f.conn->send(big));
@@ -522,11 +527,7 @@ TEST_CASE("plain ws:// works with insecure_plaintext and ignores http_proxy") {
     // lws would read http_proxy by itself; we pin vhosts to direct.
     setenv("http_proxy", "127.0.0.1:9", 1);
     Fixture f;
-    ConnectSettings s;
-    s.url = "ws://127.0.0.1:" + std::to_string(server.port()) + "/";
-    s.tls.insecure_plaintext = true;
-    s.node_id = "node-1";
-    f.open(s);
+    f.open(plaintext_settings(server.port()));
     unsetenv("http_proxy");
     REQUIRE(f.conn->send("plain"));
     CHECK(f.run_until([&] { return !f.rec.messages.empty(); }));
