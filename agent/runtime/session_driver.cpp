@@ -47,10 +47,15 @@ std::unique_ptr<auth::TokenProvider> make_provider(const config::Config& config,
             return auth::make_static_provider(config.auth.token_file.value_or(""), clock);
         case config::AuthMode::exchange: break;
     }
-    auth::HttpPostFn post = [https](const std::string& url, std::string body,
-                                    std::function<void(Expected<auth::HttpReply>)> done) {
+    // The same identifying headers as the WebSocket upgrade (§1), so the
+    // token endpoint's logs name the node and the agent version too.
+    std::vector<std::pair<std::string, std::string>> headers{
+        {"X-Agent-Id", identity.node_id},
+        {"User-Agent", "outpost/" + std::string(kAgentVersion)}};
+    auth::HttpPostFn post = [https, headers](const std::string& url, std::string body,
+                                             std::function<void(Expected<auth::HttpReply>)> done) {
         auto started = https->post(
-            transport::PostRequest{url, std::move(body), {}, std::chrono::seconds(10)},
+            transport::PostRequest{url, std::move(body), headers, std::chrono::seconds(10)},
             [done](Expected<transport::HttpResponse> reply) {
                 if (!reply) return done(std::unexpected(reply.error()));
                 done(auth::HttpReply{reply->status, std::move(reply->body)});

@@ -113,7 +113,8 @@ void Events::closed(std::string_view session, int code, std::string_view reason,
          fmt::format("session {} closed by {}: {} {}", session, by, code, reason));
 }
 
-void Events::token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason) {
+void Events::token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason,
+                   std::string_view header_agent_id, std::string_view user_agent) {
     JsonObject o;
     o.str("event", "token").num("status", status);
     if (status == 200 && reason.empty()) {
@@ -122,6 +123,7 @@ void Events::token(int status, int64_t ttl, std::string_view agent_id, std::stri
         o.null("ttl");
     }
     o.str_or_null("agent_id", agent_id).str_or_null("reason", reason);
+    o.str_or_null("x_agent_id", header_agent_id).str_or_null("user_agent", user_agent);
     emit(o.done(), status == 200 && reason.empty()
                        ? fmt::format("token issued to {} (ttl {} s)", agent_id, ttl)
                        : fmt::format("token request refused: {} {}", status, reason));

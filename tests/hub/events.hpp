@@ -32,7 +32,9 @@ public:
     void sent(std::string_view session, std::string_view type, std::string_view id);
     void welcomed(std::string_view session, std::string_view agent_id, bool again);
     void closed(std::string_view session, int code, std::string_view reason, std::string_view by);
-    void token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason);
+    // `header_agent_id`, `user_agent`: the request's X-Agent-Id and User-Agent.
+    void token(int status, int64_t ttl, std::string_view agent_id, std::string_view reason,
+               std::string_view header_agent_id = {}, std::string_view user_agent = {});
     void http(std::string_view method, std::string_view path, int status);
     void ok(std::string_view command);
     void status(std::string_view json_fields);

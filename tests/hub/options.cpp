@@ -85,6 +85,13 @@ const std::vector<OptionSpec>& option_table() {
          flag(&Options::require_client_cert)},
         {"--no-subprotocol", "", "accept upgrades without selecting a subprotocol",
          flag(&Options::no_subprotocol)},
+        {"--select-subprotocol", "NAME",
+         "name NAME (at most 15 bytes) in the 101 instead of outpost.v1: another version",
+         [](Options& o, std::string_view v) -> Expected<void> {
+             if (v.empty() || v.size() > 15) return fail("--select-subprotocol: 1 to 15 bytes");
+             o.select_subprotocol = std::string(v);
+             return {};
+         }},
         {"--agent-key", "[NODE=]KEY", "base64url Ed25519 public key accepted for JWTs (repeat)",
          [](Options& o, std::string_view v) -> Expected<void> {
              o.agent_keys.emplace_back(v);

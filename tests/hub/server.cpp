@@ -112,10 +112,11 @@ int Server::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in
 }
 
 int Server::on_event(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
-    // See FILTER_PROTOCOL_CONNECTION below: the name is blank only while lws
-    // writes the 101 response.
-    if (reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION && subprotocol_name_[0] == '\0') {
-        subprotocol_name_[0] = 'o';
+    // See FILTER_PROTOCOL_CONNECTION below: the name differs (blank, or
+    // --select-subprotocol) only while lws writes the 101 response.
+    if (reason != LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION &&
+        std::string_view(subprotocol_name_.data()) != "outpost.v1") {
+        std::snprintf(subprotocol_name_.data(), subprotocol_name_.size(), "%s", "outpost.v1");
     }
     switch (reason) {
         case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
@@ -130,6 +131,9 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, void* user, void* in
             // name is empty: blank our name for the handshake (restored on
             // the next callback, ESTABLISHED at the latest).
             if (hub_.opts.no_subprotocol) subprotocol_name_[0] = '\0';
+            if (!hub_.opts.select_subprotocol.empty())
+                std::snprintf(subprotocol_name_.data(), subprotocol_name_.size(), "%s",
+                              hub_.opts.select_subprotocol.c_str());
             return 0;
         case LWS_CALLBACK_ESTABLISHED:
             on_established(wsi);
@@ -324,6 +328,7 @@ int Server::on_http(lws* wsi, std::string_view uri) {
     }
     req.path = std::string(path_only(uri));
     req.agent_id = custom_header(wsi, "x-agent-id:");
+    req.user_agent = header(wsi, WSI_TOKEN_HTTP_USER_AGENT);
     const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     auto& stored = http_[wsi] = std::move(req);
     if (stored.method == "POST" && !length.empty() && length != "0") return 0;  // body follows
@@ -335,10 +340,11 @@ void Server::answer_http(lws* wsi, HttpRequest& req) {
     if (req.path == kTokenPath && req.method == "POST") {
         if (req.too_large) {
             req.reply = text_reply(413, "body too large");
-            hub_.events.token(413, 0, "", "body too large");
+            hub_.events.token(413, 0, "", "body too large", req.agent_id, req.user_agent);
         } else {
             auto out = hub_.tokens.handle(req.body, req.agent_id, unix_now());
-            hub_.events.token(out.reply.status, out.ttl, out.agent_id, out.reason);
+            hub_.events.token(out.reply.status, out.ttl, out.agent_id, out.reason, req.agent_id,
+                              req.user_agent);
             req.reply = std::move(out.reply);
         }
     } else {

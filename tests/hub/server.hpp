@@ -46,6 +46,7 @@ private:
         std::string method;
         std::string path;
         std::string agent_id;
+        std::string user_agent;
         std::string body;
         bool too_large = false;
         std::optional<HttpReply> reply;

@@ -42,6 +42,12 @@ TEST_CASE("401 on upgrade: a fresh token and a retry at once", "[integration][au
 
     // A new token was fetched between the refusal and the accepted upgrade.
     CHECK(rig.hub.events(token_issued(), from, refused.index()).size() == 1);
+    // The token POST names the node and the agent like the upgrade does (§1).
+    const Event& token = *rig.hub.events(token_issued(), from, refused.index()).front();
+    CHECK(token.str("/x_agent_id") == rig.agent.node_id());
+    const std::string user_agent = token.str("/user_agent").value_or("");
+    CHECK(user_agent.starts_with("outpost/"));
+    CHECK(user_agent.find(',') == std::string::npos);  // one value, nothing appended
     CHECK(rig.hub.events(token_issued(), refused.index(), accepted.index()).size() == 1);
     // At once: no backoff was scheduled, and it was quick.
     CHECK(rig.agent.count_log("next attempt in", log_from) == 0);

@@ -171,3 +171,22 @@ TEST_CASE("silent peer: detected within 3 heartbeats, then a reconnect",
     CHECK(again.str("/session") != session);
     CHECK(seconds(again.at() - closed.at()) < 10.0);
 }
+
+TEST_CASE("a 101 naming a subprotocol the agent did not offer: incompatible, no backoff retry",
+          "[integration][reconnect]") {
+    // protocol.md §1: a server that selects none of the offered versions is
+    // a version mismatch. lws refuses such a 101 itself; found by an
+    // independent control plane, which saw ordinary backoff instead.
+    HubOptions options;
+    options.extra = {"--select-subprotocol", "outpost.v9"};
+    Rig rig(options);
+    rig.agent.set("reconnect", "incompatible_interval", "1m");
+    const std::size_t log_from = rig.agent.mark();
+    const std::size_t from = rig.hub.mark();
+    rig.agent.start(rig.hub);
+    REQUIRE(rig.agent.wait_log("-> incompatible", kEventLimit, log_from));
+    CHECK(rig.agent.wait_log("server selected subprotocol 'outpost.v9'", kEventLimit, log_from));
+    CHECK(announced_delays(rig.agent, log_from) == std::vector<long>{60000});
+    rig.hub.idle(3s);  // reconnect.max is 2 s: a backoff retry would come
+    CHECK(rig.hub.events(event_named("upgrade"), from).size() == 1);
+}
