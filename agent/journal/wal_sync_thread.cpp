@@ -10,7 +10,6 @@
 #include <cassert>
 #include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <system_error>
 #include <utility>
 
@@ -31,8 +30,9 @@ Expected<std::unique_ptr<WalSyncThread>> WalSyncThread::start(std::filesystem::p
     // reported before it was opened.
     const int wal_fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (wal_fd < 0) {
+        const int error = errno;
         return fail(fmt::format("opening the write-ahead log {} to sync it: {}", wal.string(),
-                                errno_message(errno)));
+                                errno_message(error)));
     }
     const int ready = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (ready < 0) {
@@ -142,8 +142,9 @@ Expected<void> WalSyncThread::sync_once() {
     struct stat now {};
     struct stat held {};
     if (::fstat(wal_fd_, &held) != 0) {
+        const int error = errno;  // before anything else can change it
         return fail(fmt::format("the write-ahead log {}: fstat: {}", wal_.string(),
-                                errno_message(errno)));
+                                errno_message(error)));
     }
     if (::stat(wal_.c_str(), &now) != 0 || now.st_dev != held.st_dev ||
         now.st_ino != held.st_ino) {
@@ -156,8 +157,9 @@ Expected<void> WalSyncThread::sync_once() {
         rc = sync_(wal_fd_);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
+        const int error = errno;
         return fail(fmt::format("fdatasync of the write-ahead log {}: {}", wal_.string(),
-                                errno_message(errno)));
+                                errno_message(error)));
     }
     return {};
 }

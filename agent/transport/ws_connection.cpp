@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <limits>
 #include <vector>
 
 #include "agent/transport/client_vhost.hpp"
@@ -19,10 +18,6 @@
 namespace outpost::transport {
 namespace {
 
-// protocol.md §3: every message is one text frame, so the queue never cuts
-// one (max_message_bytes bounds it). lws writes what the socket takes and
-// keeps the rest in its own buffer, sending it before the next WRITEABLE.
-constexpr size_t kWholeMessage = std::numeric_limits<size_t>::max();
 // The write buffer is kept between messages, but not one this large.
 constexpr size_t kKeptScratchBytes = 64 * 1024;
 constexpr size_t kMaxCloseReason = 123;  // RFC 6455 §5.5: 125 minus the code
@@ -68,7 +63,6 @@ WsConnection::WsConnection(EventLoop& loop, Events events)
     : loop_(loop),
       events_(std::move(events)),
       connect_timer_(loop),
-      queue_(kWholeMessage),
       deferred_failure_(loop) {}
 
 WsConnection::~WsConnection() {
@@ -281,19 +275,20 @@ int WsConnection::on_writeable(lws* wsi) {
         return -1;  // lws sends the close frame and waits for the peer's
     }
     if (state_ != State::kOpen || queue_.empty()) return 0;  // unasked-for WRITEABLE
-    const auto fragment = queue_.next();
-    const size_t size = fragment.payload.size();
+    // One whole message, one TEXT frame with FIN (protocol.md §3). lws
+    // writes what the socket takes and keeps the rest in its own buffer,
+    // sending it before the next WRITEABLE.
+    const std::string& message = queue_.front();
+    const size_t size = message.size();
     // A fresh copy each time: lws masks client frames in place.
     scratch_.resize(LWS_PRE + size);
-    std::memcpy(scratch_.data() + LWS_PRE, fragment.payload.data(), size);
-    const int flags = lws_write_ws_flags(LWS_WRITE_TEXT, fragment.first, fragment.last);
-    const int written =
-        lws_write(wsi, scratch_.data() + LWS_PRE, size, static_cast<lws_write_protocol>(flags));
+    std::memcpy(scratch_.data() + LWS_PRE, message.data(), size);
+    const int written = lws_write(wsi, scratch_.data() + LWS_PRE, size, LWS_WRITE_TEXT);
     if (written < static_cast<int>(size)) {
         local_cause_ = "write failed";
         return -1;
     }
-    queue_.consume();
+    queue_.pop();
     if (scratch_.capacity() > kKeptScratchBytes) std::vector<unsigned char>().swap(scratch_);
     if (!queue_.empty()) lws_callback_on_writable(wsi);
     return 0;

@@ -133,7 +133,7 @@ class WsConnection {
     size_t max_message_bytes_ = 0;
     InboundAssembler inbound_{0};
     OutboundQueue queue_;
-    std::vector<unsigned char> scratch_;  // LWS_PRE + one fragment
+    std::vector<unsigned char> scratch_;  // LWS_PRE + the message being written
     Timer deferred_failure_;
 };
 

@@ -37,53 +37,21 @@ TEST_CASE("binary inbound messages are reported, not delivered") {
     CHECK(end.size == 2);
 }
 
-TEST_CASE("outbound messages are cut into fragments and counted") {
-    OutboundQueue q(4);
+TEST_CASE("outbound messages are queued whole, in order, and counted") {
+    OutboundQueue q;
     q.push("abcdefghij");
     q.push("");
+    q.push("\xE2\x82\xAC");
+    CHECK(q.messages() == 3);
+    CHECK(q.bytes() == 13);
+    CHECK(q.front() == "abcdefghij");
+    q.pop();
     CHECK(q.messages() == 2);
-    CHECK(q.bytes() == 10);
-    std::string seen;
-    int fragments = 0;
-    while (q.messages() == 2) {
-        const auto f = q.next();
-        CHECK(f.first == (fragments == 0));
-        seen += f.payload;
-        ++fragments;
-        const bool last = f.last;
-        q.consume();
-        if (last) break;
-    }
-    CHECK(seen == "abcdefghij");
-    CHECK(fragments == 3);
-    CHECK(q.messages() == 1);
-    CHECK(q.bytes() == 0);
-    const auto empty = q.next();
-    CHECK((empty.first && empty.last && empty.payload.empty()));
-    q.consume();
+    CHECK(q.bytes() == 3);
+    CHECK(q.front().empty());
+    q.pop();
+    CHECK(q.front() == "\xE2\x82\xAC");
+    q.clear();
     CHECK(q.empty());
-}
-
-TEST_CASE("outbound fragments never split a UTF-8 character") {
-    // "aé€😀" = 61 | C3 A9 | E2 82 AC | F0 9F 98 80
-    const std::string text = "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
-    for (size_t fragment = 4; fragment <= 8; ++fragment) {
-        INFO("fragment size " << fragment);
-        OutboundQueue q(fragment);
-        q.push(text);
-        std::string seen;
-        for (int guard = 0; guard < 20 && !q.empty(); ++guard) {
-            const auto f = q.next();
-            REQUIRE_FALSE(f.payload.empty());
-            // Each fragment starts at a character: never a continuation byte.
-            CHECK((static_cast<unsigned char>(f.payload.front()) & 0xC0) != 0x80);
-            seen += f.payload;
-            q.consume();
-        }
-        CHECK(seen == text);
-    }
-    // Smaller than a character: cut anyway (no fragment may be empty).
-    OutboundQueue tiny(1);
-    tiny.push("\xC3\xA9");
-    CHECK(tiny.next().payload.size() == 1);
+    CHECK(q.bytes() == 0);
 }
