@@ -15,6 +15,7 @@
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/journal_sync.hpp"
+#include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/runtime/status_source.hpp"
 #include "agent/status/status_server.hpp"
@@ -267,15 +268,36 @@ int run_agent(const config::Config& config) {
                 group_commit.schedule(std::chrono::microseconds(1), std::move(flush));
             },
             off_loop_sync.thread.get(), kSlowJournalSync);
+        // Health and status go through the outbox (§3.4): kept while
+        // offline, flushed after the results once a welcome arrives.
+        OutboxSender outbox(
+            **loop, journal ? &*journal : nullptr,
+            OutboxSender::Settings{.flush_rate = config.outbox.flush_rate,
+                                   .max_message_bytes = config.protocol.max_message_bytes},
+            OutboxSender::Link{
+                .online = [&driver] { return driver.online(); },
+                .send = [&driver](std::string text) { return driver.send_encoded(std::move(text)); },
+                .drained = [&driver] { return driver.drained(); }});
         driver.set_hooks(SessionDriver::Hooks{
             .on_message = [&](const protocol::InboundMessage& m) { dispatcher.handle(m); },
-            .on_online = [&] { dispatcher.resend_undelivered(); },
+            .on_online =
+                [&] {
+                    dispatcher.resend_undelivered();
+                    outbox.start_flush();
+                },
             .backlog =
                 [&] {
-                    return protocol::outbound::Backlog{dispatcher.backlog_results(), 0};
+                    return protocol::outbound::Backlog{dispatcher.backlog_results(),
+                                                       outbox.backlog()};
                 },
             .capabilities = capabilities(config),
             .sandbox = sandbox,
+            .post_status = [&outbox](protocol::outbound::Status s) { outbox.post(std::move(s)); },
+            .degraded_reason = [&dispatcher]() -> std::optional<std::string> {
+                std::string problem = dispatcher.journal_problem();
+                if (problem.empty()) return std::nullopt;
+                return "no command can run: " + problem;
+            },
         });
 
         // `outpost status`. Without it the agent still does its job, so a
@@ -324,12 +346,11 @@ int run_agent(const config::Config& config) {
         arm_approval_expiry();
 
         // protocol.md §3.2: `health` every health.interval (ref null), as
-        // well as in answer to health_check. Sent while online; a report due
-        // while offline is skipped, not queued: the outbox flush of §3.4 is
-        // not in this version (docs/protocol-notes.md).
+        // well as in answer to health_check; one due while offline is kept
+        // in the outbox (§3.4).
         transport::Timer health_report(**loop);
         std::function<void()> report_health = [&] {
-            if (driver.online()) (void)driver.send(dispatcher.health());
+            outbox.post(dispatcher.health());
             health_report.schedule(effective.health.interval, report_health);
         };
         health_report.schedule(effective.health.interval, report_health);
@@ -340,6 +361,7 @@ int run_agent(const config::Config& config) {
         transport::Timer maintenance(**loop);
         std::function<void()> maintain = [&] {
             dispatcher.maintain(config.journal.retention);
+            driver.recheck_status();  // e.g. degraded once the journal failed
             maintenance.schedule(kMaintenanceEvery, maintain);
         };
         maintain();

@@ -159,6 +159,47 @@ bool SessionDriver::send(protocol::outbound::Body body) {
     return (online() || draining_online_) && send_now(std::move(body));
 }
 
+bool SessionDriver::send_encoded(std::string text) {
+    if (!(online() || draining_online_)) return false;
+    if (connection_.state() != transport::WsConnection::State::kOpen) return false;
+    auto queued = connection_.send(std::move(text));
+    if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    return queued.has_value();
+}
+
+bool SessionDriver::drained() const {
+    return online() && connection_.state() == transport::WsConnection::State::kOpen &&
+           connection_.queued_messages() == 0;
+}
+
+void SessionDriver::post_status(protocol::outbound::NodeStatus status,
+                                std::optional<std::string> reason) {
+    protocol::outbound::Status message{identity_.node_id, status, std::move(reason)};
+    if (hooks_.post_status) {
+        hooks_.post_status(std::move(message));
+    } else {
+        send_now(std::move(message));
+    }
+}
+
+void SessionDriver::post_node_status() {
+    auto degraded = hooks_.degraded_reason ? hooks_.degraded_reason() : std::nullopt;
+    posted_degraded_ = degraded.has_value();
+    if (degraded) {
+        post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded));
+    } else {
+        post_status(protocol::outbound::NodeStatus::online, online_reason_);
+    }
+}
+
+void SessionDriver::recheck_status() {
+    if (!online() || !hooks_.degraded_reason) return;
+    // A change of state, not of wording: a reason that only counts
+    // something differently is not news.
+    if (hooks_.degraded_reason().has_value() == posted_degraded_) return;
+    post_node_status();
+}
+
 bool SessionDriver::send_now(protocol::outbound::Body body) {
     if (connection_.state() != transport::WsConnection::State::kOpen) return false;
     protocol::OutboundMessage message{auth::uuid_v4(), protocol::now_rfc3339(), std::move(body)};
@@ -294,13 +335,11 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
         log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
                   welcome->heartbeat_s);
         // §3.1 step 3: stored results without result_ack go first, then
-        // (the outbox and) normal traffic, of which status is the first.
+        // the outbox and normal traffic, of which status is the first.
         if (hooks_.on_online) hooks_.on_online();
         // After every welcome of a new connection: the server saw the node
         // go (the connection dropped) and come back, a change either way.
-        send_now(protocol::outbound::Status{identity_.node_id,
-                                            protocol::outbound::NodeStatus::online,
-                                            online_reason_});
+        post_node_status();
         return;
     }
     // protocol.md §3.1: until welcome the agent sends nothing but hello.
@@ -393,9 +432,10 @@ void SessionDriver::log_transition() {
 void SessionDriver::shutdown(std::string_view reason) {
     ++fetch_generation_;  // drop any token answer still on its way
     draining_online_ = online();  // terminal: the connection only closes from here
-    if (online()) {
-        send_now(protocol::outbound::Status{identity_.node_id, protocol::outbound::NodeStatus::offline,
-                                        std::string(reason)});
+    // Offline too when not connected: kept in the outbox, the server learns
+    // after the next start that this stop was graceful.
+    if (online() || hooks_.post_status) {
+        post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
     }
     auto decision = policy_.shutdown(reason);
     (void)decision;  // terminal: nothing to schedule

@@ -34,6 +34,13 @@ public:
         std::function<protocol::outbound::Backlog()> backlog;  // for hello
         std::vector<std::string> capabilities;                 // for hello
         std::optional<protocol::outbound::SandboxReport> sandbox;  // for hello
+        // status{online|degraded} after each welcome, status{offline} at a
+        // graceful stop: through the outbox (§3.4), which sends or keeps it.
+        // Unset: sent directly while a connection is open.
+        std::function<void(protocol::outbound::Status)> post_status;
+        // Why the node cannot do its job while connected (the journal is
+        // unusable): welcome's status is then `degraded` with this reason.
+        std::function<std::optional<std::string>()> degraded_reason;
     };
 
     // `config`, `identity` and `loop` must outlive the driver.
@@ -62,6 +69,14 @@ public:
     // Sends a message while online (after welcome); false when not online
     // or it could not be queued.
     bool send(protocol::outbound::Body body);
+    // While online: status{degraded} or status{online} when the node's
+    // state (Hooks::degraded_reason) changed since the last status sent
+    // (§3.2 "on change"). Called periodically; welcome always sends one.
+    void recheck_status();
+    // The same for a message already encoded (the outbox keeps them so).
+    bool send_encoded(std::string text);
+    // Online, and every message sent so far has left the send queue.
+    [[nodiscard]] bool drained() const;
     void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
@@ -83,6 +98,8 @@ private:
     void arm_tick();
     void on_tick();
     void log_transition();
+    void post_status(protocol::outbound::NodeStatus status, std::optional<std::string> reason);
+    void post_node_status();  // online or degraded, whichever holds now
 
     const config::Config& config_;
     const auth::Identity& identity_;
@@ -102,6 +119,7 @@ private:
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
     session::State logged_state_ = session::State::connecting;
     std::optional<std::string> online_reason_;  // status{online}'s reason (plaintext)
+    bool posted_degraded_ = false;  // the last status{} of this session said degraded
     bool draining_online_ = false;  // shutdown() of a welcomed session: send() still works
     Hooks hooks_;
 };

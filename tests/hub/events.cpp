@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 
 #include "json_out.hpp"
@@ -71,6 +72,10 @@ void Events::message(std::string_view session, std::string_view type, std::strin
                      std::string_view raw_text) {
     JsonObject o;
     o.str("event", "message").str("session", session).str_or_null("type", type);
+    // When the hub read it (CLOCK_MONOTONIC, ms): for tests of send rates.
+    o.num("received_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count());
     if (msg_json.empty()) {
         o.boolean("invalid_json", true).str("raw", raw_text);
     } else {

@@ -518,8 +518,14 @@ TEST_CASE("corrupt journal: online, commands rejected naming the journal, databa
     write_file(journal, garbage);
     std::filesystem::permissions(journal, std::filesystem::perms(0600));
 
+    const std::size_t first = rig.hub.mark();
     rig.start_online();
     CHECK(rig.agent.wait_log("journal unavailable", 0ms));
+    // Connected but unable to run anything: the node says so (§3.2 status).
+    const Event& status = rig.hub.expect_event(message_of_type("status"), kEventLimit, first,
+                                               "status after welcome");
+    CHECK(status.str("/msg/data/status") == "degraded");
+    CHECK(status.str("/msg/data/reason").value_or("").find("journal") != std::string::npos);
 
     const std::size_t from = rig.hub.mark();
     rig.hub.command(execute_line("no-journal-1", "id", {}));
