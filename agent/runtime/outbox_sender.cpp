@@ -44,12 +44,12 @@ OutboxSender::OutboxSender(transport::EventLoop& loop, journal::Journal* journal
     backlog_pending_ = backlog() > 0;
 }
 
-std::uint64_t OutboxSender::backlog() {
-    if (journal_ == nullptr) return 0;
+std::optional<std::uint64_t> OutboxSender::kept() {
+    if (journal_ == nullptr) return std::nullopt;
     auto size = journal_->size();
     if (!size) {
         log::warn(kLog, "cannot count the outbox: {}", size.error().message());
-        return 0;
+        return std::nullopt;
     }
     return *size;
 }

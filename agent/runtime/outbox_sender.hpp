@@ -50,7 +50,9 @@ class OutboxSender {
     // After each welcome, once the stored results are queued (§3.1 step 3).
     void start_flush();
     // Messages in the outbox, for hello's backlog.outbox (0 when unknown).
-    [[nodiscard]] std::uint64_t backlog();
+    [[nodiscard]] std::uint64_t backlog() { return kept().value_or(0); }
+    // The same for `outpost status`: nullopt when the outbox cannot be read.
+    [[nodiscard]] std::optional<std::uint64_t> kept();
 
   private:
     void tick();

@@ -312,6 +312,7 @@ int run_agent(const config::Config& config) {
             .unrunnable = unrunnable,
             .helper = helper,
             .journal_path = journal_path.native(),
+            .outbox = outbox,
             .warnings = warnings,
         };
         auto status_server = status::StatusServer::start(

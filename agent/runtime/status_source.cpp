@@ -99,6 +99,9 @@ status::StatusReport collect_status(const StatusSources& sources) {
                                                                                    : "normal";
     report.journal.detail = sources.dispatcher.journal_problem();
     report.journal.state = report.journal.detail.empty() ? "ok" : "fail";
+    if (auto kept = sources.outbox.kept()) {
+        report.journal.outbox_messages = static_cast<std::int64_t>(*kept);
+    }
 
     report.sandbox = sandbox(sources.sandbox, sources.helper);
 

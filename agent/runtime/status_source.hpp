@@ -11,6 +11,7 @@
 #include "agent/dispatch/dispatcher.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "agent/runtime/exec_helper.hpp"
+#include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/status/report.hpp"
 #include "executors/sandbox/probe.hpp"
@@ -27,6 +28,7 @@ struct StatusSources {
     const std::map<std::string, std::string, std::less<>>& unrunnable;  // unrunnable_entries()
     const ExecHelper& helper;
     std::string journal_path;
+    OutboxSender& outbox;
     std::vector<std::string> warnings;
 };
 

@@ -217,6 +217,10 @@ std::string render_text(const StatusReport& answer) {
     out += fmt::format("journal: {}, {} (sync {})\n", report.journal.state, report.journal.path,
                        report.journal.sync);
     if (!report.journal.detail.empty()) out += fmt::format("  {}\n", report.journal.detail);
+    if (report.journal.outbox_messages.value_or(0) > 0) {
+        out += fmt::format("  outbox: {} message(s) kept for the next session\n",
+                           *report.journal.outbox_messages);
+    }
     sandbox(out, report.sandbox);
     std::string checks;
     for (const auto& [check, result] : report.checks.results) {

@@ -69,6 +69,9 @@ struct JournalInfo {
     std::string sync;   // full | normal
     std::string state;  // ok | fail
     std::string detail;  // why it failed; empty when ok
+    // Messages kept for the next session (protocol.md §3.4); null when the
+    // journal cannot be read.
+    std::optional<std::int64_t> outbox_messages;
 };
 
 struct Unavailable {

@@ -107,6 +107,7 @@ std::string to_json(const StatusReport& report) {
     w.member("sync", report.journal.sync);
     w.member("state", report.journal.state);
     w.member("detail", report.journal.detail);
+    w.member("outbox_messages", report.journal.outbox_messages);
     w.end_object();
     sandbox(w, report.sandbox);
     w.key("checks").begin_object();

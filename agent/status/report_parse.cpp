@@ -235,6 +235,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
         report.journal.sync = j->str("sync");
         report.journal.state = j->str("state");
         report.journal.detail = j->str("detail");
+        report.journal.outbox_messages = j->optional_int("outbox_messages");
     }
     if (auto s = r.object("sandbox")) read_sandbox(*s, report.sandbox);
     if (auto c = r.object("checks")) {

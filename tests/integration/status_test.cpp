@@ -98,6 +98,7 @@ TEST_CASE("outpost status: online, then the control plane gone, then the agent s
         CHECK(json_field(run.out, "/commands/awaiting_approval") == "1");
         CHECK(json_field(run.out, "/commands/allow_list_entries") == "1");
         CHECK(json_field(run.out, "/checks/results/database") == "ok");
+        CHECK(json_field(run.out, "/journal/outbox_messages") == "0");
     }
 
     // The control plane goes away: the agent reconnects with backoff, and
@@ -172,6 +173,7 @@ TEST_CASE("outpost status: a corrupt journal is shown as failing, with the reaso
     CHECK(json_field(run.out, "/connection/state") == "online");
     CHECK(json_field(run.out, "/journal/state") == "fail");
     CHECK_THAT(json_field(run.out, "/journal/detail"), Catch::Contains("journal.db"));
+    CHECK(json_field(run.out, "/journal/outbox_messages") == "null");
     CHECK(json_field(run.out, "/checks/results/database") == "fail");
     StatusRun text = outpost_status(rig.agent);
     CHECK(text.exit_code == 1);

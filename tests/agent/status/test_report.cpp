@@ -29,7 +29,7 @@ StatusReport sample() {
     c.invalid_payloads = {{"schema", 1}};
     c.transitions = {{"online", 4}, {"backoff", 3}};
     r.commands = CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
-    r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", ""};
+    r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", "", 3};
     r.sandbox.active = {"namespaces_mount", "seccomp"};
     r.sandbox.unavailable = {Unavailable{"landlock", "not in this kernel"}};
     r.sandbox.exec_helper = "/usr/libexec/outpost/outpost-exec-as";
@@ -56,6 +56,7 @@ TEST_CASE("status report: JSON round trip keeps every field", "[status]") {
     CHECK(parsed->connection.next_attempt_in_ms == 4200);
     CHECK(parsed->connection.token_expires_at == at("2026-11-22T10:13:00.000Z"));
     CHECK(parsed->agent.pid == 4242);
+    CHECK(parsed->journal.outbox_messages == 3);
 }
 
 TEST_CASE("status report: absent optional fields are null and read back as absent", "[status]") {
@@ -143,7 +144,8 @@ TEST_CASE("status text: what an operator needs, durations from the answer's cloc
                          "commands: 2 running, 1 queued (at most 4 at once), 1 awaiting approval, "
                          "3 results not acknowledged yet"));
     CHECK_THAT(text, Catch::Contains("cannot run on this host: strict-job: requires landlock"));
-    CHECK_THAT(text, Catch::Contains("journal: ok, /var/lib/outpost/journal.db (sync full)"));
+    CHECK_THAT(text, Catch::Contains("journal: ok, /var/lib/outpost/journal.db (sync full)\n"
+                                     "  outbox: 3 message(s) kept for the next session\n"));
     CHECK_THAT(text, Catch::Contains("sandbox: namespaces_mount, seccomp\n"));
     CHECK_THAT(text, Catch::Contains("unavailable: landlock: not in this kernel"));
     CHECK_THAT(text, Catch::Contains("through /usr/libexec/outpost/outpost-exec-as"));
