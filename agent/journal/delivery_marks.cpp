@@ -14,6 +14,7 @@
 #include <cstddef>
 
 #include "agent/journal/journal.hpp"
+#include "agent/journal/relaxed_sync.hpp"
 #include "agent/journal/time_codec.hpp"
 
 namespace outpost::journal {
@@ -33,24 +34,6 @@ Expected<DeliveryMark> stored_delivery(sqlite::Database& db, std::string_view re
     if (!stmt->is_null(1)) return DeliveryMark::already_delivered;
     return DeliveryMark::marked;
 }
-
-// Drops to synchronous=NORMAL for its lifetime (journal.sync: full only). In
-// WAL mode a NORMAL commit skips the fsync; the next FULL commit makes it
-// durable anyway.
-class RelaxedSync {
-  public:
-    RelaxedSync(sqlite::Database& db, SyncMode mode)
-        : db_(db), active_(mode == SyncMode::full && db.exec("PRAGMA synchronous=NORMAL")) {}
-    RelaxedSync(const RelaxedSync&) = delete;
-    RelaxedSync& operator=(const RelaxedSync&) = delete;
-    ~RelaxedSync() {
-        if (active_) (void)db_.exec("PRAGMA synchronous=FULL");
-    }
-
-  private:
-    sqlite::Database& db_;
-    bool active_;
-};
 
 }  // namespace
 

@@ -182,9 +182,14 @@ class Journal {
     // ---- outbox (outbox.cpp) ----
     [[nodiscard]] Expected<EnqueueReport> enqueue(OutboxKind kind, std::string_view payload_json,
                                                   TimePoint now);
-    [[nodiscard]] Expected<std::vector<OutboxMessage>> peek(std::size_t n);
+    // The oldest `n` messages with an id above `after_id`. Outbox writes are
+    // never synced on their own, even with sync: full (relaxed_sync.hpp).
+    [[nodiscard]] Expected<std::vector<OutboxMessage>> peek(std::size_t n,
+                                                            std::int64_t after_id = 0);
     // Removes sent messages; ids already gone are ignored. Returns how many went.
     [[nodiscard]] Expected<std::size_t> remove(std::span<const std::int64_t> ids);
+    // Removes every message with an id up to `last_id` (a confirmed flush).
+    [[nodiscard]] Expected<std::size_t> remove_through(std::int64_t last_id);
     [[nodiscard]] Expected<std::size_t> size();
     [[nodiscard]] Expected<std::uint64_t> bytes();
     // Returns the persistent drop counters and resets them to zero.

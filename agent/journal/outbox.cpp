@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "agent/journal/journal.hpp"
+#include "agent/journal/relaxed_sync.hpp"
 #include "agent/journal/time_codec.hpp"
 
 namespace outpost::journal {
@@ -108,6 +109,7 @@ Expected<EnqueueReport> Journal::enqueue(OutboxKind kind, std::string_view paylo
             fmt::format("a message of {} bytes can never fit an outbox of {} messages and {} bytes",
                         size, limits.max_messages, limits.max_bytes)));
     }
+    RelaxedSync relaxed(db_, syncs_deferred_ ? SyncMode::normal : options_.sync);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto used = occupancy(db_);
@@ -158,13 +160,13 @@ Expected<EnqueueReport> Journal::enqueue(OutboxKind kind, std::string_view paylo
     return report;
 }
 
-Expected<std::vector<OutboxMessage>> Journal::peek(std::size_t n) {
+Expected<std::vector<OutboxMessage>> Journal::peek(std::size_t n, std::int64_t after_id) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "outbox peek")); };
-    auto stmt =
-        db_.prepare("SELECT id, kind, payload, enqueued_at FROM outbox ORDER BY id LIMIT ?");
+    auto stmt = db_.prepare(
+        "SELECT id, kind, payload, enqueued_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
     if (!stmt) return failed(stmt.error());
     const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
-    if (auto ok = stmt->bind_all(static_cast<std::int64_t>(std::min(n, max))); !ok) {
+    if (auto ok = stmt->bind_all(after_id, static_cast<std::int64_t>(std::min(n, max))); !ok) {
         return failed(ok.error());
     }
     std::vector<OutboxMessage> messages;
@@ -183,6 +185,7 @@ Expected<std::vector<OutboxMessage>> Journal::peek(std::size_t n) {
 
 Expected<std::size_t> Journal::remove(std::span<const std::int64_t> ids) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "outbox remove")); };
+    RelaxedSync relaxed(db_, syncs_deferred_ ? SyncMode::normal : options_.sync);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare("DELETE FROM outbox WHERE id = ?");
@@ -196,6 +199,23 @@ Expected<std::size_t> Journal::remove(std::span<const std::int64_t> ids) {
         removed += static_cast<std::size_t>(db_.changes());
     }
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
+    return removed;
+}
+
+Expected<std::size_t> Journal::remove_through(std::int64_t last_id) {
+    const auto failed = [&](const Error& e) {
+        return std::unexpected(wrap(e, "outbox remove_through"));
+    };
+    RelaxedSync relaxed(db_, syncs_deferred_ ? SyncMode::normal : options_.sync);
+    auto tx = begin_write();
+    if (!tx) return failed(tx.error());
+    auto stmt = db_.prepare("DELETE FROM outbox WHERE id <= ?");
+    if (!stmt) return failed(stmt.error());
+    auto ok = stmt->bind_all(last_id);
+    if (ok) ok = stmt->run();
+    if (!ok) return failed(ok.error());
+    const auto removed = static_cast<std::size_t>(db_.changes());
+    if (auto committed = tx->commit(); !committed) return failed(committed.error());
     return removed;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <span>
 
@@ -15,15 +16,18 @@ namespace outpost::runtime {
 namespace {
 
 constexpr std::string_view kLog = "outbox";
-// A journal error while flushing: try again this much later, not in a loop.
-constexpr std::chrono::seconds kRetryAfterError{1};
+// A confirmation is asked for after this many messages, and whenever the
+// outbox has nothing more to send.
+constexpr std::size_t kProbeEvery = 25;
+// At most this many sent and unconfirmed: a server that reads nothing does
+// not get the whole outbox pushed into a dead socket.
+constexpr std::size_t kMaxUnconfirmed = 100;
 
 std::optional<journal::OutboxKind> outbox_kind(const protocol::outbound::Body& body) {
     using namespace protocol::outbound;
     if (std::holds_alternative<Telemetry>(body)) return journal::OutboxKind::telemetry;
     if (std::holds_alternative<Alert>(body)) return journal::OutboxKind::alert;
     if (std::holds_alternative<Health>(body)) return journal::OutboxKind::health;
-    if (std::holds_alternative<Status>(body)) return journal::OutboxKind::status;
     return std::nullopt;
 }
 
@@ -40,9 +44,7 @@ OutboxSender::OutboxSender(transport::EventLoop& loop, journal::Journal* journal
       settings_(settings),
       link_(std::move(link)),
       timer_(loop),
-      interval_(flush_interval(settings.flush_rate)) {
-    backlog_pending_ = backlog() > 0;
-}
+      interval_(flush_interval(settings.flush_rate)) {}
 
 std::optional<std::uint64_t> OutboxSender::kept() {
     if (journal_ == nullptr) return std::nullopt;
@@ -67,11 +69,8 @@ void OutboxSender::post(protocol::outbound::Body body) {
         return;
     }
     const bool online = link_.online();
-    if (!kind || (online && !backlog_pending_)) {
-        if (link_.send(std::move(*text)) || !kind) return;
-        // Not queued (the connection just went): keep it like an offline one.
-    }
-    if (journal_ == nullptr) {
+    if (!kind || journal_ == nullptr) {
+        if (online && link_.send(std::move(*text))) return;
         log::warn(kLog, "{} lost: not connected, and the journal that keeps the outbox is "
                         "unavailable", type);
         return;
@@ -79,39 +78,73 @@ void OutboxSender::post(protocol::outbound::Body body) {
     auto stored = journal_->enqueue(*kind, *text, std::chrono::system_clock::now());
     if (!stored) {
         log::warn(kLog, "{} could not be kept in the outbox: {}", type, stored.error().message());
-        // Better out of order than lost: while online it goes now.
-        if (link_.online() && link_.send(std::move(*text))) return;
+        // Sent once, unconfirmed, rather than not at all.
+        if (online && link_.send(std::move(*text))) return;
         log::warn(kLog, "{} lost", type);
         return;
     }
     if (stored->dropped_other > 0) {
-        log::warn(kLog, "outbox full: dropped the {} oldest alert/health/status message(s)",
+        log::warn(kLog, "outbox full: dropped the {} oldest alert/health message(s)",
                   stored->dropped_other);
     }
     if (stored->dropped_telemetry > 0) {
         log::info(kLog, "outbox full: dropped {} telemetry sample(s)", stored->dropped_telemetry);
     }
-    if (stored->id) {
-        backlog_pending_ = true;
-        log::info(kLog, "{} kept in the outbox until the next session", type);
+    if (!online) {
+        if (stored->id) log::info(kLog, "{} kept in the outbox until the next session", type);
+        return;
     }
-    // Online with a backlog: a flush is under way, or starts here when the
-    // last one stopped on an error.
-    if (online && !flushing_) start_flush();
+    kick();
 }
 
-void OutboxSender::start_flush() {
-    // A message handed to the previous connection may not have arrived: it
-    // stays in the outbox and goes again (at least once).
-    in_flight_.reset();
-    flushed_ = 0;
-    if (journal_ == nullptr) return;
+void OutboxSender::start_session() {
+    // What the previous connection was given without a confirmation may
+    // not have arrived: it goes again (at least once; ids let the server
+    // deduplicate).
+    sent_through_ = 0;
+    unconfirmed_.clear();
+    probe_.reset();
+    confirm_on_send_ = false;
+    sent_ = 0;
+    flushing_ = false;
+    kick();
+}
+
+void OutboxSender::kick() {
+    if (journal_ == nullptr || flushing_) return;
     flushing_ = true;
-    schedule(std::chrono::microseconds(0));
+    // Never faster than the rate, counted from the last message sent.
+    const auto since = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - last_sent_at_);
+    schedule(std::max(std::chrono::microseconds(0), interval_ - since));
 }
 
 void OutboxSender::schedule(std::chrono::microseconds delay) {
     timer_.schedule(delay, [this] { tick(); });
+}
+
+void OutboxSender::on_pong(std::string_view ref) {
+    if (!probe_ || probe_->ping_id != ref) return;  // a heartbeat's pong
+    const std::int64_t through = probe_->through;
+    probe_.reset();
+    confirm(through);
+    if (flushing_) schedule(interval_);
+}
+
+void OutboxSender::confirm(std::int64_t through) {
+    if (auto removed = journal_->remove_through(through); !removed) {
+        // They stay stored and go again after the next welcome.
+        log::warn(kLog, "cannot remove confirmed messages from the outbox: {}",
+                  removed.error().message());
+    }
+    while (!unconfirmed_.empty() && unconfirmed_.front() <= through) unconfirmed_.pop_front();
+}
+
+void OutboxSender::send_probe() {
+    if (unconfirmed_.empty() || probe_) return;
+    auto id = link_.probe();
+    if (!id) return;  // the connection is going; the next tick sees it
+    probe_ = Probe{std::move(*id), unconfirmed_.back(), std::chrono::steady_clock::now()};
 }
 
 void OutboxSender::tick() {
@@ -119,61 +152,74 @@ void OutboxSender::tick() {
         flushing_ = false;  // the next welcome starts again
         return;
     }
-    // The stored results (§3.1 step 3) and the previous outbox message
-    // leave the send queue first.
-    if (!link_.drained()) {
-        schedule(interval_);
+    const auto now = std::chrono::steady_clock::now();
+    if (probe_ && now - probe_->sent_at >= settings_.pong_patience) {
+        log::warn(kLog,
+                  "the server did not answer ping {} with pong{{ref}} within {} ms; until the "
+                  "next connection, outbox messages are deleted once the connection took "
+                  "them, without proof that they arrived",
+                  probe_->ping_id, settings_.pong_patience.count());
+        confirm_on_send_ = true;
+        const std::int64_t through = probe_->through;
+        probe_.reset();
+        confirm(through);
+    }
+    if (unconfirmed_.size() >= kMaxUnconfirmed) {
+        send_probe();
+        schedule(settings_.pong_patience);  // on_pong() comes first when it comes
         return;
     }
-    if (in_flight_) {
-        const std::array<std::int64_t, 1> ids{*in_flight_};
-        if (auto removed = journal_->remove(std::span(ids)); !removed) {
-            // Not sent again while it is still stored: a duplicate is worse
-            // than a late flush.
-            log::warn(kLog, "cannot remove a sent message from the outbox: {}",
-                      removed.error().message());
-            schedule(kRetryAfterError);
-            return;
-        }
-        in_flight_.reset();
-    }
-    auto next = journal_->peek(1);
+    auto next = journal_->peek(1, sent_through_);
     if (!next) {
-        // Nothing behind an unreadable outbox may wait for it: new messages
-        // go directly until the next welcome tries again.
-        log::error(kLog, "cannot read the outbox, its messages wait for the next session: {}",
-                   next.error().message());
-        backlog_pending_ = false;
+        log::error(kLog, "cannot read the outbox; trying again with the next message or "
+                         "session: {}", next.error().message());
         flushing_ = false;
         return;
     }
     if (next->empty()) {
-        if (flushed_ > 0) log::info(kLog, "outbox flushed: {} message(s) sent", flushed_);
-        backlog_pending_ = false;
-        flushing_ = false;
+        if (unconfirmed_.empty()) {
+            if (sent_ > 0) log::info(kLog, "outbox flushed: {} message(s) sent and confirmed", sent_);
+            sent_ = 0;
+            flushing_ = false;
+            return;
+        }
+        send_probe();
+        schedule(settings_.pong_patience);  // on_pong() reschedules sooner
         return;
     }
     journal::OutboxMessage& message = next->front();
     if (auto why = refuse_stored(message)) {
+        sent_through_ = message.id;
         log::warn(kLog, "dropping outbox message {} ({}): {}", message.id,
                   journal::to_string(message.kind), *why);
-        in_flight_ = message.id;  // removed by the next tick, like a sent one
+        const std::array<std::int64_t, 1> ids{message.id};
+        if (auto removed = journal_->remove(std::span(ids)); !removed) {
+            log::warn(kLog, "cannot remove it: {}", removed.error().message());
+        }
         schedule(std::chrono::microseconds(0));
         return;
     }
     if (!link_.send(std::move(message.payload_json))) {
-        schedule(interval_);  // the connection is going; the next tick sees it
+        flushing_ = false;  // the connection is going; the next welcome sends it
         return;
     }
-    in_flight_ = message.id;
-    ++flushed_;
+    sent_through_ = message.id;
+    last_sent_at_ = now;
+    ++sent_;
+    unconfirmed_.push_back(message.id);
+    if (confirm_on_send_) {
+        confirm(message.id);
+    } else if (unconfirmed_.size() >= kProbeEvery) {
+        send_probe();  // nothing while one is awaited
+    }
     schedule(interval_);
 }
 
 // The journal is input too: a row changed on disk (by hand, by a bug of an
 // older version) must not put something on the wire that is not a message
 // of its kind, nor one larger than the server accepts.
-std::optional<std::string> OutboxSender::refuse_stored(const journal::OutboxMessage& message) const {
+std::optional<std::string> OutboxSender::refuse_stored(
+    const journal::OutboxMessage& message) const {
     const std::string& text = message.payload_json;
     if (text.size() > settings_.max_message_bytes) {
         return fmt::format("{} bytes, over protocol.max_message_bytes ({})", text.size(),

@@ -1,21 +1,24 @@
 #pragma once
-// The messages protocol.md §3.4 keeps while disconnected (telemetry, alert,
-// health, status): sent at once while online with nothing older waiting;
-// otherwise kept in the journal's durable outbox and, after the next
-// welcome and behind the re-sent results, flushed oldest first at
-// outbox.flush_rate messages per second. Messages posted while a backlog
-// flushes join its tail, so the server sees them in the order they were
-// made (a `status{offline}` from a graceful stop before `status{online}`).
+// The messages protocol.md §3.4 delivers at least once (telemetry, alert,
+// health): each is kept in the journal's durable outbox first, then sent,
+// oldest first, at most outbox.flush_rate per second, and deleted only once
+// the server has proved it read it. The proof is the protocol's own
+// heartbeat: after a run of messages the sender adds a `ping`, and the
+// server's `pong{ref}` (sent after it read the ping, so after everything
+// before it on the same TCP stream) confirms them. Unconfirmed messages go
+// again after the next welcome, behind the re-sent results (§3.1 step 3).
 //
-// At least once (§4): a flushed message leaves the outbox only once the
-// connection has taken it from the agent's send queue; a drop or a crash
-// before that sends it again after the next welcome.
+// A server that does not answer pings with pong{ref} confirms nothing; after
+// `pong_patience` the sender says so in the log and, for the rest of that
+// session, deletes each message once the connection has taken it.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "agent/journal/journal.hpp"
 #include "agent/protocol/outbound_messages.hpp"
@@ -27,13 +30,15 @@ class OutboxSender {
   public:
     // The session, as the outbox sees it.
     struct Link {
-        std::function<bool()> online;               // welcomed (or draining a graceful stop)
-        std::function<bool(std::string)> send;     // an encoded message; false: not queued
-        std::function<bool()> drained;              // open, and nothing left in the send queue
+        std::function<bool()> online;            // welcomed, not stopping
+        std::function<bool(std::string)> send;   // an encoded message; false: not queued
+        // Sends a `ping` and returns its id (nullopt: not sent).
+        std::function<std::optional<std::string>()> probe;
     };
     struct Settings {
         std::uint64_t flush_rate = 50;  // outbox.flush_rate, messages per second (>= 1)
         std::size_t max_message_bytes = 1024 * 1024;
+        std::chrono::milliseconds pong_patience{30'000};
     };
 
     // `journal` may be null (unusable): messages are then sent while online
@@ -44,34 +49,47 @@ class OutboxSender {
     OutboxSender(const OutboxSender&) = delete;
     OutboxSender& operator=(const OutboxSender&) = delete;
 
-    // A telemetry, alert, health or status message; any other body is a
-    // programming error, logged and sent as if it were not outbox-bound.
+    // A telemetry, alert or health message; any other body is a programming
+    // error, logged and sent directly.
     void post(protocol::outbound::Body body);
-    // After each welcome, once the stored results are queued (§3.1 step 3).
-    void start_flush();
+    // After each welcome, once the stored results are queued: what the
+    // previous session sent without a confirmation goes again.
+    void start_session();
+    // Every pong from the server.
+    void on_pong(std::string_view ref);
     // Messages in the outbox, for hello's backlog.outbox (0 when unknown).
     [[nodiscard]] std::uint64_t backlog() { return kept().value_or(0); }
     // The same for `outpost status`: nullopt when the outbox cannot be read.
     [[nodiscard]] std::optional<std::uint64_t> kept();
 
   private:
+    void kick();
     void tick();
     void schedule(std::chrono::microseconds delay);
+    void send_probe();
+    void confirm(std::int64_t through);
     // Why a stored message may not be sent as it is; nullopt when it may.
-    [[nodiscard]] std::optional<std::string> refuse_stored(const journal::OutboxMessage& message) const;
+    [[nodiscard]] std::optional<std::string> refuse_stored(
+        const journal::OutboxMessage& message) const;
+
+    struct Probe {
+        std::string ping_id;
+        std::int64_t through = 0;  // the last message sent before the ping
+        std::chrono::steady_clock::time_point sent_at;
+    };
 
     journal::Journal* journal_;
     Settings settings_;
     Link link_;
     transport::Timer timer_;
     std::chrono::microseconds interval_;
-    // True while the outbox may hold messages: new ones then join its tail.
-    bool backlog_pending_ = false;
-    bool flushing_ = false;
-    // The message handed to the connection by the last tick; removed from
-    // the outbox once the send queue has drained.
-    std::optional<std::int64_t> in_flight_;
-    std::uint64_t flushed_ = 0;  // in this session, for the log
+    bool flushing_ = false;  // a tick is scheduled or a confirmation awaited
+    std::int64_t sent_through_ = 0;  // the last id sent in this session
+    std::deque<std::int64_t> unconfirmed_;  // ids sent in this session, not yet confirmed
+    std::optional<Probe> probe_;
+    bool confirm_on_send_ = false;  // this session's server does not answer pings
+    std::chrono::steady_clock::time_point last_sent_at_{};
+    std::uint64_t sent_ = 0;  // in this session, for the log
 };
 
 }  // namespace outpost::runtime

@@ -268,8 +268,8 @@ int run_agent(const config::Config& config) {
                 group_commit.schedule(std::chrono::microseconds(1), std::move(flush));
             },
             off_loop_sync.thread.get(), kSlowJournalSync);
-        // Health and status go through the outbox (§3.4): kept while
-        // offline, flushed after the results once a welcome arrives.
+        // Health goes through the outbox (§3.4): kept first, sent after the
+        // results once a welcome arrives, deleted once a pong confirms it.
         OutboxSender outbox(
             **loop, journal ? &*journal : nullptr,
             OutboxSender::Settings{.flush_rate = config.outbox.flush_rate,
@@ -277,13 +277,13 @@ int run_agent(const config::Config& config) {
             OutboxSender::Link{
                 .online = [&driver] { return driver.online(); },
                 .send = [&driver](std::string text) { return driver.send_encoded(std::move(text)); },
-                .drained = [&driver] { return driver.drained(); }});
+                .probe = [&driver] { return driver.send_probe(); }});
         driver.set_hooks(SessionDriver::Hooks{
             .on_message = [&](const protocol::InboundMessage& m) { dispatcher.handle(m); },
             .on_online =
                 [&] {
                     dispatcher.resend_undelivered();
-                    outbox.start_flush();
+                    outbox.start_session();
                 },
             .backlog =
                 [&] {
@@ -292,7 +292,7 @@ int run_agent(const config::Config& config) {
                 },
             .capabilities = capabilities(config),
             .sandbox = sandbox,
-            .post_status = [&outbox](protocol::outbound::Status s) { outbox.post(std::move(s)); },
+            .on_pong = [&outbox](std::string_view ref) { outbox.on_pong(ref); },
             .degraded_reason = [&dispatcher]() -> std::optional<std::string> {
                 std::string problem = dispatcher.journal_problem();
                 if (problem.empty()) return std::nullopt;

@@ -167,19 +167,19 @@ bool SessionDriver::send_encoded(std::string text) {
     return queued.has_value();
 }
 
-bool SessionDriver::drained() const {
-    return online() && connection_.state() == transport::WsConnection::State::kOpen &&
-           connection_.queued_messages() == 0;
+std::optional<std::string> SessionDriver::send_probe() {
+    if (!online()) return std::nullopt;
+    std::string id = auth::uuid_v4();
+    if (!send_now(protocol::outbound::Ping{}, id)) return std::nullopt;
+    return id;
 }
 
+// status is about the live session, so it is sent, never kept: one kept
+// from a disconnected stop and flushed later would tell a server that
+// applies it as current state that a connected node is offline.
 void SessionDriver::post_status(protocol::outbound::NodeStatus status,
                                 std::optional<std::string> reason) {
-    protocol::outbound::Status message{identity_.node_id, status, std::move(reason)};
-    if (hooks_.post_status) {
-        hooks_.post_status(std::move(message));
-    } else {
-        send_now(std::move(message));
-    }
+    send_now(protocol::outbound::Status{identity_.node_id, status, std::move(reason)});
 }
 
 void SessionDriver::post_node_status() {
@@ -200,9 +200,9 @@ void SessionDriver::recheck_status() {
     post_node_status();
 }
 
-bool SessionDriver::send_now(protocol::outbound::Body body) {
+bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     if (connection_.state() != transport::WsConnection::State::kOpen) return false;
-    protocol::OutboundMessage message{auth::uuid_v4(), protocol::now_rfc3339(), std::move(body)};
+    protocol::OutboundMessage message{std::move(id), protocol::now_rfc3339(), std::move(body)};
     auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
     if (!text) {
         log::error(kLog, "not sending {}: {}", protocol::type_name(message.body),
@@ -349,8 +349,10 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     }
     if (std::holds_alternative<Ping>(message.body)) {
         send_now(protocol::outbound::Pong{message.id});
-    } else if (std::holds_alternative<Pong>(message.body)) {
-        // Proof of life only; on_inbound_message() already counted it.
+    } else if (const auto* pong = std::get_if<Pong>(&message.body)) {
+        // Proof of life (on_inbound_message() counted it), and for the
+        // outbox proof that the server read what came before its ping.
+        if (hooks_.on_pong) hooks_.on_pong(pong->ref);
     } else if (const auto* reconnect = std::get_if<Reconnect>(&message.body)) {
         log::info(kLog, "server asked to reconnect after {} ({})",
                   reconnect->after_ms ? std::to_string(*reconnect->after_ms) + " ms"
@@ -432,11 +434,7 @@ void SessionDriver::log_transition() {
 void SessionDriver::shutdown(std::string_view reason) {
     ++fetch_generation_;  // drop any token answer still on its way
     draining_online_ = online();  // terminal: the connection only closes from here
-    // Offline too when not connected: kept in the outbox, the server learns
-    // after the next start that this stop was graceful.
-    if (online() || hooks_.post_status) {
-        post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
-    }
+    if (online()) post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
     auto decision = policy_.shutdown(reason);
     (void)decision;  // terminal: nothing to schedule
     attempt_timer_.cancel();

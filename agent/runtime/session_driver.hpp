@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/auth/identity.hpp"
+#include "agent/auth/uuid.hpp"
 #include "agent/auth/token_provider.hpp"
 #include "agent/config/config.hpp"
 #include "agent/protocol/inbound_parser.hpp"
@@ -34,10 +35,8 @@ public:
         std::function<protocol::outbound::Backlog()> backlog;  // for hello
         std::vector<std::string> capabilities;                 // for hello
         std::optional<protocol::outbound::SandboxReport> sandbox;  // for hello
-        // status{online|degraded} after each welcome, status{offline} at a
-        // graceful stop: through the outbox (§3.4), which sends or keeps it.
-        // Unset: sent directly while a connection is open.
-        std::function<void(protocol::outbound::Status)> post_status;
+        // Every pong from the server (the outbox's confirmations).
+        std::function<void(std::string_view ref)> on_pong;
         // Why the node cannot do its job while connected (the journal is
         // unusable): welcome's status is then `degraded` with this reason.
         std::function<std::optional<std::string>()> degraded_reason;
@@ -75,13 +74,14 @@ public:
     void recheck_status();
     // The same for a message already encoded (the outbox keeps them so).
     bool send_encoded(std::string text);
-    // Online, and every message sent so far has left the send queue.
-    [[nodiscard]] bool drained() const;
+    // A `ping` while online; returns its id, which the server's pong{ref}
+    // names once it has read everything sent before it.
+    std::optional<std::string> send_probe();
     void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
     // Any state with an open connection: hello, reauth, pong, errors, status.
-    bool send_now(protocol::outbound::Body body);
+    bool send_now(protocol::outbound::Body body, std::string id = auth::uuid_v4());
     void attempt();
     void fetch_token(std::function<void(auth::TokenResult)> done);
     void on_attempt_token(auth::TokenResult result);

@@ -123,10 +123,10 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
             r.remaining = static_cast<int>(*n);
         }
         hub_.refusal = r;
-    } else if (verb == "silent" || verb == "auto-ack") {
+    } else if (verb == "silent" || verb == "auto-ack" || verb == "auto-pong") {
         auto on = on_off(next_word(rest));
         if (!on) return std::unexpected(on.error());
-        (verb == "silent" ? hub_.silent : hub_.auto_ack) = *on;
+        (verb == "silent" ? hub_.silent : verb == "auto-ack" ? hub_.auto_ack : hub_.auto_pong) = *on;
     } else if (verb == "token-fail") {
         const auto first = next_word(rest);
         if (first == "off") {

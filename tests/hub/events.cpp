@@ -96,6 +96,9 @@ void Events::sent(std::string_view session, std::string_view type, std::string_v
              .str("session", session)
              .str_or_null("type", type)
              .str_or_null("id", id)
+             .num("sent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count())
              .done(),
          fmt::format("→ {}", type.empty() ? "(raw)" : type));
 }

@@ -29,6 +29,7 @@ struct HubState {
     TokenEndpoint tokens;
     bool silent = false;
     bool auto_ack = true;
+    bool auto_pong = true;  // answer the agent's ping with pong{ref}
     std::optional<Refusal> refusal;
     int sessions_started = 0;
     std::vector<Session*> live;  // established sessions, oldest first

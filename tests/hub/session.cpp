@@ -77,7 +77,7 @@ void Session::handle_message(std::string_view text) {
     }
     if (type == "hello") {
         close(4000, "hello sent twice");
-    } else if (type == "ping") {
+    } else if (type == "ping" && hub_.auto_pong) {
         const auto ref = get_str(doc->root(), "id").value_or("");
         reply("pong", JsonObject().str("ref", ref).done());
     } else if (type == "reauth") {

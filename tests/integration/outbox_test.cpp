@@ -1,8 +1,9 @@
-// The durable outbox end to end (protocol.md §3.4): health and status made
-// while the agent is disconnected are kept in the journal, counted in the
-// next hello's backlog, and flushed after welcome, oldest first, behind the
-// stored results, at outbox.flush_rate; a row that is not a valid message
-// is dropped with a warning, not sent.
+// The durable outbox end to end (protocol.md §3.4, §4): health made while
+// the agent is disconnected is kept in the journal, counted in the next
+// hello's backlog and sent after welcome, behind the stored results, oldest
+// first, at outbox.flush_rate; a message leaves the outbox only once the
+// server's pong{ref} to a later ping proves it was read; a row that is not
+// a valid message is dropped with a warning, never sent.
 
 #include <csignal>
 
@@ -12,17 +13,10 @@
 namespace outpost::integration {
 namespace {
 
-EventPredicate status_is(std::string status) {
-    return [status = std::move(status)](const Event& e) {
-        return e.is_message("status") && e.str("/msg/data/status") == status;
-    };
-}
-
 EventPredicate periodic_health() {
     return [](const Event& e) { return e.is_message("health") && e.is_null("/msg/data/ref"); };
 }
 
-// Stops the agent with SIGTERM and requires a clean exit.
 void stop_gracefully(Agent& agent) {
     agent.signal(SIGTERM);
     auto status = agent.wait_exit(kEventLimit);
@@ -30,115 +24,148 @@ void stop_gracefully(Agent& agent) {
     CHECK(describe_status(*status) == "exited with 0");
 }
 
-// Adds a row to the stopped agent's outbox through the journal's own API.
-void enqueue_directly(Agent& agent, journal::OutboxKind kind, const std::string& payload) {
-    auto journal = journal::Journal::open(agent.state_dir() + "/journal.db", journal::SyncMode::full);
+// A health message as the agent would have stored it, with a recognisable id.
+std::string stored_health(const std::string& id) {
+    return R"({"type":"health","id":")" + id +
+           R"(","ts":"2026-11-22T10:00:00.000Z","data":{"ref":null,"checks":{"agent":"ok",)"
+           R"("disk":"ok","memory":"ok","database":"ok","containers":"skipped"},"details":{}}})";
+}
+
+// Adds rows to the stopped agent's outbox through the journal's own API.
+void enqueue_directly(Agent& agent, const std::vector<std::string>& payloads) {
+    auto journal =
+        journal::Journal::open(agent.state_dir() + "/journal.db", journal::SyncMode::full);
     REQUIRE(journal);
-    REQUIRE(journal->enqueue(kind, payload, std::chrono::system_clock::now()));
+    for (const std::string& payload : payloads) {
+        REQUIRE(journal->enqueue(journal::OutboxKind::health, payload,
+                                 std::chrono::system_clock::now()));
+    }
+}
+
+std::vector<std::string> health_ids(Hub& hub, std::size_t from) {
+    std::vector<std::string> ids;
+    for (const Event* e : hub.events(message_of_type("health"), from)) {
+        ids.push_back(e->str("/msg/id").value_or("?"));
+    }
+    return ids;
 }
 
 }  // namespace
 
-TEST_CASE("outbox: health and a graceful stop while offline arrive after the next welcome",
+TEST_CASE("outbox: a health due while offline is kept and sent after the next welcome",
           "[integration][outbox]") {
     Rig rig;
     rig.agent.set("health", "interval", "10s");  // the schema's minimum
     rig.start_online();
 
-    // The control plane goes away; the next periodic health is kept.
-    rig.hub.stop();
+    rig.hub.stop();  // the control plane goes away
     const std::size_t log_from = rig.agent.mark();
-    REQUIRE(rig.agent.wait_log("health kept in the outbox", 25s, log_from));
-    // So is the status{offline} of a graceful stop while disconnected.
-    stop_gracefully(rig.agent);
-    CHECK(rig.agent.count_log("status kept in the outbox", log_from) == 1);
-    // And a row that is not a message (a damaged journal) sits between them
-    // and the next session's status{online}.
-    enqueue_directly(rig.agent, journal::OutboxKind::health, "{\"type\":\"health\",");
+    REQUIRE(rig.agent.wait_log("health kept in the outbox until the next session", 25s,
+                               log_from));
 
-    rig.hub.start();
     const std::size_t from = rig.hub.mark();
-    const std::size_t restart_log = rig.agent.mark();
-    rig.agent.start(rig.hub);
-    const Event& connected = rig.wait_online(from, restart_log, kFirstOnline);
+    rig.hub.start();
+    rig.wait_online(from, log_from);
     const Event& hello =
         rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "hello");
-    CHECK(hello.num("/msg/data/backlog/outbox") == 3);
-
-    const Event& online = rig.hub.expect_event(status_is("online"), kEventLimit,
-                                               connected.index(), "status online");
-    const Event& welcome = rig.hub.expect_event(
-        [](const Event& e) { return e.is_sent("welcome"); }, kEventLimit, from, "welcome");
-    const Event& health =
-        rig.hub.expect_event(periodic_health(), 0ms, from, "the kept periodic health");
-    const Event& offline =
-        rig.hub.expect_event(status_is("offline"), 0ms, from, "the kept status offline");
-    // After welcome, in the order they were made; the damaged row was not sent.
-    CHECK(welcome.index() < health.index());
-    CHECK(health.index() < offline.index());
-    CHECK(offline.index() < online.index());
-    CHECK(offline.str("/msg/data/reason").value_or("").find("stopping") != std::string::npos);
-    CHECK(health.str("/msg/data/checks/database") == "ok");
-    // Their ts is when they were made, before this session's welcome.
-    CHECK(health.str("/msg/ts") < offline.str("/msg/ts"));
-    CHECK(offline.str("/msg/ts") < online.str("/msg/ts"));
-    CHECK(rig.hub.events(message_of_type("health"), from).size() == 1);
-    CHECK(rig.agent.wait_log("dropping outbox message", kEventLimit, restart_log));
-    REQUIRE(rig.agent.wait_log("outbox flushed: 3 message(s) sent", kEventLimit, restart_log));
-
-    // Sent means gone: the next session has nothing to flush.
-    const std::size_t again = rig.hub.mark();
-    const std::size_t again_log = rig.agent.mark();
-    rig.hub.restart();
-    rig.wait_online(again, again_log);
-    const Event& next_hello =
-        rig.hub.expect_event(message_of_type("hello"), kEventLimit, again, "second hello");
-    CHECK(next_hello.num("/msg/data/backlog/outbox") == 0);
-    rig.hub.expect_event(status_is("online"), kEventLimit, again, "status online again");
-    CHECK(rig.hub.events(status_is("offline"), again).empty());
+    CHECK(hello.num("/msg/data/backlog/outbox") >= 1);
+    const Event& welcome =
+        rig.hub.expect_event(sent_of_type("welcome"), kEventLimit, from, "welcome");
+    // Made before this connection (its ts), sent after its welcome.
+    const Event& kept = rig.hub.expect_event(
+        [&](const Event& e) { return periodic_health()(e) && e.str("/msg/ts") < hello.str("/msg/ts"); },
+        kEventLimit, from, "the kept health");
+    CHECK(welcome.index() < kept.index());
+    CHECK(kept.str("/msg/data/checks/database") == "ok");
 }
 
-TEST_CASE("outbox: flushed oldest first at outbox.flush_rate, new messages behind the backlog",
+TEST_CASE("outbox: results first, then oldest first at flush_rate; kept until a pong confirms",
           "[integration][outbox]") {
-    Rig rig({}, /*start_hub=*/false);
-    rig.hub.start();
-    rig.hub.stop();  // the port is known; nothing listens on it
+    Rig rig;
     rig.agent.set("outbox", "flush_rate", "4");
-    // Five graceful stops while the control plane is down: five kept
-    // status{offline}, each with its own reason-bearing message id.
-    constexpr int kStops = 5;
-    for (int i = 0; i < kStops; ++i) {
-        const std::size_t log_from = rig.agent.mark();
-        rig.agent.start(rig.hub);
-        REQUIRE(rig.agent.wait_log("state connecting -> backoff", kEventLimit, log_from));
-        stop_gracefully(rig.agent);
-    }
+    rig.agent.set("health", "interval", "1h");  // no periodic report during the test
 
-    rig.hub.start();
-    const std::size_t from = rig.hub.mark();
-    const std::size_t log_from = rig.agent.mark();
+    // A stored result without result_ack: a command refused by policy.
+    rig.hub.command("auto-ack off");
+    rig.start_online();
+    const std::size_t cmd_from = rig.hub.mark();
+    rig.hub.command(R"(send-type execute {"request_id":"unacked-1","command":"nope","args":[]})");
+    rig.hub.expect_event(
+        [](const Event& e) {
+            return e.is_message("command_result") && e.str("/msg/data/request_id") == "unacked-1";
+        },
+        kEventLimit, cmd_from, "the rejected command's result");
+    stop_gracefully(rig.agent);
+
+    // Five reports and, between them, one damaged row.
+    enqueue_directly(rig.agent, {stored_health("h-1"), stored_health("h-2"),
+                                 R"({"type":"health","id":"broken",)", stored_health("h-3"),
+                                 stored_health("h-4"), stored_health("h-5")});
+    const std::vector<std::string> expected{"h-1", "h-2", "h-3", "h-4", "h-5"};
+
+    // First session: the server reads everything but answers no ping.
+    rig.hub.command("auto-pong off");
+    std::size_t from = rig.hub.mark();
+    std::size_t log_from = rig.agent.mark();
     rig.agent.start(rig.hub);
     rig.wait_online(from, log_from, kFirstOnline);
+    {
+        const Event& hello =
+            rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "hello");
+        CHECK(hello.num("/msg/data/backlog/results") == 1);
+        CHECK(hello.num("/msg/data/backlog/outbox") == 6);
+        const Event& welcome =
+            rig.hub.expect_event(sent_of_type("welcome"), kEventLimit, from, "welcome");
+        const Event& result =
+            rig.hub.expect_event(message_of_type("command_result"), kEventLimit, from, "result");
+        const Event& last = rig.hub.expect_event(
+            [](const Event& e) { return e.is_message("health") && e.str("/msg/id") == "h-5"; },
+            kEventLimit, from, "h-5");
+        (void)last;
+        const auto healths = rig.hub.events(message_of_type("health"), from);
+        CHECK(health_ids(rig.hub, from) == expected);
+        REQUIRE(healths.size() == expected.size());
+        CHECK(result.index() < healths.front()->index());
+        // At most 4 per second: the k-th (from 0) cannot be read sooner than
+        // k × 250 ms after the welcome was written (a lower bound that a
+        // slow machine only makes easier to meet).
+        const std::int64_t welcome_ms = *welcome.num("/sent_ms");
+        for (std::size_t k = 0; k < healths.size(); ++k) {
+            const std::int64_t after = *healths[k]->num("/received_ms") - welcome_ms;
+            INFO("health " << k << " read " << after << " ms after the welcome");
+            CHECK(after >= static_cast<std::int64_t>(k) * 250);
+        }
+        CHECK(rig.agent.wait_log("dropping outbox message", kEventLimit, log_from));
+        // A ping follows them; its pong never comes.
+        rig.hub.expect_event(
+            [&](const Event& e) { return e.is_message("ping") && e.index() > last.index(); },
+            kEventLimit, from, "the confirming ping");
+    }
+
+    // Unconfirmed, so still kept: the next session sends them again.
+    from = rig.hub.mark();
+    log_from = rig.agent.mark();
+    rig.hub.restart();  // answers pings again
+    rig.wait_online(from, log_from);
+    {
+        const Event& hello =
+            rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "second hello");
+        CHECK(hello.num("/msg/data/backlog/outbox") == 5);
+        REQUIRE(rig.agent.wait_log("outbox flushed: 5 message(s) sent and confirmed", kEventLimit,
+                                   log_from));
+        CHECK(health_ids(rig.hub, from) == expected);
+    }
+
+    // Confirmed means gone.
+    from = rig.hub.mark();
+    log_from = rig.agent.mark();
+    rig.hub.restart();
+    rig.wait_online(from, log_from);
     const Event& hello =
-        rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "hello");
-    CHECK(hello.num("/msg/data/backlog/outbox") == kStops);
-    // The new session's status{online} joins the tail of the backlog.
-    const Event& online =
-        rig.hub.expect_event(status_is("online"), kEventLimit, from, "status online");
-    const auto statuses = rig.hub.events(message_of_type("status"), from);
-    REQUIRE(statuses.size() == kStops + 1);
-    CHECK(statuses.back()->index() == online.index());
-    for (int i = 0; i < kStops; ++i) {
-        CHECK(statuses[i]->str("/msg/data/status") == "offline");
-        if (i > 0) CHECK(statuses[i - 1]->str("/msg/ts") <= statuses[i]->str("/msg/ts"));
-    }
-    // At most 4 per second: the hub reads each at least ~250 ms after the
-    // one before (a lower bound; a slow machine only makes the gaps longer).
-    for (std::size_t i = 1; i < statuses.size(); ++i) {
-        const auto gap = *statuses[i]->num("/received_ms") - *statuses[i - 1]->num("/received_ms");
-        INFO("gap before status " << i << ": " << gap << " ms");
-        CHECK(gap >= 200);
-    }
+        rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "third hello");
+    CHECK(hello.num("/msg/data/backlog/outbox") == 0);
+    rig.hub.idle(500ms);
+    CHECK(health_ids(rig.hub, from).empty());
 }
 
 }  // namespace outpost::integration

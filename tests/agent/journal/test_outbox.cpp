@@ -1,7 +1,10 @@
 // The outbox (order, bounds, drops) and the durable agent state.
 
+#include <fmt/format.h>
+
 #include <vector>
 
+#include "fault_vfs.hpp"
 #include "journal_fixture.hpp"
 
 using namespace journal_test;
@@ -60,6 +63,56 @@ TEST_CASE("the outbox keeps messages in order and removes only what was sent") {
     auto again = journal.remove(sent);
     REQUIRE(again);
     CHECK(*again == 0);
+}
+
+TEST_CASE("the outbox reads past what was sent and removes through a confirmed id") {
+    TempDir dir;
+    auto journal = open_journal(dir.file("journal.db"));
+    for (int n = 1; n <= 5; ++n) put(journal, K::health, fmt::format(R"({{"n":{}}})", n));
+    auto all = journal.peek(10);
+    REQUIRE(all);
+    REQUIRE(all->size() == 5);
+
+    auto after_second = journal.peek(2, (*all)[1].id);
+    REQUIRE(after_second);
+    REQUIRE(after_second->size() == 2);
+    CHECK((*after_second)[0].payload_json == R"({"n":3})");
+    CHECK((*after_second)[1].payload_json == R"({"n":4})");
+    auto past_end = journal.peek(2, (*all)[4].id);
+    REQUIRE(past_end);
+    CHECK(past_end->empty());
+
+    auto removed = journal.remove_through((*all)[2].id);
+    REQUIRE(removed);
+    CHECK(*removed == 3);
+    CHECK(payloads(journal) == std::vector<std::string>{R"({"n":4})", R"({"n":5})"});
+    // Again: nothing left up to there.
+    CHECK(*journal.remove_through((*all)[2].id) == 0);
+}
+
+TEST_CASE("outbox writes are not synced one by one, even with journal.sync: full") {
+    // Losing one to a power cut only means a message is sent once more; an
+    // fsync per health/telemetry on the event loop would stall it on a slow
+    // disk (relaxed_sync.hpp).
+    TempDir dir;
+    FaultVfs& vfs = FaultVfs::install();
+    j::Options options;
+    options.sync = j::SyncMode::full;
+    options.vfs = FaultVfs::kName;
+    auto journal = j::Journal::open(dir.file("j.db"), options);
+    REQUIRE(journal);
+    const int before = vfs.wal_syncs;
+    REQUIRE(journal->enqueue(K::health, R"({"n":1})", at()));
+    REQUIRE(journal->enqueue(K::health, R"({"n":2})", at()));
+    auto first = journal->peek(1);
+    REQUIRE(first);
+    REQUIRE(journal->remove(std::vector<std::int64_t>{first->front().id}));
+    REQUIRE(journal->remove_through(first->front().id + 1));
+    CHECK(vfs.wal_syncs == before);
+    CHECK(*journal->size() == 0);
+    // A command's commit still syncs, and carries the outbox writes with it.
+    REQUIRE(journal->queue(spec("after-outbox"), at()));
+    CHECK(vfs.wal_syncs == before + 1);
 }
 
 TEST_CASE("a full outbox drops the oldest telemetry first and counts it") {
