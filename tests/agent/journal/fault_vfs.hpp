@@ -5,6 +5,8 @@
 // what the agent does when that sync fails or the disk is full (errors no
 // real disk produces on demand).
 
+#include "agent/journal/journal.hpp"
+
 namespace journal_test {
 
 struct FaultVfs {
@@ -16,6 +18,14 @@ struct FaultVfs {
     int fail_next_wal_syncs = 0;   // the next N fail with SQLITE_IOERR_FSYNC
     bool disk_full = false;        // while set, every write fails with SQLITE_FULL
     int slow_wal_syncs_ms = 0;     // each WAL sync first sleeps this long (a slow disk)
+
+    // Options of a journal.sync: full journal on this VFS.
+    static outpost::journal::Options full_sync_options() {
+        outpost::journal::Options options;
+        options.sync = outpost::journal::SyncMode::full;
+        options.vfs = kName;
+        return options;
+    }
 };
 
 }  // namespace journal_test

@@ -98,10 +98,7 @@ TEST_CASE("the group sync is one real sync of the write-ahead log; FULL commits 
           "[journal][group]") {
     TempDir dir;
     FaultVfs& vfs = FaultVfs::install();
-    j::Options options;
-    options.sync = j::SyncMode::full;
-    options.vfs = FaultVfs::kName;
-    auto journal = j::Journal::open(dir.file("j.db"), options);
+    auto journal = j::Journal::open(dir.file("j.db"), FaultVfs::full_sync_options());
     REQUIRE_OK(journal);
     int before = vfs.wal_syncs;
     REQUIRE_OK(journal->queue(spec("full-1"), at()));

@@ -96,10 +96,7 @@ TEST_CASE("outbox writes are not synced one by one, even with journal.sync: full
     // disk (relaxed_sync.hpp).
     TempDir dir;
     FaultVfs& vfs = FaultVfs::install();
-    j::Options options;
-    options.sync = j::SyncMode::full;
-    options.vfs = FaultVfs::kName;
-    auto journal = j::Journal::open(dir.file("j.db"), options);
+    auto journal = j::Journal::open(dir.file("j.db"), FaultVfs::full_sync_options());
     REQUIRE(journal);
     const int before = vfs.wal_syncs;
     REQUIRE(journal->enqueue(K::health, R"({"n":1})", at()));
