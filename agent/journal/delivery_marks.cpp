@@ -66,7 +66,7 @@ Expected<void> Journal::flush_delivery_marks() {
         return std::unexpected(wrap(e, "writing result_ack marks"));
     };
     // Not worth a sync even with journal.sync: full (see the top of the file).
-    RelaxedSync relaxed(db_, syncs_deferred_ ? SyncMode::normal : options_.sync);
+    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());

@@ -8,21 +8,32 @@
 
 namespace outpost::journal {
 
-// Drops to synchronous=NORMAL for its lifetime (journal.sync: full only). In
-// WAL mode a NORMAL commit skips the fsync; the next FULL commit makes it
-// durable anyway.
+// Drops to synchronous=NORMAL for its lifetime (journal.sync: full, while
+// syncs are not already deferred by a group commit, whose sync then covers
+// the write). In WAL mode a NORMAL commit skips the fsync; the next FULL
+// commit makes it durable anyway.
+//
+// If FULL cannot be set again, the connection is left at NORMAL, so the
+// journal is marked as deferring syncs (`syncs_deferred`): the next group
+// sync covers what follows, and the dispatcher, which checks that flag
+// before anything acts on a commit (require_each_commit_synced), treats it
+// as a failed sync rather than start a process behind an unsynced `running`.
 class RelaxedSync {
   public:
-    RelaxedSync(sqlite::Database& db, SyncMode mode)
-        : db_(db), active_(mode == SyncMode::full && db.exec("PRAGMA synchronous=NORMAL")) {}
+    RelaxedSync(sqlite::Database& db, SyncMode mode, bool& syncs_deferred)
+        : db_(db),
+          syncs_deferred_(syncs_deferred),
+          active_(mode == SyncMode::full && !syncs_deferred &&
+                  db.exec("PRAGMA synchronous=NORMAL")) {}
     RelaxedSync(const RelaxedSync&) = delete;
     RelaxedSync& operator=(const RelaxedSync&) = delete;
     ~RelaxedSync() {
-        if (active_) (void)db_.exec("PRAGMA synchronous=FULL");
+        if (active_ && !db_.exec("PRAGMA synchronous=FULL")) syncs_deferred_ = true;
     }
 
   private:
     sqlite::Database& db_;
+    bool& syncs_deferred_;
     bool active_;
 };
 

@@ -17,11 +17,12 @@ namespace {
 
 constexpr std::string_view kLog = "outbox";
 // A confirmation is asked for after this many messages, and whenever the
-// outbox has nothing more to send.
+// outbox has nothing more to send; never more than one ping per
+// kMinProbeGap, so a control plane sees at most one extra ping a second.
 constexpr std::size_t kProbeEvery = 25;
-// At most this many sent and unconfirmed: a server that reads nothing does
-// not get the whole outbox pushed into a dead socket.
-constexpr std::size_t kMaxUnconfirmed = 100;
+constexpr std::chrono::seconds kMinProbeGap{1};
+// A journal that cannot be read is tried again this much later.
+constexpr std::chrono::seconds kRetryAfterReadError{5};
 
 std::optional<journal::OutboxKind> outbox_kind(const protocol::outbound::Body& body) {
     using namespace protocol::outbound;
@@ -44,7 +45,12 @@ OutboxSender::OutboxSender(transport::EventLoop& loop, journal::Journal* journal
       settings_(settings),
       link_(std::move(link)),
       timer_(loop),
-      interval_(flush_interval(settings.flush_rate)) {}
+      interval_(flush_interval(settings.flush_rate)),
+      // Two seconds of messages at the flush rate may be sent before a
+      // confirmation: enough to keep the rate with one ping a second, and a
+      // server that reads nothing does not get the outbox pushed into a
+      // dead socket.
+      max_unconfirmed_(std::max<std::size_t>(100, 2 * settings.flush_rate)) {}
 
 std::optional<std::uint64_t> OutboxSender::kept() {
     if (journal_ == nullptr) return std::nullopt;
@@ -104,7 +110,7 @@ void OutboxSender::start_session() {
     sent_through_ = 0;
     unconfirmed_.clear();
     probe_.reset();
-    confirm_on_send_ = false;
+    uncapped_ = false;
     sent_ = 0;
     flushing_ = false;
     kick();
@@ -141,10 +147,12 @@ void OutboxSender::confirm(std::int64_t through) {
 }
 
 void OutboxSender::send_probe() {
-    if (unconfirmed_.empty() || probe_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (unconfirmed_.empty() || probe_ || now - last_probe_at_ < kMinProbeGap) return;
     auto id = link_.probe();
     if (!id) return;  // the connection is going; the next tick sees it
-    probe_ = Probe{std::move(*id), unconfirmed_.back(), std::chrono::steady_clock::now()};
+    last_probe_at_ = now;
+    probe_ = Probe{std::move(*id), unconfirmed_.back(), now};
 }
 
 void OutboxSender::tick() {
@@ -154,26 +162,27 @@ void OutboxSender::tick() {
     }
     const auto now = std::chrono::steady_clock::now();
     if (probe_ && now - probe_->sent_at >= settings_.pong_patience) {
-        log::warn(kLog,
-                  "the server did not answer ping {} with pong{{ref}} within {} ms; until the "
-                  "next connection, outbox messages are deleted once the connection took "
-                  "them, without proof that they arrived",
-                  probe_->ping_id, settings_.pong_patience.count());
-        confirm_on_send_ = true;
-        const std::int64_t through = probe_->through;
+        // Nothing is deleted: a later ping's pong still confirms all of it,
+        // and without one it all goes again after the next welcome. Said
+        // once per connection; later pings keep asking, every patience.
+        if (!uncapped_) log::warn(kLog,
+                  "no pong{{ref}} for ping {} within {} ms (a slow or dead link, or a server "
+                  "that does not answer pings): the {} message(s) sent and not confirmed stay "
+                  "stored and go again after the next welcome",
+                  probe_->ping_id, settings_.pong_patience.count(), unconfirmed_.size());
         probe_.reset();
-        confirm(through);
+        uncapped_ = true;
     }
-    if (unconfirmed_.size() >= kMaxUnconfirmed) {
+    if (!uncapped_ && unconfirmed_.size() >= max_unconfirmed_) {
         send_probe();
-        schedule(settings_.pong_patience);  // on_pong() comes first when it comes
+        schedule(probe_ ? settings_.pong_patience : kMinProbeGap);  // on_pong() comes sooner
         return;
     }
     auto next = journal_->peek(1, sent_through_);
     if (!next) {
-        log::error(kLog, "cannot read the outbox; trying again with the next message or "
-                         "session: {}", next.error().message());
-        flushing_ = false;
+        log::error(kLog, "cannot read the outbox, trying again in {} s: {}",
+                   kRetryAfterReadError.count(), next.error().message());
+        schedule(kRetryAfterReadError);
         return;
     }
     if (next->empty()) {
@@ -184,7 +193,9 @@ void OutboxSender::tick() {
             return;
         }
         send_probe();
-        schedule(settings_.pong_patience);  // on_pong() reschedules sooner
+        // on_pong() reschedules sooner; without a probe (one was sent less
+        // than kMinProbeGap ago, or it went unanswered), try again.
+        schedule(probe_ ? settings_.pong_patience : kMinProbeGap);
         return;
     }
     journal::OutboxMessage& message = next->front();
@@ -207,11 +218,7 @@ void OutboxSender::tick() {
     last_sent_at_ = now;
     ++sent_;
     unconfirmed_.push_back(message.id);
-    if (confirm_on_send_) {
-        confirm(message.id);
-    } else if (unconfirmed_.size() >= kProbeEvery) {
-        send_probe();  // nothing while one is awaited
-    }
+    if (unconfirmed_.size() >= kProbeEvery) send_probe();  // nothing while one is awaited
     schedule(interval_);
 }
 

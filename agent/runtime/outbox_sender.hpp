@@ -8,9 +8,11 @@
 // before it on the same TCP stream) confirms them. Unconfirmed messages go
 // again after the next welcome, behind the re-sent results (§3.1 step 3).
 //
-// A server that does not answer pings with pong{ref} confirms nothing; after
-// `pong_patience` the sender says so in the log and, for the rest of that
-// session, deletes each message once the connection has taken it.
+// Nothing is ever deleted without that proof. A ping unanswered for
+// `pong_patience` (a slow or dead link, or a server that does not answer
+// pings) is logged, and the cap on unconfirmed messages is lifted for that
+// connection, so new reports still go out; all of them stay stored and go
+// again after the next welcome, until a pong confirms them.
 
 #include <chrono>
 #include <cstdint>
@@ -87,8 +89,10 @@ class OutboxSender {
     std::int64_t sent_through_ = 0;  // the last id sent in this session
     std::deque<std::int64_t> unconfirmed_;  // ids sent in this session, not yet confirmed
     std::optional<Probe> probe_;
-    bool confirm_on_send_ = false;  // this session's server does not answer pings
+    bool uncapped_ = false;  // a ping went unanswered on this connection
     std::chrono::steady_clock::time_point last_sent_at_{};
+    std::chrono::steady_clock::time_point last_probe_at_{};
+    std::size_t max_unconfirmed_;
     std::uint64_t sent_ = 0;  // in this session, for the log
 };
 

@@ -110,6 +110,18 @@ TEST_CASE("outbox writes are not synced one by one, even with journal.sync: full
     // A command's commit still syncs, and carries the outbox writes with it.
     REQUIRE(journal->queue(spec("after-outbox"), at()));
     CHECK(vfs.wal_syncs == before + 1);
+
+    // Inside a group commit's batch the batch's one sync covers them, and
+    // the connection is back to syncing each commit afterwards.
+    journal->defer_syncs();
+    REQUIRE(journal->queue(spec("in-batch"), at()));
+    REQUIRE(journal->enqueue(K::health, R"({"n":3})", at()));
+    CHECK(journal->syncs_deferred());
+    CHECK(vfs.wal_syncs == before + 1);
+    REQUIRE(journal->sync_deferred());
+    CHECK(vfs.wal_syncs == before + 2);
+    REQUIRE(journal->queue(spec("after-batch"), at()));
+    CHECK(vfs.wal_syncs == before + 3);
 }
 
 TEST_CASE("a full outbox drops the oldest telemetry first and counts it") {
