@@ -444,7 +444,7 @@ void SessionDriver::shutdown(std::string_view reason) {
 
 bool SessionDriver::flushed() const {
     return connection_.state() != transport::WsConnection::State::kOpen ||
-           connection_.queued_messages() == 0;
+           connection_.fully_written();
 }
 
 void SessionDriver::close_for_shutdown() {

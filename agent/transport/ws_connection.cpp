@@ -192,6 +192,11 @@ int WsConnection::native_fd() const {
     return wsi_ != nullptr ? static_cast<int>(lws_get_socket_fd(wsi_)) : -1;
 }
 
+bool WsConnection::fully_written() const {
+    if (queue_.messages() != 0) return false;
+    return wsi_ == nullptr || state_ != State::kOpen || lws_partial_buffered(wsi_) == 0;
+}
+
 void WsConnection::kill_async(std::string cause) {
     if (local_cause_.empty()) local_cause_ = std::move(cause);
     if (wsi_ != nullptr) lws_set_timeout(wsi_, static_cast<pending_timeout>(1), LWS_TO_KILL_ASYNC);

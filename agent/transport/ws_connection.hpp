@@ -96,6 +96,9 @@ class WsConnection {
 
     [[nodiscard]] State state() const { return state_; }
     [[nodiscard]] size_t queued_messages() const { return queue_.messages(); }
+    // Nothing queued, and nothing lws still holds from the last write (a
+    // message larger than the socket took at once): all in the kernel.
+    [[nodiscard]] bool fully_written() const;
     [[nodiscard]] size_t queued_bytes() const { return queue_.bytes(); }
     // The socket (diagnostics and tests), -1 when not connected.
     [[nodiscard]] int native_fd() const;

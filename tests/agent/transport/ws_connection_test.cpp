@@ -380,9 +380,14 @@ class FrameRecorder {
         size_t length = 0;
     };
 
-    FrameRecorder() {
+    // receive_buffer: SO_RCVBUF of the accepted socket (0: the kernel's).
+    explicit FrameRecorder(int receive_buffer = 0) {
         listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         REQUIRE(listen_fd_ >= 0);
+        if (receive_buffer > 0) {
+            REQUIRE(::setsockopt(listen_fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                                 sizeof receive_buffer) == 0);
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -408,11 +413,17 @@ class FrameRecorder {
         std::lock_guard lock(mutex_);
         return message_;
     }
+    // While paused, the server reads nothing more (a slow uplink).
+    void pause_reading(bool paused) { paused_ = paused; }
 
   private:
     // recv with a 100 ms poll, until stop_; false at EOF, error or stop.
     bool read_some(int fd, std::string& into) {
         while (!stop_) {
+            if (paused_) {
+                std::this_thread::sleep_for(10ms);
+                continue;
+            }
             pollfd p{fd, POLLIN, 0};
             if (::poll(&p, 1, 100) <= 0) continue;
             char buf[65536];
@@ -493,6 +504,7 @@ class FrameRecorder {
     int port_ = 0;
     std::atomic<bool> stop_{false};
     std::atomic<bool> message_done_{false};
+    std::atomic<bool> paused_{false};
     mutable std::mutex mutex_;
     std::vector<Frame> frames_;
     std::string message_;
@@ -518,6 +530,30 @@ TEST_CASE("a message goes out as one text frame, however large (protocol.md §3)
     CHECK(frames[0].fin);
     CHECK(frames[0].length == big.size());
     CHECK(server.message() == big);
+}
+
+TEST_CASE("fully_written: not while lws still holds part of a message the socket did not take") {
+    // A graceful stop waits for this before its close frame (SessionDriver::
+    // flushed), so the tail of a large last message is not cut off.
+    FrameRecorder server(/*receive_buffer=*/16 * 1024);
+    Fixture f;
+    auto settings = plaintext_settings(server.port());
+    settings.max_message_bytes = 16 * 1024 * 1024;
+    f.open(settings);
+    CHECK(f.conn->fully_written());
+    f.run_until([] { return false; }, 200ms);  // the server reads the upgrade, then stops
+    server.pause_reading(true);
+    // More than the server's 16 KiB and this side's socket buffer (at most
+    // tcp_wmem's 4 MiB here) take.
+    const std::string big(12 * 1024 * 1024, 'x');
+    REQUIRE(f.conn->send(big));
+    CHECK_FALSE(f.conn->fully_written());
+    REQUIRE(f.run_until([&] { return f.conn->queued_messages() == 0; }));
+    f.run_until([] { return false; }, 300ms);
+    CHECK_FALSE(f.conn->fully_written());  // lws took it, the kernel did not yet
+    server.pause_reading(false);
+    CHECK(f.run_until([&] { return f.conn->fully_written() && server.message_done(); }, 20s));
+    CHECK(server.message().size() == big.size());
 }
 
 TEST_CASE("plain ws:// works with insecure_plaintext and ignores http_proxy") {
