@@ -117,7 +117,10 @@ void OutboxSender::start_session() {
 }
 
 void OutboxSender::kick() {
-    if (journal_ == nullptr || flushing_) return;
+    if (journal_ == nullptr) return;
+    // Also while a flush waits for a pong: a new message need not wait for
+    // it (nor for the patience, when the server does not answer pings).
+    // The tick replaces whatever was scheduled and re-arms that wait.
     flushing_ = true;
     // Never faster than the rate, counted from the last message sent.
     const auto since = std::chrono::duration_cast<std::chrono::microseconds>(

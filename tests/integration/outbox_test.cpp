@@ -8,6 +8,7 @@
 #include <csignal>
 
 #include "agent/journal/journal.hpp"
+#include "agent/protocol/rfc3339.hpp"
 #include "rig.hpp"
 
 namespace outpost::integration {
@@ -54,7 +55,9 @@ std::vector<std::string> health_ids(Hub& hub, std::size_t from) {
 
 TEST_CASE("outbox: a health due while offline is kept and sent after the next welcome",
           "[integration][outbox]") {
-    Rig rig;
+    // Heartbeat 60 s: without pongs (below) the agent gives up on the
+    // connection only after 3 minutes.
+    Rig rig(HubOptions{}.heartbeat(60));
     rig.agent.set("health", "interval", "10s");  // the schema's minimum
     rig.start_online();
 
@@ -74,6 +77,26 @@ TEST_CASE("outbox: a health due while offline is kept and sent after the next we
         [&](const Event& e) { return periodic_health()(e) && e.str("/msg/ts") < hello.str("/msg/ts"); },
         kEventLimit, from, "the kept health");
     CHECK(kept.str("/msg/data/checks/database") == "ok");
+
+    // A server that answers no ping confirms nothing, but new reports still
+    // go out when made, not once the unanswered ping's 30 s are up.
+    rig.hub.command("auto-pong off");
+    const std::size_t silent_from = rig.hub.mark();
+    const auto fresh = [session = kept.str("/session"), after = kept.str("/msg/ts")](const Event& e) {
+        return periodic_health()(e) && e.str("/session") == session && e.str("/msg/ts") > after;
+    };
+    const Event& first = rig.hub.expect_event(fresh, 25s, silent_from, "a report");
+    const Event& second = rig.hub.expect_event(fresh, 25s, first.index() + 1, "the next report");
+    auto made = [](const Event& e) {
+        auto at = protocol::parse_rfc3339(e.str("/msg/ts").value_or(""));
+        REQUIRE(at);
+        return std::chrono::duration_cast<std::chrono::milliseconds>(at->time_since_epoch())
+            .count();
+    };
+    const std::int64_t made_apart = made(second) - made(first);
+    const std::int64_t read_apart = *second.num("/received_ms") - *first.num("/received_ms");
+    INFO("made " << made_apart << " ms apart, read " << read_apart << " ms apart");
+    CHECK(read_apart - made_apart < 15'000);
 }
 
 TEST_CASE("outbox: results first, then oldest first at flush_rate; kept until a pong confirms",
