@@ -835,6 +835,7 @@ void Dispatcher::finish_batch(std::vector<std::function<void()>> effects,
         journal_failed_ = true;
         journal_error_ = "a journal sync failed (" + synced.error().message() +
                          "); no command runs until the agent restarts";
+        if (settings_.on_journal_failed) settings_.on_journal_failed();
     }
     run_effects(std::move(effects));
 }
@@ -850,6 +851,7 @@ void Dispatcher::require_each_commit_synced() {
     journal_failed_ = true;
     journal_error_ = "the journal could not return to syncing each commit "
                      "(PRAGMA synchronous=FULL failed); no command runs until the agent restarts";
+    if (settings_.on_journal_failed) settings_.on_journal_failed();
 }
 
 void Dispatcher::run_effects(std::vector<std::function<void()>> effects) {

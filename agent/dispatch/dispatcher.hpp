@@ -53,6 +53,9 @@ struct DispatcherSettings {
     // A command was held for approval: the owner re-arms its expiry timer
     // (next_approval_deadline may now be earlier).
     std::function<void()> on_held{};
+    // The journal failed while running (a failed sync): no command runs
+    // until a restart. The owner tells the server (status degraded).
+    std::function<void()> on_journal_failed{};
 };
 
 class Dispatcher {

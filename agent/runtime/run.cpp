@@ -253,7 +253,8 @@ int run_agent(const config::Config& config) {
                 .on_invalid = [&driver](std::string_view code) {
                     driver.count_invalid_payload(code);
                 },
-                .on_held = [&arm_approval_expiry] { arm_approval_expiry(); }},
+                .on_held = [&arm_approval_expiry] { arm_approval_expiry(); },
+                .on_journal_failed = [&driver] { driver.recheck_status(); }},
             journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
             [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
             [] { return std::chrono::system_clock::now(); });

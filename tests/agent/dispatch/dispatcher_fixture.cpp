@@ -96,7 +96,8 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
                            .state_dir = dir.path.string(),
                            .on_invalid = [this](std::string_view code) {
                                ++invalid[std::string(code)];
-                           }},
+                           },
+                           .on_journal_failed = [this] { ++journal_failures; }},
         journal ? &*journal : nullptr, with_journal ? "" : "journal.db: file is not a database",
         test_policy(append_file), *runner,
         [this](out::Body body) {

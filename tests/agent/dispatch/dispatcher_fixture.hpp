@@ -67,6 +67,7 @@ struct Fixture {
     std::function<bool()> sync_pending{};
     bool online = true;  // when false, send() fails like a disconnected session
     std::map<std::string, int> invalid;  // on_invalid calls by error code
+    int journal_failures = 0;            // on_journal_failed calls
 };
 
 // Any inbound message: {"type": type, "id": "x-<type>", "ts": ..., "data": data}.

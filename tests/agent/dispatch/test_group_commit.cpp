@@ -185,8 +185,10 @@ TEST_CASE("a failed group sync starts nothing from its batch and refuses new com
     REQUIRE(f.acks("run-f").size() == 1);
     f.deliver(execute_json("f-1", "append", {}));
     f.deliver(execute_json("q-f", "append", {}));  // max_concurrent 2: queued behind f-1
+    CHECK(f.journal_failures == 0);
     f.vfs.fail_next_wal_syncs = 1;
     f.next_pass();
+    CHECK(f.journal_failures == 1);  // the server is told at once (status degraded)
     // The acks still go out; the commands are never started.
     CHECK(f.acks("f-1").size() == 1);
     CHECK(f.acks("q-f").size() == 1);
