@@ -334,8 +334,9 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
         }
         log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
                   welcome->heartbeat_s);
-        // §3.1 step 3: stored results without result_ack go first, then
-        // the outbox and normal traffic, of which status is the first.
+        // §3.1 step 3: stored results without result_ack go first (queued
+        // by on_online), then this session's status, then the outbox's kept
+        // messages at their flush rate, and normal traffic.
         if (hooks_.on_online) hooks_.on_online();
         // After every welcome of a new connection: the server saw the node
         // go (the connection dropped) and come back, a change either way.
