@@ -77,8 +77,8 @@ void OutboxSender::post(protocol::outbound::Body body) {
     const bool online = link_.online();
     if (!kind || journal_ == nullptr) {
         if (online && link_.send(std::move(*text))) return;
-        log::warn(kLog, "{} lost: not connected, and the journal that keeps the outbox is "
-                        "unavailable", type);
+        log::warn(kLog, "{} lost: not connected{}", type,
+                  kind ? ", and the journal that keeps the outbox is unavailable" : "");
         return;
     }
     auto stored = journal_->enqueue(*kind, *text, std::chrono::system_clock::now());
@@ -183,11 +183,18 @@ void OutboxSender::tick() {
     }
     auto next = journal_->peek(1, sent_through_);
     if (!next) {
-        log::error(kLog, "cannot read the outbox, trying again in {} s: {}",
-                   kRetryAfterReadError.count(), next.error().message());
+        // Said once until a read works again; the journal's trouble also
+        // shows in health and `outpost status`.
+        if (!read_failing_) {
+            log::error(kLog, "cannot read the outbox, trying again every {} s: {}",
+                       kRetryAfterReadError.count(), next.error().message());
+        }
+        read_failing_ = true;
         schedule(kRetryAfterReadError);
         return;
     }
+    if (read_failing_) log::info(kLog, "the outbox can be read again");
+    read_failing_ = false;
     if (next->empty()) {
         if (unconfirmed_.empty()) {
             if (sent_ > 0) log::info(kLog, "outbox flushed: {} message(s) sent and confirmed", sent_);

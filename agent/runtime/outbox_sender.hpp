@@ -90,6 +90,7 @@ class OutboxSender {
     std::deque<std::int64_t> unconfirmed_;  // ids sent in this session, not yet confirmed
     std::optional<Probe> probe_;
     bool uncapped_ = false;  // a ping went unanswered on this connection
+    bool read_failing_ = false;  // the last peek failed (logged once)
     std::chrono::steady_clock::time_point last_sent_at_{};
     std::chrono::steady_clock::time_point last_probe_at_{};
     std::size_t max_unconfirmed_;

@@ -218,7 +218,7 @@ std::string render_text(const StatusReport& answer) {
                        report.journal.sync);
     if (!report.journal.detail.empty()) out += fmt::format("  {}\n", report.journal.detail);
     if (report.journal.outbox_messages.value_or(0) > 0) {
-        out += fmt::format("  outbox: {} message(s) kept for the next session\n",
+        out += fmt::format("  outbox: {} message(s) not yet confirmed by the server\n",
                            *report.journal.outbox_messages);
     }
     sandbox(out, report.sandbox);

@@ -69,8 +69,8 @@ struct JournalInfo {
     std::string sync;   // full | normal
     std::string state;  // ok | fail
     std::string detail;  // why it failed; empty when ok
-    // Messages kept for the next session (protocol.md §3.4); null when the
-    // journal cannot be read.
+    // Outbox messages not yet confirmed by the server (protocol.md §3.4,
+    // docs/protocol-notes.md); null when the journal cannot be read.
     std::optional<std::int64_t> outbox_messages;
 };
 

@@ -145,7 +145,7 @@ TEST_CASE("status text: what an operator needs, durations from the answer's cloc
                          "3 results not acknowledged yet"));
     CHECK_THAT(text, Catch::Contains("cannot run on this host: strict-job: requires landlock"));
     CHECK_THAT(text, Catch::Contains("journal: ok, /var/lib/outpost/journal.db (sync full)\n"
-                                     "  outbox: 3 message(s) kept for the next session\n"));
+                                     "  outbox: 3 message(s) not yet confirmed by the server\n"));
     CHECK_THAT(text, Catch::Contains("sandbox: namespaces_mount, seccomp\n"));
     CHECK_THAT(text, Catch::Contains("unavailable: landlock: not in this kernel"));
     CHECK_THAT(text, Catch::Contains("through /usr/libexec/outpost/outpost-exec-as"));
