@@ -163,7 +163,7 @@ TEST_CASE("cancel: running, queued and unknown runs", "[runner]") {
     CHECK_FALSE(h.runner->cancel(RunHandle{9999}));
 }
 
-TEST_CASE("a run requiring a missing protection is refused; best effort is reported",
+TEST_CASE("a run requiring a missing protection is refused, best effort is reported",
           "[runner]") {
     Capabilities caps = probed();
     caps.set(Protection::landlock, false, "simulated: no Landlock here");

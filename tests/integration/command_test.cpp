@@ -556,7 +556,7 @@ TEST_CASE("corrupt journal: online, commands rejected naming the journal, databa
     CHECK(read_file(journal) == garbage);
 }
 
-TEST_CASE("health every health.interval, with ref null; a config_update re-arms it",
+TEST_CASE("health every health.interval, with ref null, a config_update re-arms it",
           "[integration][command][health]") {
     Rig rig;
     rig.agent.set("health", "interval", "10s");  // the schema's minimum

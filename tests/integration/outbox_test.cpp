@@ -99,7 +99,7 @@ TEST_CASE("outbox: a health due while offline is kept and sent after the next we
     CHECK(read_apart - made_apart < 15'000);
 }
 
-TEST_CASE("outbox: results first, then oldest first at flush_rate; kept until a pong confirms",
+TEST_CASE("outbox: results first, then oldest first at flush_rate, kept until a pong confirms",
           "[integration][outbox]") {
     // Heartbeat pings a minute apart: any ping sooner is the outbox's own.
     Rig rig(HubOptions{}.heartbeat(60));

@@ -53,7 +53,7 @@ TEST_CASE("exchange reply 200 gives the token and its absolute expiry") {
     CHECK(r->expires_at == kNow + seconds(120));
 }
 
-TEST_CASE("expires_in may be any JSON number; a fraction is dropped") {
+TEST_CASE("expires_in may be any JSON number, a fraction is dropped") {
     // A service computing it from a duration (timedelta.total_seconds()).
     auto r = reply(200, R"({"access_token":"t","expires_in":300.0})");
     REQUIRE(r.has_value());

@@ -143,7 +143,7 @@ TEST_CASE("runtime overrides: duplicate keys are refused") {
 }
 
 TEST_CASE(
-    "runtime overrides: all-or-nothing: one bad key and nothing is returned; every problem is "
+    "runtime overrides: all-or-nothing: one bad key and nothing is returned, every problem is "
     "listed") {
     const auto reason = rejected(
         R"({"telemetry":{"interval":"30s"},"logging":{"level":"debug"},"server":{"url":"x"},"health":{"interval":"1s"}})");

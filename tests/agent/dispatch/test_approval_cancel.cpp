@@ -78,7 +78,7 @@ TEST_CASE("cancel of an unknown or finished request is unknown_request") {
     CHECK(f.errors().size() == 2);
 }
 
-TEST_CASE("counts for outpost status: running, queued, held, unacknowledged; no journal write") {
+TEST_CASE("counts for outpost status: running, queued, held, unacknowledged, no journal write") {
     Fixture f;  // max_concurrent 2
     f.deliver(execute_json("n-1", "sleep", {"5"}));
     f.deliver(execute_json("n-2", "sleep", {"5"}));

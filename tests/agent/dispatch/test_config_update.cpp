@@ -160,7 +160,7 @@ TEST_CASE("with a command key, config_update must be signed before the handler s
     CHECK(only_ack(f, "cu-4").state == AckState::accepted);
 }
 
-TEST_CASE("config_update persisted in the journal survives a reopen; refused ones change nothing") {
+TEST_CASE("config_update persisted in the journal survives a reopen, refused ones change nothing") {
     Fixture f;
     JournaledOverrides state{&*f.journal, {}, 0};
     install(f, state.handler());

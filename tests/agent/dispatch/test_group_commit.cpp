@@ -31,7 +31,7 @@ struct GroupFixture : Fixture, FlushPasses {
 
 }  // namespace
 
-TEST_CASE("commands of one pass share one sync; acks and starts wait for it") {
+TEST_CASE("commands of one pass share one sync, acks and starts wait for it") {
     GroupFixture f;
     f.deliver(execute_json("g-1", "append", {}));
     f.deliver(execute_json("g-2", "append", {}));

@@ -56,7 +56,7 @@ struct ThreadFixture : Fixture, FlushPasses {
 
 }  // namespace
 
-TEST_CASE("the loop goes on during a batch's sync; the next batch waits for it, in order",
+TEST_CASE("the loop goes on during a batch's sync, the next batch waits for it, in order",
           "[group][thread]") {
     ThreadFixture f;
     f.deliver(execute_json("t-1", "append", {}));

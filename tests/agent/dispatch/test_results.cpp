@@ -51,7 +51,7 @@ TEST_CASE("output that escapes to six bytes a byte keeps what fits, not nothing"
     }
 }
 
-TEST_CASE("two large streams share the room; a small one is kept whole") {
+TEST_CASE("two large streams share the room, a small one is kept whole") {
     const auto both = outpost::dispatch::to_wire(
         finished(std::string(900'000, 'o'), std::string(900'000, 'e')), kMax);
     CHECK(wire_size(both) <= kMax);

@@ -50,7 +50,7 @@ TEST_CASE("with a command key, an unsigned execute is bad_signature and not jour
     CHECK_FALSE(record->has_value());
 }
 
-TEST_CASE("a signature by another key is bad_signature; another node or expired is expired") {
+TEST_CASE("a signature by another key is bad_signature, another node or expired is expired") {
     auto key = SecretKey::generate();
     auto other = SecretKey::generate();
     REQUIRE((key && other));
@@ -92,7 +92,7 @@ TEST_CASE("a signed message without a configured key is unsupported") {
     CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unsupported");
 }
 
-TEST_CASE("signed result_ack and health_check are accepted; a signed ping is not; errors name the envelope") {
+TEST_CASE("signed result_ack and health_check are accepted, a signed ping is not, errors name the envelope") {
     auto key = SecretKey::generate();
     REQUIRE(key.has_value());
     Fixture f(true, key->public_key());

@@ -94,7 +94,7 @@ TEST_CASE("full: a result_ack mark flushed inside a batch keeps the batch deferr
     CHECK_FALSE(journal->syncs_deferred());
 }
 
-TEST_CASE("the group sync is one real sync of the write-ahead log; FULL commits sync each",
+TEST_CASE("the group sync is one real sync of the write-ahead log, FULL commits sync each",
           "[journal][group]") {
     TempDir dir;
     FaultVfs& vfs = FaultVfs::install();

@@ -152,7 +152,7 @@ TEST_CASE("transactions through the cache commit and roll back") {
     CHECK(first_text(db, "SELECT group_concat(value) FROM t") == "31,32,33");
 }
 
-TEST_CASE("a moved Database keeps its statements; one outliving it is safe") {
+TEST_CASE("a moved Database keeps its statements, one outliving it is safe") {
     TempDir dir;
     std::optional<sq::Database> db{make_database(dir)};
     auto kept = db->prepare(kAll);

@@ -110,7 +110,7 @@ TEST_CASE("inbound execute, required fields only and explicit nulls") {
     CHECK_FALSE(nulls.requires_approval);
 }
 
-TEST_CASE("inbound execute: any timeout_ms JSON carries exactly parses; policy judges it") {
+TEST_CASE("inbound execute: any timeout_ms JSON carries exactly parses, policy judges it") {
     // 0 and values above every entry's maximum are policy rejections (§3.3
     // step 3: command_ack + command_result rejected), not schema errors.
     for (std::uint64_t timeout : {0ULL, 86'400'001ULL, 9'007'199'254'740'991ULL}) {

@@ -58,7 +58,7 @@ fs::path install_copy(const fs::path& dir, fs::perms mode, const char* text = nu
 
 }  // namespace
 
-TEST_CASE("the first trusted candidate that runs is used; the others say why", "[exec_helper]") {
+TEST_CASE("the first trusted candidate that runs is used, the others say why", "[exec_helper]") {
     if (::geteuid() != 0) OUTPOST_SKIP_NOT_ROOT;
     const fs::path dir = scratch("trusted");
     const fs::path file = install_copy(dir, fs::perms(0755));

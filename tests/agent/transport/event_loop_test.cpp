@@ -78,7 +78,7 @@ TEST_CASE("SIGTERM stops run() when no handler is set") {
     SUCCEED();
 }
 
-TEST_CASE("FdWatch reports readability and hang-up; the caller keeps its fd") {
+TEST_CASE("FdWatch reports readability and hang-up, the caller keeps its fd") {
     auto loop = EventLoop::create();
     REQUIRE(loop);
     int fds[2];

@@ -50,7 +50,7 @@ struct PostFixture {
 
 }  // namespace
 
-TEST_CASE("HttpsPost: 200 with a JSON body; the server got our body and headers") {
+TEST_CASE("HttpsPost: 200 with a JSON body, the server got our body and headers") {
     PostFixture f;
     HttpsPost post(*f.loop, f.tls());
     f.run(post, f.request("/ok"));

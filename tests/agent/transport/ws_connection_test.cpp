@@ -112,7 +112,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("connects over TLS with ca_file; the server sees our handshake headers") {
+TEST_CASE("connects over TLS with ca_file, the server sees our handshake headers") {
     TestServer& server = tls_server();
     Fixture f;
     auto s = settings_for(server.port());

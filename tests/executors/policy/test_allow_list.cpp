@@ -114,7 +114,7 @@ TEST_CASE("stdin above max_stdin_bytes is refused", "[policy]") {
     CHECK(refusal(list, none).rule == "executor.commands[0].max_stdin_bytes");
 }
 
-TEST_CASE("root needs allow_root; run_as is required", "[policy]") {
+TEST_CASE("root needs allow_root, run_as is required", "[policy]") {
     auto error = build_error("    - {name: a, path: /usr/bin/true, run_as: root}\n");
     CHECK_THAT(error, Catch::Contains("executor.commands[0].run_as (a): `root` is uid 0; set "
                                       "allow_root: true"));

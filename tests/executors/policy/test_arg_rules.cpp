@@ -116,7 +116,7 @@ TEST_CASE("literals and one_of values starting with - need allow_dash at load", 
     CHECK(accepts(with_rules("[{literal: -n, allow_dash: true}]"), {"-n"}));
 }
 
-TEST_CASE("NUL is always refused; line breaks unless the regex allows them", "[policy][rules]") {
+TEST_CASE("NUL is always refused, line breaks unless the regex allows them", "[policy][rules]") {
     const auto list = with_rules("[{regex: '(?s).*'}]");
     CHECK(why(list, {std::string("a\0b", 3)}) ==
           "args[0]: \"a\\x00b\" contains a NUL byte (never allowed: argv strings end at NUL) "
