@@ -42,21 +42,8 @@ constexpr std::chrono::seconds kMaintenanceEvery{30};
 // epoll set), so it does not grow with executor.max_concurrent.
 constexpr unsigned kLwsFds = 64;
 
-log::Level log_level(config::LogLevel level) {
-    switch (level) {
-        case config::LogLevel::trace: return log::Level::trace;
-        case config::LogLevel::debug: return log::Level::debug;
-        case config::LogLevel::info: return log::Level::info;
-        case config::LogLevel::warn: return log::Level::warn;
-        case config::LogLevel::error: return log::Level::error;
-    }
-    return log::Level::info;
-}
-
 void configure_logging(const config::LoggingConfig& logging) {
-    log::configure(log_level(logging.level), logging.format == config::LogFormat::json
-                                                 ? log::Format::json
-                                                 : log::Format::text);
+    log::configure(logging.level, logging.format);
 }
 
 // What earlier config_updates persisted (docs/configuration.md, "Runtime
@@ -84,8 +71,7 @@ config::RuntimeOverrides persisted_overrides(journal::Journal* journal) {
 
 journal::Options journal_options(const config::Config& config) {
     journal::Options options;
-    options.sync = config.journal.sync == config::JournalSync::full ? journal::SyncMode::full
-                                                                    : journal::SyncMode::normal;
+    options.sync = config.journal.sync;
     options.outbox.max_messages = config.outbox.max_messages;
     options.outbox.max_bytes = config.outbox.max_bytes;
     return options;
@@ -240,7 +226,7 @@ int run_agent(const config::Config& config) {
         SessionDriver driver(**loop, config, *identity);
         // Declared before the dispatcher: it outlives its close_batch().
         const OffLoopSync off_loop_sync = start_off_loop_sync(
-            **loop, journal ? &*journal : nullptr, config.journal.sync == config::JournalSync::full);
+            **loop, journal ? &*journal : nullptr, config.journal.sync == journal::SyncMode::full);
         dispatch::Dispatcher dispatcher(
             dispatch::DispatcherSettings{
                 .node_id = identity->node_id,
