@@ -17,6 +17,7 @@
 #include "agent/runtime/journal_sync.hpp"
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
+#include "agent/runtime/session_parts.hpp"
 #include "agent/runtime/status_source.hpp"
 #include "agent/status/status_server.hpp"
 #include "agent/transport/event_loop.hpp"
@@ -223,7 +224,7 @@ int run_agent(const config::Config& config) {
                                  executors::Runner::Options{
                                      .max_concurrent = config.executor.max_concurrent,
                                      .exec_helper = [&helper] { return helper.for_run(); }});
-        SessionDriver driver(**loop, config, *identity);
+        SessionDriver driver(config, *identity, websocket_session_parts(**loop, config, *identity));
         // Declared before the dispatcher: it outlives its close_batch().
         const OffLoopSync off_loop_sync = start_off_loop_sync(
             **loop, journal ? &*journal : nullptr, config.journal.sync == journal::SyncMode::full);
