@@ -51,7 +51,7 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
     if (connect_settings_.proxy) {
         log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
     }
-    // protocol.md §1: with ws:// the agent warns at start (run.cpp logs it
+    // protocol.md §1: with ws:// the agent warns at start (the agent logs it
     // with the other start-up warnings, and `outpost status` shows it) and
     // in `status`: this is the reason its status{online} carries.
     if (plaintext_server(config)) online_reason_ = plaintext_warning();
