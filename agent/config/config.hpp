@@ -11,15 +11,21 @@
 #include <string>
 #include <vector>
 
+#include "agent/journal/sync_mode.hpp"
+#include "agent/log/level.hpp"
+
 namespace outpost::config {
 
 using Duration = std::chrono::milliseconds;
 
 enum class Transport { websocket, poll };
 enum class AuthMode { jwt, exchange, static_token };
-enum class JournalSync { full, normal };
-enum class LogLevel { trace, debug, info, warn, error };
-enum class LogFormat { text, json };
+// One type per concept, owned by the lowest module that needs it; the
+// schema tables (schema_sections.cpp) name these directly, so nothing
+// converts between look-alike enums. The aliases are config's words for them.
+using JournalSync = ::outpost::journal::SyncMode;
+using LogLevel = ::outpost::log::Level;
+using LogFormat = ::outpost::log::Format;
 
 struct ServerConfig {
     std::string url;                     // wss://… (ws:// only with insecure_plaintext)

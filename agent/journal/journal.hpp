@@ -21,15 +21,9 @@
 #include "agent/journal/command.hpp"
 #include "agent/journal/outbox.hpp"
 #include "agent/journal/sqlite.hpp"
+#include "agent/journal/sync_mode.hpp"
 
 namespace outpost::journal {
-
-// journal.sync. full: a returned commit survives power loss. normal (WAL):
-// survives a crash of the agent, may lose the last commits on power loss.
-enum class SyncMode { full, normal };
-
-[[nodiscard]] std::string_view to_string(SyncMode mode);
-[[nodiscard]] std::optional<SyncMode> parse_sync_mode(std::string_view text);
 
 struct Options {
     SyncMode sync = SyncMode::full;

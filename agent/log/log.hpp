@@ -9,13 +9,9 @@
 #include <string>
 #include <string_view>
 
+#include "agent/log/level.hpp"
+
 namespace outpost::log {
-
-enum class Level { trace, debug, info, warn, error };
-enum class Format { text, json };
-
-[[nodiscard]] std::string_view to_string(Level level);
-[[nodiscard]] std::optional<Level> parse_level(std::string_view text);
 
 // Sink for tests; the default writes each line to fd 2 with one write().
 using Sink = void (*)(std::string_view line);

@@ -21,4 +21,14 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
     return hello;
 }
 
+std::vector<std::string> advertised_capabilities(const config::Config& config) {
+    std::vector<std::string> caps{"execute", "cancel", "approval", "health", "config_update"};
+    if (config.security.command_public_key) caps.emplace_back("signed_commands");
+    for (const auto& entry : config.executor.commands) {
+        if (entry.name == "deploy") caps.emplace_back("deploy");
+        if (entry.name == "update_agent") caps.emplace_back("update_agent");
+    }
+    return caps;
+}
+
 }  // namespace outpost::runtime

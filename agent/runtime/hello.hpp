@@ -1,5 +1,6 @@
 #pragma once
 #include "agent/auth/identity.hpp"
+#include "agent/config/config.hpp"
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,5 +16,8 @@ namespace outpost::runtime {
                                                     std::vector<std::string> capabilities,
                                                     protocol::outbound::Backlog backlog,
                                                     std::optional<protocol::outbound::SandboxReport> sandbox);
+
+// What hello advertises: only what this build handles with this config.
+[[nodiscard]] std::vector<std::string> advertised_capabilities(const config::Config& config);
 
 }  // namespace outpost::runtime

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "agent/auth/uuid.hpp"
-#include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
@@ -35,110 +34,81 @@ std::optional<session::TokenLifetime> lifetime(const auth::Token& token) {
     return session::TokenLifetime{token.issued_at, *token.expires_at};
 }
 
-std::unique_ptr<auth::TokenProvider> make_provider(const config::Config& config,
-                                                   const auth::Identity& identity,
-                                                   transport::HttpsPost* https) {
-    auto clock = [] { return std::chrono::system_clock::now(); };
-    auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.auth.token_ttl);
-    switch (config.auth.mode) {
-        case config::AuthMode::jwt:
-            return auth::make_jwt_provider(identity, config.auth.audience, ttl, clock);
-        case config::AuthMode::static_token:
-            return auth::make_static_provider(config.auth.token_file.value_or(""), clock);
-        case config::AuthMode::exchange: break;
-    }
-    // The same identifying headers as the WebSocket upgrade (§1), so the
-    // token endpoint's logs name the node and the agent version too.
-    std::vector<std::pair<std::string, std::string>> headers{
-        {"X-Agent-Id", identity.node_id},
-        {"User-Agent", "outpost/" + std::string(kAgentVersion)}};
-    auth::HttpPostFn post = [https, headers](const std::string& url, std::string body,
-                                             std::function<void(Expected<auth::HttpReply>)> done) {
-        auto started = https->post(
-            transport::PostRequest{url, std::move(body), headers, std::chrono::seconds(10)},
-            [done](Expected<transport::HttpResponse> reply) {
-                if (!reply) return done(std::unexpected(reply.error()));
-                done(auth::HttpReply{reply->status, std::move(reply->body)});
-            });
-        if (!started) done(std::unexpected(started.error()));
-    };
-    return auth::make_exchange_provider(identity, config.auth.audience, ttl,
-                                        config.auth.token_url.value_or(""), std::move(post),
-                                        clock);
-}
-
 }  // namespace
 
-SessionDriver::SessionDriver(transport::EventLoop& loop, const config::Config& config,
-                             const auth::Identity& identity)
+SessionDriver::SessionDriver(const config::Config& config, const auth::Identity& identity,
+                             SessionParts parts)
     : config_(config),
       identity_(identity),
-      policy_(reconnect_settings(config), token_mode(config), clock_, random_),
-      connect_settings_(connect_settings(config, identity.node_id,
-                                         transport::ProxyEnv::from_environment())),
-      connection_(loop,
-                  transport::WsConnection::Events{
-                      .on_open = [this](std::string_view sub) { on_open(sub); },
-                      .on_message = [this](std::string_view text) { on_message(text); },
-                      .on_too_large =
-                          [this](size_t size) {
-                              policy_.on_inbound_message();
-                              on_invalid(protocol::ErrorCode::too_large,
-                                         fmt::format("message of at least {} bytes exceeds "
-                                                     "protocol.max_message_bytes ({})",
-                                                     size, config_.protocol.max_message_bytes));
-                          },
-                      .on_invalid =
-                          [this](std::string what) {
-                              policy_.on_inbound_message();
-                              on_invalid(protocol::ErrorCode::invalid_json, std::move(what));
-                          },
-                      .on_refused =
-                          [this](int status, std::optional<int> retry_after) {
-                              log::warn(kLog, "upgrade refused with HTTP {}{}", status,
-                                        retry_after ? fmt::format(" (Retry-After {} s)",
-                                                                  *retry_after)
-                                                    : "");
-                              std::optional<std::chrono::seconds> hint;
-                              if (retry_after) hint = std::chrono::seconds(*retry_after);
-                              apply(policy_.on_upgrade_refused(status, hint));
-                          },
-                      .on_failure =
-                          [this](std::string cause) {
-                              log::warn(kLog, "connection failed: {}", cause);
-                              apply(policy_.on_transport_failure(cause));
-                          },
-                      .on_foreign_subprotocol =
-                          [this](std::string selected) {
-                              log::warn(kLog, "the server selected subprotocol '{}', which this "
-                                        "agent did not offer (it speaks outpost.v1)",
-                                        selected);
-                              apply(policy_.on_foreign_subprotocol(selected));
-                          },
-                      .on_closed =
-                          [this](std::optional<int> code, std::string reason) {
-                              if (code) {
-                                  log::info(kLog, "connection closed with {} {}", *code, reason);
-                                  apply(policy_.on_peer_close(*code, reason));
-                              } else {
-                                  log::info(kLog, "connection lost");
-                                  apply(policy_.on_connection_lost(
-                                      reason.empty() ? "connection lost" : reason));
-                              }
-                          },
-                  }),
-      attempt_timer_(loop),
-      tick_timer_(loop) {
-    if (config.auth.mode == config::AuthMode::exchange) {
-        https_ = std::make_unique<transport::HttpsPost>(loop, tls_settings(config),
-                                                        connect_settings_.proxy);
+      clock_(std::move(parts.clock)),
+      random_(std::move(parts.random)),
+      policy_(reconnect_settings(config), token_mode(config), *clock_, *random_),
+      tokens_(std::move(parts.tokens)),
+      connect_settings_(std::move(parts.connect)),
+      connection_(parts.make_connection(connection_events())),
+      attempt_timer_(parts.make_timer()),
+      tick_timer_(parts.make_timer()) {
+    if (connect_settings_.proxy) {
+        log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
     }
-    tokens_ = make_provider(config, identity, https_.get());
-    if (connect_settings_.proxy) log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
-    // protocol.md §1: with ws:// the agent warns at start (run.cpp logs it
+    // protocol.md §1: with ws:// the agent warns at start (the agent logs it
     // with the other start-up warnings, and `outpost status` shows it) and
     // in `status`: this is the reason its status{online} carries.
     if (plaintext_server(config)) online_reason_ = plaintext_warning();
+}
+
+// What the connection reports, turned into the policy's events.
+transport::ConnectionEvents SessionDriver::connection_events() {
+    return transport::ConnectionEvents{
+        .on_open = [this](std::string_view sub) { on_open(sub); },
+        .on_message = [this](std::string_view text) { on_message(text); },
+        .on_too_large =
+            [this](size_t size) {
+                policy_.on_inbound_message();
+                on_invalid(protocol::ErrorCode::too_large,
+                           fmt::format("message of at least {} bytes exceeds "
+                                       "protocol.max_message_bytes ({})",
+                                       size, config_.protocol.max_message_bytes));
+            },
+        .on_invalid =
+            [this](std::string what) {
+                policy_.on_inbound_message();
+                on_invalid(protocol::ErrorCode::invalid_json, std::move(what));
+            },
+        .on_refused =
+            [this](int status, std::optional<int> retry_after) {
+                log::warn(kLog, "upgrade refused with HTTP {}{}", status,
+                          retry_after ? fmt::format(" (Retry-After {} s)",
+                                                    *retry_after)
+                                      : "");
+                std::optional<std::chrono::seconds> hint;
+                if (retry_after) hint = std::chrono::seconds(*retry_after);
+                apply(policy_.on_upgrade_refused(status, hint));
+            },
+        .on_failure =
+            [this](std::string cause) {
+                log::warn(kLog, "connection failed: {}", cause);
+                apply(policy_.on_transport_failure(cause));
+            },
+        .on_foreign_subprotocol =
+            [this](std::string selected) {
+                log::warn(kLog, "the server selected subprotocol '{}', which this "
+                          "agent did not offer (it speaks outpost.v1)",
+                          selected);
+                apply(policy_.on_foreign_subprotocol(selected));
+            },
+        .on_closed =
+            [this](std::optional<int> code, std::string reason) {
+                if (code) {
+                    log::info(kLog, "connection closed with {} {}", *code, reason);
+                    apply(policy_.on_peer_close(*code, reason));
+                } else {
+                    log::info(kLog, "connection lost");
+                    apply(policy_.on_connection_lost(
+                        reason.empty() ? "connection lost" : reason));
+                }
+            },
+    };
 }
 
 SessionDriver::~SessionDriver() = default;
@@ -148,7 +118,7 @@ void SessionDriver::start() { schedule_attempt(std::chrono::milliseconds(0)); }
 bool SessionDriver::online() const { return policy_.state() == session::State::online; }
 
 bool SessionDriver::idle() const {
-    return connection_.state() == transport::WsConnection::State::kIdle;
+    return connection_->state() == transport::ConnectionState::kIdle;
 }
 
 // The rest of the agent sends only while online: protocol.md §3.1 allows
@@ -161,8 +131,8 @@ bool SessionDriver::send(protocol::outbound::Body body) {
 
 bool SessionDriver::send_encoded(std::string text) {
     if (!(online() || draining_online_)) return false;
-    if (connection_.state() != transport::WsConnection::State::kOpen) return false;
-    auto queued = connection_.send(std::move(text));
+    if (connection_->state() != transport::ConnectionState::kOpen) return false;
+    auto queued = connection_->send(std::move(text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
     return queued.has_value();
 }
@@ -201,7 +171,7 @@ void SessionDriver::recheck_status() {
 }
 
 bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
-    if (connection_.state() != transport::WsConnection::State::kOpen) return false;
+    if (connection_->state() != transport::ConnectionState::kOpen) return false;
     protocol::OutboundMessage message{std::move(id), protocol::now_rfc3339(), std::move(body)};
     auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
     if (!text) {
@@ -209,7 +179,7 @@ bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
                    text.error().message());
         return false;
     }
-    auto queued = connection_.send(std::move(*text));
+    auto queued = connection_->send(std::move(*text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
     return queued.has_value();
 }
@@ -217,11 +187,11 @@ bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
 // --- attempts and tokens ---
 
 void SessionDriver::schedule_attempt(std::chrono::milliseconds delay) {
-    attempt_timer_.schedule(delay, [this] { attempt(); });
+    attempt_timer_->schedule(delay, [this] { attempt(); });
 }
 
 void SessionDriver::attempt() {
-    if (connection_.state() != transport::WsConnection::State::kIdle) {
+    if (connection_->state() != transport::ConnectionState::kIdle) {
         schedule_attempt(kBusyRetry);  // the previous connection is still closing
         return;
     }
@@ -258,7 +228,7 @@ void SessionDriver::on_attempt_token(auth::TokenResult result) {
 
 void SessionDriver::connect_with(const std::string& token) {
     log::debug(kLog, "connecting to {} (token {})", connect_settings_.url, log::Redacted{token});
-    auto started = connection_.connect(connect_settings_, token);
+    auto started = connection_->connect(connect_settings_, token);
     if (!started) {
         log::warn(kLog, "cannot connect: {}", started.error().message());
         apply(policy_.on_transport_failure(started.error().message()));
@@ -384,15 +354,15 @@ void SessionDriver::apply(const session::Decision& decision) {
         case Action::connect_now: schedule_attempt(std::chrono::milliseconds(0)); break;
         case Action::wait_then_connect: schedule_attempt(decision.delay); break;
         case Action::close_then_wait:
-            connection_.close(decision.close_code.value_or(1000), decision.reason);
+            connection_->close(decision.close_code.value_or(1000), decision.reason);
             schedule_attempt(decision.delay);
             break;
         case Action::drop_then_wait:
-            connection_.abort();
+            connection_->abort();
             schedule_attempt(decision.delay);
             break;
         case Action::stop:
-            attempt_timer_.cancel();
+            attempt_timer_->cancel();
             break;
     }
     if (decision.action == Action::wait_then_connect || decision.action == Action::close_then_wait ||
@@ -406,11 +376,11 @@ void SessionDriver::apply(const session::Decision& decision) {
 void SessionDriver::arm_tick() {
     auto deadline = policy_.next_deadline();
     if (!deadline) {
-        tick_timer_.cancel();
+        tick_timer_->cancel();
         return;
     }
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock_.now());
-    tick_timer_.schedule(std::max(delay, kMinTick), [this] { on_tick(); });
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock_->now());
+    tick_timer_->schedule(std::max(delay, kMinTick), [this] { on_tick(); });
 }
 
 void SessionDriver::on_tick() {
@@ -438,19 +408,19 @@ void SessionDriver::shutdown(std::string_view reason) {
     if (online()) post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
     auto decision = policy_.shutdown(reason);
     (void)decision;  // terminal: nothing to schedule
-    attempt_timer_.cancel();
-    tick_timer_.cancel();
+    attempt_timer_->cancel();
+    tick_timer_->cancel();
     log_transition();
 }
 
 bool SessionDriver::flushed() const {
-    return connection_.state() != transport::WsConnection::State::kOpen ||
-           connection_.fully_written();
+    return connection_->state() != transport::ConnectionState::kOpen ||
+           connection_->fully_written();
 }
 
 void SessionDriver::close_for_shutdown() {
-    if (connection_.state() != transport::WsConnection::State::kIdle) {
-        connection_.close(1001, "agent shutting down");
+    if (connection_->state() != transport::ConnectionState::kIdle) {
+        connection_->close(1001, "agent shutting down");
     }
 }
 

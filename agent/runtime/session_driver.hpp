@@ -4,6 +4,10 @@
 // close, timers) and the token provider, sends hello/ping/pong/reauth, and
 // answers invalid frames with `error`. Messages that are not about the
 // session itself go to the message handler (the dispatcher).
+//
+// The transport, tokens, timers and clock come from outside (SessionParts,
+// session_parts.hpp), so the driver is tested in-process with a test
+// transport and a fake clock (tests/agent/runtime/test_session_driver.cpp).
 
 #include <functional>
 #include <memory>
@@ -16,12 +20,10 @@
 #include "agent/config/config.hpp"
 #include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/outbound_messages.hpp"
+#include "agent/runtime/session_parts.hpp"
 #include "agent/session/clock.hpp"
 #include "agent/session/policy.hpp"
-#include "agent/transport/event_loop.hpp"
-#include "agent/transport/https_post.hpp"
-#include "agent/transport/timer.hpp"
-#include "agent/transport/ws_connection.hpp"
+#include "agent/transport/connection.hpp"
 
 namespace outpost::runtime {
 
@@ -42,9 +44,9 @@ public:
         std::function<std::optional<std::string>()> degraded_reason;
     };
 
-    // `config`, `identity` and `loop` must outlive the driver.
-    SessionDriver(transport::EventLoop& loop, const config::Config& config,
-                  const auth::Identity& identity);
+    // `config` and `identity` must outlive the driver.
+    SessionDriver(const config::Config& config, const auth::Identity& identity,
+                  SessionParts parts);
     ~SessionDriver();
     SessionDriver(const SessionDriver&) = delete;
     SessionDriver& operator=(const SessionDriver&) = delete;
@@ -80,6 +82,7 @@ public:
     void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
 
 private:
+    [[nodiscard]] transport::ConnectionEvents connection_events();
     // Any state with an open connection: hello, reauth, pong, errors, status.
     bool send_now(protocol::outbound::Body body, std::string id = auth::uuid_v4());
     void attempt();
@@ -104,16 +107,15 @@ private:
     const config::Config& config_;
     const auth::Identity& identity_;
 
-    session::SystemClock clock_;
-    session::SystemRandom random_;
+    std::unique_ptr<session::Clock> clock_;
+    std::unique_ptr<session::Random> random_;
     session::SessionPolicy policy_;
-    std::unique_ptr<transport::HttpsPost> https_;
     std::unique_ptr<auth::TokenProvider> tokens_;
     transport::ConnectSettings connect_settings_;
-    transport::WsConnection connection_;
+    std::unique_ptr<transport::Connection> connection_;
     protocol::InboundParser parser_;
-    transport::Timer attempt_timer_;
-    transport::Timer tick_timer_;
+    std::unique_ptr<DriverTimer> attempt_timer_;
+    std::unique_ptr<DriverTimer> tick_timer_;
 
     std::optional<auth::Token> token_;
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored

@@ -95,8 +95,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
     }
 
     report.journal.path = sources.journal_path;
-    report.journal.sync = sources.config.journal.sync == config::JournalSync::full ? "full"
-                                                                                   : "normal";
+    report.journal.sync = std::string(journal::to_string(sources.config.journal.sync));
     report.journal.detail = sources.dispatcher.journal_problem();
     report.journal.state = report.journal.detail.empty() ? "ok" : "fail";
     if (auto kept = sources.outbox.kept()) {

@@ -1,0 +1,220 @@
+#include "agent/runtime/agent.hpp"
+
+#include <csignal>
+
+#include "agent/log/log.hpp"
+#include "agent/runtime/hello.hpp"
+#include "agent/runtime/session_parts.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+constexpr std::string_view kLog = "agent";
+// How long a graceful stop waits for `status{offline}` and the close frame.
+constexpr std::chrono::seconds kDrainLimit{3};
+// A journal sync this slow (a good disk takes well under 1 ms; SD cards,
+// eMMC and disks busy with writeback take tens of ms to seconds) moves the
+// group commit's syncs off the loop, until the disk is fast again
+// (Dispatcher::enable_group_commit).
+constexpr std::chrono::milliseconds kSlowJournalSync{10};
+// Held-command expiry and journal retention run this often.
+constexpr std::chrono::seconds kMaintenanceEvery{30};
+
+}  // namespace
+
+Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
+    : config_(base.config),
+      started_at_(base.started_at),
+      identity_(base.identity),
+      loop_(base.loop),
+      journal_(base.journal),
+      runtime_(base.runtime),
+      host_(HostFacts::probe(config_)),
+      runner_(loop_, host_.caps,
+              executors::Runner::Options{
+                  .max_concurrent = config_.executor.max_concurrent,
+                  .exec_helper = [this] { return host_.helper.for_run(); }}),
+      driver_(config_, identity_, websocket_session_parts(loop_, config_, identity_)),
+      off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
+                                         config_.journal.sync == journal::SyncMode::full)),
+      dispatcher_(
+          dispatch::DispatcherSettings{
+              .node_id = identity_.node_id,
+              .max_message_bytes = config_.protocol.max_message_bytes,
+              .max_concurrent = config_.executor.max_concurrent,
+              .command_public_key = config_.security.command_public_key,
+              .journal_retention = config_.journal.retention,
+              .state_dir = config_.node.state_dir,
+              .on_config_update =
+                  [this](std::string_view request_id, std::string_view config_json) {
+                      return runtime_.accept(request_id, config_json);
+                  },
+              .on_invalid = [this](std::string_view code) { driver_.count_invalid_payload(code); },
+              .on_held = [this] { arm_approval_expiry(); },
+              .on_journal_failed = [this] { driver_.recheck_status(); }},
+          journal_.get(), journal_.error(), std::move(policy), runner_,
+          [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
+          [] { return std::chrono::system_clock::now(); }),
+      group_commit_(loop_),
+      outbox_(loop_, journal_.get(),
+              OutboxSender::Settings{.flush_rate = config_.outbox.flush_rate,
+                                     .max_message_bytes = config_.protocol.max_message_bytes},
+              OutboxSender::Link{
+                  .online = [this] { return driver_.online(); },
+                  .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },
+                  .probe = [this] { return driver_.send_probe(); }}),
+      status_sources_{
+          .config = config_,
+          .identity = identity_,
+          .started_at = started_at_,
+          .driver = driver_,
+          .dispatcher = dispatcher_,
+          .sandbox = host_.sandbox,
+          .unrunnable = host_.unrunnable,
+          .helper = host_.helper,
+          .journal_path = journal_.path().native(),
+          .outbox = outbox_,
+          .warnings = host_.warnings,
+      },
+      approval_expiry_(loop_),
+      health_report_(loop_),
+      maintenance_(loop_) {
+    dispatcher_.recover();
+    // Group commit (journal.sync: full): the batch of one loop pass is
+    // synced at the start of the next, before poll() waits again; on the
+    // loop until one sync takes kSlowJournalSync, then on the sync thread.
+    dispatcher_.enable_group_commit(
+        [this](std::function<void()> flush) {
+            group_commit_.schedule(std::chrono::microseconds(1), std::move(flush));
+        },
+        off_loop_sync_.thread.get(), kSlowJournalSync);
+    driver_.set_hooks(session_hooks());
+    start_status_server();
+    arm_approval_expiry();
+    schedule_health_report();
+    runtime_.on_health_interval_changed([this] { schedule_health_report(); });
+    maintain();
+    loop_.on_signal([this](int signal) { on_signal(signal); });
+}
+
+Agent::~Agent() {
+    // The loop and the runtime config outlive the agent: nothing of them may
+    // call back into it.
+    loop_.on_signal(nullptr);
+    runtime_.on_health_interval_changed(nullptr);
+}
+
+// What the rest of the agent contributes to each session.
+SessionDriver::Hooks Agent::session_hooks() {
+    return SessionDriver::Hooks{
+        .on_message = [this](const protocol::InboundMessage& m) { dispatcher_.handle(m); },
+        .on_online =
+            [this] {
+                dispatcher_.resend_undelivered();
+                outbox_.start_session();
+            },
+        .backlog =
+            [this] {
+                return protocol::outbound::Backlog{dispatcher_.backlog_results(),
+                                                   outbox_.backlog()};
+            },
+        .capabilities = advertised_capabilities(config_),
+        .sandbox = host_.sandbox,
+        .on_pong = [this](std::string_view ref) { outbox_.on_pong(ref); },
+        .degraded_reason = [this]() -> std::optional<std::string> {
+            std::string problem = dispatcher_.journal_problem();
+            if (problem.empty()) return std::nullopt;
+            return "no command can run: " + problem;
+        },
+    };
+}
+
+// `outpost status`. Without it the agent still does its job, so a socket it
+// cannot serve is an error in the log, not a reason to stop.
+void Agent::start_status_server() {
+    auto started = status::StatusServer::start(
+        loop_, config_.status.socket,
+        [this] { return status::to_json(collect_status(status_sources_)); });
+    if (!started) {
+        log::error(kLog, "status: {}; `outpost status` will not answer",
+                   started.error().message());
+        return;
+    }
+    status_server_ = std::move(*started);
+    log::info(kLog, "status: answering `outpost status` on {}", config_.status.socket);
+}
+
+// Held commands expire at their deadline, not at the next maintenance tick:
+// a timer for the earliest one, re-armed when a command is held and after
+// each expiry.
+void Agent::arm_approval_expiry() {
+    auto next = dispatcher_.next_approval_deadline();
+    if (!next) {
+        approval_expiry_.cancel();
+        return;
+    }
+    // The journal expires rows whose deadline is <= now: fire just after.
+    // One already due means the last expiry failed (a journal error,
+    // logged): try again in a second, not in a tight loop.
+    auto delay = std::chrono::duration_cast<std::chrono::microseconds>(
+                     *next - std::chrono::system_clock::now()) +
+                 std::chrono::milliseconds(1);
+    if (delay <= std::chrono::milliseconds(1)) delay = std::chrono::seconds(1);
+    approval_expiry_.schedule(delay, [this] {
+        dispatcher_.expire_approvals();
+        arm_approval_expiry();
+    });
+}
+
+// protocol.md §3.2: `health` every health.interval (ref null), as well as in
+// answer to health_check; one due while offline is kept in the outbox
+// (§3.4). Re-armed from now when a config_update changes the interval.
+void Agent::schedule_health_report() {
+    health_report_.schedule(runtime_.effective().health.interval, [this] {
+        outbox_.post(dispatcher_.health());
+        schedule_health_report();
+    });
+}
+
+void Agent::maintain() {
+    dispatcher_.maintain(config_.journal.retention);
+    driver_.recheck_status();  // e.g. degraded once the journal failed
+    maintenance_.schedule(kMaintenanceEvery, [this] { maintain(); });
+}
+
+void Agent::on_signal(int signal) {
+    if (signal == SIGHUP) {
+        log::info(kLog, "SIGHUP: configuration reload is not supported; restart to apply");
+        return;
+    }
+    if (stopping_) return;
+    stopping_ = true;
+    log::info(kLog, "{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    driver_.shutdown("agent stopping");
+    loop_.stop();
+}
+
+void Agent::run() {
+    driver_.start();
+    loop_.run();
+    stop();
+}
+
+void Agent::stop() {
+    maintenance_.cancel();
+    approval_expiry_.cancel();
+    health_report_.cancel();
+    runtime_.on_health_interval_changed(nullptr);
+    // Group commit off and nothing new starts while stopping; what the open
+    // batch wrote is made durable.
+    group_commit_.cancel();
+    dispatcher_.close_batch();
+    // Let the offline status and then the close frame go out, boundedly.
+    loop_.run_until([this] { return driver_.flushed(); }, kDrainLimit);
+    driver_.close_for_shutdown();
+    loop_.run_until([this] { return driver_.idle(); }, kDrainLimit);
+    // Running commands are killed by the runner's destructor; their rows
+    // stay `running` and become `interrupted` at the next start.
+}
+
+}  // namespace outpost::runtime

@@ -1,0 +1,65 @@
+#include "agent/runtime/host_facts.hpp"
+
+#include "agent/log/log.hpp"
+#include "agent/runtime/connection_settings.hpp"
+#include "agent/runtime/status_source.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+constexpr std::string_view kLog = "agent";
+
+std::vector<std::string> startup_warnings(const config::Config& config) {
+    std::vector<std::string> warnings;
+    if (plaintext_server(config)) warnings.push_back(plaintext_warning());
+    if (config.server.transport == config::Transport::poll || config.server.poll_url) {
+        warnings.emplace_back(
+            "server.transport: poll / server.poll_url are set, but the HTTPS polling "
+            "fallback (protocol.md §7) is not in this version: using the WebSocket only");
+    }
+    return warnings;
+}
+
+// hello.data.sandbox: what the kernel offers, so degraded hosts are visible.
+protocol::outbound::SandboxReport sandbox_report(const executors::Capabilities& caps) {
+    protocol::outbound::SandboxReport report;
+    for (const auto& status : caps.protections) {
+        std::string name(executors::protection_name(status.protection));
+        if (status.available) {
+            report.active.push_back(std::move(name));
+        } else {
+            report.unavailable.emplace_back(std::move(name), status.detail);
+        }
+    }
+    return report;
+}
+
+ExecHelper find_exec_helper() {
+    ExecHelper helper = ExecHelper::find();
+    if (!helper.path().empty()) {
+        log::info(kLog, "sandbox: runs as other users start through {}", helper.path());
+    } else {
+        for (const std::string& why : helper.refused()) log::info(kLog, "sandbox: not using {}", why);
+        log::info(kLog, "sandbox: runs as other users fork the agent (slower, same protections)");
+    }
+    return helper;
+}
+
+}  // namespace
+
+HostFacts HostFacts::probe(const config::Config& config) {
+    HostFacts facts;
+    facts.caps = executors::probe_capabilities();
+    for (const std::string& line : facts.caps.summary()) log::info(kLog, "sandbox: {}", line);
+    facts.warnings = startup_warnings(config);
+    for (const std::string& warning : facts.warnings) log::warn(kLog, "{}", warning);
+    facts.unrunnable = unrunnable_entries(config.executor, facts.caps);
+    for (const auto& [name, why] : facts.unrunnable) {
+        log::warn(kLog, "allow-list entry {} cannot run on this host: {}", name, why);
+    }
+    facts.sandbox = sandbox_report(facts.caps);
+    facts.helper = find_exec_helper();
+    return facts;
+}
+
+}  // namespace outpost::runtime

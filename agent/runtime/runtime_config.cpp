@@ -1,0 +1,79 @@
+#include "agent/runtime/runtime_config.hpp"
+
+#include "agent/log/log.hpp"
+
+namespace outpost::runtime {
+namespace {
+
+constexpr std::string_view kLog = "agent";
+
+config::RuntimeOverrides persisted_overrides(journal::Journal* journal) {
+    if (journal == nullptr) return {};
+    auto blob = journal->get(config::kRuntimeOverridesKey);
+    if (!blob) {
+        log::error(kLog,
+                   "cannot read the runtime config changes (journal key `{}`), ignoring them: {}",
+                   config::kRuntimeOverridesKey, blob.error().message());
+        return {};
+    }
+    if (!*blob) return {};
+    auto parsed = config::parse_runtime_overrides(**blob);
+    if (!parsed) {
+        log::error(kLog, "ignoring the persisted runtime config changes {} (journal key `{}`): {}",
+                   **blob, config::kRuntimeOverridesKey, parsed.error());
+        return {};
+    }
+    return *parsed;
+}
+
+}  // namespace
+
+void configure_logging(const config::LoggingConfig& logging) {
+    log::configure(logging.level, logging.format);
+}
+
+RuntimeConfig::RuntimeConfig(const config::Config& file, AgentJournal& journal)
+    : file_(file),
+      journal_(journal),
+      overrides_(persisted_overrides(journal.get())),
+      effective_(config::apply(file, overrides_)) {
+    if (!overrides_.empty()) {
+        configure_logging(effective_.logging);
+        log::info(kLog, "runtime config changes applied over the config file: {}",
+                  config::to_json(overrides_));
+    }
+}
+
+std::expected<void, std::string> RuntimeConfig::accept(std::string_view request_id,
+                                                       std::string_view config_json) {
+    auto next = config::accept_config_update(
+        overrides_, config_json,
+        [&](std::string_view blob) -> std::expected<void, std::string> {
+            journal::Journal* journal = journal_.get();
+            if (journal == nullptr) {
+                return std::unexpected(
+                    "cannot persist runtime config changes, the journal is unavailable: " +
+                    journal_.error());
+            }
+            if (auto put = journal->apply_config_update(request_id,
+                                                        std::chrono::system_clock::now(),
+                                                        config::kRuntimeOverridesKey, blob);
+                !put) {
+                return std::unexpected("cannot persist runtime config changes: " +
+                                       put.error().message());
+            }
+            return {};
+        });
+    if (!next) return std::unexpected(std::move(next.error()));
+    overrides_ = std::move(*next);
+    const auto health_interval = effective_.health.interval;
+    effective_ = config::apply(file_, overrides_);
+    configure_logging(effective_.logging);
+    if (effective_.health.interval != health_interval && on_health_interval_changed_) {
+        on_health_interval_changed_();
+    }
+    log::info(kLog, "runtime config changes now in force: {}", config::to_json(overrides_));
+    return {};
+}
+
+}  // namespace outpost::runtime

@@ -1,0 +1,54 @@
+#pragma once
+// The config in force: the file's values with the runtime changes that
+// config_update made (docs/configuration.md, "Runtime changes") over them.
+// effective() holds the runtime keys in force (telemetry.interval,
+// health.interval, logging.level); every other key is the file's, so the rest
+// of the agent keeps reading the file's Config. effective() is replaced on
+// each accepted config_update: read it at use, keep no references into it.
+
+#include <expected>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "agent/config/config.hpp"
+#include "agent/config/runtime_overrides.hpp"
+#include "agent/runtime/agent_journal.hpp"
+
+namespace outpost::runtime {
+
+// logging.level and logging.format, applied to the process's log.
+void configure_logging(const config::LoggingConfig& logging);
+
+class RuntimeConfig {
+  public:
+    // Applies what earlier config_updates persisted in `journal`. A blob
+    // that cannot be read or no longer validates is logged and ignored: it
+    // never stops the agent, and the next accepted update replaces it.
+    // `file` and `journal` must outlive this object.
+    RuntimeConfig(const config::Config& file, AgentJournal& journal);
+    RuntimeConfig(const RuntimeConfig&) = delete;
+    RuntimeConfig& operator=(const RuntimeConfig&) = delete;
+
+    [[nodiscard]] const config::Config& effective() const { return effective_; }
+
+    // config_update (the dispatcher's ConfigUpdateHandler): validate, persist
+    // the merged set, then apply. Without a journal nothing can be
+    // persisted, so the update is refused.
+    [[nodiscard]] std::expected<void, std::string> accept(std::string_view request_id,
+                                                          std::string_view config_json);
+
+    // Called when an accepted update changed health.interval; empty: nobody.
+    void on_health_interval_changed(std::function<void()> callback) {
+        on_health_interval_changed_ = std::move(callback);
+    }
+
+  private:
+    const config::Config& file_;
+    AgentJournal& journal_;
+    config::RuntimeOverrides overrides_;
+    config::Config effective_;
+    std::function<void()> on_health_interval_changed_;
+};
+
+}  // namespace outpost::runtime

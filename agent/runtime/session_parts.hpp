@@ -1,0 +1,54 @@
+#pragma once
+// What a SessionDriver is given rather than builds: its transport, its token
+// provider, its timers and its clock. The agent gives it the production parts
+// (websocket_session_parts below); a unit test gives it a test transport and
+// a fake clock and drives it in-process. A second transport (the HTTPS
+// polling fallback, protocol.md §7) is another `make_connection` here.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "agent/auth/identity.hpp"
+#include "agent/auth/token_provider.hpp"
+#include "agent/config/config.hpp"
+#include "agent/session/clock.hpp"
+#include "agent/transport/connection.hpp"
+
+namespace outpost::transport {
+class EventLoop;
+}
+
+namespace outpost::runtime {
+
+// A one-shot timer on the driver's clock. schedule() replaces any pending
+// callback and never runs it inside the call (not even for a zero delay);
+// destroying the timer cancels it.
+class DriverTimer {
+  public:
+    virtual ~DriverTimer() = default;
+    virtual void schedule(std::chrono::milliseconds delay, std::function<void()> callback) = 0;
+    virtual void cancel() = 0;
+};
+
+struct SessionParts {
+    transport::ConnectSettings connect;  // where and how each attempt connects
+    // Makes the driver's one connection, given the handlers of its events.
+    std::function<std::unique_ptr<transport::Connection>(transport::ConnectionEvents)>
+        make_connection;
+    std::unique_ptr<auth::TokenProvider> tokens;
+    std::function<std::unique_ptr<DriverTimer>()> make_timer;
+    // Measures every deadline (welcome, heartbeat, backoff, reauth).
+    std::unique_ptr<session::Clock> clock;
+    std::unique_ptr<session::Random> random;  // the backoff's jitter
+};
+
+// The production parts: WebSocket over TLS on `loop` (the proxy from
+// server.proxy or the environment), the token provider auth.mode names (an
+// exchange POSTs over HTTPS on the same loop), the loop's timers and the
+// system clock. `loop`, `config` and `identity` must outlive them.
+[[nodiscard]] SessionParts websocket_session_parts(transport::EventLoop& loop,
+                                                   const config::Config& config,
+                                                   const auth::Identity& identity);
+
+}  // namespace outpost::runtime
