@@ -66,7 +66,7 @@ void add_arg_rule_rows(std::vector<Field<R>>& rows) {
                        "Kind: the argument must be exactly this text."));
     rows.push_back(key("one_of", &R::one_of, free_text(0, 4096), optional("[nginx, postgresql]"),
                        "Kind: the argument must be exactly one of these texts."));
-    rows.push_back(key("regex", &R::regex, free_text(1, 4096), optional("'^[a-z0-9-]{1,32}$'"),
+    rows.push_back(key("regex", &R::regex, regex_pattern(1, 4096), optional("'^[a-z0-9-]{1,32}$'"),
                        "Kind: an RE2 pattern the whole argument must match (linear time; "
                        "compiled once, size-limited)."));
     rows.push_back(key("int_range", &R::int_range, signed_integer(), optional("[1, 1000]"),
@@ -102,7 +102,7 @@ std::vector<Field<EnvRule>> env_rule_table() {
     return {
         key("name", &V::name, env_name(), required("TZ"),
             "Variable name. LD_*, PATH, IFS, BASH_ENV, ENV and the like are refused."),
-        key("regex", &V::regex, free_text(1, 4096), required("'^[A-Za-z0-9_/+-]{1,64}$'"),
+        key("regex", &V::regex, regex_pattern(1, 4096), required("'^[A-Za-z0-9_/+-]{1,64}$'"),
             "RE2 pattern the whole value must match."),
         key("allow_newline", &V::allow_newline, boolean(), defaults_to("false"),
             "Let `\\n` and `\\r` reach the pattern (refused otherwise)."),

@@ -257,3 +257,24 @@ TEST_CASE("sandbox, requires and env names are checked", "[config][executor]") {
     CHECK(has_issue(issues, "executor.commands[0].env[0].name", "not allowed"));
     CHECK(has_issue(issues, "executor.commands[0].env[1].regex", "required key is missing"));
 }
+
+TEST_CASE("an invalid regex is reported with its line and column", "[config][executor]") {
+    auto issues = issues_of(load_with("executor:\n"
+                                      "  commands:\n"
+                                      "    - name: a\n"
+                                      "      path: /a\n"
+                                      "      arg_rules: [{regex: '(unclosed'}]\n"));
+    const ConfigIssue issue = issue_at(issues, "executor.commands[0].arg_rules[0].regex");
+    CHECK(issue.line == 7);
+    CHECK(issue.column == 27);
+    CHECK_THAT(issue.message, Catch::Contains("missing )"));
+    const auto env_issues = issues_of(load_with("executor:\n"
+                                                "  commands:\n"
+                                                "    - name: a\n"
+                                                "      path: /a\n"
+                                                "      env: [{name: X, regex: '[z-a]'}]\n"));
+    INFO(describe(env_issues));
+    const ConfigIssue env = issue_at(env_issues, "executor.commands[0].env[0].regex");
+    CHECK(env.line == 7);
+    CHECK_THAT(env.message, Catch::Contains("invalid character class range"));
+}
