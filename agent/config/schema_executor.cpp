@@ -97,6 +97,15 @@ std::vector<Field<VariadicRule>> variadic_table() {
     return rows;
 }
 
+// `requires` accepts exactly the sandbox's names for its protections.
+std::vector<std::pair<std::string, Protection>> protection_names() {
+    std::vector<std::pair<std::string, Protection>> names;
+    for (const Protection p : executors::kAllProtections) {
+        names.emplace_back(executors::protection_name(p), p);
+    }
+    return names;
+}
+
 std::vector<Field<EnvRule>> env_rule_table() {
     using V = EnvRule;
     return {
@@ -181,17 +190,7 @@ std::vector<Field<CommandEntry>> command_entry_table() {
             "namespace, seccomp, Landlock), standard (private /tmp, seccomp, no_new_privs) or "
             "none."),
         key("requires", &E::required_protections,
-            one_of<Protection>({{"namespaces_mount", Protection::namespaces_mount},
-                                {"namespaces_net", Protection::namespaces_net},
-                                {"namespaces_pid", Protection::namespaces_pid},
-                                {"namespaces_ipc", Protection::namespaces_ipc},
-                                {"namespaces_uts", Protection::namespaces_uts},
-                                {"seccomp", Protection::seccomp},
-                                {"landlock", Protection::landlock},
-                                {"cgroup_pids", Protection::cgroup_pids},
-                                {"cgroup_memory", Protection::cgroup_memory},
-                                {"cgroup_kill", Protection::cgroup_kill},
-                                {"no_new_privs", Protection::no_new_privs}}),
+            one_of<Protection>(protection_names()),
             optional("[seccomp, no_new_privs]"),
             "Protections of the sandbox profile the command must not run without; the "
             "profile's others are best effort (run, reported as degraded)."),

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <type_traits>
+
 #include "config_test_support.hpp"
 
 using namespace outpost::config;
@@ -277,4 +279,20 @@ TEST_CASE("an invalid regex is reported with its line and column", "[config][exe
     const ConfigIssue env = issue_at(env_issues, "executor.commands[0].env[0].regex");
     CHECK(env.line == 7);
     CHECK_THAT(env.message, Catch::Contains("invalid character class range"));
+}
+
+TEST_CASE("requires names each sandbox protection by the sandbox's own name and type",
+          "[config][executor]") {
+    // One type from config to sandbox: nothing to map, nothing to drop.
+    static_assert(std::is_same_v<Protection, outpost::executors::Protection>);
+    for (const Protection p : outpost::executors::kAllProtections) {
+        const std::string name(outpost::executors::protection_name(p));
+        INFO(name);
+        auto result = load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
+                                "      sandbox: strict\n      requires: [" + name + "]\n");
+        if (!result) FAIL(describe(result.error()));
+        CHECK(result->executor.commands.at(0).required_protections == std::vector<Protection>{p});
+    }
+    CHECK_FALSE(load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
+                          "      requires: [no_such_protection]\n"));
 }
