@@ -264,17 +264,17 @@ std::vector<std::string> runtime_key_paths() {
     return paths;
 }
 
-std::expected<RuntimeOverrides, std::string> parse_runtime_overrides(std::string_view config_json) {
+Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json) {
     const auto document = json::Document::parse(config_json);
     if (!document) {
-        return std::unexpected(
-            fmt::format("config: not valid JSON: {}", document.error().message()));
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("config: not valid JSON: {}", document.error().message()));
     }
     const auto top = document->root().object();
     if (!top) {
-        return std::unexpected(
-            fmt::format("config: expected an object shaped like the config file, found {}",
-                        json_kind(document->root())));
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("config: expected an object shaped like the config file, found {}",
+                                json_kind(document->root())));
     }
     const auto& sections = schema_docs();
     RuntimeOverrides result;
@@ -303,7 +303,7 @@ std::expected<RuntimeOverrides, std::string> parse_runtime_overrides(std::string
         }
         parse_section(name, *doc, field.value, result, problems);
     }
-    if (!problems.empty()) return std::unexpected(problems.joined());
+    if (!problems.empty()) return fail(ErrorKind::invalid_input, problems.joined());
     return result;
 }
 
@@ -337,14 +337,14 @@ Config apply(Config config, const RuntimeOverrides& overrides) {
     return config;
 }
 
-std::expected<RuntimeOverrides, std::string> accept_config_update(const RuntimeOverrides& current,
-                                                                  std::string_view config_json,
-                                                                  const PersistOverrides& persist) {
+Expected<RuntimeOverrides> accept_config_update(const RuntimeOverrides& current,
+                                                std::string_view config_json,
+                                                const PersistOverrides& persist) {
     auto update = parse_runtime_overrides(config_json);
     if (!update) return std::unexpected(std::move(update.error()));
     if (update->empty()) return current;
     RuntimeOverrides merged = merge(current, *update);
-    if (!persist) return std::unexpected(std::string("runtime changes cannot be persisted here"));
+    if (!persist) return fail(ErrorKind::unavailable, "runtime changes cannot be persisted here");
     if (auto saved = persist(to_json(merged)); !saved) {
         return std::unexpected(std::move(saved.error()));
     }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "agent/auth/identity.hpp"
+#include "agent/common/exit_codes.hpp"
 #include "agent/common/version.hpp"
 #include "agent/config/runtime_overrides.hpp"
 #include "agent/dispatch/dispatcher.hpp"
@@ -76,7 +77,7 @@ config::RuntimeOverrides persisted_overrides(journal::Journal* journal) {
     auto parsed = config::parse_runtime_overrides(**blob);
     if (!parsed) {
         log::error(kLog, "ignoring the persisted runtime config changes {} (journal key `{}`): {}",
-                   **blob, config::kRuntimeOverridesKey, parsed.error());
+                   **blob, config::kRuntimeOverridesKey, parsed.error().message());
         return {};
     }
     return *parsed;
@@ -124,19 +125,19 @@ int run_agent(const config::Config& config) {
     auto identity = auth::load_or_create_identity(config.node.state_dir, config.node.id);
     if (!identity) {
         log::error(kLog, "identity: {}", identity.error().message());
-        return 1;
+        return kExitFailure;
     }
     auto policy = make_allow_list_policy(config);
     if (!policy) {
         log::error(kLog, "allow-list: {}", policy.error().message());
-        return 2;
+        return kExitUsage;
     }
     transport::EventLoop::Options loop_options;
     loop_options.max_fds = kLwsFds;
     auto loop = transport::EventLoop::create(loop_options);
     if (!loop) {
         log::error(kLog, "event loop: {}", loop.error().message());
-        return 1;
+        return kExitFailure;
     }
     log::info(kLog, "outpost {} starting as node {}", kAgentVersion, identity->node_id);
 
@@ -175,22 +176,22 @@ int run_agent(const config::Config& config) {
             std::string_view config_json) -> std::expected<void, std::string> {
         auto next = config::accept_config_update(
             overrides, config_json,
-            [&](std::string_view blob) -> std::expected<void, std::string> {
+            [&](std::string_view blob) -> Expected<void> {
                 if (!journal) {
-                    return std::unexpected(
-                        "cannot persist runtime config changes, the journal is unavailable: " +
-                        journal_error);
+                    return fail(ErrorKind::unavailable,
+                                "cannot persist runtime config changes, the journal is "
+                                "unavailable: " + journal_error);
                 }
                 if (auto put = journal->apply_config_update(
                         request_id, std::chrono::system_clock::now(),
                         config::kRuntimeOverridesKey, blob);
                     !put) {
-                    return std::unexpected("cannot persist runtime config changes: " +
-                                           put.error().message());
+                    return std::unexpected(
+                        put.error().context("cannot persist runtime config changes"));
                 }
                 return {};
             });
-        if (!next) return std::unexpected(std::move(next.error()));
+        if (!next) return std::unexpected(next.error().message());
         overrides = std::move(*next);
         const auto health_interval = effective.health.interval;
         effective = config::apply(config, overrides);
@@ -406,7 +407,7 @@ int run_agent(const config::Config& config) {
         }
     }
     log::info(kLog, "stopped");
-    return 0;
+    return kExitOk;
 }
 
 }  // namespace outpost::runtime
