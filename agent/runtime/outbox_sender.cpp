@@ -253,7 +253,8 @@ std::optional<std::string> OutboxSender::refuse_stored(
     const auto type = string_member("type");
     if (!type) return "no string `type`";
     if (*type != journal::to_string(message.kind)) {
-        return fmt::format("`type` is {}, the row says {}", *type, journal::to_string(message.kind));
+        return fmt::format("`type` is {}, the row says {}", *type,
+                           journal::to_string(message.kind));
     }
     if (const auto id = string_member("id"); !id || id->empty()) return "no string `id`";
     if (!string_member("ts")) return "no string `ts`";

@@ -234,7 +234,8 @@ std::vector<ObjectReader> ObjectReader::objects(std::string_view key) {
             fail(key, "has a member that is not an object");
             return {};
         }
-        out.push_back(ObjectReader(*inner, pointer_to(key) + "/" + std::to_string(index++), error_));
+        out.push_back(
+            ObjectReader(*inner, pointer_to(key) + "/" + std::to_string(index++), error_));
     }
     return out;
 }
