@@ -1,6 +1,5 @@
 #include "agent/auth/jws.hpp"
 
-#include <simdjson.h>
 #include <sodium.h>
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 
 #include "agent/auth/base64url.hpp"
 #include "agent/auth/sodium.hpp"
+#include "agent/common/json/json_reader.hpp"
 
 namespace outpost::auth {
 namespace {
@@ -22,17 +22,14 @@ std::span<const std::uint8_t> as_bytes(std::string_view text) {
 }
 
 Expected<void> check_header(std::span<const std::uint8_t> header) {
-    simdjson::dom::parser parser;
-    const simdjson::padded_string padded(reinterpret_cast<const char*>(header.data()),
-                                         header.size());
-    simdjson::dom::object object;
-    if (parser.parse(padded).get_object().get(object) != simdjson::SUCCESS) {
-        return fail("JWS header is not a JSON object");
-    }
+    const auto document = json::Document::parse(
+        std::string_view(reinterpret_cast<const char*>(header.data()), header.size()));
+    const auto object = document ? document->root().object() : std::nullopt;
+    if (!object) return fail("JWS header is not a JSON object");
     std::vector<std::string_view> names;
     std::string_view alg;
     bool has_alg = false;
-    for (const auto field : object) {
+    for (const auto field : *object) {
         if (std::find(names.begin(), names.end(), field.key) != names.end()) {
             return fail(fmt::format("JWS header has a duplicate \"{}\"", field.key));
         }
@@ -41,9 +38,9 @@ Expected<void> check_header(std::span<const std::uint8_t> header) {
             return fail("JWS header has \"crit\": no extensions are supported");
         }
         if (field.key == "alg") {
-            if (field.value.get_string().get(alg) != simdjson::SUCCESS) {
-                return fail("JWS header \"alg\" is not a string");
-            }
+            const auto text = field.value.string();
+            if (!text) return fail("JWS header \"alg\" is not a string");
+            alg = *text;
             has_alg = true;
         }
     }

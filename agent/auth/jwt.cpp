@@ -1,12 +1,11 @@
 #include "agent/auth/jwt.hpp"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
 
 #include "agent/auth/jws.hpp"
 #include "agent/auth/uuid.hpp"
 #include "agent/common/json/json_writer.hpp"
+#include "agent/common/json/utf8.hpp"
 
 namespace outpost::auth {
 namespace {
@@ -14,7 +13,7 @@ namespace {
 // A JSON string literal for UTF-8 text. Invalid UTF-8 is refused rather
 // than repaired: a token must carry exactly the identity it was asked to.
 Expected<std::string> json_string(std::string_view text) {
-    if (!simdjson::validate_utf8(text.data(), text.size())) {
+    if (json::utf8::find_invalid(text) != std::string_view::npos) {
         return fail("text is not valid UTF-8");
     }
     std::string out;

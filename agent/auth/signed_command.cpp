@@ -1,13 +1,13 @@
 #include "agent/auth/signed_command.hpp"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "agent/auth/jws.hpp"
+#include "agent/common/json/json_reader.hpp"
 
 namespace outpost::auth {
 namespace {
@@ -32,22 +32,19 @@ std::expected<void, SignedCommandFailure> check_signed_command_claims(
     std::string_view payload_json, std::string_view node_id,
     std::chrono::system_clock::time_point now, std::chrono::seconds max_lifetime) {
     constexpr auto bad = SignedCommandError::bad_signature;
-    simdjson::dom::parser parser;
-    const simdjson::padded_string padded(payload_json);
-    simdjson::dom::object object;
-    if (parser.parse(padded).get_object().get(object) != simdjson::SUCCESS) {
-        return reject(bad, "signed payload is not a JSON object");
-    }
+    const auto document = json::Document::parse(payload_json);
+    const auto object = document ? document->root().object() : std::nullopt;
+    if (!object) return reject(bad, "signed payload is not a JSON object");
     int node_id_count = 0;
     int exp_count = 0;
     std::string_view claimed_node;
-    simdjson::dom::element exp;
-    for (const auto field : object) {
+    std::optional<json::Value> exp;
+    for (const auto field : *object) {
         if (field.key == "node_id") {
             ++node_id_count;
-            if (field.value.get_string().get(claimed_node) != simdjson::SUCCESS) {
-                return reject(bad, "signed payload \"node_id\" is not a string");
-            }
+            const auto text = field.value.string();
+            if (!text) return reject(bad, "signed payload \"node_id\" is not a string");
+            claimed_node = *text;
         } else if (field.key == "exp") {
             ++exp_count;
             exp = field.value;
@@ -56,10 +53,10 @@ std::expected<void, SignedCommandFailure> check_signed_command_claims(
     if (node_id_count != 1) return reject(bad, "signed payload needs exactly one \"node_id\"");
     if (exp_count != 1) return reject(bad, "signed payload needs exactly one \"exp\"");
     // Integers only: 1.7e9 or 1700000000.0 are refused, as are values past int64.
-    if (exp.type() != simdjson::dom::element_type::INT64) {
+    if (!exp->is_int64()) {
         return reject(bad, "signed payload \"exp\" is not an integer number of seconds");
     }
-    const std::int64_t expires = exp.get_int64().value_unsafe();
+    const std::int64_t expires = *exp->int64();
 
     if (claimed_node != node_id) {
         return reject(

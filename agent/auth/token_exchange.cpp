@@ -1,11 +1,10 @@
 // auth.mode: exchange — trade our self-signed JWT for an access token at
 // auth.token_url (protocol.md §2, RFC 7523 grant type).
-#include <simdjson.h>
-
 #include <memory>
 
 #include "agent/auth/jwt.hpp"
 #include "agent/auth/token_provider.hpp"
+#include "agent/common/json/json_reader.hpp"
 
 namespace outpost::auth {
 namespace {
@@ -68,28 +67,33 @@ TokenResult parse_exchange_reply(const HttpReply& reply,
     if (reply.status == 403) return failure(TokenFailureKind::revoked, status);
     if (reply.status != 200) return failure(TokenFailureKind::transient, status);
 
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    if (auto error = parser.parse(reply.body).get(root)) {
-        return failure(
-            TokenFailureKind::malformed,
-            std::string("token endpoint body is not JSON: ") + simdjson::error_message(error));
+    const auto document = json::Document::parse(reply.body);
+    if (!document) {
+        return failure(TokenFailureKind::malformed,
+                       "token endpoint body is not JSON: " + document.error().message());
     }
-    std::string_view access_token;
-    if (root["access_token"].get_string().get(access_token)) {
+    // A member of the root, when the root is an object.
+    const auto root = document->root().object();
+    const auto member = [&](std::string_view key) -> std::optional<json::Value> {
+        return root ? root->find(key) : std::nullopt;
+    };
+    const auto token_value = member("access_token");
+    const auto token_text = token_value ? token_value->string() : std::nullopt;
+    if (!token_text) {
         return failure(TokenFailureKind::malformed,
                        "token endpoint body has no string \"access_token\"");
     }
+    const std::string_view access_token = *token_text;
     // Any JSON number: a service computing it from a duration may send 300.0.
     // Rounded down; a fraction of a second is never worth a token.
     std::int64_t expires_in = 0;
-    double seconds = 0;
-    if (!root["expires_in"].get_int64().get(expires_in)) {
-        // an integer
-    } else if (!root["expires_in"].get_double().get(seconds)) {
-        expires_in = seconds >= 1 && seconds <= static_cast<double>(kMaxExpiresIn)
-                         ? static_cast<std::int64_t>(seconds)
-                         : (seconds < 1 ? 0 : kMaxExpiresIn + 1);
+    const auto expires_value = member("expires_in");
+    if (const auto integer = expires_value ? expires_value->int64() : std::nullopt) {
+        expires_in = *integer;
+    } else if (const auto seconds = expires_value ? expires_value->number() : std::nullopt) {
+        expires_in = *seconds >= 1 && *seconds <= static_cast<double>(kMaxExpiresIn)
+                         ? static_cast<std::int64_t>(*seconds)
+                         : (*seconds < 1 ? 0 : kMaxExpiresIn + 1);
     } else {
         return failure(TokenFailureKind::malformed,
                        "token endpoint body has no number \"expires_in\"");

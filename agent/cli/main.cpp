@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "agent/cli/commands.hpp"
+#include "agent/common/printable.hpp"
 
 namespace outpost::cli {
 namespace {
@@ -31,7 +32,8 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         std::vector<std::string> rest(args.begin() + 1, args.end());
         auto options = parse_options(rest, command.accepts);
         if (!options) {
-            err << "outpost " << command.name << ": " << options.error() << "\n";
+            err << "outpost " << command.name << ": " << printable(options.error().message())
+                << "\n";
             return kExitUsage;
         }
         if (options->help) {
@@ -40,7 +42,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         }
         return command.execute({*options, out, err});
     }
-    err << "outpost: unknown command '" << args[0] << "' (see outpost --help)\n";
+    err << "outpost: unknown command '" << printable(args[0]) << "' (see outpost --help)\n";
     return kExitUsage;
 }
 

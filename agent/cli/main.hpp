@@ -4,12 +4,14 @@
 #include <string>
 #include <vector>
 
+#include "agent/common/exit_codes.hpp"
+
 namespace outpost::cli {
 
-// Exit codes shared by every subcommand.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;  // the environment failed (I/O, network)
-inline constexpr int kExitUsage = 2;    // bad command line or bad config
+// Exit codes shared by every subcommand (agent/common/exit_codes.hpp).
+using outpost::kExitFailure;
+using outpost::kExitOk;
+using outpost::kExitUsage;
 
 // The whole CLI, testable without a process: args exclude the program name.
 [[nodiscard]] int run_cli(const std::vector<std::string>& args, std::ostream& out,

@@ -2,8 +2,10 @@
 
 namespace outpost::cli {
 
-std::expected<Options, std::string> parse_options(const std::vector<std::string>& args,
-                                                  OptionRules rules) {
+Expected<Options> parse_options(const std::vector<std::string>& args, OptionRules rules) {
+    const auto usage = [](std::string message) {
+        return fail(ErrorKind::invalid_input, std::move(message));
+    };
     Options options;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
@@ -13,19 +15,19 @@ std::expected<Options, std::string> parse_options(const std::vector<std::string>
             options.json = true;
         } else if (rules.socket && arg == "--socket") {
             if (i + 1 >= args.size() || args[i + 1].empty()) {
-                return std::unexpected("--socket needs a socket path");
+                return usage("--socket needs a socket path");
             }
             options.socket_path = args[++i];
         } else if (rules.config && (arg == "--config" || arg == "-c")) {
             if (i + 1 >= args.size() || args[i + 1].empty()) {
-                return std::unexpected(arg + " needs a file path");
+                return usage(arg + " needs a file path");
             }
             options.config_path = args[++i];
         } else if (rules.config && arg.rfind("--config=", 0) == 0) {
             options.config_path = arg.substr(9);
-            if (options.config_path.empty()) return std::unexpected("--config= needs a file path");
+            if (options.config_path.empty()) return usage("--config= needs a file path");
         } else {
-            return std::unexpected("unexpected argument '" + arg + "'");
+            return usage("unexpected argument '" + arg + "'");
         }
     }
     return options;

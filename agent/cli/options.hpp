@@ -1,7 +1,8 @@
 #pragma once
-#include <expected>
 #include <string>
 #include <vector>
+
+#include "agent/common/error.hpp"
 
 namespace outpost::cli {
 
@@ -21,9 +22,9 @@ struct OptionRules {
     bool socket = false;
 };
 
-// Parses the arguments after the subcommand name. The error names the
-// offending argument.
-[[nodiscard]] std::expected<Options, std::string> parse_options(
+// Parses the arguments after the subcommand name. The error (invalid_input)
+// names the offending argument.
+[[nodiscard]] Expected<Options> parse_options(
     const std::vector<std::string>& args, OptionRules rules);
 
 }  // namespace outpost::cli

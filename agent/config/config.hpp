@@ -13,6 +13,7 @@
 
 #include "agent/journal/sync_mode.hpp"
 #include "agent/log/level.hpp"
+#include "executors/sandbox/protection.hpp"
 
 namespace outpost::config {
 
@@ -104,20 +105,8 @@ struct LoggingConfig {
 // Landlock), `standard` (private /tmp, seccomp, no_new_privs) or `none`.
 enum class SandboxLevel { strict, standard, none };
 
-// A protection an entry can require (spelled as executors::Protection).
-enum class Protection {
-    namespaces_mount,
-    namespaces_net,
-    namespaces_pid,
-    namespaces_ipc,
-    namespaces_uts,
-    seccomp,
-    landlock,
-    cgroup_pids,
-    cgroup_memory,
-    cgroup_kill,
-    no_new_privs,
-};
+// A protection an entry can require: the sandbox's own type, not a copy of it.
+using Protection = executors::Protection;
 
 // The rule for one argument the control plane sends. Exactly one kind
 // (literal, one_of, regex, int_range, path_under) is set (rules.cpp).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "executors/policy/regex.hpp"
+
 namespace outpost::config {
 namespace {
 
@@ -132,6 +134,20 @@ Converter<std::string> free_text(std::size_t min_length, std::size_t max_length)
                     return fail("too short");
                 }
                 return std::string(text);
+            }};
+}
+
+Converter<std::string> regex_pattern(std::size_t min_length, std::size_t max_length) {
+    Converter<std::string> text = free_text(min_length, max_length);
+    return {text.type, text.constraint,
+            fmt::format("an RE2 pattern of {} to {} bytes", min_length, max_length),
+            [length = text.convert](std::string_view pattern) -> Expected<std::string> {
+                auto checked = length(pattern);
+                if (!checked) return checked;
+                if (auto compiled = policy::Regex::compile(pattern); !compiled) {
+                    return std::unexpected(compiled.error());
+                }
+                return checked;
             }};
 }
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "agent/common/printable.hpp"
+
 namespace outpost::config {
 namespace {
 
@@ -65,6 +67,24 @@ std::vector<ConfigIssue> IssueSink::take() {
         suppressed_ = 0;
     }
     return std::move(issues_);
+}
+
+std::string format_issue(const ConfigIssue& issue) {
+    std::string out = issue.file;
+    if (issue.line > 0) {
+        out += fmt::format(":{}", issue.line);
+        if (issue.column > 0) {
+            out += fmt::format(":{}", issue.column);
+        }
+    }
+    out += ": ";
+    if (!issue.key_path.empty()) {
+        out += issue.key_path + ": ";
+    }
+    out += issue.message;
+    // Key names and found values come from the file as they are: no terminal
+    // control or ill-formed UTF-8 in them may reach the operator's terminal.
+    return printable(out);
 }
 
 std::string quote_found(std::string_view text) {

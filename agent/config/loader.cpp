@@ -1,8 +1,11 @@
 #include "agent/config/loader.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <memory>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -21,6 +24,37 @@ std::unexpected<std::vector<ConfigIssue>> one_issue(std::string file, Position w
                                                     std::string message) {
     return std::unexpected(std::vector<ConfigIssue>{
         ConfigIssue{std::move(file), where.line, where.column, "", std::move(message)}});
+}
+
+struct FdCloser {
+    explicit FdCloser(int descriptor) : fd(descriptor) {}
+    FdCloser(const FdCloser&) = delete;
+    FdCloser& operator=(const FdCloser&) = delete;
+    ~FdCloser() { ::close(fd); }
+    int fd;
+};
+
+std::string_view file_kind(mode_t mode) {
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    return "not a file";
+}
+
+// At most `limit` bytes of `fd`, or the errno of a failed read. The caller
+// refuses text longer than it wants, so `limit` is one more than that.
+std::expected<std::string, int> read_bounded(int fd, std::size_t limit) {
+    std::string text;
+    char buffer[16 * 1024];
+    while (text.size() < limit) {
+        const ssize_t got = ::read(fd, buffer, std::min(sizeof buffer, limit - text.size()));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return std::unexpected(errno);
+        if (got == 0) break;
+        text.append(buffer, static_cast<std::size_t>(got));
+    }
+    return text;
 }
 
 LoadResult load_document(const YAML::Node& root, const std::string& file) {
@@ -45,22 +79,6 @@ LoadResult load_document(const YAML::Node& root, const std::string& file) {
 
 }  // namespace
 
-std::string format_issue(const ConfigIssue& issue) {
-    std::string out = issue.file;
-    if (issue.line > 0) {
-        out += fmt::format(":{}", issue.line);
-        if (issue.column > 0) {
-            out += fmt::format(":{}", issue.column);
-        }
-    }
-    out += ": ";
-    if (!issue.key_path.empty()) {
-        out += issue.key_path + ": ";
-    }
-    out += issue.message;
-    return out;
-}
-
 LoadResult load_config_text(std::string_view yaml, std::string_view source_name) {
     const std::string file(source_name);
     if (auto refusal = check_text_shape(yaml)) {
@@ -84,24 +102,31 @@ LoadResult load_config_text(std::string_view yaml, std::string_view source_name)
 LoadResult load_config_file(const std::filesystem::path& path) {
     const std::string file = path.string();
     const auto os_error = [](int code) { return std::generic_category().message(code); };
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
-                                                           &std::fclose);
-    if (!stream) {
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer
+    // before we could even look at what the path is.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         return one_issue(file, Position{}, fmt::format("cannot open: {}", os_error(errno)));
     }
-    std::string text;
-    char buffer[16 * 1024];
-    while (text.size() <= kMaxConfigBytes) {
-        const std::size_t got = std::fread(buffer, 1, sizeof buffer, stream.get());
-        text.append(buffer, got);
-        if (got < sizeof buffer) {
-            break;
-        }
-    }
-    if (std::ferror(stream.get()) != 0) {
+    const FdCloser closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
         return one_issue(file, Position{}, fmt::format("cannot read: {}", os_error(errno)));
     }
-    return load_config_text(text, file);
+    if (S_ISDIR(info.st_mode)) {
+        return one_issue(file, Position{}, fmt::format("cannot read: {}", os_error(EISDIR)));
+    }
+    // A FIFO, socket or device may never end (or never start): only a
+    // regular file has a size to bound the read by.
+    if (!S_ISREG(info.st_mode)) {
+        return one_issue(file, Position{},
+                         fmt::format("not a regular file ({})", file_kind(info.st_mode)));
+    }
+    auto text = read_bounded(fd, kMaxConfigBytes + 1);
+    if (!text) {
+        return one_issue(file, Position{}, fmt::format("cannot read: {}", os_error(text.error())));
+    }
+    return load_config_text(*text, file);
 }
 
 }  // namespace outpost::config

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
+#include "agent/common/json/json_reader.hpp"
 #include "agent/common/json/json_writer.hpp"
 #include "agent/config/field.hpp"
 #include "agent/config/issues.hpp"
@@ -123,25 +123,7 @@ std::vector<std::string> names_of(const std::vector<KeyDoc>& docs) {
     return names;
 }
 
-std::string json_kind(const simdjson::dom::element& value) {
-    switch (value.type()) {
-        case simdjson::dom::element_type::OBJECT:
-            return "an object";
-        case simdjson::dom::element_type::ARRAY:
-            return "an array";
-        case simdjson::dom::element_type::STRING:
-            return "a string";
-        case simdjson::dom::element_type::INT64:
-        case simdjson::dom::element_type::UINT64:
-        case simdjson::dom::element_type::DOUBLE:
-            return "a number";
-        case simdjson::dom::element_type::BOOL:
-            return "a boolean";
-        case simdjson::dom::element_type::NULL_VALUE:
-            return "null";
-    }
-    return "something else";
-}
+std::string_view json_kind(const json::Value& value) { return json::kind_name(value.kind()); }
 
 // The problems of one update, in document order.
 class Problems {
@@ -228,10 +210,9 @@ void load_section(const std::string& section, const YAML::Node& given,
 }
 
 void parse_section(const std::string& section, const KeyDoc& doc,
-                   const simdjson::dom::element& value, RuntimeOverrides& into,
-                   Problems& problems) {
-    simdjson::dom::object object;
-    if (doc.presence != Presence::section || value.get(object) != simdjson::SUCCESS) {
+                   const json::Value& value, RuntimeOverrides& into, Problems& problems) {
+    const auto object = value.object();
+    if (doc.presence != Presence::section || !object) {
         if (doc.presence == Presence::section && section_has_runtime_keys(section)) {
             problems.add(fmt::format("{}: expected a map of keys, found {}", quote_found(section),
                                      json_kind(value)));
@@ -243,7 +224,7 @@ void parse_section(const std::string& section, const KeyDoc& doc,
     YAML::Node given(YAML::NodeType::Map);
     std::vector<const RuntimeKey*> keys;
     std::set<std::string, std::less<>> seen;
-    for (const auto field : object) {
+    for (const auto field : *object) {
         const std::string name(field.key);
         const std::string path = section + "." + name;
         if (!seen.insert(name).second) {
@@ -260,8 +241,8 @@ void parse_section(const std::string& section, const KeyDoc& doc,
             problems.add(fmt::format("{} cannot be changed at runtime", quote_found(path)));
             continue;
         }
-        std::string_view text;
-        if (field.value.get(text) != simdjson::SUCCESS) {
+        const auto text = field.value.string();
+        if (!text) {
             problems.add(fmt::format(
                 "{}: expected a JSON string in the config file's syntax ({}{}), "
                 "found {}",
@@ -269,7 +250,7 @@ void parse_section(const std::string& section, const KeyDoc& doc,
                 child->constraint.empty() ? "" : " " + child->constraint, json_kind(field.value)));
             continue;
         }
-        given[name] = YAML::Node(std::string(text));
+        given[name] = YAML::Node(std::string(*text));
         keys.push_back(key);
     }
     if (!keys.empty()) load_section(section, given, keys, into, problems);
@@ -283,24 +264,23 @@ std::vector<std::string> runtime_key_paths() {
     return paths;
 }
 
-std::expected<RuntimeOverrides, std::string> parse_runtime_overrides(std::string_view config_json) {
-    simdjson::dom::parser parser;
-    const simdjson::padded_string padded(config_json);
-    simdjson::dom::element root;
-    if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
-        return std::unexpected(
-            fmt::format("config: not valid JSON: {}", simdjson::error_message(error)));
+Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json) {
+    const auto document = json::Document::parse(config_json);
+    if (!document) {
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("config: not valid JSON: {}", document.error().message()));
     }
-    simdjson::dom::object top;
-    if (root.get(top) != simdjson::SUCCESS) {
-        return std::unexpected(fmt::format(
-            "config: expected an object shaped like the config file, found {}", json_kind(root)));
+    const auto top = document->root().object();
+    if (!top) {
+        return fail(ErrorKind::invalid_input,
+                    fmt::format("config: expected an object shaped like the config file, found {}",
+                                json_kind(document->root())));
     }
     const auto& sections = schema_docs();
     RuntimeOverrides result;
     Problems problems;
     std::set<std::string, std::less<>> seen;
-    for (const auto field : top) {
+    for (const auto field : *top) {
         const std::string name(field.key);
         if (!seen.insert(name).second) {
             problems.add(fmt::format("{}: duplicate key", quote_found(name)));
@@ -323,7 +303,7 @@ std::expected<RuntimeOverrides, std::string> parse_runtime_overrides(std::string
         }
         parse_section(name, *doc, field.value, result, problems);
     }
-    if (!problems.empty()) return std::unexpected(problems.joined());
+    if (!problems.empty()) return fail(ErrorKind::invalid_input, problems.joined());
     return result;
 }
 
@@ -357,14 +337,14 @@ Config apply(Config config, const RuntimeOverrides& overrides) {
     return config;
 }
 
-std::expected<RuntimeOverrides, std::string> accept_config_update(const RuntimeOverrides& current,
-                                                                  std::string_view config_json,
-                                                                  const PersistOverrides& persist) {
+Expected<RuntimeOverrides> accept_config_update(const RuntimeOverrides& current,
+                                                std::string_view config_json,
+                                                const PersistOverrides& persist) {
     auto update = parse_runtime_overrides(config_json);
     if (!update) return std::unexpected(std::move(update.error()));
     if (update->empty()) return current;
     RuntimeOverrides merged = merge(current, *update);
-    if (!persist) return std::unexpected(std::string("runtime changes cannot be persisted here"));
+    if (!persist) return fail(ErrorKind::unavailable, "runtime changes cannot be persisted here");
     if (auto saved = persist(to_json(merged)); !saved) {
         return std::unexpected(std::move(saved.error()));
     }

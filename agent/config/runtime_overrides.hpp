@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/common/error.hpp"
 #include "agent/config/config.hpp"
 
 namespace outpost::config {
@@ -39,13 +40,12 @@ inline constexpr std::string_view kRuntimeOverridesKey = "runtime_overrides";
 
 // A `config_update` object → the overrides it sets. An empty object (or empty
 // sections) sets nothing and is not an error. The error text is one line per
-// problem joined with "; ", e.g.
+// problem joined with "; " (kind invalid_input), e.g.
 //   unknown key `telemetry.intervall`; did you mean `telemetry.interval`?
 //   `server.url` cannot be changed at runtime
 //   `telemetry.interval`: expected a duration from 1s to 24h (…), found `5 minutes`: …
 //   `alerts` is not supported by this agent version
-[[nodiscard]] std::expected<RuntimeOverrides, std::string> parse_runtime_overrides(
-    std::string_view config_json);
+[[nodiscard]] Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json);
 
 // `update`'s set keys over `base`'s.
 [[nodiscard]] RuntimeOverrides merge(const RuntimeOverrides& base, const RuntimeOverrides& update);
@@ -59,14 +59,15 @@ inline constexpr std::string_view kRuntimeOverridesKey = "runtime_overrides";
 [[nodiscard]] Config apply(Config config, const RuntimeOverrides& overrides);
 
 // Writes the merged overrides durably; the error says why it could not.
-using PersistOverrides = std::function<std::expected<void, std::string>(std::string_view json)>;
+using PersistOverrides = std::function<Expected<void>(std::string_view json)>;
 
 // One config_update against the overrides in force: parse (all-or-nothing),
 // merge over `current`, persist the merged set, and only then return it for
 // the caller to apply. On any error (invalid update, persist failed) nothing
 // was persisted and `current` stays in force. An update that sets nothing
-// returns `current` without persisting.
-[[nodiscard]] std::expected<RuntimeOverrides, std::string> accept_config_update(
+// returns `current` without persisting. The error is the update's
+// (invalid_input) or the persist function's, kept as it came.
+[[nodiscard]] Expected<RuntimeOverrides> accept_config_update(
     const RuntimeOverrides& current, std::string_view config_json, const PersistOverrides& persist);
 
 }  // namespace outpost::config

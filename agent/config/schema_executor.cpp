@@ -66,7 +66,7 @@ void add_arg_rule_rows(std::vector<Field<R>>& rows) {
                        "Kind: the argument must be exactly this text."));
     rows.push_back(key("one_of", &R::one_of, free_text(0, 4096), optional("[nginx, postgresql]"),
                        "Kind: the argument must be exactly one of these texts."));
-    rows.push_back(key("regex", &R::regex, free_text(1, 4096), optional("'^[a-z0-9-]{1,32}$'"),
+    rows.push_back(key("regex", &R::regex, regex_pattern(1, 4096), optional("'^[a-z0-9-]{1,32}$'"),
                        "Kind: an RE2 pattern the whole argument must match (linear time; "
                        "compiled once, size-limited)."));
     rows.push_back(key("int_range", &R::int_range, signed_integer(), optional("[1, 1000]"),
@@ -97,12 +97,21 @@ std::vector<Field<VariadicRule>> variadic_table() {
     return rows;
 }
 
+// `requires` accepts exactly the sandbox's names for its protections.
+std::vector<std::pair<std::string, Protection>> protection_names() {
+    std::vector<std::pair<std::string, Protection>> names;
+    for (const Protection p : executors::kAllProtections) {
+        names.emplace_back(executors::protection_name(p), p);
+    }
+    return names;
+}
+
 std::vector<Field<EnvRule>> env_rule_table() {
     using V = EnvRule;
     return {
         key("name", &V::name, env_name(), required("TZ"),
             "Variable name. LD_*, PATH, IFS, BASH_ENV, ENV and the like are refused."),
-        key("regex", &V::regex, free_text(1, 4096), required("'^[A-Za-z0-9_/+-]{1,64}$'"),
+        key("regex", &V::regex, regex_pattern(1, 4096), required("'^[A-Za-z0-9_/+-]{1,64}$'"),
             "RE2 pattern the whole value must match."),
         key("allow_newline", &V::allow_newline, boolean(), defaults_to("false"),
             "Let `\\n` and `\\r` reach the pattern (refused otherwise)."),
@@ -181,17 +190,7 @@ std::vector<Field<CommandEntry>> command_entry_table() {
             "namespace, seccomp, Landlock), standard (private /tmp, seccomp, no_new_privs) or "
             "none."),
         key("requires", &E::required_protections,
-            one_of<Protection>({{"namespaces_mount", Protection::namespaces_mount},
-                                {"namespaces_net", Protection::namespaces_net},
-                                {"namespaces_pid", Protection::namespaces_pid},
-                                {"namespaces_ipc", Protection::namespaces_ipc},
-                                {"namespaces_uts", Protection::namespaces_uts},
-                                {"seccomp", Protection::seccomp},
-                                {"landlock", Protection::landlock},
-                                {"cgroup_pids", Protection::cgroup_pids},
-                                {"cgroup_memory", Protection::cgroup_memory},
-                                {"cgroup_kill", Protection::cgroup_kill},
-                                {"no_new_privs", Protection::no_new_privs}}),
+            one_of<Protection>(protection_names()),
             optional("[seccomp, no_new_privs]"),
             "Protections of the sandbox profile the command must not run without; the "
             "profile's others are best effort (run, reported as degraded)."),

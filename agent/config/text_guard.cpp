@@ -6,7 +6,8 @@
 
 namespace outpost::config {
 
-// Flow nesting is counted per bracket; block nesting cannot be deeper than the
+// A NUL byte is refused wherever it is, even in a comment. Flow nesting is
+// counted per bracket; block nesting cannot be deeper than the
 // indentation plus the compact `- `/`? ` indicators that open a line. Both
 // are over-estimates (a `[` inside a quoted string counts too), which only
 // matters for files far outside anything a config looks like.
@@ -24,6 +25,12 @@ std::optional<TextRefusal> check_text_shape(std::string_view text) {
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
         const auto here = [&] { return Position{line, static_cast<int>(i - line_start) + 1}; };
+        // YAML has no NUL in its character set, and yaml-cpp reads a NUL
+        // after a `\` or inside a quoted scalar as an escape of its own
+        // (`in<NUL>fo` became a form feed and `o`): refuse it where it is.
+        if (c == '\0') {
+            return TextRefusal{here(), "a NUL byte (U+0000) is not allowed in a YAML file"};
+        }
         if (c == '\n') {
             ++line;
             line_start = i + 1;

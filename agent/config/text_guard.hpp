@@ -1,7 +1,8 @@
 #pragma once
 // A cheap look at the raw text before yaml-cpp parses it. yaml-cpp parses
 // nested collections recursively, so hostile input (`[[[[…`, `- - - - …`) or
-// a huge file must be refused before it gets there.
+// a huge file must be refused before it gets there; and it misreads a NUL
+// byte, so that is refused here too.
 
 #include <optional>
 #include <string>

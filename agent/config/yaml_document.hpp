@@ -3,7 +3,8 @@
 // exception into a TextRefusal. yaml-cpp 0.7's LoadAll never returns on some
 // invalid input (a stray `,` where a document-level node should be is never
 // consumed, so it yields empty documents forever); this counts documents with
-// a bounded number of parser steps instead.
+// a bounded number of parser steps instead. Explicit tags (`!!python/object`,
+// `!custom`) are refused rather than silently dropped.
 
 #include <expected>
 #include <string_view>

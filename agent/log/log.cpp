@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cerrno>
 
+#include "agent/common/printable.hpp"
 #include "agent/log/json_line.hpp"
 
 namespace outpost::log {
@@ -61,16 +62,21 @@ bool enabled(Level level) { return level >= g_min_level; }
 
 std::string format_record(Level level, std::string_view module, std::string_view message,
                           Format format, std::string_view timestamp) {
+    // Messages carry text from outside (a server's error message or close
+    // reason, a config key): whatever its source, no terminal control and no
+    // ill-formed UTF-8 may reach an operator's terminal raw, in either format
+    // (a JSON `\u001b` is raw again after `jq -r`). One line per record:
+    // embedded newlines would forge records.
     std::string clean = scrub_secrets(message);
+    for (char& c : clean) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    clean = printable(clean);
     if (format == Format::json) {
         return json_line({{"ts", timestamp},
                           {"level", to_string(level)},
                           {"module", module},
                           {"msg", clean}});
-    }
-    // Text: one line per record; embedded newlines would forge records.
-    for (char& c : clean) {
-        if (c == '\n' || c == '\r') c = ' ';
     }
     return fmt::format("{} {:<5} {}: {}\n", timestamp, to_string(level), module, clean);
 }

@@ -39,12 +39,9 @@ dispatch::ApprovedRun to_run(const policy::ApprovedCommand& approved) {
     spec.profile.uid = approved.uid;
     spec.profile.gid = approved.gid;
     spec.home = approved.home;
-    for (config::Protection required : approved.required) {
-        // The two enums share their names (executors/policy/protections.cpp).
-        if (auto p = executors::protection_from_name(policy::protection_name(required))) {
-            spec.profile.required.insert(*p);
-        }
-    }
+    // One Protection type from config to sandbox: nothing to translate, so
+    // nothing a name mismatch could drop.
+    spec.profile.required.insert(approved.required.begin(), approved.required.end());
     run.exec_retries = approved.idempotent ? static_cast<unsigned>(approved.retries) : 0;
     return run;
 }

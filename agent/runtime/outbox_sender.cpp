@@ -1,13 +1,13 @@
 #include "agent/runtime/outbox_sender.hpp"
 
 #include <fmt/format.h>
-#include <simdjson.h>
 
 #include <algorithm>
 #include <array>
 #include <span>
 
 #include "agent/auth/uuid.hpp"
+#include "agent/common/json/json_reader.hpp"
 #include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
@@ -242,23 +242,24 @@ std::optional<std::string> OutboxSender::refuse_stored(
         return fmt::format("{} bytes, over protocol.max_message_bytes ({})", text.size(),
                            settings_.max_message_bytes);
     }
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    if (auto error = parser.parse(text).get(root); error) {
-        return fmt::format("not valid JSON: {}", simdjson::error_message(error));
+    const auto document = json::Document::parse(text);
+    if (!document) return fmt::format("not valid JSON: {}", document.error().message());
+    const auto object = document->root().object();
+    if (!object) return "not a JSON object";
+    const auto string_member = [&](std::string_view key) -> std::optional<std::string_view> {
+        const auto value = object->find(key);
+        return value ? value->string() : std::nullopt;
+    };
+    const auto type = string_member("type");
+    if (!type) return "no string `type`";
+    if (*type != journal::to_string(message.kind)) {
+        return fmt::format("`type` is {}, the row says {}", *type,
+                           journal::to_string(message.kind));
     }
-    simdjson::dom::object object;
-    if (root.get(object) != simdjson::SUCCESS) return "not a JSON object";
-    std::string_view type;
-    if (object["type"].get(type) != simdjson::SUCCESS) return "no string `type`";
-    if (type != journal::to_string(message.kind)) {
-        return fmt::format("`type` is {}, the row says {}", type, journal::to_string(message.kind));
-    }
-    std::string_view field;
-    if (object["id"].get(field) != simdjson::SUCCESS || field.empty()) return "no string `id`";
-    if (object["ts"].get(field) != simdjson::SUCCESS) return "no string `ts`";
-    simdjson::dom::object data;
-    if (object["data"].get(data) != simdjson::SUCCESS) return "no object `data`";
+    if (const auto id = string_member("id"); !id || id->empty()) return "no string `id`";
+    if (!string_member("ts")) return "no string `ts`";
+    const auto data = object->find("data");
+    if (!data || data->kind() != json::Kind::object) return "no object `data`";
     return std::nullopt;
 }
 

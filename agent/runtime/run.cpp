@@ -1,6 +1,7 @@
 #include "agent/runtime/run.hpp"
 
 #include "agent/auth/identity.hpp"
+#include "agent/common/exit_codes.hpp"
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/agent.hpp"
@@ -28,19 +29,19 @@ int run_agent(const config::Config& config) {
     auto identity = auth::load_or_create_identity(config.node.state_dir, config.node.id);
     if (!identity) {
         log::error(kLog, "identity: {}", identity.error().message());
-        return 1;
+        return kExitFailure;
     }
     auto policy = make_allow_list_policy(config);
     if (!policy) {
         log::error(kLog, "allow-list: {}", policy.error().message());
-        return 2;
+        return kExitUsage;
     }
     transport::EventLoop::Options loop_options;
     loop_options.max_fds = kLwsFds;
     auto loop = transport::EventLoop::create(loop_options);
     if (!loop) {
         log::error(kLog, "event loop: {}", loop.error().message());
-        return 1;
+        return kExitFailure;
     }
     log::info(kLog, "outpost {} starting as node {}", kAgentVersion, identity->node_id);
 
@@ -58,7 +59,7 @@ int run_agent(const config::Config& config) {
     }
     journal.flush_at_stop();
     log::info(kLog, "stopped");
-    return 0;
+    return kExitOk;
 }
 
 }  // namespace outpost::runtime

@@ -20,7 +20,7 @@ config::RuntimeOverrides persisted_overrides(journal::Journal* journal) {
     auto parsed = config::parse_runtime_overrides(**blob);
     if (!parsed) {
         log::error(kLog, "ignoring the persisted runtime config changes {} (journal key `{}`): {}",
-                   **blob, config::kRuntimeOverridesKey, parsed.error());
+                   **blob, config::kRuntimeOverridesKey, parsed.error().message());
         return {};
     }
     return *parsed;
@@ -48,23 +48,23 @@ std::expected<void, std::string> RuntimeConfig::accept(std::string_view request_
                                                        std::string_view config_json) {
     auto next = config::accept_config_update(
         overrides_, config_json,
-        [&](std::string_view blob) -> std::expected<void, std::string> {
+        [&](std::string_view blob) -> Expected<void> {
             journal::Journal* journal = journal_.get();
             if (journal == nullptr) {
-                return std::unexpected(
-                    "cannot persist runtime config changes, the journal is unavailable: " +
-                    journal_.error());
+                return fail(ErrorKind::unavailable,
+                            "cannot persist runtime config changes, the journal is unavailable: " +
+                                journal_.error());
             }
             if (auto put = journal->apply_config_update(request_id,
                                                         std::chrono::system_clock::now(),
                                                         config::kRuntimeOverridesKey, blob);
                 !put) {
-                return std::unexpected("cannot persist runtime config changes: " +
-                                       put.error().message());
+                return std::unexpected(
+                    put.error().context("cannot persist runtime config changes"));
             }
             return {};
         });
-    if (!next) return std::unexpected(std::move(next.error()));
+    if (!next) return std::unexpected(next.error().message());
     overrides_ = std::move(*next);
     const auto health_interval = effective_.health.interval;
     effective_ = config::apply(file_, overrides_);

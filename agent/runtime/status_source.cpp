@@ -55,9 +55,9 @@ std::map<std::string, std::string, std::less<>> unrunnable_entries(
     for (const config::CommandEntry& entry : executor.commands) {
         std::string why;
         for (config::Protection required : entry.required_protections) {
-            std::string_view name = policy::protection_name(required);
+            const std::string_view name = executors::protection_name(required);
             for (const auto& p : caps.protections) {
-                if (p.available || executors::protection_name(p.protection) != name) continue;
+                if (p.available || p.protection != required) continue;
                 why += fmt::format("{}requires {}, unavailable: {}", why.empty() ? "" : "; ",
                                    name, p.detail);
             }

@@ -1,7 +1,7 @@
 // The status socket's JSON → StatusReport, for `outpost status`. The answer
 // comes from a local socket that only root can open, but it is still input:
 // every member is type-checked and a failure names its JSON path.
-#include <simdjson.h>
+#include "agent/common/json/json_reader.hpp"
 
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
@@ -9,158 +9,56 @@
 namespace outpost::status {
 namespace {
 
-// The first failure wins; later reads return defaults (read everything, check
-// once). Members a reader does not know are ignored.
+// The shared keep-the-first-error reader plus the report's one type of its
+// own, RFC 3339 times. Members a reader does not know are ignored.
 class Reader {
   public:
-    Reader(simdjson::dom::object object, std::string path, std::optional<std::string>* error)
-        : object_(object), path_(std::move(path)), error_(error) {}
+    explicit Reader(json::ObjectReader reader) : r_(std::move(reader)) {}
 
-    std::string str(std::string_view key) {
-        auto value = find(key);
-        std::string_view text;
-        if (value && value->get_string().get(text) != simdjson::SUCCESS) {
-            fail(key, "not a string");
-        }
-        return std::string(text);
-    }
+    std::string str(std::string_view key) { return r_.string(key); }
     std::optional<std::string> optional_str(std::string_view key) {
-        auto value = find(key, false);
-        if (!value || value->is_null()) return std::nullopt;
-        std::string_view text;
-        if (value->get_string().get(text) != simdjson::SUCCESS) {
-            fail(key, "not a string or null");
-            return std::nullopt;
-        }
-        return std::string(text);
+        return r_.optional_string(key);
     }
-    std::uint64_t uint(std::string_view key) {
-        auto value = find(key);
-        std::uint64_t n = 0;
-        if (value && value->get_uint64().get(n) != simdjson::SUCCESS) {
-            fail(key, "not a non-negative integer");
-        }
-        return n;
-    }
+    std::uint64_t uint(std::string_view key) { return r_.uint64(key); }
     std::optional<std::int64_t> optional_int(std::string_view key) {
-        auto value = find(key, false);
-        if (!value || value->is_null()) return std::nullopt;
-        std::int64_t n = 0;
-        if (value->get_int64().get(n) != simdjson::SUCCESS) {
-            fail(key, "not an integer or null");
-            return std::nullopt;
-        }
-        return n;
+        return r_.optional_int64(key);
+    }
+    std::vector<std::string> strings(std::string_view key) { return r_.strings(key); }
+    Counters counters(std::string_view key) { return r_.uint64_map(key); }
+    std::map<std::string, std::string, std::less<>> string_map(std::string_view key) {
+        return r_.string_map(key);
     }
     TimePoint time(std::string_view key) {
         std::string text = str(key);
-        if (failed()) return {};
+        if (r_.failed()) return {};
         auto parsed = protocol::parse_rfc3339(text);
         if (!parsed) {
-            fail(key, "not an RFC 3339 time: " + parsed.error().message());
+            r_.fail(key, "not an RFC 3339 time: " + parsed.error().message());
             return {};
         }
         return *parsed;
     }
     std::optional<TimePoint> optional_time(std::string_view key) {
-        auto value = find(key, false);
+        auto value = r_.find(key, false);
         if (!value || value->is_null()) return std::nullopt;
         return time(key);
     }
     std::optional<Reader> object(std::string_view key, bool required = true) {
-        auto value = find(key, required);
-        if (!value || (!required && value->is_null())) return std::nullopt;
-        simdjson::dom::object inner;
-        if (value->get_object().get(inner) != simdjson::SUCCESS) {
-            fail(key, "not an object");
-            return std::nullopt;
-        }
-        return Reader(inner, path_ + "/" + std::string(key), error_);
-    }
-    std::vector<std::string> strings(std::string_view key) {
-        std::vector<std::string> out;
-        auto items = array(key);
-        if (!items) return out;
-        for (simdjson::dom::element item : *items) {
-            std::string_view text;
-            if (item.get_string().get(text) != simdjson::SUCCESS) {
-                fail(key, "has a member that is not a string");
-                return {};
-            }
-            out.emplace_back(text);
-        }
-        return out;
+        auto inner = r_.object(key, required);
+        if (!inner) return std::nullopt;
+        return Reader(std::move(*inner));
     }
     std::vector<Reader> objects(std::string_view key) {
         std::vector<Reader> out;
-        std::size_t i = 0;
-        auto items = array(key);
-        if (!items) return out;
-        for (simdjson::dom::element item : *items) {
-            simdjson::dom::object inner;
-            if (item.get_object().get(inner) != simdjson::SUCCESS) {
-                fail(key, "has a member that is not an object");
-                return {};
-            }
-            out.emplace_back(inner, path_ + "/" + std::string(key) + "/" + std::to_string(i++),
-                             error_);
-        }
+        for (json::ObjectReader& inner : r_.objects(key)) out.emplace_back(std::move(inner));
         return out;
     }
-    // An object whose members all hold one JSON type: Wire is what simdjson
-    // reads (uint64_t, std::string_view), Stored what the report keeps.
-    template <class Wire, class Stored>
-    std::map<std::string, Stored, std::less<>> map_of(std::string_view key,
-                                                       std::string_view not_wire) {
-        std::map<std::string, Stored, std::less<>> out;
-        auto inner = object(key);
-        if (!inner) return out;
-        for (auto [name, value] : inner->object_) {
-            Wire item{};
-            if (value.get(item) != simdjson::SUCCESS) {
-                inner->fail(name, not_wire);
-                return {};
-            }
-            out.emplace(std::string(name), Stored(item));
-        }
-        return out;
-    }
-    Counters counters(std::string_view key) {
-        return map_of<std::uint64_t, std::uint64_t>(key, "not a non-negative integer");
-    }
-    std::map<std::string, std::string, std::less<>> string_map(std::string_view key) {
-        return map_of<std::string_view, std::string>(key, "not a string");
-    }
-
-    [[nodiscard]] bool failed() const { return error_->has_value(); }
-    void fail(std::string_view key, std::string_view why) {
-        if (!failed()) *error_ = path_ + "/" + std::string(key) + ": " + std::string(why);
-    }
+    void fail(std::string_view key, std::string_view why) { r_.fail(key, why); }
+    [[nodiscard]] bool failed() const { return r_.failed(); }
+    [[nodiscard]] std::string error() const { return r_.error(); }
 
   private:
-    std::optional<simdjson::dom::element> find(std::string_view key, bool required = true) {
-        if (failed()) return std::nullopt;
-        simdjson::dom::element value;
-        if (object_.at_key(key).get(value) != simdjson::SUCCESS) {
-            if (required) fail(key, "missing");
-            return std::nullopt;
-        }
-        return value;
-    }
-    std::optional<simdjson::dom::array> array(std::string_view key) {
-        auto value = find(key);
-        if (!value) return std::nullopt;
-        simdjson::dom::array items;
-        if (value->get_array().get(items) != simdjson::SUCCESS) {
-            fail(key, "not an array");
-            return std::nullopt;
-        }
-        return items;
-    }
-
-    simdjson::dom::object object_;
-    std::string path_;
-    std::optional<std::string>* error_;
+    json::ObjectReader r_;
 };
 
 void read_connection(Reader& r, ConnectionInfo& c) {
@@ -203,18 +101,14 @@ void read_sandbox(Reader& r, SandboxInfo& s) {
 }  // namespace
 
 Expected<StatusReport> parse_report(std::string_view json) {
-    simdjson::dom::parser parser;
-    simdjson::dom::element root;
-    if (auto error = parser.parse(json.data(), json.size()).get(root); error) {
-        return fail(std::string("not JSON: ") + simdjson::error_message(error));
-    }
-    simdjson::dom::object object;
-    if (root.get_object().get(object) != simdjson::SUCCESS) return fail("not a JSON object");
+    auto document = json::Document::parse(json);
+    if (!document) return fail("not JSON: " + document.error().message());
+    const auto object = document->root().object();
+    if (!object) return fail("not a JSON object");
 
-    std::optional<std::string> error;
-    Reader r(object, "", &error);
+    Reader r{json::ObjectReader(*object)};
     std::string format = r.str("format");
-    if (!error && format != kFormat) {
+    if (!r.failed() && format != kFormat) {
         return fail("answer format \"" + format + "\" is not " + std::string(kFormat) +
                     " (agent and CLI of different versions?)");
     }
@@ -243,7 +137,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
         report.checks.details = c->string_map("details");
     }
     report.warnings = r.strings("warnings");
-    if (error) return fail("status answer: " + *error);
+    if (r.failed()) return fail("status answer: " + r.error());
     return report;
 }
 

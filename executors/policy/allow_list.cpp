@@ -52,7 +52,7 @@ std::expected<std::vector<std::string>, PolicyRefusal> check_args(const Compiled
         const ArgMatcher& matcher = i < positional ? entry.positional[i] : *entry.tail;
         auto value = matcher.check(args[i]);
         if (!value) {
-            return refuse_arg(i, args[i], value.error(), matcher.rule_path());
+            return refuse_arg(i, args[i], value.error().message(), matcher.rule_path());
         }
         checked.push_back(std::move(*value));
     }

@@ -51,6 +51,11 @@ std::optional<std::int64_t> parse_canonical_int(std::string_view text) {
     return value;
 }
 
+// Why an argument is refused: a phrase that follows the quoted argument.
+std::unexpected<Error> refused(std::string why) {
+    return fail(ErrorKind::invalid_input, std::move(why));
+}
+
 }  // namespace
 
 std::string normalize_path(std::string_view absolute) {
@@ -170,58 +175,58 @@ Expected<ArgMatcher> ArgMatcher::compile_spec(const Spec& spec, std::string rule
     return m;
 }
 
-std::expected<std::string, std::string> ArgMatcher::check(const std::string& arg) const {
+Expected<std::string> ArgMatcher::check(const std::string& arg) const {
     if (arg.find('\0') != std::string::npos) {
-        return std::unexpected("contains a NUL byte (never allowed: argv strings end at NUL)");
+        return refused("contains a NUL byte (never allowed: argv strings end at NUL)");
     }
     if (has_line_break(arg) && !allow_newline_) {
-        return std::unexpected("contains a line break and the rule does not set allow_newline");
+        return refused("contains a line break and the rule does not set allow_newline");
     }
     if (!arg.empty() && arg.front() == '-' && !allow_dash_) {
-        return std::unexpected("starts with `-` and the rule does not set allow_dash");
+        return refused("starts with `-` and the rule does not set allow_dash");
     }
     return check_kind(arg);
 }
 
-std::expected<std::string, std::string> ArgMatcher::check_kind(const std::string& arg) const {
+Expected<std::string> ArgMatcher::check_kind(const std::string& arg) const {
     switch (kind_) {
         case Kind::literal:
             if (arg == values_.front()) {
                 return arg;
             }
-            return std::unexpected(fmt::format("is not the literal {}", quote(values_.front())));
+            return refused(fmt::format("is not the literal {}", quote(values_.front())));
         case Kind::one_of:
             for (const auto& value : values_) {
                 if (arg == value) {
                     return arg;
                 }
             }
-            return std::unexpected(fmt::format("is not one of {}", fmt::join(values_, ", ")));
+            return refused(fmt::format("is not one of {}", fmt::join(values_, ", ")));
         case Kind::regex:
             if (regex_->full_match(arg)) {
                 return arg;
             }
-            return std::unexpected(fmt::format("does not match regex {}", regex_->pattern()));
+            return refused(fmt::format("does not match regex {}", regex_->pattern()));
         case Kind::int_range: {
             const auto value = parse_canonical_int(arg);
             if (!value) {
-                return std::unexpected("is not a canonical decimal integer");
+                return refused("is not a canonical decimal integer");
             }
             if (*value < min_ || *value > max_) {
-                return std::unexpected(fmt::format("is outside int_range [{}, {}]", min_, max_));
+                return refused(fmt::format("is outside int_range [{}, {}]", min_, max_));
             }
             return arg;
         }
         case Kind::path_under:
             return check_path(arg);
     }
-    return std::unexpected("has no rule");
+    return refused("has no rule");
 }
 
-std::expected<std::string, std::string> ArgMatcher::check_path(const std::string& arg) const {
+Expected<std::string> ArgMatcher::check_path(const std::string& arg) const {
     const auto roots = fmt::format("path_under {}", fmt::join(values_, ", "));
     if (arg.empty() || arg.front() != '/') {
-        return std::unexpected(fmt::format("is not an absolute path ({})", roots));
+        return refused(fmt::format("is not an absolute path ({})", roots));
     }
     const auto under_a_root = [this](const std::string& path) {
         for (const auto& root : values_) {
@@ -233,7 +238,7 @@ std::expected<std::string, std::string> ArgMatcher::check_path(const std::string
     };
     const std::string lexical = normalize_path(arg);
     if (!under_a_root(lexical)) {
-        return std::unexpected(fmt::format("is outside {}", roots));
+        return refused(fmt::format("is outside {}", roots));
     }
     auto real = resolve(lexical);
     if (!real && real.error() == ENOENT && allow_missing_ && lexical != "/") {
@@ -241,7 +246,7 @@ std::expected<std::string, std::string> ArgMatcher::check_path(const std::string
         const auto slash = lexical.rfind('/');
         auto dir = resolve(slash == 0 ? std::string("/") : lexical.substr(0, slash));
         if (!dir) {
-            return std::unexpected(
+            return refused(
                 fmt::format("has no usable directory: {}", std::strerror(dir.error())));
         }
         real = (*dir == "/" ? "" : *dir) + lexical.substr(slash);
@@ -251,19 +256,19 @@ std::expected<std::string, std::string> ArgMatcher::check_path(const std::string
         // "missing".
         struct stat st {};
         if (::lstat(real->c_str(), &st) == 0) {
-            return std::unexpected(
+            return refused(
                 "is a symlink to a missing file (a dangling link is refused: creating the "
                 "file would follow it)");
         }
         if (errno != ENOENT) {
-            return std::unexpected(fmt::format("cannot be checked: {}", std::strerror(errno)));
+            return refused(fmt::format("cannot be checked: {}", std::strerror(errno)));
         }
     }
     if (!real) {
-        return std::unexpected(fmt::format("cannot be resolved: {}", std::strerror(real.error())));
+        return refused(fmt::format("cannot be resolved: {}", std::strerror(real.error())));
     }
     if (!under_a_root(*real)) {
-        return std::unexpected(
+        return refused(
             fmt::format("resolves to {}, outside {} (symlink)", quote(*real), roots));
     }
     return *real;

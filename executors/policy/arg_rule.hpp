@@ -25,9 +25,10 @@ class ArgMatcher {
                                                       std::string rule_path);
 
     // The argv element to pass (the argument itself; for path_under the
-    // resolved path), or why the argument is refused: a phrase that follows
-    // the quoted argument, e.g. `does not match regex ^[a-z]+$`.
-    [[nodiscard]] std::expected<std::string, std::string> check(const std::string& arg) const;
+    // resolved path), or why the argument is refused (invalid_input): a
+    // phrase that follows the quoted argument, e.g. `does not match regex
+    // ^[a-z]+$`.
+    [[nodiscard]] Expected<std::string> check(const std::string& arg) const;
 
     [[nodiscard]] const std::string& rule_path() const { return rule_path_; }
 
@@ -46,8 +47,8 @@ class ArgMatcher {
   private:
     ArgMatcher() = default;
     [[nodiscard]] static Expected<ArgMatcher> compile_spec(const Spec& spec, std::string rule_path);
-    [[nodiscard]] std::expected<std::string, std::string> check_kind(const std::string& arg) const;
-    [[nodiscard]] std::expected<std::string, std::string> check_path(const std::string& arg) const;
+    [[nodiscard]] Expected<std::string> check_kind(const std::string& arg) const;
+    [[nodiscard]] Expected<std::string> check_path(const std::string& arg) const;
 
     Kind kind_ = Kind::literal;
     std::vector<std::string> values_;  // literal (one), one_of, or resolved path roots

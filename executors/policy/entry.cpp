@@ -142,7 +142,8 @@ void check_protections(const config::CommandEntry& entry, CompiledEntry& out, Pr
     for (const auto p : entry.required_protections) {
         if (std::find(offered.begin(), offered.end(), p) == offered.end()) {
             problems.add("requires", fmt::format("sandbox `{}` does not provide `{}`",
-                                                 sandbox_name(entry.sandbox), protection_name(p)));
+                                                 sandbox_name(entry.sandbox),
+                                                 executors::protection_name(p)));
         } else if (std::find(out.required.begin(), out.required.end(), p) == out.required.end()) {
             out.required.push_back(p);
         }

@@ -1,5 +1,6 @@
 #pragma once
-// What each sandbox profile provides, in the names the sandbox uses.
+// What each sandbox profile provides (config::Protection is the sandbox's
+// executors::Protection; its names are executors::protection_name).
 
 #include <string_view>
 #include <vector>
@@ -12,7 +13,6 @@ namespace outpost::policy {
 // must be a subset (the rest are best effort).
 [[nodiscard]] std::vector<config::Protection> profile_protections(config::SandboxLevel level);
 
-[[nodiscard]] std::string_view protection_name(config::Protection protection);
 [[nodiscard]] std::string_view sandbox_name(config::SandboxLevel level);
 
 }  // namespace outpost::policy

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/cli/main.hpp"
+#include "agent/cli/options.hpp"
 
 namespace fs = std::filesystem;
 
@@ -160,4 +161,40 @@ TEST_CASE("status: bad options and a missing config are usage errors") {
     Run r = run({"status", "--config", (tmp.path / "missing.yaml").string()});
     CHECK(r.code == 2);
     CHECK(r.err.find("--socket PATH") != std::string::npos);
+}
+
+TEST_CASE("check-config refuses a FIFO at once with exit 2") {
+    TempDir dir;
+    const fs::path fifo = dir.path / "agent.yaml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // Nobody ever writes to the FIFO: the old loader waited here for good
+    // (ctest's timeout ends it).
+    auto r = run({"check-config", "--config", fifo.string()});
+    CHECK(r.code == outpost::kExitUsage);
+    CHECK(r.err.find("not a regular file (a FIFO)") != std::string::npos);
+}
+
+TEST_CASE("check-config prints no raw terminal controls from the file or the path") {
+    TempDir dir;
+    const auto path = dir.write("agent\x1b[2J.yaml",
+                                "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                "telemetry:\n  \"\x1b]0;owned\x07\xc2\x9b" "31m\xff\": 1\n");
+    auto r = run({"check-config", "--config", path.string()});
+    INFO(r.err);
+    CHECK(r.code == outpost::kExitUsage);
+    CHECK(r.err.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x07') == std::string::npos);
+    CHECK(r.err.find("\xc2\x9b") == std::string::npos);
+    CHECK(r.err.find('\xff') == std::string::npos);
+    CHECK(r.err.find("\\x1b]0;owned") != std::string::npos);
+}
+
+TEST_CASE("a bad option is an invalid_input error naming it") {
+    auto parsed = outpost::cli::parse_options({"--config"}, {.config = true});
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().kind() == outpost::ErrorKind::invalid_input);
+    CHECK(parsed.error().message() == "--config needs a file path");
+    auto r = run({"check-config", "--bogus\x1b[2J"});
+    CHECK(r.code == outpost::kExitUsage);
+    CHECK(r.err == "outpost check-config: unexpected argument '--bogus\\x1b[2J'\n");
 }

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <type_traits>
+
 #include "config_test_support.hpp"
 
 using namespace outpost::config;
@@ -256,4 +258,41 @@ TEST_CASE("sandbox, requires and env names are checked", "[config][executor]") {
     CHECK(has_issue(issues, "executor.commands[0].requires[0]", "did you mean `seccomp`?"));
     CHECK(has_issue(issues, "executor.commands[0].env[0].name", "not allowed"));
     CHECK(has_issue(issues, "executor.commands[0].env[1].regex", "required key is missing"));
+}
+
+TEST_CASE("an invalid regex is reported with its line and column", "[config][executor]") {
+    auto issues = issues_of(load_with("executor:\n"
+                                      "  commands:\n"
+                                      "    - name: a\n"
+                                      "      path: /a\n"
+                                      "      arg_rules: [{regex: '(unclosed'}]\n"));
+    const ConfigIssue issue = issue_at(issues, "executor.commands[0].arg_rules[0].regex");
+    CHECK(issue.line == 7);
+    CHECK(issue.column == 27);
+    CHECK_THAT(issue.message, Catch::Contains("missing )"));
+    const auto env_issues = issues_of(load_with("executor:\n"
+                                                "  commands:\n"
+                                                "    - name: a\n"
+                                                "      path: /a\n"
+                                                "      env: [{name: X, regex: '[z-a]'}]\n"));
+    INFO(describe(env_issues));
+    const ConfigIssue env = issue_at(env_issues, "executor.commands[0].env[0].regex");
+    CHECK(env.line == 7);
+    CHECK_THAT(env.message, Catch::Contains("invalid character class range"));
+}
+
+TEST_CASE("requires names each sandbox protection by the sandbox's own name and type",
+          "[config][executor]") {
+    // One type from config to sandbox: nothing to map, nothing to drop.
+    static_assert(std::is_same_v<Protection, outpost::executors::Protection>);
+    for (const Protection p : outpost::executors::kAllProtections) {
+        const std::string name(outpost::executors::protection_name(p));
+        INFO(name);
+        auto result = load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
+                                "      sandbox: strict\n      requires: [" + name + "]\n");
+        if (!result) FAIL(describe(result.error()));
+        CHECK(result->executor.commands.at(0).required_protections == std::vector<Protection>{p});
+    }
+    CHECK_FALSE(load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
+                          "      requires: [no_such_protection]\n"));
 }

@@ -2,8 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <string>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/config/loader.hpp"
@@ -285,5 +288,67 @@ TEST_CASE("a stray comma where a document should be is refused, not looped on",
         auto issues = issues_of(load(text));
         REQUIRE(issues.size() == 1);
         CHECK(issues[0].line >= 1);
+    }
+}
+
+TEST_CASE("a FIFO given as the config is refused at once, not waited on",
+          "[config][loader][file]") {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("outpost-config-fifo-" + std::to_string(::getpid()) + ".yaml");
+    std::filesystem::remove(path);
+    REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
+    auto loading = std::async(std::launch::async, [&] { return load_config_file(path); });
+    if (loading.wait_for(10s) == std::future_status::timeout) {
+        // The old loader blocks in open() until a writer comes: be that
+        // writer, so the test ends with a failure rather than a hang.
+        const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK);
+        if (fd >= 0) ::close(fd);
+        (void)loading.get();
+        std::filesystem::remove(path);
+        FAIL("load_config_file waited on a FIFO");
+    }
+    auto result = loading.get();
+    std::filesystem::remove(path);
+    auto issues = issues_of(result);
+    REQUIRE(issues.size() == 1);
+    CHECK(format_issue(issues[0]) == path.string() + ": not a regular file (a FIFO)");
+}
+
+TEST_CASE("a NUL byte in the text is refused with its position, not read as an escape",
+          "[config][loader][guard]") {
+    using namespace std::string_literals;
+    const std::string text = std::string(kMinimal) + "node:\n  id: \"in\0fo\"\n"s;
+    auto issues = issues_of(load(text));
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].line == 4);
+    CHECK(issues[0].column == 10);
+    CHECK_THAT(issues[0].message, Catch::Contains("NUL"));
+}
+
+TEST_CASE("YAML tags are refused, not silently accepted", "[config][loader]") {
+    auto issues = issues_of(load_with("node:\n  id: !!python/object:os.system x\n"));
+    REQUIRE(issues.size() == 1);
+    CHECK(issues[0].line == 4);
+    CHECK(issues[0].column == 7);
+    CHECK_THAT(issues[0].message, Catch::Contains("!!python/object:os.system"));
+    // A tag on a section is refused too.
+    CHECK_FALSE(load_with("telemetry: !!map\n  interval: 10s\n"));
+    CHECK_FALSE(load_with("telemetry:\n  interval: !custom 10s\n"));
+}
+
+TEST_CASE("issue text has no raw terminal controls or invalid UTF-8",
+          "[config][loader][printable]") {
+    // An unknown key made of ESC, C1 CSI (U+009B) and an invalid byte.
+    const std::string text =
+        std::string(kMinimal) + "telemetry:\n  \"\x1b[2J\xc2\x9b" "31m\xff\": 1\n";
+    auto issues = issues_of(load(text));
+    REQUIRE_FALSE(issues.empty());
+    for (const auto& issue : issues) {
+        const std::string line = format_issue(issue);
+        INFO(line);
+        CHECK(line.find('\x1b') == std::string::npos);
+        CHECK(line.find("\xc2\x9b") == std::string::npos);
+        CHECK(line.find('\xff') == std::string::npos);
+        CHECK_THAT(line, Catch::Contains("\\x1b[2J"));
     }
 }

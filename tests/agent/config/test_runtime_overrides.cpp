@@ -20,7 +20,7 @@ RuntimeOverrides accepted(const std::string& json) {
     auto parsed = parse_runtime_overrides(json);
     INFO(json);
     if (!parsed) {
-        INFO(parsed.error());
+        INFO(parsed.error().message());
     }
     REQUIRE(parsed.has_value());
     return *parsed;
@@ -30,7 +30,8 @@ std::string rejected(const std::string& json) {
     auto parsed = parse_runtime_overrides(json);
     INFO(json);
     REQUIRE_FALSE(parsed.has_value());
-    return parsed.error();
+    CHECK(parsed.error().kind() == outpost::ErrorKind::invalid_input);
+    return parsed.error().message();
 }
 
 // What the file loader says about `section.key: value`.
@@ -157,7 +158,7 @@ TEST_CASE(
     int persisted = 0;
     auto result = accept_config_update(
         current, R"({"logging":{"level":"debug"},"telemetry":{"interval":"0s"}})",
-        [&](std::string_view) -> std::expected<void, std::string> {
+        [&](std::string_view) -> outpost::Expected<void> {
             ++persisted;
             return {};
         });
@@ -225,8 +226,7 @@ TEST_CASE(
     RuntimeOverrides current;
     current.telemetry_interval = 30s;
     std::vector<std::string> writes;
-    const PersistOverrides persist =
-        [&](std::string_view json) -> std::expected<void, std::string> {
+    const PersistOverrides persist = [&](std::string_view json) -> outpost::Expected<void> {
         writes.emplace_back(json);
         return {};
     };
@@ -244,11 +244,13 @@ TEST_CASE(
 
     auto failed =
         accept_config_update(current, R"({"logging":{"level":"debug"}})",
-                             [](std::string_view) -> std::expected<void, std::string> {
-                                 return std::unexpected(std::string("journal unavailable"));
+                             [](std::string_view) -> outpost::Expected<void> {
+                                 return outpost::fail(outpost::ErrorKind::io,
+                                                      "journal unavailable");
                              });
     REQUIRE_FALSE(failed.has_value());
-    CHECK(failed.error() == "journal unavailable");
+    CHECK(failed.error().message() == "journal unavailable");
+    CHECK(failed.error().kind() == outpost::ErrorKind::io);  // the persist error as it came
 }
 
 TEST_CASE("runtime overrides: the reason stays short however many problems there are") {

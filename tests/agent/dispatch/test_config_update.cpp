@@ -79,20 +79,21 @@ struct JournaledOverrides {
     ConfigUpdateHandler handler() {
         return [this](std::string_view request_id, std::string_view config_json) -> HandlerResult {
             auto next = config::accept_config_update(
-                current, config_json, [this, request_id](std::string_view blob) -> HandlerResult {
+                current, config_json,
+                [this, request_id](std::string_view blob) -> outpost::Expected<void> {
                     if (journal == nullptr) {
-                        return std::unexpected(std::string(
-                            "cannot persist runtime config changes, the journal is unavailable"));
+                        return outpost::fail(
+                            "cannot persist runtime config changes, the journal is unavailable");
                     }
                     if (auto put = journal->apply_config_update(
                             request_id, std::chrono::system_clock::now(),
                             config::kRuntimeOverridesKey, blob);
                         !put) {
-                        return std::unexpected(put.error().message());
+                        return std::unexpected(put.error());
                     }
                     return {};
                 });
-            if (!next) return std::unexpected(next.error());
+            if (!next) return std::unexpected(next.error().message());
             current = *next;
             ++applied;
             return {};

@@ -31,11 +31,34 @@ TEST_CASE("text records carry time, level, module and message on one line") {
 }
 
 TEST_CASE("json records are one escaped object per line") {
+    // Line breaks become spaces and controls are written out, as in text.
     auto line = lg::format_record(lg::Level::error, "config", "bad \"x\"\n\x01", lg::Format::json,
                                   "2026-11-22T10:00:00.123Z");
     CHECK(line ==
           "{\"ts\":\"2026-11-22T10:00:00.123Z\",\"level\":\"error\",\"module\":\"config\","
-          "\"msg\":\"bad \\\"x\\\"\\n\\u0001\"}\n");
+          "\"msg\":\"bad \\\"x\\\" \\\\x01\"}\n");
+}
+
+TEST_CASE("no terminal control or invalid UTF-8 from a message reaches the log raw") {
+    // What a server could put in an error message or a close reason: ESC
+    // (a CSI sequence), C1 CSI as UTF-8 (U+009B), a bare 0x9B byte, a bidi
+    // override and a truncated sequence.
+    const std::string hostile = "closed: \x1b[2J\xc2\x9b" "31m \x9b" "0m \xe2\x80\xae x \xe2\x82";
+    for (const auto format : {lg::Format::text, lg::Format::json}) {
+        const auto line =
+            lg::format_record(lg::Level::warn, "session", hostile, format, "2026-11-22T10:00:00Z");
+        INFO(line);
+        CHECK(line.find('\x1b') == std::string::npos);
+        CHECK(line.find("\xc2\x9b") == std::string::npos);
+        CHECK(line.find('\x9b') == std::string::npos);
+        CHECK(line.find("\xe2\x80\xae") == std::string::npos);
+        CHECK(line.find('\xe2') == std::string::npos);
+        CHECK_THAT(line, Catch::Contains("x1b[2J") && Catch::Contains("u009b31m") &&
+                             Catch::Contains("x9b0m") && Catch::Contains("u202e") &&
+                             Catch::Contains("xe2") && Catch::Contains("x82"));
+        // One record, one line.
+        CHECK(line.find('\n') == line.size() - 1);
+    }
 }
 
 TEST_CASE("records below the configured level are dropped") {

@@ -12,7 +12,9 @@
 
 namespace outpost::policy::test {
 
-Expected<AllowList> build_yaml(std::string_view commands) {
+namespace {
+
+config::ExecutorConfig load_executor(std::string_view commands) {
     const std::string text =
         "server:\n  url: wss://hub.example.com/v1/agent\n"
         "executor:\n  commands:\n" +
@@ -25,7 +27,22 @@ Expected<AllowList> build_yaml(std::string_view commands) {
         }
         FAIL("config did not load:\n" << issues << text);
     }
-    return AllowList::build(config->executor);
+    return config->executor;
+}
+
+}  // namespace
+
+Expected<AllowList> build_yaml(std::string_view commands) {
+    return AllowList::build(load_executor(commands));
+}
+
+std::string build_error_patched(std::string_view commands,
+                                const std::function<void(config::ExecutorConfig&)>& patch) {
+    config::ExecutorConfig executor = load_executor(commands);
+    patch(executor);
+    auto list = AllowList::build(executor);
+    REQUIRE_FALSE(list.has_value());
+    return list.error().message();
 }
 
 AllowList build_ok(std::string_view commands) {

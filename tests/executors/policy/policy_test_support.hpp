@@ -2,6 +2,7 @@
 // Helpers shared by the policy tests: allow-lists built from YAML through
 // the real config loader, and scratch directories.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,12 @@ namespace outpost::policy::test {
 
 // The build error (the build must fail).
 [[nodiscard]] std::string build_error(std::string_view commands);
+
+// The build error of `commands` (which the loader must accept) after
+// `patch` changed the loaded config: for what the loader itself refuses
+// (a bad regex), to test that the build refuses it too.
+[[nodiscard]] std::string build_error_patched(
+    std::string_view commands, const std::function<void(config::ExecutorConfig&)>& patch);
 
 [[nodiscard]] Request request(std::string command, std::vector<std::string> args = {});
 

@@ -146,7 +146,8 @@ TEST_CASE("required protections must come with the sandbox profile", "[policy]")
 }
 
 TEST_CASE("a build reports every problem of every entry, each naming its entry", "[policy]") {
-    auto error = build_error(
+    // The loader refuses a bad regex itself; the build must refuse it too.
+    auto error = build_error_patched(
         "    - {name: good, path: /usr/bin/true, run_as: nobody}\n"
         "    - name: bad-one\n"
         "      path: /no/such/program\n"
@@ -155,8 +156,11 @@ TEST_CASE("a build reports every problem of every entry, each naming its entry",
         "    - name: bad-two\n"
         "      path: /usr/bin/true\n"
         "      run_as: nobody\n"
-        "      arg_rules: [{regex: '(unclosed'}]\n"
-        "      env: [{name: LD_PRELOAD, regex: '.*'}]\n");
+        "      arg_rules: [{regex: 'x'}]\n"
+        "      env: [{name: LD_PRELOAD, regex: '.*'}]\n",
+        [](outpost::config::ExecutorConfig& e) {
+            e.commands.at(2).arg_rules.at(0).regex = "(unclosed";
+        });
     INFO(error);
     CHECK_THAT(error, Catch::Contains("executor.commands[1].path (bad-one): /no/such/program is "
                                       "not trusted: /no: No such file or directory"));

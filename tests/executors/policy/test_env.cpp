@@ -83,10 +83,12 @@ TEST_CASE("the dangerous-name list", "[policy][env]") {
 }
 
 TEST_CASE("an env rule with a bad regex or a duplicate name is refused", "[policy][env]") {
-    auto error = build_error(
+    // The loader refuses a bad regex itself; the build must refuse it too.
+    auto error = build_error_patched(
         "    - name: t\n      path: /usr/bin/true\n      run_as: nobody\n"
-        "      env:\n        - {name: TZ, regex: '[a-'}\n        - {name: A, regex: x}\n"
-        "        - {name: A, regex: y}\n");
+        "      env:\n        - {name: TZ, regex: 'x'}\n        - {name: A, regex: x}\n"
+        "        - {name: A, regex: y}\n",
+        [](outpost::config::ExecutorConfig& e) { e.commands.at(0).env.at(0).regex = "[a-"; });
     CHECK_THAT(error, Catch::Contains("executor.commands[0].env[0].regex (t): regex \"[a-\""));
     CHECK_THAT(error, Catch::Contains("executor.commands[0].env[2].name (t): `A` is listed twice"));
 }
