@@ -504,6 +504,7 @@ void Runner::complete(Run& run) {
         if (exec_error) add_reason(res, "exec failed: " + *exec_error);
     } else if (exec_error) {
         res.state = RunState::failed;
+        res.exec_failed = true;
         add_reason(res, "exec failed: " + *exec_error);
     } else {
         res.state = exited_zero ? RunState::succeeded : RunState::failed;

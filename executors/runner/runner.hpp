@@ -16,8 +16,8 @@
 // anything is forked (invalid spec, required protection missing, sandbox
 // cannot be planned). Everything that happens later — including an exec
 // failure reported by the child ("exec failed: execve: No such file or
-// directory") — is a RunResult with state `failed` and a `reason`, delivered
-// through on_done. on_done is never called from inside start() or cancel().
+// directory") — is a RunResult with state `failed`, a `reason` and, for an
+// exec failure, `exec_failed` set, delivered through on_done. on_done is never called from inside start() or cancel().
 
 #include <chrono>
 #include <cstddef>

@@ -101,11 +101,13 @@ TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
     REQUIRE(r.reason);
     CHECK(r.reason->find("exec failed") != std::string::npos);
     CHECK(r.reason->find("No such file or directory") != std::string::npos);
+    CHECK(r.exec_failed);  // the typed marker callers decide by
 
     // Same without a PID namespace (the exec happens in our direct child).
     auto bare = h.run(spec("/nonexistent/program", {}, bare_profile()));
     REQUIRE(bare.reason);
     CHECK(bare.reason->find("exec failed: execve: No such file or directory") != std::string::npos);
+    CHECK(bare.exec_failed);
 
     // A bad working directory is a set-up failure with its step named.
     auto s = spec("/bin/true", {});
@@ -113,10 +115,28 @@ TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
     auto cd = h.run(std::move(s));
     REQUIRE(cd.reason);
     CHECK(cd.reason->find("chdir") != std::string::npos);
+    CHECK(cd.exec_failed);
 
     // A relative path is refused before anything runs.
     auto refused = h.runner->start(spec("bin/true", {}), [](RunResult) {});
     CHECK_FALSE(refused);
+}
+
+TEST_CASE("only a program that never started is marked exec_failed", "[runner]") {
+    Harness h;
+    // It ran and failed, or was killed: something ran, so no retry may follow.
+    auto exited = h.run(spec("/bin/sh", {"-c", "echo exec failed: not really >&2; exit 127"}));
+    CHECK(exited.state == RunState::failed);
+    CHECK(exited.exit_code == 127);
+    CHECK_FALSE(exited.exec_failed);
+    auto slow = spec("/bin/sleep", {"5"});
+    slow.timeout = 100ms;
+    slow.kill_grace = 100ms;
+    auto timed_out = h.run(std::move(slow));
+    CHECK(timed_out.state == RunState::timed_out);
+    CHECK_FALSE(timed_out.exec_failed);
+    auto ok = h.run(spec("/bin/true", {}));
+    CHECK_FALSE(ok.exec_failed);
 }
 
 TEST_CASE("runs beyond max_concurrent wait in FIFO order", "[runner]") {
