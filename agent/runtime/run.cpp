@@ -171,8 +171,7 @@ int run_agent(const config::Config& config) {
     // config_update: validate, persist the merged set, then apply. Without a
     // journal nothing can be persisted, so the update is refused.
     dispatch::ConfigUpdateHandler on_config_update =
-        [&](std::string_view request_id,
-            std::string_view config_json) -> std::expected<void, std::string> {
+        [&](std::string_view request_id, std::string_view config_json) -> Expected<void> {
         auto next = config::accept_config_update(
             overrides, config_json,
             [&](std::string_view blob) -> std::expected<void, std::string> {
@@ -190,7 +189,7 @@ int run_agent(const config::Config& config) {
                 }
                 return {};
             });
-        if (!next) return std::unexpected(std::move(next.error()));
+        if (!next) return fail(std::move(next.error()));  // invalid, or not persisted
         overrides = std::move(*next);
         const auto health_interval = effective.health.interval;
         effective = config::apply(config, overrides);

@@ -19,7 +19,9 @@ namespace journal = outpost::journal;
 
 namespace {
 
-using HandlerResult = std::expected<void, std::string>;
+using HandlerResult = outpost::Expected<void>;
+// What config::accept_config_update asks of its persist step.
+using PersistResult = std::expected<void, std::string>;
 
 // Replaces the fixture's dispatcher with one that has `handler`.
 void install(Fixture& f, ConfigUpdateHandler handler,
@@ -79,7 +81,7 @@ struct JournaledOverrides {
     ConfigUpdateHandler handler() {
         return [this](std::string_view request_id, std::string_view config_json) -> HandlerResult {
             auto next = config::accept_config_update(
-                current, config_json, [this, request_id](std::string_view blob) -> HandlerResult {
+                current, config_json, [this, request_id](std::string_view blob) -> PersistResult {
                     if (journal == nullptr) {
                         return std::unexpected(std::string(
                             "cannot persist runtime config changes, the journal is unavailable"));
@@ -92,7 +94,7 @@ struct JournaledOverrides {
                     }
                     return {};
                 });
-            if (!next) return std::unexpected(next.error());
+            if (!next) return outpost::fail(next.error());
             current = *next;
             ++applied;
             return {};
@@ -129,7 +131,8 @@ TEST_CASE("config_update accepted by the handler is acked accepted") {
 TEST_CASE("config_update refused by the handler is acked rejected with its reason") {
     Fixture f;
     install(f, [](std::string_view, std::string_view) -> HandlerResult {
-        return std::unexpected(std::string("`server.url` cannot be changed at runtime"));
+        return outpost::fail(outpost::ErrorKind::invalid_input,
+                             "`server.url` cannot be changed at runtime");
     });
     f.deliver(config_update("cu-2", R"({"server":{"url":"wss://x.example.com/v1"}})"));
     const auto& ack = only_ack(f, "cu-2");
