@@ -4,7 +4,6 @@
 // allow-list is built (executors/policy provides the real one).
 
 #include <cstdint>
-#include <expected>
 #include <functional>
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/common/error.hpp"
 #include "executors/runner/run_spec.hpp"
 
 namespace outpost::dispatch {
@@ -31,8 +31,8 @@ struct ApprovedRun {
     unsigned exec_retries = 0;
 };
 
-// The refusal names the rule that failed; it is sent to the server as is.
-using CommandPolicy =
-    std::function<std::expected<ApprovedRun, std::string>(const CommandRequest& request)>;
+// The refusal's message names the rule that failed; it is sent to the server
+// as is (kind: invalid_input).
+using CommandPolicy = std::function<Expected<ApprovedRun>(const CommandRequest& request)>;
 
 }  // namespace outpost::dispatch

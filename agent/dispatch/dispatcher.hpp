@@ -1,40 +1,31 @@
 #pragma once
-// Validated server messages → handlers (protocol.md §3.3, §3.6): commands
-// with at-most-once execution through the journal, cancel, approval,
-// result delivery, health checks.
-//
-// The at-most-once point: a command is journaled `running` (durably) before
-// its process starts, and a request_id found in the journal is never run
-// again — it is answered from the journal.
+// Validated server messages → the unit that handles each (protocol.md §3.3,
+// §3.6): a message passes the signed-command gate (SignedGate) first, then
+// is routed: commands, cancel, approval and result_ack to CommandLifecycle,
+// config_update to ConfigUpdates, health_check answered here. The journal's
+// state is JournalHealth's, its batching GroupCommit's; this class wires
+// them together and runs start-up and maintenance.
 
 #include <chrono>
-#include <deque>
-#include <expected>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "agent/auth/secret_key.hpp"
+#include "agent/dispatch/command_lifecycle.hpp"
 #include "agent/dispatch/command_policy.hpp"
+#include "agent/dispatch/config_updates.hpp"
+#include "agent/dispatch/group_commit.hpp"
+#include "agent/dispatch/journal_health.hpp"
+#include "agent/dispatch/signed.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
 #include "agent/protocol/inbound_messages.hpp"
-#include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "executors/runner/runner.hpp"
 
 namespace outpost::dispatch {
-
-// config_update (protocol.md §3.3): validates, persists and applies the
-// `config` object (minified JSON, shaped like the config file); the error is
-// the reason sent back, and then nothing changed. It persists the overrides
-// and the request_id in one transaction (Journal::apply_config_update), so
-// that a redelivery is never applied twice.
-using ConfigUpdateHandler = std::function<std::expected<void, std::string>(
-    std::string_view request_id, std::string_view config_json)>;
 
 struct DispatcherSettings {
     std::string node_id;
@@ -82,28 +73,18 @@ public:
 
     void handle(const protocol::InboundMessage& message);
 
-    // Group commit (journal.sync: full, docs/journal.md). Journal writes made
-    // while handling the events of one loop pass are synced once, by a flush
-    // `schedule` runs at the start of the next pass, and every effect that
-    // depends on them — acks, results, process starts — waits for that sync,
-    // in order. Messages other than execute/deploy/update_agent/result_ack
-    // flush first, so they see no half-done batch. Off (the default): every
-    // write syncs itself and effects happen at once.
-    //
-    // Without a `sync_thread`, the loop makes each batch's sync itself.
-    // With one, it does so until a sync takes `slow_sync` or longer (zero:
-    // the thread from the start, for good); from then on the batch's
-    // fdatasync runs on the thread and the loop goes on meanwhile, commits
-    // made during it forming the next batch, synced when it ends — until
-    // `fast_syncs_to_return` syncs in a row on the thread took less than
-    // half of `slow_sync`, when the loop syncs again. The thread must
-    // outlive the dispatcher's last close_batch().
-    using Schedule = std::function<void(std::function<void()>)>;
+    // Group commit (journal.sync: full; GroupCommit says how it works):
+    // acks, results and process starts wait for the sync of the journal
+    // writes they depend on. Messages other than execute/deploy/
+    // update_agent/result_ack flush first, so they see no half-done batch.
+    // Off (the default): every write syncs itself and effects happen at
+    // once. The thread must outlive the dispatcher's last close_batch().
+    using Schedule = GroupCommit::Schedule;
     void enable_group_commit(Schedule schedule, journal::WalSyncThread* sync_thread = nullptr,
                              std::chrono::milliseconds slow_sync = std::chrono::milliseconds(0),
                              unsigned fast_syncs_to_return = 256);
     // Whether batches are synced on the sync thread now (for status, tests).
-    [[nodiscard]] bool syncs_off_loop() const { return syncs_off_loop_; }
+    [[nodiscard]] bool syncs_off_loop() const { return commit_.syncs_off_loop(); }
     // Every batch now: waits for the sync in flight, syncs the open batch,
     // and runs their effects. Writes those effects make (a failed start
     // finishes its command, a freed slot starts the next queued one) sync
@@ -140,99 +121,28 @@ public:
     [[nodiscard]] std::string journal_problem() const;
     // The `health` checks, as a health_check would answer them now.
     [[nodiscard]] protocol::outbound::Health health();
-    [[nodiscard]] std::size_t commands_running() const { return active_.size(); }
 
 private:
-    struct Pending {
-        journal::CommandSpec spec;
-        ApprovedRun run;
-    };
-
-    void on_command(const protocol::InboundMessage& message, journal::CommandSpec spec,
-                    bool requires_approval);
-    void on_cancel(const std::string& message_id, const std::string& request_id);
-    void on_approved(const std::string& message_id, const std::string& request_id);
-    void on_result_ack(const std::string& request_id);
-    void on_health_check(const std::string& request_id);
-    void on_config_update(const std::string& request_id, const std::string& config_json);
-
-    void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
-    void enqueue(journal::CommandSpec spec, ApprovedRun run);
-    void pump();
-    // `journaled_running`: the row is already `running` (start_new).
-    void start(Pending pending, unsigned attempt, bool journaled_running = false);
-    // The process start itself, once the `running` row is durable.
-    void launch(Pending pending, unsigned attempt);
-    void finish(const std::string& request_id, const journal::CommandResult& result);
-    // Results finish() could not store (a full disk): stored and sent now
-    // if the journal takes them.
-    void retry_unstored_results();
-    // Why no new command may start; nullopt: they may.
-    [[nodiscard]] std::optional<std::string> no_commands_reason() const;
-    void send_stored_result(const std::string& request_id);
-    void ack(const std::string& request_id, protocol::outbound::AckState state,
-             std::optional<std::string> reason = std::nullopt);
-    void error(protocol::ErrorCode code, std::string message, const std::string& ref);
-    // Group commit: before_write() opens a batch (journal syncs deferred, a
-    // flush scheduled); after_durable() runs `effect` at once when no batch
-    // is open, else queues it behind the batch's sync. send() is a message
-    // as such an effect, so messages keep their order.
-    void before_write();
-    void after_durable(std::function<void()> effect);
+    // A message that passed the gate; `frame_id` is the id of the frame the
+    // server sent (for a signed message, its envelope's), which errors name
+    // (docs/protocol-notes.md).
+    void route(const protocol::InboundMessage& message, const std::string& frame_id);
+    // An invalid message: logged, counted, answered with an `error`.
+    void refuse(protocol::ProtocolError error);
+    void on_journal_failed(std::string why);
+    void ack(const std::string& request_id, const AckOutcome& outcome);
+    // Behind the group commit; nothing while it is muted (shutdown).
     void send(protocol::outbound::Body body);
-    // The open batch's scheduled flush; with a sync thread, it hands the
-    // batch over (start_batch_sync) unless a sync is in flight.
-    void on_flush_due();
-    void start_batch_sync();
-    void on_batch_synced(Expected<void> synced);
-    // A batch's sync ended: a failure stops every later process start; then
-    // its effects run.
-    void finish_batch(std::vector<std::function<void()>> effects, const Expected<void>& synced);
-    void run_effects(std::vector<std::function<void()>> effects);
-    // An inline sync's duration: a slow one moves syncs to the thread.
-    void note_sync_time(std::chrono::steady_clock::duration took);
-    // A thread sync's duration: enough fast ones in a row bring them back.
-    void note_thread_sync_time(std::chrono::steady_clock::duration took);
-    // After returning the journal to syncing each commit: if that failed,
-    // the journal counts as failed (as after a failed sync).
-    void require_each_commit_synced();
-    [[nodiscard]] std::expected<ApprovedRun, std::string> check_policy(
-        const journal::CommandSpec& spec) const;
 
     DispatcherSettings settings_;
     journal::Journal* journal_;
-    std::string journal_error_;
-    CommandPolicy policy_;
-    executors::Runner& runner_;
     Sender send_;
     WallClock clock_;
-    protocol::InboundParser signed_parser_;
-
-    Schedule schedule_;                                 // set: group commit
-    journal::WalSyncThread* sync_thread_ = nullptr;     // set: batches may sync off the loop
-    std::chrono::milliseconds slow_sync_{0};
-    bool syncs_off_loop_ = false;  // batches go to sync_thread_ (after a slow sync)
-    unsigned fast_syncs_to_return_ = 256;
-    unsigned fast_thread_syncs_ = 0;  // in a row, while syncs_off_loop_
-    bool batch_open_ = false;      // deferred commits, a flush scheduled
-    bool sync_in_flight_ = false;  // a batch's sync runs on sync_thread_
-    // A group sync failed: the file may have lost writes SQLite believes
-    // committed, so no process starts (launch()) and no command is taken
-    // until the agent restarts (its recovery then reads what is on disk).
-    bool journal_failed_ = false;
-    // recover() failed: rows the last process left `running` are still
-    // `running`. Nothing starts until a retry (maintain()) succeeds.
-    bool recovery_failed_ = false;
-    std::string recovery_error_;
-    std::map<std::string, journal::CommandResult> unstored_results_;
-    std::string unstored_error_;
-    bool stopping_ = false;                             // close_batch(): start nothing more
-    bool muted_ = false;                                // close_batch(): effects send nothing
-    bool running_effects_ = false;                      // inside run_effects()
-    std::vector<std::function<void()>> effects_;        // waiting for the open batch's sync
-    std::vector<std::function<void()>> in_flight_effects_;  // waiting for the sync in flight
-    std::deque<Pending> queue_;                         // accepted, waiting for a slot
-    std::map<std::string, executors::RunHandle> active_;  // request_id → run
+    JournalHealth health_;
+    GroupCommit commit_;
+    SignedGate gate_;
+    CommandLifecycle lifecycle_;
+    ConfigUpdates config_updates_;
 };
 
 }  // namespace outpost::dispatch

@@ -47,4 +47,35 @@ std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
     return inner;
 }
 
+SignedGate::SignedGate(Settings settings, WallClock clock)
+    : settings_(std::move(settings)), clock_(std::move(clock)) {}
+
+std::expected<std::optional<protocol::InboundMessage>, protocol::ProtocolError> SignedGate::admit(
+    const protocol::InboundMessage& message) {
+    using protocol::ErrorCode;
+    if (!std::holds_alternative<protocol::inbound::Signed>(message.body)) {
+        if (settings_.command_public_key && must_be_signed(message.body)) {
+            return std::unexpected(protocol::ProtocolError{
+                ErrorCode::bad_signature,
+                "`" + message.type + "` must arrive signed: security.command_public_key is set",
+                std::nullopt, message.id});
+        }
+        return std::nullopt;
+    }
+    if (!settings_.command_public_key) {
+        return std::unexpected(protocol::ProtocolError{
+            ErrorCode::unsupported,
+            "signed commands are not configured on this agent "
+            "(security.command_public_key is not set)",
+            std::nullopt, message.id});
+    }
+    const auto max_lifetime =
+        std::chrono::duration_cast<std::chrono::seconds>(settings_.journal_retention) -
+        auth::kSignedCommandClockSkew;
+    auto inner = unwrap_signed(message, *settings_.command_public_key, settings_.node_id, clock_(),
+                               max_lifetime, settings_.max_message_bytes, parser_);
+    if (!inner) return std::unexpected(std::move(inner.error()));
+    return std::optional<protocol::InboundMessage>(std::move(*inner));
+}
+
 }  // namespace outpost::dispatch

@@ -53,8 +53,7 @@ Expected<dispatch::CommandPolicy> make_allow_list_policy(const config::Config& c
     if (!built) return std::unexpected(built.error());
     auto allow_list = std::make_shared<const policy::AllowList>(std::move(*built));
     return dispatch::CommandPolicy(
-        [allow_list](const dispatch::CommandRequest& request)
-            -> std::expected<dispatch::ApprovedRun, std::string> {
+        [allow_list](const dispatch::CommandRequest& request) -> Expected<dispatch::ApprovedRun> {
             policy::Request checked;
             checked.command = std::string(request.command);
             checked.args = request.args;
@@ -64,7 +63,7 @@ Expected<dispatch::CommandPolicy> make_allow_list_policy(const config::Config& c
             auto approved = allow_list->check(checked);
             // The message names the failed rule, e.g. `args[0]: "x" is not one
             // of a, b (executor.commands[0].arg_rules[0])`.
-            if (!approved) return std::unexpected(approved.error().message);
+            if (!approved) return fail(ErrorKind::invalid_input, approved.error().message);
             return to_run(*approved);
         });
 }

@@ -44,7 +44,7 @@ RuntimeConfig::RuntimeConfig(const config::Config& file, AgentJournal& journal)
     }
 }
 
-std::expected<void, std::string> RuntimeConfig::accept(std::string_view request_id,
+Expected<void> RuntimeConfig::accept(std::string_view request_id,
                                                        std::string_view config_json) {
     auto next = config::accept_config_update(
         overrides_, config_json,
@@ -64,7 +64,7 @@ std::expected<void, std::string> RuntimeConfig::accept(std::string_view request_
             }
             return {};
         });
-    if (!next) return std::unexpected(next.error().message());
+    if (!next) return std::unexpected(std::move(next.error()));
     overrides_ = std::move(*next);
     const auto health_interval = effective_.health.interval;
     effective_ = config::apply(file_, overrides_);

@@ -52,6 +52,11 @@ struct RunResult {
     // Why it failed when the exit code alone does not say: "exec failed:
     // execve: No such file or directory", "memory limit exceeded", ...
     std::optional<std::string> reason;
+    // The program never started: a set-up step or the execve itself failed
+    // (the reason then says "exec failed: ..."), so nothing ran and a retry
+    // cannot run it twice. Callers decide by this, never by the reason text.
+    // False for a run that was timed out or cancelled before it got that far.
+    bool exec_failed = false;
     // Best-effort protections this run went without ("landlock: <why>").
     std::vector<std::string> degraded;
 };

@@ -126,7 +126,6 @@ Runner::Runner(transport::EventLoop& loop, Capabilities caps, Options options)
 }
 
 Runner::~Runner() {
-    queue_.clear();
     for (auto& [id, run] : active_) {
         hard_kill(*run);
         if (!run->reaped && run->child.pidfd.valid()) {
@@ -153,6 +152,12 @@ Runner::~Runner() {
 std::size_t Runner::running() const { return active_.size(); }
 
 Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
+    // The caller queues what waits for a slot (the dispatcher's RunSlots,
+    // with its journal state `queued`): one queue, not two.
+    if (active_.size() >= options_.max_concurrent) {
+        return fail(ErrorKind::unavailable,
+                    fmt::format("all {} run slots are taken", options_.max_concurrent));
+    }
     if (spec.path.empty() || spec.path.front() != '/')
         return fail("program path must be absolute: '" + spec.path + "'");
     if (spec.argv.empty()) spec.argv.push_back(spec.path);
@@ -177,20 +182,8 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
     auto run = std::make_unique<Run>(loop_, id, std::move(spec), std::move(on_done));
     run->plan = std::move(*plan);
     run->result.degraded = std::move(*degraded);
-    if (active_.size() < options_.max_concurrent && queue_.empty()) {
-        launch(std::move(run));
-    } else {
-        queue_.push_back(std::move(run));
-    }
+    launch(std::move(run));
     return RunHandle{id};
-}
-
-void Runner::start_queued() {
-    while (!queue_.empty() && active_.size() < options_.max_concurrent) {
-        auto run = std::move(queue_.front());
-        queue_.pop_front();
-        launch(std::move(run));
-    }
 }
 
 // The child is created in the run's v2 cgroup (or joins it) and joins the
@@ -504,6 +497,7 @@ void Runner::complete(Run& run) {
         if (exec_error) add_reason(res, "exec failed: " + *exec_error);
     } else if (exec_error) {
         res.state = RunState::failed;
+        res.exec_failed = true;
         add_reason(res, "exec failed: " + *exec_error);
     } else {
         res.state = exited_zero ? RunState::succeeded : RunState::failed;
@@ -541,7 +535,6 @@ void Runner::complete(Run& run) {
     std::unique_ptr<Run> owned = std::move(it->second);
     active_.erase(it);
     deliver(std::move(owned));
-    start_queued();
 }
 
 void Runner::finish_without_process(std::unique_ptr<Run> run, RunState state, std::string reason) {
@@ -576,14 +569,6 @@ void Runner::deliver(std::unique_ptr<Run> run) {
 }
 
 Expected<void> Runner::cancel(RunHandle handle) {
-    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
-        if ((*it)->id == handle.id) {
-            auto run = std::move(*it);
-            queue_.erase(it);
-            finish_without_process(std::move(run), RunState::cancelled, "cancelled before it started");
-            return {};
-        }
-    }
     auto it = active_.find(handle.id);
     if (it == active_.end() || it->second->completed) return fail("unknown or finished run");
     terminate(*it->second, RunState::cancelled);

@@ -14,15 +14,15 @@
 //
 // Errors: start() returns an error only for a run that is refused before
 // anything is forked (invalid spec, required protection missing, sandbox
-// cannot be planned). Everything that happens later — including an exec
+// cannot be planned, all max_concurrent slots taken: the runner does not
+// queue, its caller does). Everything that happens later — including an exec
 // failure reported by the child ("exec failed: execve: No such file or
-// directory") — is a RunResult with state `failed` and a `reason`, delivered
-// through on_done. on_done is never called from inside start() or cancel().
+// directory") — is a RunResult with state `failed`, a `reason` and, for an
+// exec failure, `exec_failed` set, delivered through on_done. on_done is never called from inside start() or cancel().
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,7 +50,7 @@ struct RunHandle {
 class Runner {
 public:
     struct Options {
-        std::size_t max_concurrent = 4;  // excess runs wait in a FIFO queue
+        std::size_t max_concurrent = 4;  // a start beyond it is refused (unavailable)
         // The agent-owned cgroup directory under the agent's own cgroup.
         std::string cgroup_parent = "outpost";
         // After the SIGKILL, how long to wait for the tree to disappear before
@@ -67,19 +67,18 @@ public:
     // Probes the kernel itself.
     explicit Runner(transport::EventLoop& loop);
     Runner(transport::EventLoop& loop, Capabilities caps, Options options);
-    // SIGKILLs and reaps everything still running (synchronously); queued and
-    // running runs are not reported.
+    // SIGKILLs and reaps everything still running (synchronously); those runs
+    // are not reported.
     ~Runner();
     Runner(const Runner&) = delete;
     Runner& operator=(const Runner&) = delete;
 
     [[nodiscard]] Expected<RunHandle> start(RunSpec spec, DoneCallback on_done);
-    // A running command: SIGTERM, grace, SIGKILL, state `cancelled`. A queued
-    // one finishes as `cancelled` at once. Unknown or finished → error.
+    // A running command: SIGTERM, grace, SIGKILL, state `cancelled`. Unknown
+    // or finished → error.
     [[nodiscard]] Expected<void> cancel(RunHandle handle);
 
     [[nodiscard]] std::size_t running() const;
-    [[nodiscard]] std::size_t queued() const { return queue_.size(); }
     [[nodiscard]] const Capabilities& capabilities() const { return caps_; }
 
     struct Run;  // one run's state (runner.cpp)
@@ -87,7 +86,6 @@ public:
 private:
     void launch(std::unique_ptr<Run> run);
     void set_cgroup_plan(Run& run);
-    void start_queued();
     void on_start_readable(Run& run);
     void end_start(Run& run);
     void on_exit_readable(Run& run);
@@ -107,7 +105,6 @@ private:
     Options options_;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, std::unique_ptr<Run>> active_;
-    std::deque<std::unique_ptr<Run>> queue_;
     std::vector<std::unique_ptr<Run>> finishing_;  // results waiting for their async delivery
     std::vector<RunCgroup> leftover_cgroups_;      // rmdir retried later
     std::vector<RunCgroup> spare_cgroups_;         // empty, limit-free, reused

@@ -1,5 +1,5 @@
 // The runner on real processes: exit status, output, stdin, environment,
-// queueing, refusal, exec failure.
+// run slots, refusal, exec failure.
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -101,11 +101,13 @@ TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
     REQUIRE(r.reason);
     CHECK(r.reason->find("exec failed") != std::string::npos);
     CHECK(r.reason->find("No such file or directory") != std::string::npos);
+    CHECK(r.exec_failed);  // the typed marker callers decide by
 
     // Same without a PID namespace (the exec happens in our direct child).
     auto bare = h.run(spec("/nonexistent/program", {}, bare_profile()));
     REQUIRE(bare.reason);
     CHECK(bare.reason->find("exec failed: execve: No such file or directory") != std::string::npos);
+    CHECK(bare.exec_failed);
 
     // A bad working directory is a set-up failure with its step named.
     auto s = spec("/bin/true", {});
@@ -113,52 +115,69 @@ TEST_CASE("a missing program is reported as an exec failure", "[runner]") {
     auto cd = h.run(std::move(s));
     REQUIRE(cd.reason);
     CHECK(cd.reason->find("chdir") != std::string::npos);
+    CHECK(cd.exec_failed);
 
     // A relative path is refused before anything runs.
     auto refused = h.runner->start(spec("bin/true", {}), [](RunResult) {});
     CHECK_FALSE(refused);
 }
 
-TEST_CASE("runs beyond max_concurrent wait in FIFO order", "[runner]") {
-    Runner::Options options;
-    options.max_concurrent = 1;
-    Harness h(probed(), options);
-    std::vector<int> finished;
-    std::vector<std::string> outputs;
-    for (int i = 0; i < 4; ++i) {
-        auto s = spec("/bin/sh", {"-c", "sleep 0.1; echo " + std::to_string(i)});
-        auto handle = h.runner->start(std::move(s), [&, i](RunResult r) {
-            finished.push_back(i);
-            outputs.push_back(r.stdout_data);
-        });
-        REQUIRE(handle);
-    }
-    CHECK(h.runner->running() == 1);
-    CHECK(h.runner->queued() == 3);
-    REQUIRE(h.loop->run_until([&] { return finished.size() == 4; }, 30s));
-    CHECK(finished == std::vector<int>{0, 1, 2, 3});
-    CHECK(outputs == std::vector<std::string>{"0\n", "1\n", "2\n", "3\n"});
-    CHECK(h.runner->running() == 0);
+TEST_CASE("only a program that never started is marked exec_failed", "[runner]") {
+    Harness h;
+    // It ran and failed, or was killed: something ran, so no retry may follow.
+    auto exited = h.run(spec("/bin/sh", {"-c", "echo exec failed: not really >&2; exit 127"}));
+    CHECK(exited.state == RunState::failed);
+    CHECK(exited.exit_code == 127);
+    CHECK_FALSE(exited.exec_failed);
+    auto slow = spec("/bin/sleep", {"5"});
+    slow.timeout = 100ms;
+    slow.kill_grace = 100ms;
+    auto timed_out = h.run(std::move(slow));
+    CHECK(timed_out.state == RunState::timed_out);
+    CHECK_FALSE(timed_out.exec_failed);
+    auto ok = h.run(spec("/bin/true", {}));
+    CHECK_FALSE(ok.exec_failed);
 }
 
-TEST_CASE("cancel: running, queued and unknown runs", "[runner]") {
+TEST_CASE("a start beyond max_concurrent is refused, and a freed slot takes the next",
+          "[runner]") {
+    // The runner keeps no queue of its own: its caller's is the only one.
+    Runner::Options options;
+    options.max_concurrent = 2;
+    Harness h(probed(), options);
+    std::vector<std::string> outputs;
+    for (int i = 0; i < 2; ++i) {
+        auto s = spec("/bin/sh", {"-c", "sleep 0.1; echo " + std::to_string(i)});
+        REQUIRE(h.runner->start(std::move(s), [&](RunResult r) {
+            outputs.push_back(r.stdout_data);
+        }));
+    }
+    CHECK(h.runner->running() == 2);
+    auto third = h.runner->start(spec("/bin/true", {}), [](RunResult) { FAIL("must not run"); });
+    REQUIRE_FALSE(third);
+    CHECK(third.error().kind() == outpost::ErrorKind::unavailable);
+    CHECK(h.runner->running() == 2);
+    REQUIRE(h.loop->run_until([&] { return outputs.size() == 2; }, 30s));
+    CHECK(h.runner->running() == 0);
+    std::sort(outputs.begin(), outputs.end());
+    CHECK(outputs == std::vector<std::string>{"0\n", "1\n"});
+    CHECK(h.run(spec("/bin/true", {})).state == RunState::succeeded);
+}
+
+TEST_CASE("cancel: running and unknown runs", "[runner]") {
     Runner::Options options;
     options.max_concurrent = 1;
     Harness h(probed(), options);
-    std::optional<RunResult> first, second;
-    auto a = h.runner->start(spec("/bin/sleep", {"100"}), [&](RunResult r) { first = std::move(r); });
-    auto b = h.runner->start(spec("/bin/sleep", {"100"}), [&](RunResult r) { second = std::move(r); });
+    std::optional<RunResult> first;
+    auto a =
+        h.runner->start(spec("/bin/sleep", {"100"}), [&](RunResult r) { first = std::move(r); });
     REQUIRE(a);
-    REQUIRE(b);
-    REQUIRE(h.runner->cancel(*b));
-    CHECK_FALSE(second);  // never from inside cancel()
     h.loop->run_until([] { return false; }, 100ms);
     REQUIRE(h.runner->cancel(*a));
-    REQUIRE(h.loop->run_until([&] { return first && second; }, 10s));
+    CHECK_FALSE(first);  // never from inside cancel()
+    REQUIRE(h.loop->run_until([&] { return first.has_value(); }, 10s));
     CHECK(first->state == RunState::cancelled);
     CHECK(first->signal == "SIGTERM");
-    CHECK(second->state == RunState::cancelled);
-    CHECK_FALSE(second->exit_code);
     CHECK_FALSE(h.runner->cancel(*a));
     CHECK_FALSE(h.runner->cancel(RunHandle{9999}));
 }

@@ -37,7 +37,7 @@ TempDir::TempDir() {
 TempDir::~TempDir() { std::filesystem::remove_all(path); }
 
 CommandPolicy test_policy(const std::filesystem::path& append_file) {
-    return [append_file](const CommandRequest& request) -> std::expected<ApprovedRun, std::string> {
+    return [append_file](const CommandRequest& request) -> Expected<ApprovedRun> {
         ApprovedRun run;
         run.spec.profile = light_profile();
         run.spec.timeout = std::chrono::milliseconds(request.timeout_ms.value_or(10000));
@@ -63,11 +63,12 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
             run.spec.argv = {"/usr/bin/head", "-c", "200000", "/dev/urandom"};
             return run;
         } else {
-            return std::unexpected("`" + std::string(request.command) +
-                                   "` is not on the allow-list");
+            return fail(ErrorKind::invalid_input,
+                        "`" + std::string(request.command) + "` is not on the allow-list");
         }
         for (const auto& arg : request.args) {
-            if (!arg.empty() && arg[0] == '-') return std::unexpected("args: leading '-' refused");
+            if (!arg.empty() && arg[0] == '-')
+                return fail(ErrorKind::invalid_input, "args: leading '-' refused");
         }
         run.spec.argv.push_back(run.spec.path);
         run.spec.argv.insert(run.spec.argv.end(), request.args.begin(), request.args.end());

@@ -19,7 +19,7 @@ namespace journal = outpost::journal;
 
 namespace {
 
-using HandlerResult = std::expected<void, std::string>;
+using HandlerResult = outpost::Expected<void>;
 
 // Replaces the fixture's dispatcher with one that has `handler`.
 void install(Fixture& f, ConfigUpdateHandler handler,
@@ -93,7 +93,7 @@ struct JournaledOverrides {
                     }
                     return {};
                 });
-            if (!next) return std::unexpected(next.error().message());
+            if (!next) return std::unexpected(next.error());
             current = *next;
             ++applied;
             return {};
@@ -130,7 +130,8 @@ TEST_CASE("config_update accepted by the handler is acked accepted") {
 TEST_CASE("config_update refused by the handler is acked rejected with its reason") {
     Fixture f;
     install(f, [](std::string_view, std::string_view) -> HandlerResult {
-        return std::unexpected(std::string("`server.url` cannot be changed at runtime"));
+        return outpost::fail(outpost::ErrorKind::invalid_input,
+                             "`server.url` cannot be changed at runtime");
     });
     f.deliver(config_update("cu-2", R"({"server":{"url":"wss://x.example.com/v1"}})"));
     const auto& ack = only_ack(f, "cu-2");

@@ -36,7 +36,7 @@ TEST_CASE("a result the journal cannot store is kept, not sent, and sent once st
     REQUIRE(f.acks("full-1").size() == 1);
     CHECK(f.acks("full-1")[0]->state == AckState::accepted);
     f.vfs.disk_full = true;  // the disk fills while it runs
-    REQUIRE(f.loop->run_until([&] { return f.dispatcher->commands_running() == 0; },
+    REQUIRE(f.loop->run_until([&] { return f.dispatcher->counts().running == 0; },
                               std::chrono::seconds(10)));
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(50));
     // Sent now, it could be contradicted by `interrupted` after a restart.
@@ -67,7 +67,7 @@ TEST_CASE("a stored result goes out when the next command finds room on the disk
     FaultFixture f;
     f.deliver(execute_json("full-2", "echo", {"x"}));
     f.vfs.disk_full = true;
-    REQUIRE(f.loop->run_until([&] { return f.dispatcher->commands_running() == 0; },
+    REQUIRE(f.loop->run_until([&] { return f.dispatcher->counts().running == 0; },
                               std::chrono::seconds(10)));
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(50));
     CHECK(f.results("full-2").empty());

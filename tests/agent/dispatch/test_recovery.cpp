@@ -27,7 +27,7 @@ TEST_CASE("results are re-sent until result_ack, and not after") {
     Fixture f;
     f.online = false;  // the result cannot go out now
     f.deliver(execute_json("rs-1", "echo", {"x"}));
-    f.loop->run_until([&] { return f.dispatcher->commands_running() == 0 &&
+    f.loop->run_until([&] { return f.dispatcher->counts().running == 0 &&
                                    f.dispatcher->backlog_results() == 1; },
                       std::chrono::seconds(10));
     CHECK(f.dispatcher->backlog_results() == 1);
