@@ -22,6 +22,7 @@
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/timer.hpp"
 #include "executors/runner/runner.hpp"
+#include "executors/sandbox/leftover_runs.hpp"
 #include "executors/sandbox/probe.hpp"
 
 namespace outpost::runtime {
@@ -228,6 +229,16 @@ int run_agent(const config::Config& config) {
         log::info(kLog, "sandbox: runs as other users fork the agent (slower, same protections)");
     }
 
+    // Before the journal calls the last process's running commands
+    // `interrupted`: whatever of their runs still lives is killed
+    // (bounded), and their reason says so (executors/sandbox/leftover_runs.hpp).
+    const executors::LeftoverRuns leftovers = executors::reap_leftover_runs(caps.cgroups);
+    if (leftovers.runs > 0) {
+        log::warn(kLog, "sandbox: {} run cgroup(s) of an earlier agent process: {}",
+                  leftovers.runs, leftovers.outcome());
+    }
+    for (const std::string& problem : leftovers.problems) log::warn(kLog, "sandbox: {}", problem);
+
     {
         // Held commands expire at their deadline, not at the next
         // maintenance tick: a timer for the earliest one, re-armed when a
@@ -254,7 +265,9 @@ int run_agent(const config::Config& config) {
                     driver.count_invalid_payload(code);
                 },
                 .on_held = [&arm_approval_expiry] { arm_approval_expiry(); },
-                .on_journal_failed = [&driver] { driver.recheck_status(); }},
+                .on_journal_failed = [&driver] { driver.recheck_status(); },
+                .restart_reason = fmt::format("{}; {}", journal::kReasonRestartedWhileRunning,
+                                              leftovers.outcome())},
             journal ? &*journal : nullptr, journal_error, std::move(*policy), runner,
             [&driver](protocol::outbound::Body body) { return driver.send(std::move(body)); },
             [] { return std::chrono::system_clock::now(); });
