@@ -52,7 +52,7 @@ void kill_round(Leftover& run, LeftoverRuns& out) {
         return;
     }
     if (auto killed = run.cgroup.kill_all(); !killed) {
-        const std::string problem = run.name + ": " + killed.error().message();
+        const std::string problem = "run cgroup " + run.name + ": " + killed.error().message();
         if (std::find(out.problems.begin(), out.problems.end(), problem) == out.problems.end())
             out.problems.push_back(problem);
         kill_each_member(run);
@@ -66,7 +66,10 @@ std::string processes_text(std::size_t n) {
 }  // namespace
 
 std::string LeftoverRuns::outcome() const {
-    if (!searched) return "processes it left could not be looked for (no run cgroups on this host)";
+    if (!searched) {
+        return "processes of the previous agent's runs could not be looked for (no run cgroups "
+               "on this host)";
+    }
     if (processes == 0) return "no process of the previous agent's runs was left";
     std::string text = processes_text(processes) + " left by the previous agent's runs " +
                        (processes == 1 ? "was" : "were") + " killed";
@@ -106,7 +109,8 @@ LeftoverRuns reap_leftover_runs(const CgroupSupport& support, const std::string&
     out.processes = seen.size();
     for (Leftover& run : runs) {
         out.survivors += run.cgroup.processes().size();
-        if (!run.cgroup.remove()) out.problems.push_back(run.name + ": could not be removed (busy)");
+        if (!run.cgroup.remove())
+            out.problems.push_back("run cgroup " + run.name + " could not be removed (busy)");
     }
     return out;
 }

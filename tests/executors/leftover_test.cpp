@@ -119,7 +119,8 @@ bool any_alive(const std::vector<std::pair<pid_t, std::uint64_t>>& chain) {
     for (const auto& [pid, start] : chain) {
         const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
         const auto close = stat.rfind(')');
-        const bool zombie = close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+        const bool zombie =
+            close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
         if (process_start_ticks(pid) == start && !zombie) return true;
     }
     return false;
@@ -258,7 +259,9 @@ TEST_CASE("every process of a run's chain dies with the agent", "[leftover][pdea
             REQUIRE(::waitpid(agent, &status, 0) == agent);
             REQUIRE(up);
             // sleep, and for the PID namespace its init and their parent P0.
-            CHECK(chain.size() == (profile.own_pid_namespace && caps.available(Protection::namespaces_pid) ? 3U : 1U));
+            const bool pid_ns =
+                profile.own_pid_namespace && caps.available(Protection::namespaces_pid);
+            CHECK(chain.size() == (pid_ns ? 3U : 1U));
             // No start-up reaper here: only the death signals.
             CHECK(wait_until([&] { return !any_alive(chain); }, 3s));
             for (const auto& [pid, start] : chain)
