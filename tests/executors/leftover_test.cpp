@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <sstream>
@@ -235,6 +236,7 @@ TEST_CASE("every process of a run's chain dies with the agent", "[leftover][pdea
             SandboxProfile profile = v.profile;
             if (v.nobody) profile.uid = 65534;
             const std::string mark = marker();
+            const std::string parent = test_parent();  // ours, not the stand-in's pid
             // A stand-in agent: a runner in a child of this test process,
             // which the test kills with SIGKILL mid-run.
             const pid_t agent = ::fork();
@@ -243,7 +245,7 @@ TEST_CASE("every process of a run's chain dies with the agent", "[leftover][pdea
                 auto loop = outpost::transport::EventLoop::create();
                 if (!loop) ::_exit(1);
                 Runner::Options options;
-                options.cgroup_parent = test_parent();
+                options.cgroup_parent = parent;
                 Runner runner(**loop, caps, options);
                 auto started = runner.start(spec("/bin/sleep", {mark}, profile),
                                             [](RunResult) { ::_exit(3); });
@@ -267,9 +269,12 @@ TEST_CASE("every process of a run's chain dies with the agent", "[leftover][pdea
             for (const auto& [pid, start] : chain)
                 if (process_start_ticks(pid) == start) ::kill(pid, SIGKILL);
             // What the stand-in left: empty run cgroups, removed here.
-            const LeftoverRuns left = reap_leftover_runs(caps.cgroups, test_parent(), 5s);
+            const LeftoverRuns left = reap_leftover_runs(caps.cgroups, parent, 5s);
+            CHECK(left.runs == 1);
             CHECK(left.survivors == 0);
-            remove_test_parents(caps.cgroups);
+            // Empty now, in every hierarchy the stand-in used.
+            for (const std::string& dir : hierarchy_dirs(caps.cgroups))
+                CHECK((::rmdir(dir.c_str()) == 0 || errno == ENOENT));
         }
     }
 }
