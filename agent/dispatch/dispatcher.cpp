@@ -67,7 +67,9 @@ Dispatcher::Dispatcher(DispatcherSettings settings, journal::Journal* journal,
 
 void Dispatcher::recover() {
     if (!journal_) return;
-    auto report = journal_->recover_after_restart(clock_());
+    auto report = journal_->recover_after_restart(
+        clock_(), settings_.restart_reason.empty() ? journal::kReasonRestartedWhileRunning
+                                                   : std::string_view(settings_.restart_reason));
     if (!report) {
         // Rows left `running` by the last process are still `running`: no
         // command may start, and their results are owed, until this works.

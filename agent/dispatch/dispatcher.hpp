@@ -47,6 +47,10 @@ struct DispatcherSettings {
     // The journal failed while running (a failed sync): no command runs
     // until a restart. The owner tells the server (status degraded).
     std::function<void()> on_journal_failed{};
+    // The reason of the commands a restart interrupted while running: what
+    // became of their processes (executors::reap_leftover_runs). Empty:
+    // journal::kReasonRestartedWhileRunning.
+    std::string restart_reason{};
 };
 
 class Dispatcher {

@@ -153,8 +153,10 @@ class Journal {
     [[nodiscard]] Expected<std::vector<CommandRecord>> undelivered_results(
         std::size_t limit = std::numeric_limits<std::size_t>::max());
     // At start-up, before any message is handled: running and queued →
-    // interrupted (never re-run), expired approvals → rejected.
-    [[nodiscard]] Expected<RecoveryReport> recover_after_restart(TimePoint now);
+    // interrupted (never re-run), expired approvals → rejected. A running
+    // one gets `running_reason` (the caller adds what became of its processes).
+    [[nodiscard]] Expected<RecoveryReport> recover_after_restart(
+        TimePoint now, std::string_view running_reason = kReasonRestartedWhileRunning);
     // Held commands past their approval deadline → rejected; returns their ids.
     [[nodiscard]] Expected<std::vector<std::string>> expire_held(TimePoint now);
     // The earliest approval deadline of a held command; nullopt when none is

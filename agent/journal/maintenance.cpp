@@ -61,7 +61,8 @@ Expected<std::optional<TimePoint>> Journal::next_approval_deadline() {
     return from_ms(select->optional_int64(0));
 }
 
-Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now) {
+Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now,
+                                                        std::string_view running_reason) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "recover_after_restart"));
     };
@@ -76,7 +77,7 @@ Expected<RecoveryReport> Journal::recover_after_restart(TimePoint now) {
         "WHERE state = ?3");
     if (!update) return failed(update.error());
     const std::pair<std::string_view, std::size_t*> steps[] = {
-        {kReasonRestartedWhileRunning, &report.running_interrupted},
+        {running_reason, &report.running_interrupted},
         {kReasonRestartedBeforeStart, &report.queued_interrupted},
     };
     const CommandState from[] = {CommandState::running, CommandState::queued};

@@ -1,8 +1,12 @@
 #include "agent/runtime/host_facts.hpp"
 
+#include <fmt/format.h>
+
+#include "agent/journal/journal.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/status_source.hpp"
+#include "executors/sandbox/leftover_runs.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -59,6 +63,17 @@ HostFacts HostFacts::probe(const config::Config& config) {
     }
     facts.sandbox = sandbox_report(facts.caps);
     facts.helper = find_exec_helper();
+    // Before the journal calls the last process's running commands
+    // `interrupted`: whatever of their runs still lives is killed (bounded),
+    // and their reason says so.
+    const executors::LeftoverRuns leftovers = executors::reap_leftover_runs(facts.caps.cgroups);
+    if (leftovers.runs > 0) {
+        log::warn(kLog, "sandbox: {} run cgroup(s) of an earlier agent process: {}",
+                  leftovers.runs, leftovers.outcome());
+    }
+    for (const std::string& problem : leftovers.problems) log::warn(kLog, "sandbox: {}", problem);
+    facts.restart_reason =
+        fmt::format("{}; {}", journal::kReasonRestartedWhileRunning, leftovers.outcome());
     return facts;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // What the agent learns about its host once at start, before it connects:
 // the sandbox's protections, the start-up warnings, the allow-list entries
-// this host cannot run, and outpost-exec-as. Each is logged as it is found;
+// this host cannot run, outpost-exec-as, and what an earlier agent process
+// left running (killed here). Each is logged as it is found;
 // hello and `outpost status` report them for as long as the agent runs.
 
 #include <map>
@@ -25,6 +26,11 @@ struct HostFacts {
     std::map<std::string, std::string, std::less<>> unrunnable;
     protocol::outbound::SandboxReport sandbox;  // hello.data.sandbox
     ExecHelper helper;
+    // The reason of the commands the last agent process left running: what
+    // became of their processes, which start-up has just reaped
+    // (executors/sandbox/leftover_runs.hpp) before the journal calls them
+    // `interrupted`.
+    std::string restart_reason;
 
     // Probes and logs, in that order.
     [[nodiscard]] static HostFacts probe(const config::Config& config);

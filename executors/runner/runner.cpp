@@ -22,6 +22,7 @@
 #include "executors/runner/output_capture.hpp"
 #include "executors/runner/process_tree.hpp"
 #include "executors/sandbox/child_setup.hpp"
+#include "executors/sandbox/run_cgroup_names.hpp"
 
 namespace outpost::executors {
 
@@ -228,7 +229,7 @@ void Runner::launch(std::unique_ptr<Run> owned) {
         // process must not meet the names of the first.
         static std::uint64_t cgroups_made = 0;
         auto cg = RunCgroup::create(cgs, options_.cgroup_parent,
-                                    fmt::format("run-{}-{}", ::getpid(), ++cgroups_made), limits);
+                                    run_cgroup_name(++cgroups_made), limits);
         if (cg) {
             run.cgroup = std::move(*cg);
             set_cgroup_plan(run);

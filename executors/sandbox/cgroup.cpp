@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <chrono>
 #include <csignal>
@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "executors/sandbox/run_cgroup_names.hpp"
 #include "executors/sandbox/small_file.hpp"
 
 namespace outpost::executors {
@@ -287,26 +288,38 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
     return cg;
 }
 
-void RunCgroup::sweep_stale(const CgroupSupport& support, const std::string& parent_name) {
-    std::vector<std::string> parents;
-    for (const auto* own : {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir,
-                            &support.v1_freezer_dir})
-        if (*own) parents.push_back(**own + "/" + parent_name);
-    for (const auto& parent : parents) {
-        DIR* dir = ::opendir(parent.c_str());
-        if (dir == nullptr) continue;
-        while (const dirent* e = ::readdir(dir)) {
-            // "run-<pid>-<n>": the pid of the agent that made it.
-            const std::string name = e->d_name;
-            if (name.rfind("run-", 0) != 0) continue;
-            char* end = nullptr;
-            const long pid = std::strtol(name.c_str() + 4, &end, 10);
-            if (pid <= 0 || *end != '-') continue;
-            if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-            remove_cgroup_tree(parent + "/" + name);  // only an empty one goes
+std::optional<RunCgroup> RunCgroup::adopt(const CgroupSupport& support,
+                                          const std::string& parent_name,
+                                          const std::string& run_name) {
+    RunCgroup cg;
+    auto take = [&](const std::optional<std::string>& own) -> std::string {
+        if (!own) return "";
+        const std::string dir = *own + "/" + parent_name + "/" + run_name;
+        struct stat st {};
+        if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return "";
+        // Co-mounted v1 controllers share one directory.
+        if (std::find(cg.dirs_.begin(), cg.dirs_.end(), dir) == cg.dirs_.end()) {
+            cg.dirs_.push_back(dir);
+            cg.procs_files_.push_back(dir + "/cgroup.procs");
         }
-        ::closedir(dir);
-    }
+        return dir;
+    };
+    // The order create() makes them in, so remove() goes in reverse.
+    cg.unified_dir_ = take(support.v2_dir);
+    cg.kill_file_available_ = !cg.unified_dir_.empty() && support.v2_kill;
+    const std::string pids = take(support.v1_pids_dir);
+    const std::string memory = take(support.v1_memory_dir);
+    cg.freezer_dir_ = take(support.v1_freezer_dir);
+    if (cg.dirs_.empty()) return std::nullopt;
+    for (const std::string& dir : {cg.unified_dir_, pids, memory, cg.freezer_dir_})
+        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = dir;
+    cg.has_limits_ = true;  // unknown: whatever the earlier agent wrote stays unread
+    return cg;
+}
+
+void RunCgroup::sweep_stale(const CgroupSupport& support, const std::string& parent_name) {
+    for (const std::string& name : orphaned_run_cgroups(support, parent_name))
+        if (auto cg = adopt(support, parent_name, name)) cg->remove();  // only an empty one goes
 }
 
 RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
@@ -357,6 +370,15 @@ bool RunCgroup::empty() const {
     bool complete = true;
     collect_tree_procs(tracking_dir_, kMaxNestedCgroups, pids, complete);
     return complete && pids.empty();
+}
+
+std::vector<pid_t> RunCgroup::processes() const {
+    std::vector<pid_t> pids;
+    bool complete = true;
+    for (const std::string& dir : dirs_) collect_tree_procs(dir, kMaxNestedCgroups, pids, complete);
+    std::sort(pids.begin(), pids.end());
+    pids.erase(std::unique(pids.begin(), pids.end()), pids.end());
+    return pids;
 }
 
 Expected<void> RunCgroup::kill_all() {

@@ -53,9 +53,17 @@ public:
                                                     const std::string& parent_name,
                                                     const std::string& run_name,
                                                     const CgroupLimits& limits);
-    // Removes the empty run cgroups ("run-<pid>-<n>") that agents no longer
-    // alive left under `parent_name` (a crash, kill -9): their names would
-    // collide once the pid is reused. Busy ones stay.
+    // The directories of run `run_name` (run_cgroup_names.hpp) that exist in
+    // the hierarchies of `support`, taken over to be emptied and removed:
+    // what an agent process that is gone left behind. nullopt when there is
+    // none. Never reused (ready_for_reuse() is false).
+    [[nodiscard]] static std::optional<RunCgroup> adopt(const CgroupSupport& support,
+                                                        const std::string& parent_name,
+                                                        const std::string& run_name);
+    // Removes the empty run cgroups that agent processes now gone left
+    // under `parent_name` (a crash, kill -9), so they do not pile up. Busy
+    // ones stay: killing what is in them is reap_leftover_runs()'s job, at
+    // the agent's start-up (leftover_runs.hpp).
     static void sweep_stale(const CgroupSupport& support, const std::string& parent_name);
     RunCgroup() = default;
     RunCgroup(RunCgroup&& other) noexcept;
@@ -78,6 +86,9 @@ public:
     // command made and moved processes into; v1 reads the cgroup.procs of
     // the cgroup and of its child cgroups.
     [[nodiscard]] bool empty() const;
+    // Every process in the run's directories and their child cgroups, each
+    // once (what an inspection can see; pids, sorted).
+    [[nodiscard]] std::vector<pid_t> processes() const;
     [[nodiscard]] bool has_tracking() const { return !tracking_dir_.empty(); }
     [[nodiscard]] bool can_kill() const {
         return kill_file_available_ || !freezer_dir_.empty() || !unified_dir_.empty();

@@ -240,15 +240,23 @@ void setup_credentials(const ChildArgs& a) {
     die(a, "execve (exec helper)", errno);
 }
 
+// SIGKILL when the parent dies, then the check that it has not died yet:
+// a parent gone before the prctl sends nothing. Needed in every process of
+// the chain (the kernel clears it in a fork's child, and at a credential
+// change of the process itself), so none outlives a kill -9 of the agent.
+void arm_death_signal(const ChildArgs& a, pid_t expected_parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
+    if (::getppid() != expected_parent) die(a, "the agent went away during set-up", ESRCH);
+}
+
 // Steps 6..12: everything after the namespaces, in the process that execs.
 [[noreturn]] void finish_and_exec(const ChildArgs& a, pid_t expected_parent) {
     const ChildPlan& p = *a.plan;
     if (a.helper_argv != nullptr) exec_helper(a);
     setup_rlimits(a);
     setup_credentials(a);
-    // After the uid change: a credential change clears the death signal.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(a, "PR_SET_PDEATHSIG", errno);
-    if (::getppid() != expected_parent) die(a, "the agent went away during set-up", ESRCH);
+    // Again after the uid change: a credential change clears the death signal.
+    arm_death_signal(a, expected_parent);
     if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         die(a, "PR_SET_NO_NEW_PRIVS", errno);
     if (p.landlock_abi > 0)
@@ -349,6 +357,11 @@ pid_t wait_for(pid_t pid, int* status) {
 
 void run_child(ChildArgs a) {
     const ChildPlan& p = *a.plan;
+    // From the first step: a set-up that hangs (a mount, a hung file
+    // system) and P0 of a PID namespace, which waits for the command for the
+    // whole run, must die with the agent too. outpost-exec-as keeps it
+    // across its execve and arms it again after its uid change.
+    arm_death_signal(a, a.agent_pid);
     join_cgroups(a);  // 1: before anything can fork
     reset_signals();  // 2: ignored signals would survive exec
     if (::setsid() < 0) die(a, "setsid", errno);  // 3
