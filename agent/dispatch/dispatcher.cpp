@@ -6,6 +6,7 @@
 #include "agent/dispatch/health.hpp"
 #include "agent/dispatch/results.hpp"
 #include "agent/dispatch/signed.hpp"
+#include "agent/journal/stored_output.hpp"
 #include "agent/log/log.hpp"
 #include "agent/protocol/rfc3339.hpp"
 
@@ -511,7 +512,10 @@ void Dispatcher::finish(const std::string& request_id, const journal::CommandRes
         log::error(kLog, "{}: could not journal the result, keeping it to retry: {}", request_id,
                    stored.error().message());
         unstored_error_ = stored.error().message();
-        unstored_results_.insert_or_assign(request_id, result);
+        // Held cut to what can be sent: bounded memory while the disk is full.
+        journal::CommandResult kept = result;
+        journal::cut_stored_output(kept, settings_.max_message_bytes);
+        unstored_results_.insert_or_assign(request_id, std::move(kept));
         return;
     }
     send_stored_result(request_id);

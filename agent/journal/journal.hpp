@@ -39,6 +39,10 @@ struct Options {
     // SQLite VFS by name; empty: SQLite's default. Tests name one that
     // counts syncs and injects I/O errors on top of the real file system.
     std::string vfs = {};
+    // protocol.max_message_bytes: a result's output is stored cut to what a
+    // command_result of that size can carry (stored_output.hpp); 0 keeps it
+    // whole.
+    std::size_t max_message_bytes = 0;
 };
 
 // What recover_after_restart changed.

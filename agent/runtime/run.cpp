@@ -88,6 +88,7 @@ journal::Options journal_options(const config::Config& config) {
                                                                     : journal::SyncMode::normal;
     options.outbox.max_messages = config.outbox.max_messages;
     options.outbox.max_bytes = config.outbox.max_bytes;
+    options.max_message_bytes = config.protocol.max_message_bytes;
     return options;
 }
 
