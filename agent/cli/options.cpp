@@ -24,6 +24,8 @@ std::expected<Options, std::string> parse_options(const std::vector<std::string>
         } else if (rules.config && arg.rfind("--config=", 0) == 0) {
             options.config_path = arg.substr(9);
             if (options.config_path.empty()) return std::unexpected("--config= needs a file path");
+        } else if (rules.action && options.action.empty() && !arg.empty() && arg[0] != '-') {
+            options.action = arg;
         } else {
             return std::unexpected("unexpected argument '" + arg + "'");
         }
