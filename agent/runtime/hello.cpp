@@ -8,7 +8,8 @@ namespace outpost::runtime {
 protocol::outbound::Hello build_hello(const auth::Identity& identity,
                                       std::vector<std::string> capabilities,
                                       protocol::outbound::Backlog backlog,
-                                      std::optional<protocol::outbound::SandboxReport> sandbox) {
+                                      std::optional<protocol::outbound::SandboxReport> sandbox,
+                                      std::optional<protocol::outbound::JournalReport> journal) {
     protocol::outbound::Hello hello;
     hello.node_id = identity.node_id;
     hello.agent_version = std::string(kAgentVersion);
@@ -18,7 +19,21 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
                   host.arch,     host.machine_id, host.boot_id};
     hello.backlog = backlog;
     hello.sandbox = std::move(sandbox);
+    hello.journal = std::move(journal);
     return hello;
+}
+
+protocol::outbound::JournalReport journal_report(const journal::Journal* opened,
+                                                 const std::filesystem::path& db_path) {
+    protocol::outbound::JournalReport report;
+    if (opened) {
+        report.epoch = opened->mark().epoch;
+        report.trusted = true;
+        return report;
+    }
+    auto remembered = journal::read_mark(journal::mark_path(db_path));
+    if (remembered && *remembered) report.epoch = (*remembered)->epoch;
+    return report;
 }
 
 }  // namespace outpost::runtime

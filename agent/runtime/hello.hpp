@@ -1,9 +1,11 @@
 #pragma once
 #include "agent/auth/identity.hpp"
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "agent/journal/journal.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 
 namespace outpost::runtime {
@@ -14,6 +16,12 @@ namespace outpost::runtime {
 [[nodiscard]] protocol::outbound::Hello build_hello(const auth::Identity& identity,
                                                     std::vector<std::string> capabilities,
                                                     protocol::outbound::Backlog backlog,
-                                                    std::optional<protocol::outbound::SandboxReport> sandbox);
+                                                    std::optional<protocol::outbound::SandboxReport> sandbox,
+                                                    std::optional<protocol::outbound::JournalReport> journal = std::nullopt);
+
+// hello.journal: the open journal's epoch, or, when it was refused, the
+// epoch its mark file remembers (if any), marked untrusted.
+[[nodiscard]] protocol::outbound::JournalReport journal_report(const journal::Journal* opened,
+                                                               const std::filesystem::path& db_path);
 
 }  // namespace outpost::runtime

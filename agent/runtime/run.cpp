@@ -14,6 +14,7 @@
 #include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/exec_helper.hpp"
+#include "agent/runtime/hello.hpp"
 #include "agent/runtime/journal_sync.hpp"
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
@@ -294,6 +295,7 @@ int run_agent(const config::Config& config) {
                 },
             .capabilities = capabilities(config),
             .sandbox = sandbox,
+            .journal = journal_report(journal ? &*journal : nullptr, journal_path),
             .on_pong = [&outbox](std::string_view ref) { outbox.on_pong(ref); },
             .degraded_reason = [&dispatcher]() -> std::optional<std::string> {
                 std::string problem = dispatcher.journal_problem();
