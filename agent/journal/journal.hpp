@@ -72,8 +72,9 @@ inline constexpr std::string_view kReasonApprovalExpired =
 class Journal {
   public:
     // Creates the file (0600) if missing; refuses a journal that group/others
-    // can access, a corrupt one, or one written by a newer agent. Never
-    // deletes or overwrites an existing file it refuses.
+    // can access, a corrupt one, one written by a newer agent, or one that
+    // went backwards (behind its mark file, journal_mark.cpp: kind journal).
+    // Never deletes or overwrites an existing file it refuses.
     [[nodiscard]] static Expected<Journal> open(const std::filesystem::path& path,
                                                 const Options& options);
     [[nodiscard]] static Expected<Journal> open(const std::filesystem::path& path, SyncMode sync) {

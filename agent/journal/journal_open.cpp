@@ -177,7 +177,15 @@ Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Op
     auto db_mark = read_db_mark(*db, *version);
     if (!db_mark) return std::unexpected(corrupt(path, db_mark.error()));
     auto file_mark = read_mark(mark_path(path));
-    if (!file_mark) return where(file_mark.error());
+    if (!file_mark) {
+        // A damaged mark file is one more thing accept-reset accepts; one
+        // that is not private is not (that is the file check's refusal).
+        if (check != MarkCheck::start_new_epoch ||
+            file_mark.error().kind() != ErrorKind::journal) {
+            return where(file_mark.error());
+        }
+        file_mark = std::optional<JournalMark>{};
+    }
     if (check == MarkCheck::compare) {
         if (auto ok = check_not_behind(path, *db_mark, *file_mark); !ok) {
             return std::unexpected(ok.error());

@@ -327,17 +327,23 @@ TEST_CASE("the mark file survives a torn slot, and a damaged or exposed one is r
         overwrite(mark, 0, 40);
         CHECK(open_journal(path).mark().generation > 0);
     }
-    SECTION("both slots damaged") {
+    SECTION("both slots damaged: refused, and accept-reset makes it whole") {
         overwrite(mark, 0, 40);
         overwrite(mark, 512, 40);
         const std::string why = open_error(path);
         CHECK(contains(why, "damaged"));
+        auto reset = j::Journal::accept_reset(path, j::Options{});
+        REQUIRE_OK(reset);
+        CHECK(open_journal(path).mark() == *reset);
     }
-    SECTION("readable by others") {
+    SECTION("readable by others: refused, also by accept-reset") {
         REQUIRE(::chmod(mark.c_str(), 0644) == 0);
         auto journal = j::Journal::open(path, j::SyncMode::full);
         REQUIRE(!journal);
         CHECK(contains(journal.error().message(), "mode 0644"));
+        auto reset = j::Journal::accept_reset(path, j::Options{});
+        REQUIRE(!reset);
+        CHECK(contains(reset.error().message(), "mode 0644"));
     }
 }
 
