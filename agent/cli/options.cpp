@@ -26,6 +26,8 @@ Expected<Options> parse_options(const std::vector<std::string>& args, OptionRule
         } else if (rules.config && arg.rfind("--config=", 0) == 0) {
             options.config_path = arg.substr(9);
             if (options.config_path.empty()) return usage("--config= needs a file path");
+        } else if (rules.action && options.action.empty() && !arg.empty() && arg[0] != '-') {
+            options.action = arg;
         } else {
             return usage("unexpected argument '" + arg + "'");
         }

@@ -14,12 +14,14 @@ struct Options {
     bool help = false;
     bool json = false;
     std::string socket_path;  // --socket; empty: the config's status.socket
+    std::string action;       // a command's one word of its own (`journal accept-reset`)
 };
 
 struct OptionRules {
     bool config = false;
     bool json = false;
     bool socket = false;
+    bool action = false;  // takes one word that is not an option
 };
 
 // Parses the arguments after the subcommand name. The error (invalid_input)

@@ -6,6 +6,7 @@
 
 #include "agent/dispatch/command_lifecycle.hpp"
 #include "agent/dispatch/results.hpp"
+#include "agent/journal/stored_output.hpp"
 #include "agent/log/log.hpp"
 
 namespace outpost::dispatch {
@@ -112,7 +113,10 @@ void CommandLifecycle::finish(const std::string& request_id,
         // the agent stops first, `interrupted` is the one result.
         log::error(kLog, "{}: could not journal the result, keeping it to retry: {}", request_id,
                    stored.error().message());
-        health_.keep_unstored(request_id, result, stored.error().message());
+        // Held cut to what can be sent: bounded memory while the disk is full.
+        journal::CommandResult kept = result;
+        journal::cut_stored_output(kept, settings_.max_message_bytes);
+        health_.keep_unstored(request_id, std::move(kept), stored.error().message());
         return;
     }
     send_stored_result(request_id);

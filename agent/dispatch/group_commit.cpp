@@ -67,6 +67,7 @@ void GroupCommit::start_thread_sync() {
 
 void GroupCommit::on_thread_synced(Expected<void> synced) {
     sync_in_flight_ = false;
+    if (synced) journal_->confirm_handed_off_sync();  // the journal's mark may follow
     note_thread_sync_time(sync_thread_->last_sync_took());
     std::vector<Effect> effects = std::move(in_flight_effects_);
     in_flight_effects_.clear();

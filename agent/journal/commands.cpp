@@ -7,6 +7,7 @@
 
 #include "agent/journal/command_rows.hpp"
 #include "agent/journal/journal.hpp"
+#include "agent/journal/stored_output.hpp"
 #include "agent/journal/time_codec.hpp"
 
 namespace outpost::journal {
@@ -68,13 +69,14 @@ Expected<void> Journal::insert_command(const CommandSpec& spec, CommandState sta
     const CommandResult none{};
     const CommandResult& r = result ? *result : none;
     const bool finished = result != nullptr;
+    const StoredOutput output = fit_stored_output(r, options_.max_message_bytes);
     auto bound = insert->bind_all(
         spec.request_id, spec.command, spec.timeout_ms,
         finished ? std::string_view() : std::string_view(spec.stdin_data), to_ms(received_at),
         to_ms(spec.not_after), to_ms(approval_deadline), to_string(state),
         finished ? std::optional(to_ms(r.finished_at)) : std::nullopt, r.exit_code, r.signal,
-        r.stdout_text, r.stderr_text, r.stdout_truncated, r.stderr_truncated,
-        finished ? std::optional(r.duration_ms) : std::nullopt, r.reason);
+        output.stdout_text, output.stderr_text, output.stdout_truncated,
+        output.stderr_truncated, finished ? std::optional(r.duration_ms) : std::nullopt, r.reason);
     if (!bound) return bound;
     if (auto ok = insert->run(); !ok) return ok;
 
@@ -206,9 +208,11 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
         "started_at = COALESCE(?, started_at), delivered_at = NULL "
         "WHERE request_id = ? AND state = ?");
     if (!update) return failed(update.error());
+    // Only what a command_result can carry (stored_output.hpp).
+    const StoredOutput output = fit_stored_output(result, options_.max_message_bytes);
     auto bound = update->bind_all(
         to_string(result.state), to_ms(result.finished_at), result.exit_code, result.signal,
-        result.stdout_text, result.stderr_text, result.stdout_truncated, result.stderr_truncated,
+        output.stdout_text, output.stderr_text, output.stdout_truncated, output.stderr_truncated,
         result.duration_ms, result.reason, to_ms(result.started_at), request_id,
         to_string(**state));
     if (!bound) return failed(bound.error());

@@ -66,7 +66,7 @@ Expected<void> Journal::flush_delivery_marks() {
         return std::unexpected(wrap(e, "writing result_ack marks"));
     };
     // Not worth a sync even with journal.sync: full (see the top of the file).
-    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_);
+    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_, relaxed_commit_);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
@@ -78,7 +78,9 @@ Expected<Journal::WriteTransaction> Journal::begin_write() {
     if (!tx) return std::unexpected(tx.error());
     // Failing here fails the caller's write too: both need the same file.
     if (auto ok = write_pending_marks(); !ok) return std::unexpected(ok.error());
-    return WriteTransaction(std::move(*tx), *this, pending_marks_.size());
+    auto advanced = advance_generation_if_due();
+    if (!advanced) return std::unexpected(advanced.error());
+    return WriteTransaction(std::move(*tx), *this, pending_marks_.size(), *advanced);
 }
 
 Expected<void> Journal::WriteTransaction::commit() {
@@ -86,6 +88,8 @@ Expected<void> Journal::WriteTransaction::commit() {
     auto& marks = journal_->pending_marks_;
     marks.erase(marks.begin(),
                 marks.begin() + static_cast<std::ptrdiff_t>(std::min(marks_, marks.size())));
+    if (advances_generation_) ++journal_->mark_.generation;
+    journal_->after_commit();
     return {};
 }
 

@@ -26,13 +26,20 @@ Expected<void> Journal::sync_deferred() {
     syncs_deferred_ = !db_.exec("PRAGMA synchronous=FULL").has_value();
     if (!synced) return std::unexpected(wrap(synced.error(), "group commit"));
     ++group_syncs_;
+    mirror_mark(mark_.generation);
     return {};
 }
 
 bool Journal::hand_off_deferred_sync() {
     if (!pause_deferred_syncs()) return false;
     ++group_syncs_;
+    // The caller's fdatasync covers every commit made until now.
+    handed_off_ = mark_.generation;
     return true;
+}
+
+void Journal::confirm_handed_off_sync() {
+    mirror_mark(handed_off_);
 }
 
 bool Journal::pause_deferred_syncs() {

@@ -19,6 +19,7 @@
 
 #include "agent/common/error.hpp"
 #include "agent/journal/command.hpp"
+#include "agent/journal/mark_file.hpp"
 #include "agent/journal/outbox.hpp"
 #include "agent/journal/sqlite.hpp"
 #include "agent/journal/sync_mode.hpp"
@@ -32,6 +33,10 @@ struct Options {
     // SQLite VFS by name; empty: SQLite's default. Tests name one that
     // counts syncs and injects I/O errors on top of the real file system.
     std::string vfs = {};
+    // protocol.max_message_bytes: a result's output is stored cut to what a
+    // command_result of that size can carry (stored_output.hpp); 0 keeps it
+    // whole.
+    std::size_t max_message_bytes = 0;
 };
 
 // What recover_after_restart changed.
@@ -61,8 +66,9 @@ inline constexpr std::string_view kReasonApprovalExpired =
 class Journal {
   public:
     // Creates the file (0600) if missing; refuses a journal that group/others
-    // can access, a corrupt one, or one written by a newer agent. Never
-    // deletes or overwrites an existing file it refuses.
+    // can access, a corrupt one, one written by a newer agent, or one that
+    // went backwards (behind its mark file, journal_mark.cpp: kind journal).
+    // Never deletes or overwrites an existing file it refuses.
     [[nodiscard]] static Expected<Journal> open(const std::filesystem::path& path,
                                                 const Options& options);
     [[nodiscard]] static Expected<Journal> open(const std::filesystem::path& path, SyncMode sync) {
@@ -82,8 +88,24 @@ class Journal {
     // like one pending at a kill -9 (the result is re-sent once).
     ~Journal();
 
+    // An operator's acceptance that the journal went backwards (`outpost
+    // journal accept-reset`, with the agent stopped): opens it without
+    // comparing its mark, gives it a new epoch, and rewrites the mark file.
+    // Every other refusal of open() still applies. Returns the new mark.
+    [[nodiscard]] static Expected<JournalMark> accept_reset(const std::filesystem::path& path,
+                                                            const Options& options);
+
     [[nodiscard]] const std::filesystem::path& path() const { return path_; }
     [[nodiscard]] int schema_version() const { return schema_version_; }
+
+    // ---- how far the journal has come (journal_mark.cpp) ----
+    // The journal's epoch (a UUID, new with each new journal and each
+    // accept-reset: the memory of request_ids starts over with it) and its
+    // generation, committed but perhaps not yet durable.
+    [[nodiscard]] const JournalMark& mark() const { return mark_; }
+    // The fdatasync of a batch handed off with hand_off_deferred_sync()
+    // succeeded: its commits are durable, so the mark file may say so.
+    void confirm_handed_off_sync();
 
     // ---- commands (commands.cpp) ----
     [[nodiscard]] Expected<std::optional<CommandRecord>> lookup(std::string_view request_id);
@@ -228,12 +250,23 @@ class Journal {
 
       private:
         friend class Journal;
-        WriteTransaction(sqlite::Transaction tx, Journal& journal, std::size_t marks)
-            : tx_(std::move(tx)), journal_(&journal), marks_(marks) {}
+        WriteTransaction(sqlite::Transaction tx, Journal& journal, std::size_t marks,
+                         bool advances_generation)
+            : tx_(std::move(tx)),
+              journal_(&journal),
+              marks_(marks),
+              advances_generation_(advances_generation) {}
         sqlite::Transaction tx_;
         Journal* journal_;
         std::size_t marks_;  // how many of the pending marks it wrote
+        bool advances_generation_;
     };
+
+    // How Journal::open treats the mark: compare it (refusing a journal
+    // that went backwards), or start a new epoch (accept_reset).
+    enum class MarkCheck { compare, start_new_epoch };
+    [[nodiscard]] static Expected<Journal> open_with(const std::filesystem::path& path,
+                                                     const Options& options, MarkCheck check);
 
     Journal(sqlite::Database db, std::filesystem::path path, const Options& options,
             int schema_version)
@@ -255,6 +288,22 @@ class Journal {
     [[nodiscard]] Expected<WriteTransaction> begin_write();
     [[nodiscard]] Expected<void> write_pending_marks();
     [[nodiscard]] const PendingMark* find_pending_mark(std::string_view request_id) const;
+    // journal_mark.cpp: sets up mark_ and the mark file once the schema is
+    // current (db_mark: what the file held before migrations).
+    [[nodiscard]] Expected<void> establish_mark(const std::optional<JournalMark>& db_mark,
+                                                const std::optional<JournalMark>& file_mark,
+                                                MarkCheck check);
+    // In a write transaction: the first write since the mark file caught up
+    // with the generation advances it (one UPDATE); false when not due.
+    [[nodiscard]] Expected<bool> advance_generation_if_due();
+    // After a commit: a commit synced by itself makes every commit so far
+    // durable, so the mark file may record the generation.
+    void after_commit();
+    // Writes generation `g` of this epoch into the mark file, if newer.
+    void mirror_mark(std::uint64_t g);
+    // Maintenance: with journal.sync: normal, syncs the WAL so the mark may
+    // follow; then fdatasyncs the mark file.
+    void settle_mark();
 
     sqlite::Database db_;
     std::filesystem::path path_;
@@ -263,6 +312,12 @@ class Journal {
     Options options_;
     int schema_version_ = 0;
     std::vector<PendingMark> pending_marks_;  // acks not written yet, oldest first
+
+    JournalMark mark_;              // epoch and committed generation
+    std::uint64_t mirrored_ = 0;    // generation the mark file holds
+    std::uint64_t handed_off_ = 0;  // generation committed when a batch was handed off
+    bool relaxed_commit_ = false;   // a RelaxedSync is active (relaxed_sync.hpp)
+    std::optional<MarkWriter> mark_writer_;
 };
 
 }  // namespace outpost::journal

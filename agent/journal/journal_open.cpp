@@ -8,6 +8,7 @@
 
 #include "agent/journal/file_mode.hpp"
 #include "agent/journal/journal.hpp"
+#include "agent/journal/mark_check.hpp"
 #include "agent/journal/schema.hpp"
 
 namespace outpost::journal {
@@ -124,6 +125,11 @@ Error Journal::wrap(const Error& error, std::string_view operation) const {
 }
 
 Expected<Journal> Journal::open(const std::filesystem::path& path, const Options& options) {
+    return open_with(path, options, MarkCheck::compare);
+}
+
+Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Options& options,
+                                     MarkCheck check) {
     const auto where = [&](const Error& e) {
         return std::unexpected(e.context(fmt::format("opening journal {}", path.string())));
     };
@@ -166,6 +172,25 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
             path.string(), *version, current_schema_version())));
     }
     if (auto checked = quick_check(*db, path); !checked) return std::unexpected(checked.error());
+    // Did it go backwards (a lost WAL, a replaced or older file)? Compared
+    // before anything is written, like the checks above.
+    auto db_mark = read_db_mark(*db, *version);
+    if (!db_mark) return std::unexpected(corrupt(path, db_mark.error()));
+    auto file_mark = read_mark(mark_path(path));
+    if (!file_mark) {
+        // A damaged mark file is one more thing accept-reset accepts; one
+        // that is not private is not (that is the file check's refusal).
+        if (check != MarkCheck::start_new_epoch ||
+            file_mark.error().kind() != ErrorKind::journal) {
+            return where(file_mark.error());
+        }
+        file_mark = std::optional<JournalMark>{};
+    }
+    if (check == MarkCheck::compare) {
+        if (auto ok = check_not_behind(path, *db_mark, *file_mark); !ok) {
+            return std::unexpected(ok.error());
+        }
+    }
 
     // 4. Pragmas. journal_mode is persistent in the file; the others are per
     //    connection.
@@ -183,7 +208,11 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
     if (!migrated) return where(migrated.error());
     if (auto ok = secure_companions(path); !ok) return where(ok.error());
 
-    return Journal(std::move(*db), path, options, *migrated);
+    Journal journal(std::move(*db), path, options, *migrated);
+    if (auto ok = journal.establish_mark(*db_mark, *file_mark, check); !ok) {
+        return where(ok.error().context("journal mark"));
+    }
+    return journal;
 }
 
 }  // namespace outpost::journal

@@ -123,6 +123,7 @@ Expected<std::size_t> Journal::prune(std::chrono::milliseconds retention, TimePo
         return failed(ok.error());
     if (auto ok = applied->run(); !ok) return failed(ok.error());
     if (auto ok = tx->commit(); !ok) return failed(ok.error());
+    settle_mark();
     return pruned;
 }
 

@@ -109,7 +109,7 @@ Expected<EnqueueReport> Journal::enqueue(OutboxKind kind, std::string_view paylo
             fmt::format("a message of {} bytes can never fit an outbox of {} messages and {} bytes",
                         size, limits.max_messages, limits.max_bytes)));
     }
-    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_);
+    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_, relaxed_commit_);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto used = occupancy(db_);
@@ -185,7 +185,7 @@ Expected<std::vector<OutboxMessage>> Journal::peek(std::size_t n, std::int64_t a
 
 Expected<std::size_t> Journal::remove(std::span<const std::int64_t> ids) {
     const auto failed = [&](const Error& e) { return std::unexpected(wrap(e, "outbox remove")); };
-    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_);
+    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_, relaxed_commit_);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare("DELETE FROM outbox WHERE id = ?");
@@ -206,7 +206,7 @@ Expected<std::size_t> Journal::remove_through(std::int64_t last_id) {
     const auto failed = [&](const Error& e) {
         return std::unexpected(wrap(e, "outbox remove_through"));
     };
-    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_);
+    RelaxedSync relaxed(db_, options_.sync, syncs_deferred_, relaxed_commit_);
     auto tx = begin_write();
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare("DELETE FROM outbox WHERE id <= ?");

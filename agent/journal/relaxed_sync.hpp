@@ -20,20 +20,27 @@ namespace outpost::journal {
 // as a failed sync rather than start a process behind an unsynced `running`.
 class RelaxedSync {
   public:
-    RelaxedSync(sqlite::Database& db, SyncMode mode, bool& syncs_deferred)
+    // `relaxed` is true while it is active: the journal's mark (journal_mark.cpp)
+    // must not count a commit made under it as durable.
+    RelaxedSync(sqlite::Database& db, SyncMode mode, bool& syncs_deferred, bool& relaxed)
         : db_(db),
           syncs_deferred_(syncs_deferred),
+          relaxed_(relaxed),
           active_(mode == SyncMode::full && !syncs_deferred &&
-                  db.exec("PRAGMA synchronous=NORMAL")) {}
+                  db.exec("PRAGMA synchronous=NORMAL")) {
+        relaxed_ = active_;
+    }
     RelaxedSync(const RelaxedSync&) = delete;
     RelaxedSync& operator=(const RelaxedSync&) = delete;
     ~RelaxedSync() {
+        relaxed_ = false;
         if (active_ && !db_.exec("PRAGMA synchronous=FULL")) syncs_deferred_ = true;
     }
 
   private:
     sqlite::Database& db_;
     bool& syncs_deferred_;
+    bool& relaxed_;
     bool active_;
 };
 

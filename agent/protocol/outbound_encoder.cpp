@@ -56,6 +56,13 @@ void write_data(json::JsonWriter& out, const Hello& m) {
         }
         out.end_array().end_object();
     }
+    if (m.journal) {
+        out.key("journal")
+            .begin_object()
+            .member("epoch", m.journal->epoch)
+            .member("trusted", m.journal->trusted)
+            .end_object();
+    }
 }
 
 void write_data(json::JsonWriter& out, const Reauth& m) {

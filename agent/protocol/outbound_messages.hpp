@@ -40,6 +40,17 @@ struct SandboxReport {
     std::vector<std::pair<std::string, std::string>> unavailable;  // protection, why
 };
 
+// An extension of `hello`, like `sandbox`: the journal's epoch, new with each
+// new journal and each `outpost journal accept-reset`, so a control plane can
+// see that the agent's memory of request_ids was reset (a request_id it sent
+// before a new epoch may run again); trusted is false while the agent runs
+// without its journal (refused at start: went backwards, corrupt, ...) and so
+// refuses every command. See docs/protocol-notes.md.
+struct JournalReport {
+    std::optional<std::string> epoch;  // null: none known
+    bool trusted = false;
+};
+
 struct Hello {
     std::string node_id;
     std::string agent_version;
@@ -48,6 +59,7 @@ struct Hello {
     HostInfo host;
     Backlog backlog;
     std::optional<SandboxReport> sandbox;  // sent only when set
+    std::optional<JournalReport> journal;  // sent only when set
 };
 
 struct Reauth {

@@ -121,6 +121,7 @@ SessionDriver::Hooks Agent::session_hooks() {
             },
         .capabilities = advertised_capabilities(config_),
         .sandbox = host_.sandbox,
+        .journal = journal_report(journal_.get(), journal_.path()),
         .on_pong = [this](std::string_view ref) { outbox_.on_pong(ref); },
         .degraded_reason = [this]() -> std::optional<std::string> {
             std::string problem = dispatcher_.journal_problem();

@@ -12,6 +12,7 @@ journal::Options journal_options(const config::Config& config) {
     options.sync = config.journal.sync;
     options.outbox.max_messages = config.outbox.max_messages;
     options.outbox.max_bytes = config.outbox.max_bytes;
+    options.max_message_bytes = config.protocol.max_message_bytes;
     return options;
 }
 

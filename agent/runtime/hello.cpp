@@ -8,7 +8,8 @@ namespace outpost::runtime {
 protocol::outbound::Hello build_hello(const auth::Identity& identity,
                                       std::vector<std::string> capabilities,
                                       protocol::outbound::Backlog backlog,
-                                      std::optional<protocol::outbound::SandboxReport> sandbox) {
+                                      std::optional<protocol::outbound::SandboxReport> sandbox,
+                                      std::optional<protocol::outbound::JournalReport> journal) {
     protocol::outbound::Hello hello;
     hello.node_id = identity.node_id;
     hello.agent_version = std::string(kAgentVersion);
@@ -18,6 +19,7 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
                   host.arch,     host.machine_id, host.boot_id};
     hello.backlog = backlog;
     hello.sandbox = std::move(sandbox);
+    hello.journal = std::move(journal);
     return hello;
 }
 
@@ -29,6 +31,19 @@ std::vector<std::string> advertised_capabilities(const config::Config& config) {
         if (entry.name == "update_agent") caps.emplace_back("update_agent");
     }
     return caps;
+}
+
+protocol::outbound::JournalReport journal_report(const journal::Journal* opened,
+                                                 const std::filesystem::path& db_path) {
+    protocol::outbound::JournalReport report;
+    if (opened) {
+        report.epoch = opened->mark().epoch;
+        report.trusted = true;
+        return report;
+    }
+    auto remembered = journal::read_mark(journal::mark_path(db_path));
+    if (remembered && *remembered) report.epoch = (*remembered)->epoch;
+    return report;
 }
 
 }  // namespace outpost::runtime

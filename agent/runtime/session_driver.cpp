@@ -263,7 +263,7 @@ void SessionDriver::on_open(std::string_view subprotocol) {
     // protocol.md §3.1: hello first, then nothing else until welcome.
     protocol::outbound::Backlog backlog;
     if (hooks_.backlog) backlog = hooks_.backlog();
-    send_now(build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox));
+    send_now(build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox, hooks_.journal));
 }
 
 void SessionDriver::on_message(std::string_view text) {

@@ -37,6 +37,7 @@ public:
         std::function<protocol::outbound::Backlog()> backlog;  // for hello
         std::vector<std::string> capabilities;                 // for hello
         std::optional<protocol::outbound::SandboxReport> sandbox;  // for hello
+        std::optional<protocol::outbound::JournalReport> journal;  // for hello
         // Every pong from the server (the outbox's confirmations).
         std::function<void(std::string_view ref)> on_pong;
         // Why the node cannot do its job while connected (the journal is
