@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <libwebsockets.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -284,10 +285,15 @@ TestServer::TestServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
     });
 }
 
-TestServer::~TestServer() {
+void TestServer::stop_thread() {
+    if (!thread_.joinable()) return;
     stop_ = true;
     lws_cancel_service(context_);
     thread_.join();
+}
+
+TestServer::~TestServer() {
+    stop_thread();
     lws_context_destroy(context_);
 }
 
@@ -310,7 +316,15 @@ TestServer& shared_tls_server() {
         ServerOptions o;
         o.cert = test_pki().server_cert;
         o.key = test_pki().server_key;
-        return new TestServer(o);
+        auto* created = new TestServer(o);
+        // Never destroyed, but its service thread must not outlive main():
+        // at exit OpenSSL's own atexit handler (OPENSSL_cleanup) frees
+        // libcrypto's global state, and a thread still inside lws_service()
+        // finishing a handshake (e.g. with a client that just hung up on a
+        // pin mismatch) then crashes on it, or hangs. Registered after the
+        // context exists, hence after OpenSSL's handler, so it runs first.
+        std::atexit([] { server->stop_thread(); });
+        return created;
     }();
     return *server;
 }

@@ -55,6 +55,9 @@ class TestServer {
     void reset(int refuse_status = 0, std::optional<int> retry_after = std::nullopt,
                std::string select_subprotocol = {});
 
+    // Stops and joins the service thread (idempotent); the context stays.
+    void stop_thread();
+
     // Internal (lws callbacks).
     struct Impl;
 
