@@ -32,7 +32,7 @@ char32_t decode(std::string_view bytes) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, Tabs tabs) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t pos = 0; pos < text.size();) {
@@ -41,7 +41,8 @@ std::string printable(std::string_view text) {
         if (!step.valid) {
             // Raw bytes, e.g. 0x9B: an 8-bit terminal takes it for CSI.
             for (const unsigned char c : bytes) out += fmt::format("\\x{:02x}", c);
-        } else if (const char32_t cp = decode(bytes); is_control(cp) && cp != '\t') {
+        } else if (const char32_t cp = decode(bytes);
+                   is_control(cp) && (cp != '\t' || tabs == Tabs::escape)) {
             out += cp < 0x80 ? fmt::format("\\x{:02x}", static_cast<unsigned>(cp))
                              : fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
         } else {
@@ -51,6 +52,5 @@ std::string printable(std::string_view text) {
     }
     return out;
 }
-
 
 }  // namespace outpost

@@ -176,6 +176,8 @@ TEST_CASE("status text: C1 controls, bidi overrides and raw bytes are shown, not
     CHECK(printable("\xe2\x81\xa6iso\xe2\x81\xa9") == "\\u2066iso\\u2069");
     CHECK(printable("raw \x9b" "2J") == "raw \\x9b2J");
     CHECK(printable(std::string_view("nul \0 del \x7f", 11)) == "nul \\x00 del \\x7f");
+    // Unlike a log line, status text lays out its own columns: a tab is shown.
+    CHECK(printable("a\tb") == "a\\x09b");
     // Printable non-ASCII text is kept as it is.
     CHECK(printable("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93");
 
