@@ -80,8 +80,10 @@ std::vector<std::string> Capabilities::active_names() const {
     return names;
 }
 
-Capabilities probe_capabilities(const std::string& cgroup_parent) {
-    Capabilities caps;
+namespace {
+
+// Each namespace kind the sandbox uses, tried in a child that unshares it.
+void probe_namespaces(Capabilities& caps) {
     auto ns = [&](Protection p, int flag) {
         const int err = in_child([flag] { return try_unshare(flag); });
         caps.set(p, err == 0, err == 0 ? "unshare works" : "unshare: " + why(err));
@@ -98,19 +100,21 @@ Capabilities probe_capabilities(const std::string& cgroup_parent) {
     ns(Protection::namespaces_net, CLONE_NEWNET);
     ns(Protection::namespaces_ipc, CLONE_NEWIPC);
     ns(Protection::namespaces_uts, CLONE_NEWUTS);
-    {
-        const int err = in_child([] {
-            if (::unshare(CLONE_NEWPID) != 0) return errno;
-            const pid_t init = ::fork();
-            if (init < 0) return errno;
-            if (init == 0) ::_exit(::getpid() == 1 ? 0 : EINVAL);
-            int status = 0;
-            ::waitpid(init, &status, 0);
-            return WIFEXITED(status) ? WEXITSTATUS(status) : EFAULT;
-        });
-        caps.set(Protection::namespaces_pid, err == 0,
-                 err == 0 ? "unshare + fork gives PID 1" : "pid namespace: " + why(err));
-    }
+    const int err = in_child([] {
+        if (::unshare(CLONE_NEWPID) != 0) return errno;
+        const pid_t init = ::fork();
+        if (init < 0) return errno;
+        if (init == 0) ::_exit(::getpid() == 1 ? 0 : EINVAL);
+        int status = 0;
+        ::waitpid(init, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : EFAULT;
+    });
+    caps.set(Protection::namespaces_pid, err == 0,
+             err == 0 ? "unshare + fork gives PID 1" : "pid namespace: " + why(err));
+}
+
+// no_new_privs, a seccomp filter and Landlock: what limits the process itself.
+void probe_process_limits(Capabilities& caps) {
     {
         const int err = in_child([] {
             if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
@@ -130,13 +134,16 @@ Capabilities probe_capabilities(const std::string& cgroup_parent) {
         caps.set(Protection::seccomp, err == 0,
                  err == 0 ? "filter mode works" : "seccomp filter: " + why(err));
     }
-    {
-        const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0,
-                                   LANDLOCK_CREATE_RULESET_VERSION);
-        caps.landlock_abi = abi > 0 ? static_cast<int>(abi) : 0;
-        caps.set(Protection::landlock, abi > 0,
-                 abi > 0 ? fmt::format("ABI {}", abi) : "landlock_create_ruleset: " + why(errno));
-    }
+    const long abi =
+        ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    caps.landlock_abi = abi > 0 ? static_cast<int>(abi) : 0;
+    caps.set(Protection::landlock, abi > 0,
+             abi > 0 ? fmt::format("ABI {}", abi) : "landlock_create_ruleset: " + why(errno));
+}
+
+// The cgroup controllers the agent can write: pids and memory limits, and
+// how a run's tree is killed.
+void probe_cgroups(Capabilities& caps, const std::string& cgroup_parent) {
     caps.cgroups = detect_cgroups();
     // The root cgroup has no cgroup.kill: look in the agent-owned parent.
     if (caps.cgroups.v2_dir && ::access(caps.cgroups.v2_dir->c_str(), W_OK) == 0 &&
@@ -175,18 +182,29 @@ Capabilities probe_capabilities(const std::string& cgroup_parent) {
         if (!writable(cg.v1_freezer_dir)) caps.cgroups.v1_freezer_dir.reset();
     }
     if (!writable(cg.v2_dir)) caps.cgroups.v2_dir.reset();
+}
 
-    {
-        const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
-        caps.pidfd = fd >= 0;
-        if (fd >= 0) ::close(fd);
-    }
+// System calls the runner uses when the kernel has them.
+void probe_syscalls(Capabilities& caps) {
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+    caps.pidfd = fd >= 0;
+    if (fd >= 0) ::close(fd);
     caps.close_range = ::syscall(SYS_close_range, ~0U, ~0U, 0) == 0;
     caps.mount_setattr = in_child([] {
         if (::syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) != 0 && errno == ENOSYS)
             return ENOSYS;
         return 0;
     }) == 0;
+}
+
+}  // namespace
+
+Capabilities probe_capabilities(const std::string& cgroup_parent) {
+    Capabilities caps;
+    probe_namespaces(caps);
+    probe_process_limits(caps);
+    probe_cgroups(caps, cgroup_parent);
+    probe_syscalls(caps);
     return caps;
 }
 
