@@ -313,23 +313,22 @@ Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::s
     RunCgroup cg;
     const std::set<std::string> v2_wanted = wanted_v2_controllers(support, limits);
     if (support.v2_dir) {
-        if (auto ok = cg.join_v2(support, parent_name, run_name, limits, v2_wanted); !ok)
-            return std::unexpected(ok.error());
+        auto joined = cg.join_v2(support, parent_name, run_name, limits, v2_wanted);
+        if (!joined) return std::unexpected(joined.error());
     }
     if (limits.pids_max && !v2_wanted.contains("pids") && support.v1_pids_dir) {
-        if (auto ok = cg.join_v1_pids(*support.v1_pids_dir, parent_name, run_name, *limits.pids_max);
-            !ok)
-            return std::unexpected(ok.error());
+        auto joined =
+            cg.join_v1_pids(*support.v1_pids_dir, parent_name, run_name, *limits.pids_max);
+        if (!joined) return std::unexpected(joined.error());
     }
     if (limits.memory_max_bytes && !v2_wanted.contains("memory") && support.v1_memory_dir) {
-        if (auto ok = cg.join_v1_memory(*support.v1_memory_dir, parent_name, run_name,
+        auto joined = cg.join_v1_memory(*support.v1_memory_dir, parent_name, run_name,
                                         *limits.memory_max_bytes);
-            !ok)
-            return std::unexpected(ok.error());
+        if (!joined) return std::unexpected(joined.error());
     }
     if (!cg.kill_file_available_ && support.v1_freezer_dir) {
-        if (auto ok = cg.join_v1_freezer(*support.v1_freezer_dir, parent_name, run_name); !ok)
-            return std::unexpected(ok.error());
+        auto joined = cg.join_v1_freezer(*support.v1_freezer_dir, parent_name, run_name);
+        if (!joined) return std::unexpected(joined.error());
     }
     return cg;
 }
