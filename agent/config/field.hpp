@@ -195,70 +195,89 @@ template <class S, class T>
         }};
 }
 
+namespace detail {
+
+// What a map said about each key of its table.
+enum class Given { no, yes, empty };
+
+[[nodiscard]] inline std::string key_path(const Context& ctx, const std::string& name) {
+    return ctx.path.empty() ? name : ctx.path + "." + name;
+}
+
+// The row of `name` in the table, fields.size() when there is none.
 template <class S>
-void apply_table(const YAML::Node& map, const std::vector<Field<S>>& fields, S& target,
-                 const Context& ctx) {
-    enum class Given { no, yes, empty };
-    const bool absent = !map.IsDefined() || map.IsNull();
-    if (!absent && !map.IsMap()) {
-        ctx.error(map, fmt::format("expected a map of keys, found {}", describe_kind(map)));
-        return;
+[[nodiscard]] std::size_t find_field(const std::vector<Field<S>>& fields, const std::string& name) {
+    std::size_t index = 0;
+    while (index < fields.size() && fields[index].doc.key != name) {
+        ++index;
     }
-    const auto join = [&ctx](const std::string& name) {
-        return ctx.path.empty() ? name : ctx.path + "." + name;
-    };
-    std::vector<Given> given(fields.size(), Given::no);
-    std::vector<Position> given_at(fields.size());
-    if (!absent) {
-        for (const auto& pair : map) {
-            const YAML::Node& name_node = pair.first;
-            if (!name_node.IsScalar()) {
-                ctx.error(name_node,
-                          fmt::format("expected a key name, found {}", describe_kind(name_node)));
-                continue;
-            }
-            const std::string& name = name_node.Scalar();
-            const std::string path = join(name);
-            Position at = position_of(name_node);
-            if (at.line == 0) {
-                at = ctx.where;
-            }
-            std::size_t index = 0;
-            while (index < fields.size() && fields[index].doc.key != name) {
-                ++index;
-            }
-            if (index == fields.size()) {
-                std::vector<std::string> names;
-                for (const auto& field : fields) {
-                    names.push_back(field.doc.key);
-                }
-                report_unknown_key(ctx, at, path, names);
-                continue;
-            }
-            if (given[index] != Given::no) {
-                ctx.sink->add(
-                    at, path,
-                    fmt::format("duplicate key (first given at line {})", given_at[index].line));
-                continue;
-            }
-            given_at[index] = at;
-            ctx.sink->record(path, at);
-            const YAML::Node& value = pair.second;
-            if (value.IsNull()) {
-                given[index] = Given::empty;  // `key:` with no value means "not set"
-                continue;
-            }
-            given[index] = Given::yes;
-            fields[index].load(value, target, ctx.child(path, at));
+    return index;
+}
+
+template <class S>
+void report_unknown_field(const Context& ctx, Position at, const std::string& path,
+                          const std::vector<Field<S>>& fields) {
+    std::vector<std::string> names;
+    for (const auto& field : fields) {
+        names.push_back(field.doc.key);
+    }
+    report_unknown_key(ctx, at, path, names);
+}
+
+// Loads every key the map gives, noting in `given` and `given_at` which
+// were given (and where); unknown and duplicate keys are reported.
+template <class S>
+void load_given_keys(const YAML::Node& map, const std::vector<Field<S>>& fields, S& target,
+                     const Context& ctx, std::vector<Given>& given,
+                     std::vector<Position>& given_at) {
+    for (const auto& pair : map) {
+        const YAML::Node& name_node = pair.first;
+        if (!name_node.IsScalar()) {
+            ctx.error(name_node,
+                      fmt::format("expected a key name, found {}", describe_kind(name_node)));
+            continue;
         }
+        const std::string& name = name_node.Scalar();
+        const std::string path = key_path(ctx, name);
+        Position at = position_of(name_node);
+        if (at.line == 0) {
+            at = ctx.where;
+        }
+        const std::size_t index = find_field(fields, name);
+        if (index == fields.size()) {
+            report_unknown_field(ctx, at, path, fields);
+            continue;
+        }
+        if (given[index] != Given::no) {
+            ctx.sink->add(
+                at, path,
+                fmt::format("duplicate key (first given at line {})", given_at[index].line));
+            continue;
+        }
+        given_at[index] = at;
+        ctx.sink->record(path, at);
+        const YAML::Node& value = pair.second;
+        if (value.IsNull()) {
+            given[index] = Given::empty;  // `key:` with no value means "not set"
+            continue;
+        }
+        given[index] = Given::yes;
+        fields[index].load(value, target, ctx.child(path, at));
     }
+}
+
+// What each key the map did not give (or gave no value) comes to: one case
+// per kind of presence.
+template <class S>
+void apply_missing_keys(const std::vector<Field<S>>& fields, S& target, const Context& ctx,
+                        const std::vector<Given>& given, const std::vector<Position>& given_at) {
     for (std::size_t i = 0; i < fields.size(); ++i) {
         if (given[i] == Given::yes) {
             continue;
         }
         const Field<S>& field = fields[i];
         const Position at = given[i] == Given::empty ? given_at[i] : ctx.where;
-        const auto field_ctx = ctx.child(join(field.doc.key), at);
+        const auto field_ctx = ctx.child(key_path(ctx, field.doc.key), at);
         switch (field.doc.presence) {
             case Presence::required:
                 ctx.sink->add(at, field_ctx.path,
@@ -279,6 +298,24 @@ void apply_table(const YAML::Node& map, const std::vector<Field<S>>& fields, S& 
                 break;
         }
     }
+}
+
+}  // namespace detail
+
+template <class S>
+void apply_table(const YAML::Node& map, const std::vector<Field<S>>& fields, S& target,
+                 const Context& ctx) {
+    const bool absent = !map.IsDefined() || map.IsNull();
+    if (!absent && !map.IsMap()) {
+        ctx.error(map, fmt::format("expected a map of keys, found {}", describe_kind(map)));
+        return;
+    }
+    std::vector<detail::Given> given(fields.size(), detail::Given::no);
+    std::vector<Position> given_at(fields.size());
+    if (!absent) {
+        detail::load_given_keys(map, fields, target, ctx, given, given_at);
+    }
+    detail::apply_missing_keys(fields, target, ctx, given, given_at);
 }
 
 }  // namespace outpost::config

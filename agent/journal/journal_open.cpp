@@ -108,6 +108,71 @@ Expected<void> secure_companions(const std::filesystem::path& path) {
     return {};
 }
 
+// The context every refusal of open() without a message of its own gets.
+Error opening(const std::filesystem::path& path, const Error& cause) {
+    return cause.context(fmt::format("opening journal {}", path.string()));
+}
+
+// The journal file and its companions checked (or the file created), then
+// opened by SQLite, a foreign file refused before SQLite reads it.
+Expected<sqlite::Database> open_private_database(const std::filesystem::path& path,
+                                                 const Options& options) {
+    const auto where = [&](const Error& e) { return std::unexpected(opening(path, e)); };
+    auto facts = inspect_private_file(path);
+    if (!facts) return where(facts.error());
+    for (const auto& companion : {wal_path(path), shm_path(path)}) {
+        auto companion_facts = inspect_private_file(companion);
+        if (!companion_facts) return where(companion_facts.error());
+    }
+    if (!*facts) {
+        if (auto created = create_private_file(path); !created) return where(created.error());
+    }
+
+    auto db = sqlite::Database::open_existing(path, options.vfs);
+    if (!db) return where(db.error());
+    if (*facts && (*facts)->size > 0) {
+        if (auto header = check_header(*db, path); !header) {
+            return std::unexpected(corrupt(path, header.error()));
+        }
+    }
+    // Bounds the wait for a lock held by someone else, here at open only:
+    // once claimed, nobody else can hold the file.
+    db->set_busy_timeout(static_cast<int>(options.busy_timeout.count()));
+    return db;
+}
+
+// The schema version (one this agent can read, else a refusal), after
+// SQLite's quick_check of the file.
+Expected<int> check_readable(sqlite::Database& db, const std::filesystem::path& path) {
+    auto version = read_user_version(db);
+    if (!version) return std::unexpected(corrupt(path, version.error()));
+    if (*version > current_schema_version()) {
+        return std::unexpected(Error(fmt::format(
+            "journal {} has schema version {}, newer than this agent supports ({}): it was "
+            "written by a newer agent; refusing to open it (upgrade the agent, or move the file "
+            "aside)",
+            path.string(), *version, current_schema_version())));
+    }
+    if (auto checked = quick_check(db, path); !checked) return std::unexpected(checked.error());
+    return version;
+}
+
+// The pragmas every journal connection runs with; the companion files
+// are secured once WAL mode may have made them.
+Expected<void> set_pragmas(sqlite::Database& db, const std::filesystem::path& path,
+                           SyncMode sync) {
+    const auto where = [&](const Error& e) { return std::unexpected(opening(path, e)); };
+    if (auto ok = expect_pragma(db, "PRAGMA journal_mode=WAL", "wal"); !ok)
+        return where(ok.error());
+    if (auto ok = secure_companions(path); !ok) return where(ok.error());
+    const char* sync_sql =
+        sync == SyncMode::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (auto ok = db.exec(sync_sql); !ok) return where(ok.error());
+    if (auto ok = db.exec("PRAGMA foreign_keys=ON"); !ok) return where(ok.error());
+    if (auto ok = expect_pragma(db, "PRAGMA foreign_keys", "1"); !ok) return where(ok.error());
+    return {};
+}
+
 }  // namespace
 
 std::string_view to_string(SyncMode mode) {
@@ -130,31 +195,11 @@ Expected<Journal> Journal::open(const std::filesystem::path& path, const Options
 
 Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Options& options,
                                      MarkCheck check) {
-    const auto where = [&](const Error& e) {
-        return std::unexpected(e.context(fmt::format("opening journal {}", path.string())));
-    };
+    const auto where = [&](const Error& e) { return std::unexpected(opening(path, e)); };
 
     // 1. Files: refuse anything group/others can reach before SQLite opens it.
-    auto facts = inspect_private_file(path);
-    if (!facts) return where(facts.error());
-    for (const auto& companion : {wal_path(path), shm_path(path)}) {
-        auto companion_facts = inspect_private_file(companion);
-        if (!companion_facts) return where(companion_facts.error());
-    }
-    if (!*facts) {
-        if (auto created = create_private_file(path); !created) return where(created.error());
-    }
-
-    auto db = sqlite::Database::open_existing(path, options.vfs);
-    if (!db) return where(db.error());
-    if (*facts && (*facts)->size > 0) {
-        if (auto header = check_header(*db, path); !header) {
-            return std::unexpected(corrupt(path, header.error()));
-        }
-    }
-    // Bounds the wait for a lock held by someone else, here at open only:
-    // once claimed, nobody else can hold the file.
-    db->set_busy_timeout(static_cast<int>(options.busy_timeout.count()));
+    auto db = open_private_database(path, options);
+    if (!db) return std::unexpected(db.error());
 
     // 2. One agent per journal: the connection keeps an exclusive lock until
     //    it closes. That also spares every transaction its fcntl locking and
@@ -162,16 +207,8 @@ Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Op
     if (auto ok = claim(*db, path, options.busy_timeout); !ok) return std::unexpected(ok.error());
 
     // 3. Read-only checks first: nothing is written to a file we would refuse.
-    auto version = read_user_version(*db);
-    if (!version) return std::unexpected(corrupt(path, version.error()));
-    if (*version > current_schema_version()) {
-        return std::unexpected(Error(fmt::format(
-            "journal {} has schema version {}, newer than this agent supports ({}): it was "
-            "written by a newer agent; refusing to open it (upgrade the agent, or move the file "
-            "aside)",
-            path.string(), *version, current_schema_version())));
-    }
-    if (auto checked = quick_check(*db, path); !checked) return std::unexpected(checked.error());
+    auto version = check_readable(*db, path);
+    if (!version) return std::unexpected(version.error());
     // Did it go backwards (a lost WAL, a replaced or older file)? Compared
     // before anything is written, like the checks above.
     auto db_mark = read_db_mark(*db, *version);
@@ -194,14 +231,7 @@ Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Op
 
     // 4. Pragmas. journal_mode is persistent in the file; the others are per
     //    connection.
-    if (auto ok = expect_pragma(*db, "PRAGMA journal_mode=WAL", "wal"); !ok)
-        return where(ok.error());
-    if (auto ok = secure_companions(path); !ok) return where(ok.error());
-    const char* sync_sql =
-        options.sync == SyncMode::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
-    if (auto ok = db->exec(sync_sql); !ok) return where(ok.error());
-    if (auto ok = db->exec("PRAGMA foreign_keys=ON"); !ok) return where(ok.error());
-    if (auto ok = expect_pragma(*db, "PRAGMA foreign_keys", "1"); !ok) return where(ok.error());
+    if (auto ok = set_pragmas(*db, path, options.sync); !ok) return std::unexpected(ok.error());
 
     // 5. Schema.
     auto migrated = migrate(*db, migrations());

@@ -35,34 +35,27 @@ std::string connect_problem(const std::string& path, int e) {
     }
 }
 
-}  // namespace
+std::unexpected<FetchError> no_answer(const std::string& path, std::chrono::milliseconds limit) {
+    return error(FetchError::Kind::failed,
+                 "the agent did not answer on " + path + " within " +
+                     std::to_string(limit.count()) + " ms (is its loop stuck?)");
+}
 
-std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path& socket_path,
-                                                    std::chrono::milliseconds limit) {
-    const std::string& path = socket_path.native();
-    const auto address = unix_address(path);
-    if (!address) {
-        return error(FetchError::Kind::failed,
-                     "status socket path must be 1.." + std::to_string(kMaxSocketPathBytes) +
-                         " bytes: " + path);
-    }
-
-    const Clock::time_point deadline = Clock::now() + limit;
-    auto no_answer = [&] {
-        return error(FetchError::Kind::failed,
-                     "the agent did not answer on " + path + " within " +
-                         std::to_string(limit.count()) + " ms (is its loop stuck?)");
-    };
+// A connected socket, or why there is none.
+std::expected<executors::UniqueFd, FetchError> connect_to_agent(const std::string& path,
+                                                               const sockaddr_un& address,
+                                                               Clock::time_point deadline,
+                                                               std::chrono::milliseconds limit) {
     // Non-blocking: a stuck agent's full listen backlog makes a blocking
     // connect() wait forever; a Unix socket answers EAGAIN instead, and the
     // connect is retried until the deadline.
     executors::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (fd.get() < 0) return error(FetchError::Kind::failed, std::strerror(errno));
-    while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof(*address)) != 0) {
+    while (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
         int e = errno;
         if (e == EINTR) continue;
         if (e == EAGAIN) {
-            if (Clock::now() >= deadline) return no_answer();
+            if (Clock::now() >= deadline) return no_answer(path, limit);
             ::poll(nullptr, 0, 20);
             continue;
         }
@@ -76,12 +69,16 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
                                                       : FetchError::Kind::failed,
                      connect_problem(path, e));
     }
-    // Only root (the agent as installed) or this user (an agent run by hand)
-    // is believed: anyone else could have put a socket at a path in a shared
-    // directory and would answer "all is well".
+    return fd;
+}
+
+// Only root (the agent as installed) or this user (an agent run by hand)
+// is believed: anyone else could have put a socket at a path in a shared
+// directory and would answer "all is well".
+std::expected<void, FetchError> check_peer(int fd, const std::string& path) {
     ucred peer{};
     socklen_t peer_size = sizeof(peer);
-    if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &peer_size) != 0) {
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &peer_size) != 0) {
         return error(FetchError::Kind::failed, std::string("SO_PEERCRED: ") + std::strerror(errno));
     }
     if (peer.uid != 0 && peer.uid != ::geteuid()) {
@@ -90,17 +87,25 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
                          std::to_string(peer.pid) +
                          "), neither root nor you; not believing its answer");
     }
+    return {};
+}
+
+// Everything the agent writes before it closes the connection, by the
+// deadline and within kMaxAnswerBytes.
+std::expected<std::string, FetchError> read_answer(int fd, const std::string& path,
+                                                   Clock::time_point deadline,
+                                                   std::chrono::milliseconds limit) {
     std::string answer;
     char buffer[16384];
     for (;;) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-        if (left.count() <= 0) return no_answer();
-        pollfd p{fd.get(), POLLIN, 0};
+        if (left.count() <= 0) return no_answer(path, limit);
+        pollfd p{fd, POLLIN, 0};
         int ready = ::poll(&p, 1, static_cast<int>(left.count()));
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) return error(FetchError::Kind::failed, std::strerror(errno));
         if (ready == 0) continue;
-        ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+        ssize_t n = ::read(fd, buffer, sizeof(buffer));
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) {
             return error(FetchError::Kind::failed,
@@ -119,6 +124,26 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
                      "the agent closed " + path + " without an answer (see its log)");
     }
     return answer;
+}
+
+}  // namespace
+
+std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path& socket_path,
+                                                    std::chrono::milliseconds limit) {
+    const std::string& path = socket_path.native();
+    const auto address = unix_address(path);
+    if (!address) {
+        return error(FetchError::Kind::failed,
+                     "status socket path must be 1.." + std::to_string(kMaxSocketPathBytes) +
+                         " bytes: " + path);
+    }
+
+    const Clock::time_point deadline = Clock::now() + limit;
+    auto fd = connect_to_agent(path, *address, deadline, limit);
+    if (!fd) return std::unexpected(fd.error());
+    if (auto believed = check_peer(fd->get(), path); !believed)
+        return std::unexpected(believed.error());
+    return read_answer(fd->get(), path, deadline, limit);
 }
 
 }  // namespace outpost::status

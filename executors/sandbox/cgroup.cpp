@@ -145,6 +145,34 @@ Expected<void> enable_v2_controllers(const std::string& own, const std::string& 
     return write_file(parent + "/cgroup.subtree_control", line);
 }
 
+// "<parent>/<run_name>", made for a new run. The parent is made only when
+// it is missing: one mkdir per hierarchy in the usual case.
+Expected<std::string> make_run_dir(const std::string& parent, const std::string& run_name) {
+    const std::string dir = parent + "/" + run_name;
+    if (::mkdir(dir.c_str(), 0755) != 0) {
+        if (errno == ENOENT) {
+            if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
+        } else if (errno == EEXIST) {
+            // Left by a dead process whose pid we now have (names carry
+            // the pid); an empty cgroup goes, a busy one stays an error.
+            ::rmdir(dir.c_str());
+        }
+        if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
+    }
+    return dir;
+}
+
+// The v2 controllers the limits need and the unified hierarchy offers;
+// the rest of the limits go to v1 hierarchies.
+std::set<std::string> wanted_v2_controllers(const CgroupSupport& support,
+                                            const CgroupLimits& limits) {
+    std::set<std::string> v2_wanted;
+    if (limits.pids_max && support.v2_controllers.contains("pids")) v2_wanted.insert("pids");
+    if (limits.memory_max_bytes && support.v2_controllers.contains("memory"))
+        v2_wanted.insert("memory");
+    return v2_wanted;
+}
+
 }  // namespace
 
 CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::string& self_cgroup_file) {
@@ -199,91 +227,108 @@ CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::strin
     return support;
 }
 
+Expected<std::string> RunCgroup::add_dir(const std::string& own, const std::string& parent_name,
+                                         const std::string& run_name) {
+    auto dir = make_run_dir(own + "/" + parent_name, run_name);
+    if (!dir) return dir;
+    dirs_.push_back(*dir);
+    procs_files_.push_back(*dir + "/cgroup.procs");
+    return dir;
+}
+
+Expected<void> RunCgroup::join_v2(const CgroupSupport& support, const std::string& parent_name,
+                                  const std::string& run_name, const CgroupLimits& limits,
+                                  const std::set<std::string>& v2_wanted) {
+    const std::string& own = *support.v2_dir;
+    if (!v2_wanted.empty()) {
+        if (auto made = make_dir(own + "/" + parent_name); !made)
+            return std::unexpected(made.error());
+        auto enabled = enable_v2_controllers(own, own + "/" + parent_name, v2_wanted);
+        if (!enabled) return std::unexpected(enabled.error().context("cgroup v2 delegation"));
+    }
+    auto dir = add_dir(own, parent_name, run_name);
+    if (!dir) return std::unexpected(dir.error());
+    tracking_dir_ = *dir;
+    unified_dir_ = *dir;
+    // Without these fds the run still works: the child is then created
+    // by joining cgroup.procs, and events are read by path.
+    unified_fd_.reset(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    events_fd_.reset(::open((*dir + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
+    kill_file_available_ = support.v2_kill;
+    if (v2_wanted.contains("pids")) {
+        has_limits_ = true;
+        auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
+        if (!w) return std::unexpected(w.error());
+    }
+    if (v2_wanted.contains("memory")) {
+        has_limits_ = true;
+        auto w = write_file(*dir + "/memory.max", std::to_string(*limits.memory_max_bytes));
+        if (!w) return std::unexpected(w.error());
+        // No swap: a hog is killed, not slowed down (absent without swap accounting).
+        (void)write_file(*dir + "/memory.swap.max", "0");
+        memory_dir_ = *dir;
+        memory_v2_ = true;
+    }
+    return {};
+}
+
+Expected<void> RunCgroup::join_v1_pids(const std::string& own, const std::string& parent_name,
+                                       const std::string& run_name, std::uint64_t pids_max) {
+    auto dir = add_dir(own, parent_name, run_name);
+    if (!dir) return std::unexpected(dir.error());
+    has_limits_ = true;
+    auto w = write_file(*dir + "/pids.max", std::to_string(pids_max));
+    if (!w) return std::unexpected(w.error());
+    if (tracking_dir_.empty()) tracking_dir_ = *dir;
+    return {};
+}
+
+Expected<void> RunCgroup::join_v1_memory(const std::string& own, const std::string& parent_name,
+                                         const std::string& run_name,
+                                         std::uint64_t memory_max_bytes) {
+    auto dir = add_dir(own, parent_name, run_name);
+    if (!dir) return std::unexpected(dir.error());
+    has_limits_ = true;
+    const std::string value = std::to_string(memory_max_bytes);
+    auto w = write_file(*dir + "/memory.limit_in_bytes", value);
+    if (!w) return std::unexpected(w.error());
+    // memsw must be >= the memory limit, so it is written second.
+    (void)write_file(*dir + "/memory.memsw.limit_in_bytes", value);
+    memory_dir_ = *dir;
+    if (tracking_dir_.empty()) tracking_dir_ = *dir;
+    return {};
+}
+
+Expected<void> RunCgroup::join_v1_freezer(const std::string& own, const std::string& parent_name,
+                                          const std::string& run_name) {
+    auto dir = add_dir(own, parent_name, run_name);
+    if (!dir) return std::unexpected(dir.error());
+    freezer_dir_ = *dir;
+    if (tracking_dir_.empty()) tracking_dir_ = *dir;
+    return {};
+}
+
 Expected<RunCgroup> RunCgroup::create(const CgroupSupport& support, const std::string& parent_name,
                                       const std::string& run_name, const CgroupLimits& limits) {
     RunCgroup cg;
-    // The parent is made only when it is missing: one mkdir per hierarchy
-    // in the usual case.
-    auto add = [&](const std::string& own) -> Expected<std::string> {
-        const std::string parent = own + "/" + parent_name;
-        const std::string dir = parent + "/" + run_name;
-        if (::mkdir(dir.c_str(), 0755) != 0) {
-            if (errno == ENOENT) {
-                if (auto made = make_dir(parent); !made) return std::unexpected(made.error());
-            } else if (errno == EEXIST) {
-                // Left by a dead process whose pid we now have (names carry
-                // the pid); an empty cgroup goes, a busy one stays an error.
-                ::rmdir(dir.c_str());
-            }
-            if (::mkdir(dir.c_str(), 0755) != 0) return fail(errno_text("mkdir " + dir));
-        }
-        cg.dirs_.push_back(dir);
-        cg.procs_files_.push_back(dir + "/cgroup.procs");
-        return dir;
-    };
-
-    std::set<std::string> v2_wanted;
-    if (limits.pids_max && support.v2_controllers.contains("pids")) v2_wanted.insert("pids");
-    if (limits.memory_max_bytes && support.v2_controllers.contains("memory"))
-        v2_wanted.insert("memory");
-
+    const std::set<std::string> v2_wanted = wanted_v2_controllers(support, limits);
     if (support.v2_dir) {
-        const std::string& own = *support.v2_dir;
-        if (!v2_wanted.empty()) {
-            if (auto made = make_dir(own + "/" + parent_name); !made)
-                return std::unexpected(made.error());
-            auto enabled = enable_v2_controllers(own, own + "/" + parent_name, v2_wanted);
-            if (!enabled) return std::unexpected(enabled.error().context("cgroup v2 delegation"));
-        }
-        auto dir = add(own);
-        if (!dir) return std::unexpected(dir.error());
-        cg.tracking_dir_ = *dir;
-        cg.unified_dir_ = *dir;
-        // Without these fds the run still works: the child is then created
-        // by joining cgroup.procs, and events are read by path.
-        cg.unified_fd_.reset(::open(dir->c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        cg.events_fd_.reset(::open((*dir + "/cgroup.events").c_str(), O_RDONLY | O_CLOEXEC));
-        cg.kill_file_available_ = support.v2_kill;
-        if (v2_wanted.contains("pids")) {
-            cg.has_limits_ = true;
-            auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
-            if (!w) return std::unexpected(w.error());
-        }
-        if (v2_wanted.contains("memory")) {
-            cg.has_limits_ = true;
-            auto w = write_file(*dir + "/memory.max", std::to_string(*limits.memory_max_bytes));
-            if (!w) return std::unexpected(w.error());
-            // No swap: a hog is killed, not slowed down (absent without swap accounting).
-            (void)write_file(*dir + "/memory.swap.max", "0");
-            cg.memory_dir_ = *dir;
-            cg.memory_v2_ = true;
-        }
+        auto joined = cg.join_v2(support, parent_name, run_name, limits, v2_wanted);
+        if (!joined) return std::unexpected(joined.error());
     }
     if (limits.pids_max && !v2_wanted.contains("pids") && support.v1_pids_dir) {
-        auto dir = add(*support.v1_pids_dir);
-        if (!dir) return std::unexpected(dir.error());
-        cg.has_limits_ = true;
-        auto w = write_file(*dir + "/pids.max", std::to_string(*limits.pids_max));
-        if (!w) return std::unexpected(w.error());
-        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+        auto joined =
+            cg.join_v1_pids(*support.v1_pids_dir, parent_name, run_name, *limits.pids_max);
+        if (!joined) return std::unexpected(joined.error());
     }
     if (limits.memory_max_bytes && !v2_wanted.contains("memory") && support.v1_memory_dir) {
-        auto dir = add(*support.v1_memory_dir);
-        if (!dir) return std::unexpected(dir.error());
-        cg.has_limits_ = true;
-        const std::string value = std::to_string(*limits.memory_max_bytes);
-        auto w = write_file(*dir + "/memory.limit_in_bytes", value);
-        if (!w) return std::unexpected(w.error());
-        // memsw must be >= the memory limit, so it is written second.
-        (void)write_file(*dir + "/memory.memsw.limit_in_bytes", value);
-        cg.memory_dir_ = *dir;
-        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+        auto joined = cg.join_v1_memory(*support.v1_memory_dir, parent_name, run_name,
+                                        *limits.memory_max_bytes);
+        if (!joined) return std::unexpected(joined.error());
     }
     if (!cg.kill_file_available_ && support.v1_freezer_dir) {
-        auto dir = add(*support.v1_freezer_dir);
-        if (!dir) return std::unexpected(dir.error());
-        cg.freezer_dir_ = *dir;
-        if (cg.tracking_dir_.empty()) cg.tracking_dir_ = *dir;
+        auto joined = cg.join_v1_freezer(*support.v1_freezer_dir, parent_name, run_name);
+        if (!joined) return std::unexpected(joined.error());
     }
     return cg;
 }

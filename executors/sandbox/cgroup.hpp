@@ -126,6 +126,26 @@ private:
     // cgroup.events of the unified directory; "" when it is gone (ENODEV
     // after an rmdir from outside), nullopt when it cannot be read.
     [[nodiscard]] std::optional<std::string> read_events() const;
+
+    // The steps of create(), each making the run's directory in one
+    // hierarchy (recorded in dirs_) and writing what that hierarchy carries.
+    [[nodiscard]] Expected<std::string> add_dir(const std::string& own,
+                                                const std::string& parent_name,
+                                                const std::string& run_name);
+    [[nodiscard]] Expected<void> join_v2(const CgroupSupport& support,
+                                         const std::string& parent_name,
+                                         const std::string& run_name, const CgroupLimits& limits,
+                                         const std::set<std::string>& v2_wanted);
+    [[nodiscard]] Expected<void> join_v1_pids(const std::string& own,
+                                              const std::string& parent_name,
+                                              const std::string& run_name, std::uint64_t pids_max);
+    [[nodiscard]] Expected<void> join_v1_memory(const std::string& own,
+                                                const std::string& parent_name,
+                                                const std::string& run_name,
+                                                std::uint64_t memory_max_bytes);
+    [[nodiscard]] Expected<void> join_v1_freezer(const std::string& own,
+                                                 const std::string& parent_name,
+                                                 const std::string& run_name);
 };
 
 }  // namespace outpost::executors

@@ -1,5 +1,6 @@
 #include <chrono>
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -93,4 +94,30 @@ TEST_CASE("format and parse round-trip") {
     const auto parsed = parse_rfc3339(format_rfc3339(t));
     REQUIRE(parsed.has_value());
     CHECK(*parsed == t);
+}
+
+// Each refusal names its reason, one row per check of the parser, so the
+// steps it is made of keep their order and their texts.
+TEST_CASE("parse_rfc3339 says why it refuses") {
+    const std::pair<const char*, const char*> rows[] = {
+        {"2026-11-22T10:00Z", "too short"},
+        {"2026/11/22T10:00:00Z", "expected YYYY-MM-DDTHH:MM:SS"},
+        {"2026-11-22 10:00:00Z", "expected YYYY-MM-DDTHH:MM:SS"},
+        {"2026-02-29T00:00:00Z", "no such date"},
+        {"2026-11-22T24:00:00Z", "time of day out of range"},
+        {"2026-11-22T10:00:00.Z", "empty fraction"},
+        {"2026-11-22T10:00:00.5", "missing time zone offset"},
+        {"2026-11-22T10:00:00+0200", "malformed offset"},
+        {"2026-11-22T10:00:00X", "malformed offset"},
+        {"2026-11-22T10:00:00+24:00", "offset out of range"},
+        {"2026-11-22T10:00:00Zjunk", "trailing characters"},
+        {"9999-12-31T23:59:59Z", "outside the representable range"},
+    };
+    for (const auto& [text, why] : rows) {
+        INFO(text);
+        const auto parsed = parse_rfc3339(text);
+        REQUIRE_FALSE(parsed.has_value());
+        CHECK(parsed.error().message() ==
+              std::string("not an RFC 3339 date-time (") + why + ")");
+    }
 }

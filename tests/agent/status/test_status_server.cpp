@@ -273,3 +273,55 @@ TEST_CASE("status client: no socket, or a server that never answers", "[status]"
     for (int c : queued) ::close(c);
     ::close(fd);
 }
+
+// The client's other refusals, each from a real socket: a path too long for
+// a socket address, a stale socket, and a server that closes without an
+// answer or sends more than kMaxAnswerBytes.
+TEST_CASE("status client: a bad path, a stale socket, no answer, or one too large", "[status]") {
+    TempDir dir;
+    auto too_long = status::fetch_answer(std::string(status::kMaxSocketPathBytes + 1, 'a'), 1s);
+    REQUIRE_FALSE(too_long);
+    CHECK(too_long.error().kind == status::FetchError::Kind::failed);
+    CHECK_THAT(too_long.error().message, Catch::Contains("status socket path must be 1.."));
+
+    // Bound but never listening: what an agent that died leaves behind.
+    const fs::path stale = dir.path / "stale.sock";
+    const int stale_fd = bound_socket(stale, SOCK_STREAM);
+    auto refused = status::fetch_answer(stale, 1s);
+    ::close(stale_fd);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().kind == status::FetchError::Kind::not_running);
+    CHECK_THAT(refused.error().message, Catch::Contains("nothing answers on"));
+
+    // A server that accepts one client and writes `bytes` to it, then closes.
+    const auto serve_once = [&](const fs::path& socket, std::size_t bytes) {
+        const int fd = bound_socket(socket, SOCK_STREAM);
+        REQUIRE(::listen(fd, 1) == 0);
+        std::thread server([fd, bytes] {
+            const int client = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client < 0) return;
+            const std::string data(bytes, 'x');
+            std::size_t sent = 0;
+            while (sent < data.size()) {
+                const ssize_t n = ::send(client, data.data() + sent, data.size() - sent,
+                                         MSG_NOSIGNAL);
+                if (n <= 0) break;  // the client stopped reading
+                sent += static_cast<std::size_t>(n);
+            }
+            ::close(client);
+        });
+        auto answer = status::fetch_answer(socket, 5s);
+        server.join();
+        ::close(fd);
+        return answer;
+    };
+    auto silent = serve_once(dir.path / "silent.sock", 0);
+    REQUIRE_FALSE(silent);
+    CHECK_THAT(silent.error().message, Catch::Contains("without an answer"));
+    auto large = serve_once(dir.path / "large.sock", status::kMaxAnswerBytes + 1);
+    REQUIRE_FALSE(large);
+    CHECK_THAT(large.error().message, Catch::Contains("bytes; refusing it"));
+    auto whole = serve_once(dir.path / "whole.sock", status::kMaxAnswerBytes);
+    REQUIRE(whole);
+    CHECK(whole->size() == status::kMaxAnswerBytes);
+}
