@@ -8,24 +8,13 @@
 #include <string>
 
 #include "child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace outpost::integration {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it
-// on destruction unless OUTPOST_KEEP_TEST_DIRS is set.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+// on destruction unless OUTPOST_KEEP_TEST_DIRS is set (tests/support).
+using TempDir = outpost::test_support::TempDir;
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);  // "" when missing
