@@ -13,8 +13,14 @@
 namespace outpost::integration {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it
-// on destruction unless OUTPOST_KEEP_TEST_DIRS is set (tests/support).
-using TempDir = outpost::test_support::TempDir;
+// on destruction unless OUTPOST_KEEP_TEST_DIRS is set: the shared one
+// (tests/support), with file() as a string, which is how this harness
+// passes paths to processes and configs.
+class TempDir : public outpost::test_support::TempDir {
+  public:
+    TempDir() : outpost::test_support::TempDir("integ") {}
+    [[nodiscard]] std::string file(const std::string& name) const { return (path() / name).string(); }
+};
 
 void write_file(const std::string& path, const std::string& text);
 std::string read_file(const std::string& path);  // "" when missing

@@ -137,10 +137,10 @@ TEST_CASE("identity refuses a key file readable by others") {
 
 TEST_CASE("status: no agent answering is exit 3 with the reason") {
     TempDir tmp;
-    Run r = run({"status", "--socket", (tmp.path / "status.sock").string()});
+    Run r = run({"status", "--socket", (tmp.path() / "status.sock").string()});
     CHECK(r.code == 3);
     CHECK(r.out.empty());
-    CHECK(r.err.find("no status socket at " + (tmp.path / "status.sock").string()) !=
+    CHECK(r.err.find("no status socket at " + (tmp.path() / "status.sock").string()) !=
           std::string::npos);
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("status: bad options and a missing config are usage errors") {
     CHECK(run({"status", "--socket"}).code == 2);
     CHECK(run({"status", "--frob"}).code == 2);
     TempDir tmp;
-    Run r = run({"status", "--config", (tmp.path / "missing.yaml").string()});
+    Run r = run({"status", "--config", (tmp.path() / "missing.yaml").string()});
     CHECK(r.code == 2);
     CHECK(r.err.find("--socket PATH") != std::string::npos);
 }
