@@ -29,20 +29,21 @@ executors::SandboxProfile profile_for(config::SandboxLevel level) {
 dispatch::ApprovedRun to_run(const policy::ApprovedCommand& approved) {
     dispatch::ApprovedRun run;
     executors::RunSpec& spec = run.spec;
-    spec.path = approved.path;
+    const policy::RunProfile& entry = approved.run;
+    spec.path = entry.path;
     spec.argv = approved.argv;
     spec.env = approved.env;
-    spec.working_dir = approved.working_dir;
+    spec.working_dir = entry.working_dir;
     spec.timeout = approved.timeout;
-    spec.max_output_bytes = approved.max_output_bytes;
-    spec.profile = profile_for(approved.sandbox);
-    spec.profile.uid = approved.uid;
-    spec.profile.gid = approved.gid;
-    spec.home = approved.home;
+    spec.max_output_bytes = entry.max_output_bytes;
+    spec.profile = profile_for(entry.sandbox);
+    spec.profile.uid = entry.identity.uid;
+    spec.profile.gid = entry.identity.gid;
+    spec.home = entry.identity.home;
     // One Protection type from config to sandbox: nothing to translate, so
     // nothing a name mismatch could drop.
-    spec.profile.required.insert(approved.required.begin(), approved.required.end());
-    run.exec_retries = approved.idempotent ? static_cast<unsigned>(approved.retries) : 0;
+    spec.profile.required.insert(entry.required.begin(), entry.required.end());
+    run.exec_retries = entry.idempotent ? static_cast<unsigned>(entry.retries) : 0;
     return run;
 }
 

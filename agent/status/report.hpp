@@ -22,17 +22,23 @@ using Counters = std::map<std::string, std::uint64_t, std::less<>>;
 // The answer's `format`; a reader refuses any other (docs/status.md).
 inline constexpr std::string_view kFormat = "outpost.status.v1";
 
+// Each struct compares every member (defaulted ==), so a test can check a
+// JSON round trip against the report itself, not against a second to_json
+// that would miss a member both directions leave out.
+
 struct AgentInfo {
     std::string version;
     std::string node_id;
     std::int64_t pid = 0;
     TimePoint started_at{};
+    friend bool operator==(const AgentInfo&, const AgentInfo&) = default;
 };
 
 struct ErrorInfo {
     std::string what;
     std::string cause;  // may be empty
     TimePoint at{};
+    friend bool operator==(const ErrorInfo&, const ErrorInfo&) = default;
 };
 
 // protocol.md §6: state, since when, last error, next attempt in.
@@ -50,6 +56,7 @@ struct ConnectionInfo {
     Counters auth_failures;     // by reason
     Counters invalid_payloads;  // by §3.5 code
     Counters transitions;       // entries per state
+    friend bool operator==(const ConnectionInfo&, const ConnectionInfo&) = default;
 };
 
 struct CommandsInfo {
@@ -62,6 +69,7 @@ struct CommandsInfo {
     // Entries that can never run on this host: `requires` names a protection
     // the kernel does not offer. name → why.
     std::map<std::string, std::string, std::less<>> unrunnable;
+    friend bool operator==(const CommandsInfo&, const CommandsInfo&) = default;
 };
 
 struct JournalInfo {
@@ -72,6 +80,7 @@ struct JournalInfo {
     // Outbox messages not yet confirmed by the server (protocol.md §3.4,
     // docs/protocol-notes.md); null when the journal cannot be read.
     std::optional<std::int64_t> outbox_messages;
+    friend bool operator==(const JournalInfo&, const JournalInfo&) = default;
 };
 
 struct Unavailable {
@@ -86,12 +95,14 @@ struct SandboxInfo {
     // outpost-exec-as, when runs as other users start through it.
     std::optional<std::string> exec_helper;
     std::vector<std::string> exec_helper_refused;  // why it is not used
+    friend bool operator==(const SandboxInfo&, const SandboxInfo&) = default;
 };
 
 // The `health` checks (protocol.md §3.2), computed when the answer is made.
 struct Checks {
     std::map<std::string, std::string, std::less<>> results;  // check → ok|warn|fail|skipped
     std::map<std::string, std::string, std::less<>> details;
+    friend bool operator==(const Checks&, const Checks&) = default;
 };
 
 struct StatusReport {
@@ -105,6 +116,7 @@ struct StatusReport {
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.
     std::vector<std::string> warnings;
+    friend bool operator==(const StatusReport&, const StatusReport&) = default;
 };
 
 // The JSON served on the status socket.

@@ -27,13 +27,13 @@ std::expected<std::vector<std::string>, PolicyRefusal> check_args(const Compiled
     if (args.size() < positional) {
         const auto rule = fmt::format("{}.arg_rules[{}]", entry.key, args.size());
         return refuse(rule, fmt::format("args: {} given, `{}` needs {} ({})", args.size(),
-                                        entry.name, positional, rule));
+                                        entry.run.name, positional, rule));
     }
     if (args.size() > positional + entry.tail_max) {
         const auto rule = entry.key + ".variadic.max";
         return refuse(rule, fmt::format("args: {} given, `{}` allows at most {} ({} positional, "
                                         "{} more) ({})",
-                                        args.size(), entry.name, positional + entry.tail_max,
+                                        args.size(), entry.run.name, positional + entry.tail_max,
                                         positional, entry.tail_max, rule));
     }
     // Size first, so a huge request costs no regex work.
@@ -73,7 +73,7 @@ std::expected<std::vector<std::pair<std::string, std::string>>, PolicyRefusal> c
         if (it == entry.env.end()) {
             const auto rule = entry.key + ".env";
             return refuse(rule, fmt::format("env {}: not allowed for `{}` ({})", quote(name),
-                                            entry.name, rule));
+                                            entry.run.name, rule));
         }
         std::string why;
         if (value.find('\0') != std::string::npos) {
@@ -130,14 +130,14 @@ std::expected<ApprovedCommand, PolicyRefusal> AllowList::check(const Request& re
     }
     const CompiledEntry& entry = entries_[found->second];
     // Again now: the file system may have changed since the list was built.
-    if (auto trusted = check_executable_trust(entry.path); !trusted) {
+    if (auto trusted = check_executable_trust(entry.run.path); !trusted) {
         const auto rule = entry.key + ".path";
-        return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.path,
+        return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.run.path,
                                         trusted.error().message(), rule));
     }
-    if (auto trusted = check_directory_trust(entry.working_dir); !trusted) {
+    if (auto trusted = check_directory_trust(entry.run.working_dir); !trusted) {
         const auto rule = entry.key + ".working_dir";
-        return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.working_dir,
+        return refuse(rule, fmt::format("{} is not trusted: {} ({})", entry.run.working_dir,
                                         trusted.error().message(), rule));
     }
     auto args = check_args(entry, request);
@@ -148,10 +148,10 @@ std::expected<ApprovedCommand, PolicyRefusal> AllowList::check(const Request& re
     if (!env) {
         return std::unexpected(env.error());
     }
-    if (request.stdin_bytes > entry.max_stdin_bytes) {
+    if (request.stdin_bytes > entry.run.max_stdin_bytes) {
         const auto rule = entry.key + ".max_stdin_bytes";
         return refuse(rule, fmt::format("stdin: {} bytes, more than max_stdin_bytes {} ({})",
-                                        request.stdin_bytes, entry.max_stdin_bytes, rule));
+                                        request.stdin_bytes, entry.run.max_stdin_bytes, rule));
     }
     auto timeout = entry.timeout;
     if (request.timeout_ms) {
@@ -164,26 +164,14 @@ std::expected<ApprovedCommand, PolicyRefusal> AllowList::check(const Request& re
         timeout = std::chrono::milliseconds(*request.timeout_ms);
     }
     ApprovedCommand approved;
-    approved.name = entry.name;
-    approved.path = entry.path;
+    approved.run = entry.run;
     approved.argv.reserve(1 + entry.fixed_args.size() + args->size());
-    approved.argv.push_back(entry.path);
+    approved.argv.push_back(entry.run.path);
     approved.argv.insert(approved.argv.end(), entry.fixed_args.begin(), entry.fixed_args.end());
     approved.argv.insert(approved.argv.end(), std::make_move_iterator(args->begin()),
                          std::make_move_iterator(args->end()));
     approved.env = std::move(*env);
     approved.timeout = timeout;
-    approved.max_output_bytes = entry.max_output_bytes;
-    approved.max_stdin_bytes = entry.max_stdin_bytes;
-    approved.uid = entry.identity.uid;
-    approved.gid = entry.identity.gid;
-    approved.home = entry.identity.home;
-    approved.working_dir = entry.working_dir;
-    approved.sandbox = entry.sandbox;
-    approved.required = entry.required;
-    approved.best_effort = entry.best_effort;
-    approved.idempotent = entry.idempotent;
-    approved.retries = entry.retries;
     return approved;
 }
 

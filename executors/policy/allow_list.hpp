@@ -6,8 +6,6 @@
 // exact argv/env/limits to run, or a refusal naming the rule that failed.
 // Nothing here starts a process, and nothing ever goes through a shell.
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -22,6 +20,7 @@
 #include "agent/common/error.hpp"
 #include "agent/config/config.hpp"
 #include "executors/policy/entry.hpp"
+#include "executors/policy/run_profile.hpp"
 
 namespace outpost::policy {
 
@@ -35,24 +34,13 @@ struct Request {
     std::optional<std::uint64_t> timeout_ms;  // absent: the entry's timeout
 };
 
-// What to run; everything the dispatcher needs to fill a RunSpec.
+// What to run; everything the dispatcher needs to fill a RunSpec: the
+// entry's run profile as it is, and what this request decided.
 struct ApprovedCommand {
-    std::string name;               // the entry's name
-    std::string path;               // absolute, as configured (trust re-checked)
+    RunProfile run;                 // the entry's; runs get no supplementary groups
     std::vector<std::string> argv;  // argv[0] = path, fixed args, checked args
     std::vector<std::pair<std::string, std::string>> env;  // only allowed keys
-    std::chrono::milliseconds timeout{};
-    std::uint64_t max_output_bytes = 0;  // per stream
-    std::uint64_t max_stdin_bytes = 0;
-    uid_t uid{};
-    gid_t gid{};  // no supplementary groups
-    std::string home;  // the run_as user's home directory (HOME)
-    std::string working_dir;
-    config::SandboxLevel sandbox{};
-    std::vector<config::Protection> required;     // refuse to run without these
-    std::vector<config::Protection> best_effort;  // the profile's others
-    bool idempotent = false;
-    std::uint64_t retries = 0;
+    std::chrono::milliseconds timeout{};  // the request's, else the entry's
 };
 
 // `rule` is the config key path of the rule that failed

@@ -105,7 +105,7 @@ void resolve_user(const config::CommandEntry& entry, CompiledEntry& out, Problem
         problems.add(entry.group ? "group" : "run_as",
                      "the group is gid 0; set allow_root: true or choose another group");
     }
-    out.identity = std::move(*identity);
+    out.run.identity = std::move(*identity);
 }
 
 void check_limits(const config::CommandEntry& entry, CompiledEntry& out, Problems& problems) {
@@ -127,30 +127,32 @@ void check_limits(const config::CommandEntry& entry, CompiledEntry& out, Problem
     if (entry.retries > 0 && !entry.idempotent) {
         problems.add("retries", "retries need idempotent: true");
     }
-    out.working_dir = entry.working_dir.empty() ? "/" : entry.working_dir;
-    if (out.working_dir.front() != '/') {
+    std::string& working_dir = out.run.working_dir;
+    working_dir = entry.working_dir.empty() ? "/" : entry.working_dir;
+    if (working_dir.front() != '/') {
         problems.add("working_dir", "is not an absolute path");
-    } else if (auto trusted = check_directory_trust(out.working_dir); !trusted) {
-        problems.add("working_dir", fmt::format("{} is not trusted: {}", out.working_dir,
+    } else if (auto trusted = check_directory_trust(working_dir); !trusted) {
+        problems.add("working_dir", fmt::format("{} is not trusted: {}", working_dir,
                                                 trusted.error().message()));
     }
 }
 
 void check_protections(const config::CommandEntry& entry, CompiledEntry& out, Problems& problems) {
-    out.sandbox = entry.sandbox;
+    std::vector<config::Protection>& required = out.run.required;
+    out.run.sandbox = entry.sandbox;
     const auto offered = profile_protections(entry.sandbox);
     for (const auto p : entry.required_protections) {
         if (std::find(offered.begin(), offered.end(), p) == offered.end()) {
             problems.add("requires", fmt::format("sandbox `{}` does not provide `{}`",
                                                  sandbox_name(entry.sandbox),
                                                  executors::protection_name(p)));
-        } else if (std::find(out.required.begin(), out.required.end(), p) == out.required.end()) {
-            out.required.push_back(p);
+        } else if (std::find(required.begin(), required.end(), p) == required.end()) {
+            required.push_back(p);
         }
     }
     for (const auto p : offered) {
-        if (std::find(out.required.begin(), out.required.end(), p) == out.required.end()) {
-            out.best_effort.push_back(p);
+        if (std::find(required.begin(), required.end(), p) == required.end()) {
+            out.run.best_effort.push_back(p);
         }
     }
 }
@@ -159,13 +161,13 @@ void check_protections(const config::CommandEntry& entry, CompiledEntry& out, Pr
 
 Expected<CompiledEntry> compile_entry(const config::CommandEntry& entry, std::size_t index) {
     CompiledEntry out;
-    out.name = entry.name;
+    out.run.name = entry.name;
     out.key = fmt::format("executor.commands[{}]", index);
     Problems problems(out.key, entry.name);
     if (entry.name.empty()) {
         problems.add("name", "is empty");
     }
-    out.path = entry.path;
+    out.run.path = entry.path;
     if (auto trusted = check_executable_trust(entry.path); !trusted) {
         problems.add("path",
                      fmt::format("{} is not trusted: {}", entry.path, trusted.error().message()));
@@ -174,13 +176,13 @@ Expected<CompiledEntry> compile_entry(const config::CommandEntry& entry, std::si
     compile_args(entry, out, problems);
     out.max_arg_bytes = entry.max_arg_bytes;
     compile_env(entry, out, problems);
-    out.max_stdin_bytes = entry.max_stdin_bytes;
-    out.max_output_bytes = entry.max_output_bytes;
+    out.run.max_stdin_bytes = entry.max_stdin_bytes;
+    out.run.max_output_bytes = entry.max_output_bytes;
     resolve_user(entry, out, problems);
     check_limits(entry, out, problems);
     check_protections(entry, out, problems);
-    out.idempotent = entry.idempotent;
-    out.retries = entry.retries;
+    out.run.idempotent = entry.idempotent;
+    out.run.retries = entry.retries;
     if (!problems.empty()) {
         return fail(problems.joined());
     }

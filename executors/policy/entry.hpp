@@ -11,31 +11,23 @@
 #include "agent/config/config.hpp"
 #include "executors/policy/arg_rule.hpp"
 #include "executors/policy/env_rule.hpp"
-#include "executors/policy/users.hpp"
+#include "executors/policy/run_profile.hpp"
 
 namespace outpost::policy {
 
+// What check() needs to judge a request (the matchers and bounds), plus the
+// run profile every approval of this entry carries unchanged.
 struct CompiledEntry {
-    std::string name;
     std::string key;  // executor.commands[i]
-    std::string path;
+    RunProfile run;
     std::vector<std::string> fixed_args;
     std::vector<ArgMatcher> positional;
     std::optional<ArgMatcher> tail;
     std::uint64_t tail_max = 0;
     std::uint64_t max_arg_bytes = 0;
     std::vector<EnvMatcher> env;
-    std::uint64_t max_stdin_bytes = 0;
-    std::chrono::milliseconds timeout{};
-    std::chrono::milliseconds max_timeout{};
-    std::uint64_t max_output_bytes = 0;
-    Identity identity;
-    std::string working_dir;
-    config::SandboxLevel sandbox{};
-    std::vector<config::Protection> required;
-    std::vector<config::Protection> best_effort;
-    bool idempotent = false;
-    std::uint64_t retries = 0;
+    std::chrono::milliseconds timeout{};      // when the request names none
+    std::chrono::milliseconds max_timeout{};  // the most a request may ask for
 };
 
 // Checks and compiles `entry` (the `index`th of executor.commands). The

@@ -18,6 +18,8 @@ struct Identity {
     uid_t uid{};
     gid_t gid{};
     std::string home = "/";  // the user's home directory: HOME of its runs
+
+    friend bool operator==(const Identity&, const Identity&) = default;
 };
 
 // `group` absent: the user's primary group. Unknown names are errors.

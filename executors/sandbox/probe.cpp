@@ -73,13 +73,6 @@ std::vector<std::string> Capabilities::summary() const {
     return lines;
 }
 
-std::vector<std::string> Capabilities::active_names() const {
-    std::vector<std::string> names;
-    for (const auto& s : protections)
-        if (s.available) names.emplace_back(protection_name(s.protection));
-    return names;
-}
-
 namespace {
 
 // Each namespace kind the sandbox uses, tried in a child that unshares it.

@@ -31,9 +31,8 @@ struct Capabilities {
     [[nodiscard]] const ProtectionStatus* status(Protection p) const;
     void set(Protection p, bool available, std::string detail);
     // "seccomp: active (filter mode)" / "landlock: missing (...)" lines for
-    // `outpost status` and the hello capabilities.
+    // the start-up log.
     [[nodiscard]] std::vector<std::string> summary() const;
-    [[nodiscard]] std::vector<std::string> active_names() const;
 };
 
 // Probes this kernel: namespaces by unshare() in a forked child, seccomp by

@@ -12,13 +12,8 @@
 
 #include "agent/transport/event_loop.hpp"
 #include "executors/runner/runner.hpp"
+#include "tests/support/skip.hpp"
 
-// Catch2 2.x has no SKIP: warn and leave the test case.
-#define OUTPOST_SKIP(why) \
-    do {                  \
-        WARN(why);        \
-        return;           \
-    } while (false)
 
 namespace outpost::executors::test {
 

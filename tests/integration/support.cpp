@@ -38,22 +38,6 @@ CATCH_REGISTER_LISTENER(FailureListener)
 
 namespace outpost::integration {
 
-TempDir::TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/outpost-integ-XXXXXX";
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-}
-
-TempDir::~TempDir() {
-    if (std::getenv("OUTPOST_KEEP_TEST_DIRS")) {
-        std::cerr << "keeping " << path_ << "\n";
-        return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-}
-
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << text;

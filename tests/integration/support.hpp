@@ -8,23 +8,18 @@
 #include <string>
 
 #include "child_process.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace outpost::integration {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it
-// on destruction unless OUTPOST_KEEP_TEST_DIRS is set.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
+// on destruction unless OUTPOST_KEEP_TEST_DIRS is set: the shared one
+// (tests/support), with file() as a string, which is how this harness
+// passes paths to processes and configs.
+class TempDir : public outpost::test_support::TempDir {
+  public:
+    TempDir() : outpost::test_support::TempDir("integ") {}
+    [[nodiscard]] std::string file(const std::string& name) const { return (path() / name).string(); }
 };
 
 void write_file(const std::string& path, const std::string& text);

@@ -1,32 +1,10 @@
 #pragma once
-// A fresh directory under the system temp dir, removed with its contents.
+// The auth tests' temp dir is the shared one (tests/support).
 
-#include <stdlib.h>
-
-#include <filesystem>
-#include <stdexcept>
-#include <string>
-#include <system_error>
+#include "tests/support/temp_dir.hpp"
 
 namespace outpost::auth::test {
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "outpost-auth-XXXXXX");
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
-  private:
-    std::filesystem::path path_;
-};
+using TempDir = outpost::test_support::TempDir;
 
 }  // namespace outpost::auth::test

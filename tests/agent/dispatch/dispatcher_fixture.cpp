@@ -30,12 +30,6 @@ const executors::Capabilities& capabilities() {
 
 }  // namespace
 
-TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "outpost-dispatch-XXXXXX").string();
-    path = ::mkdtemp(pattern.data());
-}
-TempDir::~TempDir() { std::filesystem::remove_all(path); }
-
 CommandPolicy test_policy(const std::filesystem::path& append_file) {
     return [append_file](const CommandRequest& request) -> Expected<ApprovedRun> {
         ApprovedRun run;
@@ -78,9 +72,9 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
 
 Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
                  std::size_t max_message_bytes, journal::Options journal_options) {
-    append_file = dir.path / "runs.txt";
+    append_file = dir.path() / "runs.txt";
     if (with_journal) {
-        auto opened = journal::Journal::open(dir.path / "journal.db", journal_options);
+        auto opened = journal::Journal::open(dir.path() / "journal.db", journal_options);
         REQUIRE(opened.has_value());
         journal.emplace(std::move(*opened));
     }
@@ -94,7 +88,7 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
                            .max_message_bytes = max_message_bytes,
                            .max_concurrent = 2,
                            .command_public_key = command_key,
-                           .state_dir = dir.path.string(),
+                           .state_dir = dir.path().string(),
                            .on_invalid = [this](std::string_view code) {
                                ++invalid[std::string(code)];
                            },

@@ -18,16 +18,13 @@
 #include "agent/protocol/outbound_messages.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "executors/runner/runner.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace outpost::dispatch::test {
 
 namespace out = protocol::outbound;
 
-struct TempDir {
-    std::filesystem::path path;
-    TempDir();
-    ~TempDir();
-};
+using TempDir = outpost::test_support::TempDir;
 
 // Test allow-list: `echo` → /bin/echo, `sleep` → /bin/sleep, `append` →
 // /bin/sh -c 'echo run >> FILE' (the program under test, not a shell used by

@@ -22,7 +22,7 @@ namespace {
 struct CommitRig {
     CommitRig() {
         vfs.fail_next_wal_syncs = 0;
-        auto opened = journal::Journal::open(dir.path / "journal.db",
+        auto opened = journal::Journal::open(dir.path() / "journal.db",
                                              journal_test::FaultVfs::full_sync_options());
         REQUIRE(opened.has_value());
         db.emplace(std::move(*opened));
@@ -185,7 +185,7 @@ TEST_CASE("RunSlots: a slot at once only when one is free and none waits") {
 
 TEST_CASE("ConfigUpdates: the answer, without sending it") {
     TempDir dir;
-    auto opened = journal::Journal::open(dir.path / "journal.db",
+    auto opened = journal::Journal::open(dir.path() / "journal.db",
                                          journal::Options{.sync = journal::SyncMode::normal});
     REQUIRE(opened.has_value());
     journal::Journal db = std::move(*opened);

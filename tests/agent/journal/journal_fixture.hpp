@@ -2,8 +2,6 @@
 // Shared helpers for the journal tests: a temp dir removed at the end, fixed
 // millisecond-aligned times, and small builders.
 
-#include <stdlib.h>
-
 #include <fmt/format.h>
 #include <catch2/catch.hpp>
 
@@ -14,6 +12,7 @@
 
 #include "agent/journal/journal.hpp"
 #include "agent/journal/sqlite.hpp"
+#include "tests/support/temp_dir.hpp"
 
 // REQUIRE for an Expected, showing the error's words when it fails.
 #define REQUIRE_OK(expr)                                                        \
@@ -27,26 +26,7 @@ namespace journal_test {
 namespace j = outpost::journal;
 using namespace std::chrono_literals;
 
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "outpost-journal-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-    [[nodiscard]] std::filesystem::path file(const std::string& name) const { return path_ / name; }
-
-  private:
-    std::filesystem::path path_;
-};
+using TempDir = outpost::test_support::TempDir;
 
 // 2026-05-01T00:00:00Z, and times relative to it.
 inline j::TimePoint at(std::chrono::milliseconds offset = 0ms) {

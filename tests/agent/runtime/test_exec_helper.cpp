@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "agent/runtime/exec_helper.hpp"
+#include "tests/support/skip.hpp"
 
 #ifdef OUTPOST_TEST_EXEC_HELPER
 
@@ -21,12 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Catch2 2.x has no SKIP: warn and leave the test case.
-#define OUTPOST_SKIP(why) \
-    do {                  \
-        WARN(why);        \
-        return;           \
-    } while (false)
 #define OUTPOST_SKIP_NOT_ROOT OUTPOST_SKIP("needs root: the trust rules are about root ownership")
 
 // A private directory in /run: root-owned and not writable by others all the

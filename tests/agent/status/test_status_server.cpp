@@ -18,6 +18,7 @@
 #include "agent/status/status_server.hpp"
 #include "agent/status/unix_address.hpp"
 #include "agent/transport/event_loop.hpp"
+#include "tests/support/temp_dir.hpp"
 
 using namespace outpost;
 using namespace std::chrono_literals;
@@ -25,18 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "outpost-status-XXXXXX").native();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    fs::path path;
-};
+using outpost::test_support::TempDir;
 
 std::unique_ptr<transport::EventLoop> make_loop() {
     auto loop = transport::EventLoop::create();
@@ -97,7 +87,7 @@ int bound_socket(const fs::path& socket, int type) {
 TEST_CASE("status socket: answers each client whole, mode 0600, removed at the end",
           "[status]") {
     TempDir dir;
-    const fs::path socket = dir.path / "run" / "status.sock";  // the directory is created
+    const fs::path socket = dir.path() / "run" / "status.sock";  // the directory is created
     auto loop = make_loop();
     int made = 0;
     // Larger than one read() of the client, smaller than a socket buffer.
@@ -127,7 +117,7 @@ TEST_CASE("status socket: answers each client whole, mode 0600, removed at the e
 TEST_CASE("status socket: a stale socket is replaced, a live one and other files are not",
           "[status]") {
     TempDir dir;
-    const fs::path socket = dir.path / "status.sock";
+    const fs::path socket = dir.path() / "status.sock";
     auto loop = make_loop();
 
     SECTION("stale: a socket file nobody listens on") {
@@ -174,7 +164,7 @@ TEST_CASE("status socket: a stale socket is replaced, a live one and other files
         CHECK(fs::is_socket(socket));
     }
     SECTION("a directory others can write to is refused") {
-        const fs::path shared = dir.path / "shared";
+        const fs::path shared = dir.path() / "shared";
         fs::create_directory(shared);
         fs::permissions(shared, fs::perms::all);  // 0777, not sticky
         auto server = status::StatusServer::start(*loop, shared / "status.sock", [] { return "{}"; });
@@ -197,7 +187,7 @@ TEST_CASE("status socket: a stale socket is replaced, a live one and other files
         CHECK(text == "precious");
     }
     SECTION("a path too long for a Unix socket") {
-        const fs::path long_path = dir.path / std::string(120, 'a');
+        const fs::path long_path = dir.path() / std::string(120, 'a');
         auto server = status::StatusServer::start(*loop, long_path, [] { return "{}"; });
         REQUIRE_FALSE(server);
         CHECK_THAT(server.error().message(), Catch::Contains("bytes long"));
@@ -207,7 +197,7 @@ TEST_CASE("status socket: a stale socket is replaced, a live one and other files
 TEST_CASE("status socket: clients that never read or vanish do not hold the loop",
           "[status]") {
     TempDir dir;
-    const fs::path socket = dir.path / "status.sock";
+    const fs::path socket = dir.path() / "status.sock";
     auto loop = make_loop();
     // Larger than any socket buffer: a blocking send to a client that never
     // reads would stop the loop for good. The server sends what fits and
@@ -237,14 +227,14 @@ TEST_CASE("status socket: clients that never read or vanish do not hold the loop
 
 TEST_CASE("status client: no socket, or a server that never answers", "[status]") {
     TempDir dir;
-    auto missing = status::fetch_answer(dir.path / "none.sock", 1s);
+    auto missing = status::fetch_answer(dir.path() / "none.sock", 1s);
     REQUIRE_FALSE(missing);
     CHECK(missing.error().kind == status::FetchError::Kind::not_running);
     CHECK_THAT(missing.error().message, Catch::Contains("agent is not running"));
 
     // A listener that accepts nothing: the kernel completes the connection,
     // no answer comes, the client gives up at its limit.
-    const fs::path socket = dir.path / "mute.sock";
+    const fs::path socket = dir.path() / "mute.sock";
     int fd = bound_socket(socket, SOCK_STREAM);
     REQUIRE(::listen(fd, 1) == 0);
     auto mute = status::fetch_answer(socket, 300ms);
@@ -285,7 +275,7 @@ TEST_CASE("status client: a bad path, a stale socket, no answer, or one too larg
     CHECK_THAT(too_long.error().message, Catch::Contains("status socket path must be 1.."));
 
     // Bound but never listening: what an agent that died leaves behind.
-    const fs::path stale = dir.path / "stale.sock";
+    const fs::path stale = dir.path() / "stale.sock";
     const int stale_fd = bound_socket(stale, SOCK_STREAM);
     auto refused = status::fetch_answer(stale, 1s);
     ::close(stale_fd);
@@ -315,13 +305,13 @@ TEST_CASE("status client: a bad path, a stale socket, no answer, or one too larg
         ::close(fd);
         return answer;
     };
-    auto silent = serve_once(dir.path / "silent.sock", 0);
+    auto silent = serve_once(dir.path() / "silent.sock", 0);
     REQUIRE_FALSE(silent);
     CHECK_THAT(silent.error().message, Catch::Contains("without an answer"));
-    auto large = serve_once(dir.path / "large.sock", status::kMaxAnswerBytes + 1);
+    auto large = serve_once(dir.path() / "large.sock", status::kMaxAnswerBytes + 1);
     REQUIRE_FALSE(large);
     CHECK_THAT(large.error().message, Catch::Contains("bytes; refusing it"));
-    auto whole = serve_once(dir.path / "whole.sock", status::kMaxAnswerBytes);
+    auto whole = serve_once(dir.path() / "whole.sock", status::kMaxAnswerBytes);
     REQUIRE(whole);
     CHECK(whole->size() == status::kMaxAnswerBytes);
 }

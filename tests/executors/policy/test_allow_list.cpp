@@ -43,23 +43,46 @@ TEST_CASE("an approved command carries the entry's argv, limits and identity", "
     CHECK(list.contains("restart-service"));
     auto approved = list.check(request("restart-service", {"nginx"}));
     REQUIRE(approved.has_value());
-    CHECK(approved->name == "restart-service");
-    CHECK(approved->path == "/usr/bin/true");
+    CHECK(approved->run.name == "restart-service");
+    CHECK(approved->run.path == "/usr/bin/true");
     CHECK(approved->argv == std::vector<std::string>{"/usr/bin/true", "restart", "nginx"});
     CHECK(approved->env.empty());
     CHECK(approved->timeout == 30s);
-    CHECK(approved->max_output_bytes == 64 * 1024);
-    CHECK(approved->uid == 0);
-    CHECK(approved->gid == 0);
-    CHECK(approved->home == "/root");
-    CHECK(approved->working_dir == "/");
-    CHECK(approved->sandbox == SandboxLevel::standard);
-    CHECK(approved->required == std::vector<Protection>{Protection::seccomp});
-    CHECK(approved->best_effort == std::vector<Protection>{Protection::namespaces_mount,
+    CHECK(approved->run.max_output_bytes == 64 * 1024);
+    CHECK(approved->run.identity.uid == 0);
+    CHECK(approved->run.identity.gid == 0);
+    CHECK(approved->run.identity.home == "/root");
+    CHECK(approved->run.working_dir == "/");
+    CHECK(approved->run.sandbox == SandboxLevel::standard);
+    CHECK(approved->run.required == std::vector<Protection>{Protection::seccomp});
+    CHECK(approved->run.best_effort == std::vector<Protection>{Protection::namespaces_mount,
                                                            Protection::cgroup_kill,
                                                            Protection::no_new_privs});
-    CHECK(approved->idempotent);
-    CHECK(approved->retries == 2);
+    CHECK(approved->run.idempotent);
+    CHECK(approved->run.retries == 2);
+}
+
+TEST_CASE("every approval of an entry carries the same run profile, whatever the request",
+          "[policy]") {
+    const auto list = build_ok(kRestart);
+    auto first = list.check(request("restart-service", {"nginx"}));
+    auto with_timeout = request("restart-service", {"postgresql"});
+    with_timeout.timeout_ms = 45000;
+    auto second = list.check(with_timeout);
+    REQUIRE(first.has_value());
+    REQUIRE(second.has_value());
+    // What the request decides differs...
+    CHECK(first->argv != second->argv);
+    CHECK(first->timeout == 30s);
+    CHECK(second->timeout == 45s);
+    // ...and what the entry decided is the same, member for member.
+    CHECK(first->run == second->run);
+    CHECK(first->run.name == "restart-service");
+    // A different entry has its own.
+    auto other = list.check(request("ids"));
+    REQUIRE(other.has_value());
+    CHECK_FALSE(other->run == first->run);
+    CHECK(other->run.max_stdin_bytes == 1024);
 }
 
 TEST_CASE("run_as and group are resolved at build time", "[policy]") {
@@ -67,14 +90,14 @@ TEST_CASE("run_as and group are resolved at build time", "[policy]") {
     auto approved = list.check(request("ids"));
     REQUIRE(approved.has_value());
     CHECK(approved->argv == std::vector<std::string>{"/bin/id"});
-    CHECK(approved->uid == 65534);
-    CHECK(approved->gid == 65534);
-    CHECK(approved->home == "/nonexistent");  // HOME of its runs, never looked up again
-    CHECK(approved->working_dir == "/usr/share");
-    CHECK(approved->sandbox == SandboxLevel::strict);
-    CHECK(approved->required.empty());
-    CHECK(approved->best_effort.size() == 9);
-    CHECK_FALSE(approved->idempotent);
+    CHECK(approved->run.identity.uid == 65534);
+    CHECK(approved->run.identity.gid == 65534);
+    CHECK(approved->run.identity.home == "/nonexistent");  // HOME of its runs, never looked up again
+    CHECK(approved->run.working_dir == "/usr/share");
+    CHECK(approved->run.sandbox == SandboxLevel::strict);
+    CHECK(approved->run.required.empty());
+    CHECK(approved->run.best_effort.size() == 9);
+    CHECK_FALSE(approved->run.idempotent);
 }
 
 TEST_CASE("an unknown command name is refused", "[policy]") {
@@ -142,7 +165,7 @@ TEST_CASE("required protections must come with the sandbox profile", "[policy]")
         build_ok("    - {name: a, path: /usr/bin/true, run_as: nobody, sandbox: none}\n");
     auto approved = list.check(request("a"));
     REQUIRE(approved.has_value());
-    CHECK(approved->best_effort.empty());
+    CHECK(approved->run.best_effort.empty());
 }
 
 TEST_CASE("a build reports every problem of every entry, each naming its entry", "[policy]") {

@@ -10,6 +10,7 @@
 
 #include "agent/cli/main.hpp"
 #include "agent/cli/options.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,18 +28,7 @@ Run run(std::vector<std::string> args) {
     return {code, out.str(), err.str()};
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "outpost-cli-XXXXXX").string();
-        path = mkdtemp(pattern.data());
-    }
-    ~TempDir() { fs::remove_all(path); }
-    fs::path write(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name) << text;
-        return path / name;
-    }
-};
+using outpost::test_support::TempDir;
 
 const std::string kExample = OUTPOST_SOURCE_DIR "/packaging/agent.yaml";
 
@@ -101,7 +91,7 @@ TEST_CASE("identity creates the key once and prints the same identity again") {
     TempDir dir;
     auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
                                           "node:\n  state_dir: " +
-                                              (dir.path / "state").string() + "\n");
+                                              (dir.path() / "state").string() + "\n");
     auto first = run({"identity", "--config", config.string()});
     INFO(first.err);
     REQUIRE(first.code == 0);
@@ -111,7 +101,7 @@ TEST_CASE("identity creates the key once and prints the same identity again") {
     CHECK(second.out == first.out);
 
     struct stat st{};
-    REQUIRE(::stat((dir.path / "state" / "identity.key").c_str(), &st) == 0);
+    REQUIRE(::stat((dir.path() / "state" / "identity.key").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
 }
 
@@ -119,14 +109,14 @@ TEST_CASE("enroll (protocol.md §2) creates the identity that identity then prin
     TempDir dir;
     auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
                                           "node:\n  state_dir: " +
-                                              (dir.path / "state").string() + "\n");
+                                              (dir.path() / "state").string() + "\n");
     auto enrolled = run({"enroll", "--config", config.string()});
     INFO(enrolled.err);
     REQUIRE(enrolled.code == 0);
     CHECK(enrolled.out.find("node_id: ") == 0);
     CHECK(run({"identity", "--config", config.string()}).out == enrolled.out);
     CHECK(run({"enroll", "--config", config.string()}).out == enrolled.out);  // once
-    fs::permissions(dir.path / "state" / "identity.key", fs::perms(0644));
+    fs::permissions(dir.path() / "state" / "identity.key", fs::perms(0644));
     auto refused = run({"enroll", "--config", config.string()});
     CHECK(refused.code == 1);
     CHECK(refused.err.find("outpost enroll: ") == 0);
@@ -136,9 +126,9 @@ TEST_CASE("identity refuses a key file readable by others") {
     TempDir dir;
     auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
                                           "node:\n  state_dir: " +
-                                              (dir.path / "state").string() + "\n");
+                                              (dir.path() / "state").string() + "\n");
     REQUIRE(run({"identity", "--config", config.string()}).code == 0);
-    fs::permissions(dir.path / "state" / "identity.key", fs::perms(0644));
+    fs::permissions(dir.path() / "state" / "identity.key", fs::perms(0644));
     auto r = run({"identity", "--config", config.string()});
     CHECK(r.code == 1);
     CHECK(r.err.find("identity.key") != std::string::npos);
@@ -147,10 +137,10 @@ TEST_CASE("identity refuses a key file readable by others") {
 
 TEST_CASE("status: no agent answering is exit 3 with the reason") {
     TempDir tmp;
-    Run r = run({"status", "--socket", (tmp.path / "status.sock").string()});
+    Run r = run({"status", "--socket", (tmp.path() / "status.sock").string()});
     CHECK(r.code == 3);
     CHECK(r.out.empty());
-    CHECK(r.err.find("no status socket at " + (tmp.path / "status.sock").string()) !=
+    CHECK(r.err.find("no status socket at " + (tmp.path() / "status.sock").string()) !=
           std::string::npos);
 }
 
@@ -158,14 +148,14 @@ TEST_CASE("status: bad options and a missing config are usage errors") {
     CHECK(run({"status", "--socket"}).code == 2);
     CHECK(run({"status", "--frob"}).code == 2);
     TempDir tmp;
-    Run r = run({"status", "--config", (tmp.path / "missing.yaml").string()});
+    Run r = run({"status", "--config", (tmp.path() / "missing.yaml").string()});
     CHECK(r.code == 2);
     CHECK(r.err.find("--socket PATH") != std::string::npos);
 }
 
 TEST_CASE("check-config refuses a FIFO at once with exit 2") {
     TempDir dir;
-    const fs::path fifo = dir.path / "agent.yaml";
+    const fs::path fifo = dir.path() / "agent.yaml";
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     // Nobody ever writes to the FIFO: the old loader waited here for good
     // (ctest's timeout ends it).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <csignal>
 #include <vector>
 
@@ -12,6 +13,25 @@
 
 using namespace outpost::transport;
 using namespace std::chrono_literals;
+
+namespace {
+
+// run() until something stops the loop, or at the latest after `limit`, when
+// a watchdog timer stops it. Returns true when the watchdog had to: a test
+// that expects run() to return by itself then fails in seconds, with a
+// message, instead of hanging until ctest's timeout.
+bool run_with_watchdog(EventLoop& loop, std::chrono::milliseconds limit = 5s) {
+    bool watchdog_fired = false;
+    Timer watchdog(loop);
+    watchdog.schedule(limit, [&] {
+        watchdog_fired = true;
+        loop.stop();
+    });
+    loop.run();
+    return watchdog_fired;
+}
+
+}  // namespace
 
 TEST_CASE("timers fire in order and cancel cleanly") {
     auto loop = EventLoop::create();
@@ -54,8 +74,7 @@ TEST_CASE("run_until returns at its deadline and stop() ends run()") {
     CHECK(std::chrono::steady_clock::now() - start < 1s);
     Timer t(**loop);
     t.schedule(5ms, [&] { (*loop)->stop(); });
-    (*loop)->run();  // returns only because of stop()
-    SUCCEED();
+    CHECK_FALSE(run_with_watchdog(**loop));
 }
 
 TEST_CASE("signals are delivered inside the loop") {
@@ -74,8 +93,17 @@ TEST_CASE("SIGTERM stops run() when no handler is set") {
     auto loop = EventLoop::create();
     REQUIRE(loop);
     REQUIRE(raise(SIGTERM) == 0);
-    (*loop)->run();
-    SUCCEED();
+    CHECK_FALSE(run_with_watchdog(**loop));
+}
+
+TEST_CASE("SIGTERM goes to the handler and does not stop run() when one is set") {
+    auto loop = EventLoop::create();
+    REQUIRE(loop);
+    int got = 0;
+    (*loop)->on_signal([&](int signo) { got = signo; });
+    REQUIRE(raise(SIGTERM) == 0);
+    CHECK(run_with_watchdog(**loop, 300ms));  // only the watchdog ends it
+    CHECK(got == SIGTERM);
 }
 
 TEST_CASE("FdWatch reports readability and hang-up, the caller keeps its fd") {

@@ -12,6 +12,7 @@
 
 #include "agent/cli/main.hpp"
 #include "agent/journal/journal.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 namespace j = outpost::journal;
@@ -30,21 +31,14 @@ Run run(std::vector<std::string> args) {
     return {code, out.str(), err.str()};
 }
 
+// A temp dir holding a state dir and a config that names it.
 struct StateDir {
-    fs::path root;
-    fs::path state;
-    fs::path config;
-    StateDir() {
-        std::string pattern = (fs::temp_directory_path() / "outpost-cli-journal-XXXXXX").string();
-        root = ::mkdtemp(pattern.data());
-        state = root / "state";
-        fs::create_directories(state);
-        config = root / "agent.yaml";
-        std::ofstream(config) << "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                 "node:\n  state_dir: "
-                              << state.string() << "\n";
-    }
-    ~StateDir() { fs::remove_all(root); }
+    outpost::test_support::TempDir temp{"cli-journal"};
+    fs::path root = temp.path();
+    fs::path state = root / "state";
+    fs::path config = temp.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                               "node:\n  state_dir: " + state.string() + "\n");
+    StateDir() { fs::create_directories(state); }
     [[nodiscard]] fs::path journal() const { return state / "journal.db"; }
 };
 

@@ -10,6 +10,7 @@
 
 #include "agent/auth/jws.hpp"
 #include "agent/auth/token_provider.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace outpost::auth;
@@ -23,14 +24,7 @@ WallClock fixed_clock() {
     return [] { return kNow; };
 }
 
-struct TempState {
-    fs::path path;
-    TempState() {
-        std::string pattern = (fs::temp_directory_path() / "outpost-tok-XXXXXX").string();
-        path = mkdtemp(pattern.data());
-    }
-    ~TempState() { fs::remove_all(path); }
-};
+using TempState = outpost::test_support::TempDir;
 
 TokenResult fetch_now(TokenProvider& provider) {
     std::optional<TokenResult> result;
@@ -115,7 +109,7 @@ TEST_CASE("an oversized token is refused") {
 
 TEST_CASE("jwt provider mints a verifiable token that expires after the ttl") {
     TempState state;
-    auto identity = load_or_create_identity(state.path, "node-1");
+    auto identity = load_or_create_identity(state.path(), "node-1");
     REQUIRE(identity.has_value());
     auto provider = make_jwt_provider(*identity, "wss://hub/v1/agent", seconds(600), fixed_clock());
     auto token = fetch_now(*provider);
@@ -126,7 +120,7 @@ TEST_CASE("jwt provider mints a verifiable token that expires after the ttl") {
 
 TEST_CASE("exchange provider posts a jwt-bearer grant and parses the answer") {
     TempState state;
-    auto identity = load_or_create_identity(state.path, "node-1");
+    auto identity = load_or_create_identity(state.path(), "node-1");
     REQUIRE(identity.has_value());
     std::string seen_url, seen_body;
     HttpPostFn post = [&](const std::string& url, std::string body,
@@ -152,7 +146,7 @@ TEST_CASE("exchange provider posts a jwt-bearer grant and parses the answer") {
 
 TEST_CASE("exchange provider reports a failed POST as transient") {
     TempState state;
-    auto identity = load_or_create_identity(state.path, std::nullopt);
+    auto identity = load_or_create_identity(state.path(), std::nullopt);
     REQUIRE(identity.has_value());
     HttpPostFn post = [](const std::string&, std::string,
                          std::function<void(outpost::Expected<HttpReply>)> done) {
@@ -168,7 +162,7 @@ TEST_CASE("exchange provider reports a failed POST as transient") {
 
 TEST_CASE("static provider re-reads its private file each time") {
     TempState state;
-    fs::path file = state.path / "token";
+    fs::path file = state.path() / "token";
     std::ofstream(file) << "first-token\n";
     fs::permissions(file, fs::perms(0600));
     auto provider = make_static_provider(file, fixed_clock());
@@ -183,7 +177,7 @@ TEST_CASE("static provider re-reads its private file each time") {
 
 TEST_CASE("static provider refuses a token file others can read, an empty one and a missing one") {
     TempState state;
-    fs::path file = state.path / "token";
+    fs::path file = state.path() / "token";
     std::ofstream(file) << "tok\n";
     fs::permissions(file, fs::perms(0644));
     auto provider = make_static_provider(file, fixed_clock());
@@ -196,6 +190,6 @@ TEST_CASE("static provider refuses a token file others can read, an empty one an
     std::ofstream(file, std::ios::trunc) << "\n";
     CHECK(fetch_now(*provider).error().cause.find("empty") != std::string::npos);
 
-    auto missing = make_static_provider(state.path / "nope", fixed_clock());
+    auto missing = make_static_provider(state.path() / "nope", fixed_clock());
     CHECK(fetch_now(*missing).error().cause.find("does not exist") != std::string::npos);
 }
