@@ -29,6 +29,9 @@ inbound::Body read_welcome(FieldReader& data) {
             data.clamped_uint("telemetry_s", limits::kMinTelemetryS, limits::kMaxTelemetryS)) {
         m.telemetry_s = static_cast<std::uint32_t>(*telemetry);
     }
+    if (auto spread = data.clamped_uint("reconnect_spread_s", 0, limits::kMaxReconnectSpreadS)) {
+        m.reconnect_spread_s = static_cast<std::uint32_t>(*spread);
+    }
     return m;
 }
 

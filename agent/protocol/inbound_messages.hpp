@@ -21,6 +21,7 @@ struct Welcome {
     std::string server_time;  // RFC 3339 when the server sent one that is, else empty
     std::uint32_t heartbeat_s = 30;
     std::optional<std::uint32_t> telemetry_s;
+    std::optional<std::uint32_t> reconnect_spread_s;  // 0 … 3600; absent: keep the last one
 };
 
 struct Execute {

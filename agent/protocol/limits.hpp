@@ -21,6 +21,7 @@ inline constexpr std::uint64_t kMinHeartbeatS = 1;
 inline constexpr std::uint64_t kMaxHeartbeatS = 3600;
 inline constexpr std::uint64_t kMinTelemetryS = 1;
 inline constexpr std::uint64_t kMaxTelemetryS = 86'400;
+inline constexpr std::uint64_t kMaxReconnectSpreadS = 3600;  // §3.1 welcome.reconnect_spread_s
 inline constexpr std::uint64_t kMaxStreamLines = 100'000;
 
 }  // namespace outpost::protocol::limits

@@ -8,6 +8,7 @@
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
+#include "agent/runtime/session_record.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -47,7 +48,10 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
       connect_settings_(std::move(parts.connect)),
       connection_(parts.make_connection(connection_events())),
       attempt_timer_(parts.make_timer()),
-      tick_timer_(parts.make_timer()) {
+      tick_timer_(parts.make_timer()),
+      session_record_(std::move(parts.session_record)),
+      boot_id_(std::move(parts.boot_id)) {
+    restore_session_record();
     if (connect_settings_.proxy) {
         log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
     }
@@ -113,7 +117,35 @@ transport::ConnectionEvents SessionDriver::connection_events() {
 
 SessionDriver::~SessionDriver() = default;
 
-void SessionDriver::start() { schedule_attempt(std::chrono::milliseconds(0)); }
+void SessionDriver::start() {
+    const auto decision = policy_.on_start(host_rebooted_);
+    if (decision.action == session::Action::wait_then_connect) {
+        log::info(kLog, "host rebooted since the last session: first attempt in {} ms (boot splay)",
+                  decision.delay.count());
+    }
+    apply(decision);
+}
+
+void SessionDriver::restore_session_record() {
+    if (session_record_.empty()) return;
+    auto loaded = load_session_record(session_record_);
+    if (!loaded) {
+        // Treated as "no session yet": the only loss is one boot splay.
+        log::warn(kLog, "ignoring {}: {}", session_record_.string(), loaded.error().message());
+        return;
+    }
+    if (!*loaded) return;
+    policy_.remember_spread((*loaded)->reconnect_spread);
+    host_rebooted_ = host_rebooted_since(*loaded, boot_id_);
+}
+
+void SessionDriver::save_session_record() {
+    if (session_record_.empty()) return;
+    const SessionRecord record{boot_id_, policy_.spread()};
+    if (auto saved = runtime::save_session_record(session_record_, record); !saved) {
+        log::warn(kLog, "cannot keep the session record: {}", saved.error().message());
+    }
+}
 
 bool SessionDriver::online() const { return policy_.state() == session::State::online; }
 
@@ -295,9 +327,12 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     using namespace protocol::inbound;
     if (const auto* welcome = std::get_if<Welcome>(&message.body)) {
         bool was_online = online();
+        std::optional<std::int64_t> spread;
+        if (welcome->reconnect_spread_s) spread = *welcome->reconnect_spread_s;
         apply(policy_.on_welcome({welcome->protocol, welcome->session_id,
-                                  static_cast<std::int64_t>(welcome->heartbeat_s)}));
+                                  static_cast<std::int64_t>(welcome->heartbeat_s), spread}));
         if (!online()) return;
+        save_session_record();
         if (was_online) {
             log::info(kLog, "re-authenticated (session {})", welcome->session_id);
             return;

@@ -91,6 +91,9 @@ private:
     void on_attempt_token(auth::TokenResult result);
     void connect_with(const std::string& token);
     void start_reauth();
+    // §5: the last session's record (boot splay, spread hint) in and out.
+    void restore_session_record();
+    void save_session_record();
 
     void on_open(std::string_view subprotocol);
     void on_message(std::string_view text);
@@ -117,6 +120,9 @@ private:
     protocol::InboundParser parser_;
     std::unique_ptr<DriverTimer> attempt_timer_;
     std::unique_ptr<DriverTimer> tick_timer_;
+    std::filesystem::path session_record_;  // empty: not kept
+    std::string boot_id_;
+    bool host_rebooted_ = false;  // since the recorded session: splay the first attempt
 
     std::optional<auth::Token> token_;
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored

@@ -2,10 +2,12 @@
 
 #include "agent/common/version.hpp"
 #include "agent/runtime/connection_settings.hpp"
+#include "agent/runtime/session_record.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/https_post.hpp"
 #include "agent/transport/timer.hpp"
 #include "agent/transport/ws_connection.hpp"
+#include "collectors/host_info.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -76,6 +78,8 @@ SessionParts websocket_session_parts(transport::EventLoop& loop, const config::C
     parts.make_timer = [&loop] { return std::make_unique<LoopTimer>(loop); };
     parts.clock = std::make_unique<session::SystemClock>();
     parts.random = std::make_unique<session::SystemRandom>();
+    parts.session_record = session_record_path(config.node.state_dir);
+    parts.boot_id = collectors::collect_host_info().boot_id;
     return parts;
 }
 

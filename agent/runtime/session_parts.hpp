@@ -6,6 +6,7 @@
 // polling fallback, protocol.md §7) is another `make_connection` here.
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 
@@ -41,6 +42,10 @@ struct SessionParts {
     // Measures every deadline (welcome, heartbeat, backoff, reauth).
     std::unique_ptr<session::Clock> clock;
     std::unique_ptr<session::Random> random;  // the backoff's jitter
+    // protocol.md §5: where the last session's boot_id and spread hint are
+    // kept (session_record.hpp); empty: nowhere, every start connects at once.
+    std::filesystem::path session_record{};
+    std::string boot_id{};  // this boot's; empty when unknown
 };
 
 // The production parts: WebSocket over TLS on `loop` (the proxy from

@@ -15,6 +15,10 @@ milliseconds jitter(Random& random, milliseconds upper) {
     return milliseconds{static_cast<milliseconds::rep>(drawn)};
 }
 
+milliseconds uniform_between(Random& random, milliseconds low, milliseconds high) {
+    return low + jitter(random, high - low);
+}
+
 Backoff::Backoff(milliseconds initial, milliseconds max)
     : initial_(std::max(initial, milliseconds{0})), max_(std::max(max, milliseconds{0})) {}
 

@@ -16,6 +16,11 @@ namespace outpost::session {
 
 // A uniform draw in [0, upper] milliseconds; upper <= 0 gives 0.
 [[nodiscard]] std::chrono::milliseconds jitter(Random& random, std::chrono::milliseconds upper);
+// A uniform draw in [low, high] milliseconds (§5: "every fixed floor gets
+// jitter above it"); high <= low gives low.
+[[nodiscard]] std::chrono::milliseconds uniform_between(Random& random,
+                                                        std::chrono::milliseconds low,
+                                                        std::chrono::milliseconds high);
 
 class Backoff {
   public:

@@ -74,6 +74,20 @@ SessionPolicy::SessionPolicy(const ReconnectSettings& settings, TokenMode mode, 
     transition(State::connecting, "start");
 }
 
+void SessionPolicy::remember_spread(std::optional<std::chrono::seconds> spread) {
+    if (spread) spread = std::clamp(*spread, std::chrono::seconds{0}, max_reconnect_spread);
+    spread_ = spread;
+}
+
+Decision SessionPolicy::on_start(bool host_rebooted) {
+    if (state_ != State::connecting || attempts_started_ > 0) return ignored("start");
+    // A crash, an upgrade or a first run connect at once: only a fleet-wide
+    // event (power back everywhere) makes many hosts start together.
+    if (!host_rebooted) return Decision{.action = Action::connect_now, .reason = "start"};
+    return wait(State::backoff, Action::wait_then_connect, jitter(random_, spread_window()),
+                std::nullopt, false, "host rebooted since the last session: boot splay");
+}
+
 AttemptPlan SessionPolicy::on_connect_attempt() {
     if (state_ == State::shutting_down) return AttemptPlan{.proceed = false, .fetch_token = false};
     if (attempts_started_++ > 0) ++snapshot_.reconnects;
@@ -198,6 +212,9 @@ Decision SessionPolicy::on_welcome(const Welcome& welcome) {
                            close_protocol_error, "protocol version mismatch (" + cause + ")");
     }
     const auto interval = Heartbeat::interval_from(welcome.heartbeat_s);
+    if (welcome.reconnect_spread_s) {
+        remember_spread(std::chrono::seconds{*welcome.reconnect_spread_s});
+    }
     snapshot_.session_id = std::string(welcome.session_id);
     if (state_ == State::online) {  // the answer to a reauth (§2.1)
         heartbeat_.set_interval(interval);
@@ -273,25 +290,32 @@ SessionPolicy::Outcome SessionPolicy::outcome_of(Reaction reaction,
         case Reaction::backoff:
             return {State::backoff, backoff_.next(random_), false};
         case Reaction::backoff_honour_retry: {
-            // Retry-After is a lower bound; the jittered backoff still grows
-            // when a server keeps answering with the same short value.
-            const milliseconds backoff = backoff_.next(random_);
-            if (!hint) return {State::backoff, backoff, false};
+            backoff_.record_failure();
+            if (!hint) return {State::backoff, backoff_.draw(random_), false};
+            // §5: R plus a draw in [0, min(R, max)], so a fleet told the same
+            // R does not return in the same instant.
             const milliseconds retry =
                 std::clamp(*hint, milliseconds{0}, settings_.retry_after_cap);
-            return {State::backoff, std::max(backoff, retry), false};
+            return {State::backoff,
+                    uniform_between(random_, retry, retry + std::min(retry, settings_.max)),
+                    false};
         }
         case Reaction::backoff_half_max:
-            return {State::backoff, std::max(backoff_.next(random_), settings_.max / 2), false};
-        case Reaction::backoff_rate_limited:
-            return {State::backoff, std::max(backoff_.next(random_), settings_.rate_limited_min),
-                    false};
-        case Reaction::short_jitter:
             backoff_.record_failure();
-            return {State::backoff, jitter(random_, settings_.initial), false};
+            return {State::backoff, uniform_between(random_, settings_.max / 2, settings_.max),
+                    false};
+        case Reaction::backoff_rate_limited:
+            backoff_.record_failure();
+            return {State::backoff,
+                    uniform_between(random_, settings_.rate_limited_min,
+                                    settings_.rate_limited_min + settings_.max),
+                    false};
+        case Reaction::spread:
+            backoff_.record_failure();
+            return {State::backoff, jitter(random_, spread_window()), false};
         case Reaction::reconnect_requested:
             backoff_.record_failure();
-            if (!hint) return {State::backoff, jitter(random_, settings_.initial), false};
+            if (!hint) return {State::backoff, jitter(random_, spread_window()), false};
             return {State::backoff, std::clamp(*hint, milliseconds{0}, settings_.max), false};
         case Reaction::refresh_once:
             backoff_.record_failure();
@@ -333,6 +357,11 @@ Decision SessionPolicy::wait(State to, Action action, milliseconds delay,
                     .close_code = close_code,
                     .refresh_token = refresh_token,
                     .reason = std::move(reason)};
+}
+
+milliseconds SessionPolicy::spread_window() const {
+    if (spread_) return std::chrono::duration_cast<milliseconds>(*spread_);
+    return settings_.initial;
 }
 
 Decision SessionPolicy::ignored(std::string_view event) const {

@@ -49,7 +49,14 @@ struct Welcome {
     std::string_view protocol;
     std::string_view session_id;
     std::optional<std::int64_t> heartbeat_s;
+    // §3.1 (0–3600): the window a fleet told to go away spreads its return
+    // over. Absent: the last value received stays in force.
+    std::optional<std::int64_t> reconnect_spread_s{};
 };
+
+// The largest spread §3.1 allows; a larger value (which the codec already
+// clamps) is taken as this one.
+inline constexpr std::chrono::seconds max_reconnect_spread{3600};
 
 // Outcomes of the token endpoint in `exchange` mode (§2).
 enum class TokenFailure {
@@ -72,6 +79,15 @@ class SessionPolicy {
     // the policy. Starts in `connecting` with no attempt made yet.
     SessionPolicy(const ReconnectSettings& settings, TokenMode mode, const Clock& clock,
                   Random& random);
+
+    // --- start-up (§5) ---
+    // The spread hint kept in the state directory from an earlier run.
+    void remember_spread(std::optional<std::chrono::seconds> spread);
+    // The first attempt: at once, unless the host rebooted since the last
+    // session (its boot_id changed), then after a draw in [0, S] so a fleet
+    // whose power comes back at once does not connect at once. Call once,
+    // before the first on_connect_attempt().
+    [[nodiscard]] Decision on_start(bool host_rebooted);
 
     // --- one connection attempt ---
     // The transport starts an attempt (at start-up, or when a wait elapsed).
@@ -120,6 +136,8 @@ class SessionPolicy {
     [[nodiscard]] const std::deque<Transition>& history() const { return history_; }
     [[nodiscard]] const Heartbeat& heartbeat() const { return heartbeat_; }
     [[nodiscard]] std::uint64_t attempt() const { return backoff_.attempt(); }
+    // The last welcome.reconnect_spread_s received (or remembered), if any.
+    [[nodiscard]] std::optional<std::chrono::seconds> spread() const { return spread_; }
     // The earliest moment on_tick() or a reconnect has something to do.
     [[nodiscard]] std::optional<time_point> next_deadline() const;
 
@@ -139,6 +157,8 @@ class SessionPolicy {
                                 std::optional<int> close_code, bool refresh_token,
                                 std::string reason);
     [[nodiscard]] Decision ignored(std::string_view event) const;
+    // §5's S: the spread hint, or `initial` when the server never sent one.
+    [[nodiscard]] std::chrono::milliseconds spread_window() const;
     void leave_connection();
     void reset_if_stable(time_point now);
     void transition(State to, std::string reason);
@@ -158,6 +178,7 @@ class SessionPolicy {
     std::deque<Transition> history_;
     SessionSnapshot snapshot_;
 
+    std::optional<std::chrono::seconds> spread_;  // last welcome.reconnect_spread_s
     std::uint64_t attempts_started_ = 0;
     std::optional<time_point> next_attempt_at_;
     std::optional<time_point> welcome_deadline_;

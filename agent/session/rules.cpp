@@ -15,8 +15,8 @@ std::string_view to_string(Reaction reaction) {
             return "backoff_half_max";
         case Reaction::backoff_rate_limited:
             return "backoff_rate_limited";
-        case Reaction::short_jitter:
-            return "short_jitter";
+        case Reaction::spread:
+            return "spread";
         case Reaction::reconnect_requested:
             return "reconnect_requested";
         case Reaction::refresh_once:
@@ -34,7 +34,7 @@ std::string_view to_string(Reaction reaction) {
 Reaction reaction_to_close(int code) {
     switch (code) {
         case 1001:
-            return Reaction::short_jitter;
+            return Reaction::spread;
         case 4001:
             return Reaction::refresh_now;
         case 4003:

@@ -10,11 +10,11 @@ namespace outpost::session {
 
 enum class Reaction {
     backoff,               // normal full-jitter backoff (§5)
-    backoff_honour_retry,  // backoff, but not before Retry-After (429/503)
-    backoff_half_max,      // 4005: backoff, no faster than max/2
-    backoff_rate_limited,  // 4006: backoff, at least 30 s
-    short_jitter,          // 1001: jittered delay of up to `initial`
-    reconnect_requested,   // 4007 / `reconnect`: after after_ms (capped at max)
+    backoff_honour_retry,  // 429/503: Retry-After R plus [0, min(R, max)]; no R: backoff
+    backoff_half_max,      // 4005: uniform in [max/2, max]
+    backoff_rate_limited,  // 4006: 30 s plus [0, max]
+    spread,                // 1001: uniform in [0, S], S the server's spread hint or `initial`
+    reconnect_requested,   // 4007 / `reconnect`: after after_ms (capped at max); none: as 1001
     refresh_once,          // 401: fresh token, retry at once, once; then backoff
     refresh_now,           // 4001: fresh token, reconnect at once, once per 10 s
     revoked,               // 403 / 4003

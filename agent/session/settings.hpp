@@ -20,7 +20,7 @@ struct ReconnectSettings {
     ms welcome_timeout{10000};                 // §3.1: no welcome within 10 s
     ms stable_after{60000};                    // §5: attempt counter resets after 60 s up
     ms min_4001_interval{10000};               // §2.1: 4001 reconnects at most once per 10 s
-    ms rate_limited_min{30000};                // §6 4006: backoff at least 30 s
+    ms rate_limited_min{30000};                // §6 4006: 30 s plus a draw in [0, max]
     // Our choice: a Retry-After larger than this is clamped so a broken header
     // cannot park the agent for days (§5: it never stops trying).
     ms retry_after_cap{60 * 60 * 1000};

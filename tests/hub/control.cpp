@@ -99,6 +99,16 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         auto s = current(hub_);
         if (!s) return std::unexpected(s.error());
         (*s)->close(static_cast<int>(*code), std::string(rest));
+    } else if (verb == "close-all") {
+        // Every live session at once: what a server going away or rate
+        // limiting its whole fleet does (fleet tests of §5's spread).
+        auto code = number(next_word(rest), 1000, 4999);
+        if (!code) return std::unexpected(code.error());
+        if (rest.size() > 123) return fail("reason longer than 123 bytes");
+        if (hub_.live.empty()) return fail("no agent connected");
+        for (Session* s : std::vector<Session*>(hub_.live)) {
+            s->close(static_cast<int>(*code), std::string(rest));
+        }
     } else if (verb == "drop") {
         auto s = current(hub_);
         if (!s) return std::unexpected(s.error());

@@ -120,6 +120,15 @@ const std::vector<OptionSpec>& option_table() {
              o.telemetry_s = *n;
              return {};
          }},
+        {"--reconnect-spread-s", "N",
+         "welcome.reconnect_spread_s (default: omitted; the codec allows 0..3600, any N "
+         "is sent so out-of-range values can be tested)",
+         [](Options& o, std::string_view v) -> Expected<void> {
+             auto n = to_int(v, -1'000'000, 1'000'000);
+             if (!n) return std::unexpected(n.error());
+             o.reconnect_spread_s = *n;
+             return {};
+         }},
         {"--hello-timeout", "S", "close 4002 when no hello arrives in time (default 10)",
          int_field(&Options::hello_timeout_s, 1, 3600)},
         {"--max-message-bytes", "N", "close 1009 above this (default 1048576)",

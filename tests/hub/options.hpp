@@ -33,6 +33,7 @@ struct Options {
     int64_t token_ttl_s = 300;
     int64_t heartbeat_s = 30;
     std::optional<int64_t> telemetry_s;
+    std::optional<int64_t> reconnect_spread_s;  // welcome.reconnect_spread_s when set
     int64_t hello_timeout_s = 10;
     int64_t max_message_bytes = 1 << 20;
     bool auto_ack = true;

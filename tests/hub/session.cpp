@@ -132,6 +132,9 @@ void Session::send_welcome() {
         .str("server_time", rfc3339_now())
         .num("heartbeat_s", hub_.opts.heartbeat_s);
     if (hub_.opts.telemetry_s) data.num("telemetry_s", *hub_.opts.telemetry_s);
+    if (hub_.opts.reconnect_spread_s) {
+        data.num("reconnect_spread_s", *hub_.opts.reconnect_spread_s);
+    }
     reply("welcome", data.done());
 }
 

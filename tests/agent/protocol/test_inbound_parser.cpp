@@ -74,6 +74,23 @@ TEST_CASE("inbound welcome: what the agent can do without is read leniently") {
     CHECK_FALSE(welcome(R"(,"telemetry_s":"60")").telemetry_s.has_value());
 }
 
+TEST_CASE("inbound welcome: reconnect_spread_s, 0 to 3600, read like the other intervals") {
+    const auto spread = [](const std::string& extra) {
+        return parse_as<inbound::Welcome>(
+                   "welcome", R"({"protocol":"outpost.v1","session_id":"s")" + extra + "}")
+            .reconnect_spread_s;
+    };
+    CHECK_FALSE(spread("").has_value());  // absent: the agent keeps the last value
+    CHECK(spread(R"(,"reconnect_spread_s":600)") == 600u);
+    CHECK(spread(R"(,"reconnect_spread_s":0)") == 0u);  // 0 is in range: at once
+    CHECK(spread(R"(,"reconnect_spread_s":3600)") == 3600u);
+    CHECK(spread(R"(,"reconnect_spread_s":3601)") == 3600u);  // clamped, as heartbeat_s
+    CHECK(spread(R"(,"reconnect_spread_s":-1)") == 0u);
+    CHECK(spread(R"(,"reconnect_spread_s":12.7)") == 12u);
+    CHECK_FALSE(spread(R"(,"reconnect_spread_s":"600")").has_value());  // not a number
+    CHECK_FALSE(spread(R"(,"reconnect_spread_s":null)").has_value());
+}
+
 TEST_CASE("inbound execute, all fields") {
     auto m = parse_as<inbound::Execute>(
         "execute",

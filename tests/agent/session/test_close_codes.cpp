@@ -40,7 +40,7 @@ TEST_CASE("plain backoff close with a low draw reconnects at once") {
     CHECK(d.delay == 0ms);
 }
 
-TEST_CASE("1001 going away waits a jittered delay of up to initial") {
+TEST_CASE("1001 going away without a spread hint waits a draw in [0, initial]") {
     Harness h;
     h.fail_times(4);
     h.go_online();
@@ -123,28 +123,36 @@ TEST_CASE("4004 is incompatible: retry every incompatible_interval") {
     CHECK(h.policy.state() == State::incompatible);
 }
 
-TEST_CASE("4005 backs off no faster than max/2") {
-    SECTION("low draw is lifted to max/2") {
+TEST_CASE("4005 waits a draw in [max/2, max], whatever the attempt") {
+    SECTION("the bottom of the draw is max/2") {
         Harness h({}, TokenMode::jwt, FakeRandom::Mode::low);
         online_after_two_failures(h);
         CHECK(h.policy.on_peer_close(4005).delay == 30000ms);
     }
-    SECTION("a larger backoff wins") {
+    SECTION("the top of the draw is max") {
         Harness h;
-        h.fail_times(8);
-        h.go_online();
+        online_after_two_failures(h);
         CHECK(h.policy.on_peer_close(4005).delay == 60000ms);
+        CHECK(*h.random.last_bound == 30000);
     }
 }
 
-TEST_CASE("4006 backs off at least 30 s, even with a small max") {
+TEST_CASE("4006 waits 30 s plus a draw in [0, max], even with a small max") {
     ReconnectSettings s;
     s.max = 10s;
-    Harness h(s, TokenMode::jwt, FakeRandom::Mode::high);
-    h.go_online();
-    const Decision d = h.policy.on_peer_close(4006);
-    CHECK(d.action == Action::wait_then_connect);
-    CHECK(d.delay == 30000ms);
+    SECTION("top of the draw") {
+        Harness h(s, TokenMode::jwt, FakeRandom::Mode::high);
+        h.go_online();
+        const Decision d = h.policy.on_peer_close(4006);
+        CHECK(d.action == Action::wait_then_connect);
+        CHECK(d.delay == 40000ms);
+        CHECK(*h.random.last_bound == 10000);
+    }
+    SECTION("bottom of the draw") {
+        Harness h(s, TokenMode::jwt, FakeRandom::Mode::low);
+        h.go_online();
+        CHECK(h.policy.on_peer_close(4006).delay == 30000ms);
+    }
 }
 
 TEST_CASE("4007 reconnects after after_ms, capped at max") {

@@ -87,22 +87,29 @@ TEST_CASE("HTTP 426 and 400: incompatible") {
     CHECK(h.policy.state() == State::incompatible);
 }
 
-TEST_CASE("HTTP 429/503 honour Retry-After as a lower bound") {
+TEST_CASE("HTTP 429/503 wait Retry-After R plus a draw in [0, min(R, max)]") {
     const int status = GENERATE(429, 503);
     CAPTURE(status);
-    SECTION("Retry-After longer than the backoff wins") {
+    SECTION("top of the draw: 2 R") {
         Harness h;
         third_attempt(h);
         const Decision d = h.policy.on_upgrade_refused(status, 30s);
         CHECK(d.action == Action::wait_then_connect);
-        CHECK(d.delay == 30000ms);
+        CHECK(d.delay == 60000ms);
+        CHECK(*h.random.last_bound == 30000);
         CHECK(h.policy.state() == State::backoff);
         CHECK(h.policy.snapshot().last_error->cause == "Retry-After 30 s");
     }
-    SECTION("a longer backoff wins over a short Retry-After") {
+    SECTION("the backoff no longer lifts a short Retry-After") {
         Harness h;
         third_attempt(h);
-        CHECK(h.policy.on_upgrade_refused(status, 1s).delay == 4000ms);
+        CHECK(h.policy.on_upgrade_refused(status, 1s).delay == 2000ms);
+    }
+    SECTION("the jitter above R is capped at max") {
+        Harness h;
+        third_attempt(h);
+        CHECK(h.policy.on_upgrade_refused(status, 120s).delay == 180000ms);
+        CHECK(*h.random.last_bound == 60000);
     }
     SECTION("Retry-After applies even when the draw is 0") {
         Harness h({}, TokenMode::jwt, FakeRandom::Mode::low);
@@ -118,7 +125,7 @@ TEST_CASE("HTTP 429/503 honour Retry-After as a lower bound") {
         Harness h;
         third_attempt(h);
         CHECK(h.policy.on_upgrade_refused(status, std::chrono::seconds{4294967295}).delay ==
-              milliseconds{1h});
+              milliseconds{1h} + 60000ms);
     }
 }
 

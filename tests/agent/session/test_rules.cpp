@@ -8,7 +8,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("§6 close code table") {
     CHECK(reaction_to_close(1000) == Reaction::backoff);
-    CHECK(reaction_to_close(1001) == Reaction::short_jitter);
+    CHECK(reaction_to_close(1001) == Reaction::spread);
     CHECK(reaction_to_close(1008) == Reaction::backoff);
     CHECK(reaction_to_close(1009) == Reaction::backoff);
     CHECK(reaction_to_close(1011) == Reaction::backoff);
