@@ -161,6 +161,14 @@ bool SessionDriver::backpressured() const {
 // server that stopped reading). The policy's write-stall check ends a
 // connection that stays above the mark.
 void SessionDriver::note_send_queue() {
+    if (connection_->state() != transport::ConnectionState::kOpen) {
+        // The queue went with the connection: nothing drained, nothing owed.
+        above_mark_ = false;
+        refused_above_mark_ = 0;
+        drained_pending_ = false;
+        policy_.on_send_queue(false);
+        return;
+    }
     const bool above = backpressured();
     policy_.on_send_queue(above);
     if (above == above_mark_) return;
