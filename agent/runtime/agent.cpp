@@ -63,7 +63,8 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               OutboxSender::Link{
                   .online = [this] { return driver_.online(); },
                   .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },
-                  .probe = [this] { return driver_.send_probe(); }}),
+                  .probe = [this] { return driver_.send_probe(); },
+                  .paused = [this] { return driver_.backpressured(); }}),
       status_sources_{
           .config = config_,
           .identity = identity_,
@@ -128,6 +129,8 @@ SessionDriver::Hooks Agent::session_hooks() {
             if (problem.empty()) return std::nullopt;
             return "no command can run: " + problem;
         },
+        // Results refused over the send queue's mark (the outbox resumes by itself).
+        .on_send_queue_drained = [this] { dispatcher_.resend_undelivered(); },
     };
 }
 

@@ -21,6 +21,8 @@ constexpr std::string_view kLog = "outbox";
 // kMinProbeGap, so a control plane sees at most one extra ping a second.
 constexpr std::size_t kProbeEvery = 25;
 constexpr std::chrono::seconds kMinProbeGap{1};
+// A paused flush (the send queue over its mark) looks again this often.
+constexpr std::chrono::milliseconds kPausedRecheck{250};
 // A journal that cannot be read is tried again this much later.
 constexpr std::chrono::seconds kRetryAfterReadError{5};
 
@@ -161,6 +163,10 @@ void OutboxSender::send_probe() {
 void OutboxSender::tick() {
     if (!link_.online()) {
         flushing_ = false;  // the next welcome starts again
+        return;
+    }
+    if (link_.paused && link_.paused()) {
+        schedule(kPausedRecheck);
         return;
     }
     const auto now = std::chrono::steady_clock::now();

@@ -13,6 +13,10 @@
 // pings) is logged, and the cap on unconfirmed messages is lifted for that
 // connection, so new reports still go out; all of them stay stored and go
 // again after the next welcome, until a pong confirms them.
+//
+// While the session's send queue is over its high-water mark (a server that
+// stopped reading) the flush pauses and looks again every kPausedRecheck:
+// the outbox is the journal, not the socket's queue.
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +40,9 @@ class OutboxSender {
         std::function<bool(std::string)> send;   // an encoded message; false: not queued
         // Sends a `ping` and returns its id (nullopt: not sent).
         std::function<std::optional<std::string>()> probe;
+        // The connection's send queue is over its high-water mark: the
+        // flush pauses (the messages stay stored) until it drains.
+        std::function<bool()> paused;
     };
     struct Settings {
         std::uint64_t flush_rate = 50;  // outbox.flush_rate, messages per second (>= 1)

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "agent/auth/uuid.hpp"
 #include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
@@ -18,6 +20,10 @@ constexpr std::string_view kLog = "session";
 constexpr std::chrono::milliseconds kBusyRetry{20};
 // Never spin: a deadline already passed is re-checked after this.
 constexpr std::chrono::milliseconds kMinTick{5};
+// The send queue's high-water mark, in largest messages: one being written
+// and one waiting. Since any message below the mark is accepted, the queue
+// never holds more than (this + 1) x max_message_bytes.
+constexpr std::size_t kSendQueueMarkMessages = 2;
 
 session::TokenFailure session_failure(auth::TokenFailureKind kind) {
     switch (kind) {
@@ -50,7 +56,8 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
       attempt_timer_(parts.make_timer()),
       tick_timer_(parts.make_timer()),
       session_record_(std::move(parts.session_record)),
-      boot_id_(std::move(parts.boot_id)) {
+      boot_id_(std::move(parts.boot_id)),
+      send_queue_mark_(kSendQueueMarkMessages * config.protocol.max_message_bytes) {
     restore_session_record();
     if (connect_settings_.proxy) {
         log::info(kLog, "using HTTP CONNECT proxy {}", *connect_settings_.proxy);
@@ -164,9 +171,53 @@ bool SessionDriver::send(protocol::outbound::Body body) {
 bool SessionDriver::send_encoded(std::string text) {
     if (!(online() || draining_online_)) return false;
     if (connection_->state() != transport::ConnectionState::kOpen) return false;
+    if (backpressured()) {
+        ++refused_above_mark_;
+        return false;
+    }
     auto queued = connection_->send(std::move(text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    note_send_queue();
     return queued.has_value();
+}
+
+bool SessionDriver::backpressured() const {
+    return connection_->state() == transport::ConnectionState::kOpen &&
+           connection_->queued_bytes() >= send_queue_mark_;
+}
+
+// Above the mark nothing more is queued: what the peer does not read stays
+// with us, so it is bounded here. Results and outbox messages are in the
+// journal and go again after the next welcome; pongs, acks, errors and
+// status are dropped (a ping left unanswered is the honest signal to a
+// server that stopped reading). The policy's write-stall check ends a
+// connection that stays above the mark.
+void SessionDriver::note_send_queue() {
+    if (connection_->state() != transport::ConnectionState::kOpen) {
+        // The queue went with the connection: nothing drained, nothing owed.
+        above_mark_ = false;
+        refused_above_mark_ = 0;
+        drained_pending_ = false;
+        policy_.on_send_queue(false);
+        return;
+    }
+    const bool above = backpressured();
+    policy_.on_send_queue(above);
+    if (above == above_mark_) return;
+    above_mark_ = above;
+    if (above) {
+        log::warn(kLog, "send queue at {} bytes, over its high-water mark ({}): the server is "
+                  "not reading; new messages wait (results and outbox stay in the journal), "
+                  "pongs are dropped",
+                  connection_->queued_bytes(), send_queue_mark_);
+        arm_tick();  // the write-stall deadline
+    } else {
+        const std::uint64_t refused = std::exchange(refused_above_mark_, 0);
+        log::info(kLog, "send queue below its high-water mark again ({} message(s) refused "
+                  "meanwhile)", refused);
+        // Not from here: this may run inside a send of the dispatcher's.
+        if (refused > 0) drained_pending_ = true;
+    }
 }
 
 std::optional<std::string> SessionDriver::send_probe() {
@@ -204,6 +255,12 @@ void SessionDriver::recheck_status() {
 
 bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     if (connection_->state() != transport::ConnectionState::kOpen) return false;
+    if (backpressured()) {
+        ++refused_above_mark_;
+        log::debug(kLog, "not sending {}: the send queue is over its high-water mark",
+                   protocol::type_name(body));
+        return false;
+    }
     protocol::OutboundMessage message{std::move(id), protocol::now_rfc3339(), std::move(body)};
     auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
     if (!text) {
@@ -213,6 +270,7 @@ bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     }
     auto queued = connection_->send(std::move(*text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    note_send_queue();
     return queued.has_value();
 }
 
@@ -288,6 +346,9 @@ void SessionDriver::start_reauth() {
 // --- connection events ---
 
 void SessionDriver::on_open(std::string_view subprotocol) {
+    above_mark_ = false;  // a new connection, a new queue
+    refused_above_mark_ = 0;
+    drained_pending_ = false;  // the welcome re-sends what is owed
     std::optional<std::string_view> selected;
     if (!subprotocol.empty()) selected = subprotocol;
     apply(policy_.on_established(selected));
@@ -419,6 +480,11 @@ void SessionDriver::arm_tick() {
 }
 
 void SessionDriver::on_tick() {
+    // The queue drains without telling anyone: look before the policy decides.
+    note_send_queue();
+    if (std::exchange(drained_pending_, false) && online() && hooks_.on_send_queue_drained) {
+        hooks_.on_send_queue_drained();
+    }
     auto result = policy_.on_tick();
     if (result.send_ping) send_now(protocol::outbound::Ping{});
     if (result.send_reauth) start_reauth();

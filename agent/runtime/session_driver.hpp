@@ -43,6 +43,10 @@ public:
         // Why the node cannot do its job while connected (the journal is
         // unusable): welcome's status is then `degraded` with this reason.
         std::function<std::optional<std::string>()> degraded_reason;
+        // The send queue drained below its mark after refusing messages
+        // (results among them, perhaps): what is owed may go now rather
+        // than after the next welcome. Called from the driver's tick.
+        std::function<void()> on_send_queue_drained;
     };
 
     // `config` and `identity` must outlive the driver.
@@ -69,7 +73,9 @@ public:
     void count_invalid_payload(std::string_view code) { policy_.count_invalid_payload(code); }
 
     // Sends a message while online (after welcome); false when not online
-    // or it could not be queued.
+    // or it could not be queued (above the send queue's high-water mark
+    // among others: a result stays in the journal and goes again after the
+    // next welcome).
     bool send(protocol::outbound::Body body);
     // While online: status{degraded} or status{online} when the node's
     // state (Hooks::degraded_reason) changed since the last status sent
@@ -81,6 +87,10 @@ public:
     // names once it has read everything sent before it.
     std::optional<std::string> send_probe();
     void set_hooks(Hooks hooks) { hooks_ = std::move(hooks); }
+    // The connection's send queue is at or above the high-water mark
+    // (2 x protocol.max_message_bytes): producers pause, new messages are
+    // refused until it drains (docs/transport.md, "Back-pressure").
+    [[nodiscard]] bool backpressured() const;
 
 private:
     [[nodiscard]] transport::ConnectionEvents connection_events();
@@ -105,6 +115,7 @@ private:
     void arm_tick();
     void on_tick();
     void log_transition();
+    void note_send_queue();  // tells the policy, logs crossings of the mark
     void post_status(protocol::outbound::NodeStatus status, std::optional<std::string> reason);
     void post_node_status();  // online or degraded, whichever holds now
 
@@ -130,6 +141,10 @@ private:
     std::optional<std::string> online_reason_;  // status{online}'s reason (plaintext)
     bool posted_degraded_ = false;  // the last status{} of this session said degraded
     bool draining_online_ = false;  // shutdown() of a welcomed session: send() still works
+    std::size_t send_queue_mark_;  // bytes; see backpressured()
+    bool above_mark_ = false;      // as last noted, on this connection
+    std::uint64_t refused_above_mark_ = 0;  // messages, on this connection
+    bool drained_pending_ = false;  // on_send_queue_drained is owed at the next tick
     Hooks hooks_;
 };
 

@@ -9,7 +9,9 @@
 //   → on_transport_failure | on_upgrade_refused | on_established
 //   → on_welcome → (on_inbound_message, on_tick)* → on_peer_close |
 //     on_connection_lost | on_reconnect_request | a TickResult decision.
-// Call on_tick() whenever next_deadline() passes (or just periodically).
+// Call on_tick() whenever next_deadline() passes (or just periodically);
+// on_send_queue() whenever the transport's send queue may have crossed the
+// high-water mark (after a send, before a tick).
 //
 // Connection events arriving when no connection is open (for instance the
 // close callback that follows a close_then_wait the policy asked for) are
@@ -121,6 +123,14 @@ class SessionPolicy {
     // server supplied one.
     [[nodiscard]] Decision on_peer_close(int code, std::string_view reason = {},
                                          std::optional<std::int64_t> after_ms = std::nullopt);
+    // The transport's send queue is above (or back below) the high-water
+    // mark: the driver reports it after queuing a message and before each
+    // tick. Above it for 3 x heartbeat without once dropping below is a
+    // write stall (the peer stopped reading, or the link carries nothing):
+    // on_tick() then drops the connection like a dead peer. This is the
+    // write-side check beside the read-side one: a server that keeps
+    // sending but never reads looks alive to the heartbeat.
+    void on_send_queue(bool above_mark);
     // The connection broke without a close frame.
     [[nodiscard]] Decision on_connection_lost(std::string_view cause);
     // Timers: welcome timeout, ping, dead peer, reauth, stability reset.
@@ -165,6 +175,7 @@ class SessionPolicy {
     void record_error(std::string what, std::string cause);
     void count_auth_failure(std::string_view reason);
     [[nodiscard]] std::optional<time_point> reauth_at() const;
+    [[nodiscard]] std::optional<time_point> write_stall_deadline() const;
 
     ReconnectSettings settings_;
     TokenMode mode_;
@@ -191,6 +202,7 @@ class SessionPolicy {
     bool reauth_in_flight_ = false;
     std::optional<time_point> reauth_retry_at_;
     bool reauth_refused_ = false;  // 401/403 from the token endpoint: none until the next connection
+    std::optional<time_point> above_mark_since_;  // the send queue's, on this connection
 };
 
 }  // namespace outpost::session

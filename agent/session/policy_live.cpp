@@ -14,6 +14,21 @@ void SessionPolicy::on_inbound_message() {
     }
 }
 
+void SessionPolicy::on_send_queue(bool above_mark) {
+    if (!above_mark) {
+        above_mark_since_.reset();
+    } else if (!above_mark_since_ && has_connection(state_)) {
+        above_mark_since_ = clock_.now();
+    }
+}
+
+// 3 x heartbeat after the queue went above the mark, measured with the
+// same interval as the dead-peer check, so a server's heartbeat_s sets both.
+std::optional<SessionPolicy::time_point> SessionPolicy::write_stall_deadline() const {
+    if (!above_mark_since_ || state_ != State::online) return std::nullopt;
+    return *above_mark_since_ + Heartbeat::dead_after_intervals * heartbeat_.interval();
+}
+
 TickResult SessionPolicy::on_tick() {
     TickResult result;
     const auto now = clock_.now();
@@ -30,6 +45,13 @@ TickResult SessionPolicy::on_tick() {
         result.decision =
             end_attempt(Reaction::backoff, std::nullopt, Action::drop_then_wait, std::nullopt,
                         "peer dead: nothing received for 3 x heartbeat");
+        return result;
+    }
+    if (const auto stalled = write_stall_deadline(); stalled && now >= *stalled) {
+        record_error("write stalled", "send queue above the high-water mark for 3 x heartbeat");
+        result.decision =
+            end_attempt(Reaction::backoff, std::nullopt, Action::drop_then_wait, std::nullopt,
+                        "write stalled: send queue above the high-water mark for 3 x heartbeat");
         return result;
     }
     if (heartbeat_.ping_due(now)) {
@@ -74,6 +96,7 @@ std::optional<SessionPolicy::time_point> SessionPolicy::next_deadline() const {
         case State::online:
             consider(heartbeat_.next_ping_due());
             consider(heartbeat_.dead_deadline());
+            consider(write_stall_deadline());
             consider(reauth_at());
             if (online_since_ && !stable_reset_done_) {
                 consider(*online_since_ + settings_.stable_after);
@@ -114,6 +137,7 @@ std::optional<SessionPolicy::time_point> SessionPolicy::reauth_at() const {
 void SessionPolicy::leave_connection() {
     if (online_since_) reset_if_stable(clock_.now());
     heartbeat_.stop();
+    above_mark_since_.reset();
     online_since_.reset();
     welcome_deadline_.reset();
     reauth_in_flight_ = false;

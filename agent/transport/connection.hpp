@@ -92,6 +92,10 @@ class Connection {
     // Nothing queued, and nothing the transport still holds from the last
     // write: all handed to the kernel.
     [[nodiscard]] virtual bool fully_written() const = 0;
+    // Bytes of the messages queued by send() and not yet handed to the
+    // transport's writer: what the session's high-water mark watches (a peer
+    // that stops reading makes it grow; nothing else bounds it).
+    [[nodiscard]] virtual size_t queued_bytes() const = 0;
 };
 
 }  // namespace outpost::transport

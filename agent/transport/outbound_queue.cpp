@@ -13,7 +13,9 @@ void OutboundQueue::pop() {
 }
 
 void OutboundQueue::clear() {
-    messages_.clear();
+    // Swapped, not cleared: clear() keeps the deque's block map, which after
+    // a peer that stopped reading can be large.
+    std::deque<std::string>().swap(messages_);
     bytes_ = 0;
 }
 

@@ -1,6 +1,7 @@
 #include "agent/transport/ws_connection.hpp"
 
 #include <libwebsockets.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -21,6 +22,9 @@ namespace {
 // The write buffer is kept between messages, but not one this large.
 constexpr size_t kKeptScratchBytes = 64 * 1024;
 constexpr size_t kMaxCloseReason = 123;  // RFC 6455 §5.5: 125 minus the code
+// A queue this large when the connection ends is handed back to the system
+// at once (see release_queue()).
+constexpr size_t kTrimAfterBytes = 1024 * 1024;
 
 bool has_line_break(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
@@ -123,7 +127,7 @@ Expected<void> WsConnection::connect(const ConnectSettings& settings, std::strin
     pending_close_.reset();
     max_message_bytes_ = settings.max_message_bytes;
     inbound_ = InboundAssembler(max_message_bytes_);
-    queue_.clear();
+    release_queue();
 
     lws_client_connect_info info{};
     info.context = loop_.context();
@@ -208,10 +212,22 @@ void WsConnection::finish() {
     state_ = State::kIdle;
     connect_timer_.cancel();
     deferred_failure_.cancel();
-    queue_.clear();
+    release_queue();
     inbound_.reset();
     pending_close_.reset();
     wipe_token();
+}
+
+// The queue is many small strings (thousands of pongs, a peer that stopped
+// reading); freed, glibc keeps most of them in its arenas, so the agent's
+// RSS would stay at its peak after the connection is gone. malloc_trim(0)
+// returns the free pages of every arena; it walks the heap (well under a
+// millisecond here), so it runs only after a large queue, once per
+// connection (docs/performance.md has the figures).
+void WsConnection::release_queue() {
+    const bool large = queue_.bytes() >= kTrimAfterBytes;
+    queue_.clear();
+    if (large) malloc_trim(0);
 }
 
 void WsConnection::wipe_token() {

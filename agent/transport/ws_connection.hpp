@@ -50,7 +50,7 @@ class WsConnection final : public Connection {
     // Nothing queued, and nothing lws still holds from the last write (a
     // message larger than the socket took at once): all in the kernel.
     [[nodiscard]] bool fully_written() const override;
-    [[nodiscard]] size_t queued_bytes() const { return queue_.bytes(); }
+    [[nodiscard]] size_t queued_bytes() const override { return queue_.bytes(); }
     // The socket (diagnostics and tests), -1 when not connected.
     [[nodiscard]] int native_fd() const;
 
@@ -64,6 +64,7 @@ class WsConnection final : public Connection {
     void on_connection_error(lws* wsi, const void* in, size_t len);
     void kill_async(std::string cause);
     void finish();
+    void release_queue();
     void wipe_token();
     template <class F, class... Args>
     void emit(const F& handler, Args&&... args);

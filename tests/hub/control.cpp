@@ -31,6 +31,21 @@ Expected<bool> on_off(std::string_view word) {
     return fail("expected on|off");
 }
 
+// `stop-reading <every_ms> [per_tick]` or `stop-reading off`.
+Expected<std::optional<ReadStop>> read_stop(std::string_view rest) {
+    const auto first = next_word(rest);
+    if (first == "off") return std::optional<ReadStop>{};
+    auto every = number(first, 1, 3'600'000);
+    if (!every) return std::unexpected(every.error());
+    ReadStop stop{.every_ms = *every, .per_tick = 1};
+    if (auto count = next_word(rest); !count.empty()) {
+        auto n = number(count, 1, 100'000);
+        if (!n) return std::unexpected(n.error());
+        stop.per_tick = *n;
+    }
+    return stop;
+}
+
 Expected<Session*> current(HubState& hub) {
     Session* s = hub.current();
     if (!s) return fail("no agent connected");
@@ -113,6 +128,12 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         auto s = current(hub_);
         if (!s) return std::unexpected(s.error());
         (*s)->drop();
+    } else if (verb == "stop-reading") {
+        auto stop = read_stop(rest);
+        if (!stop) return std::unexpected(stop.error());
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->stop_reading(*stop);
     } else if (verb == "refuse") {
         const auto first = next_word(rest);
         if (first == "off") {

@@ -80,13 +80,17 @@ HttpReply text_reply(int status, std::string body) {
 
 struct Server::Conn {
     TimerSlot hello_timer{};
+    TimerSlot ping_timer{};  // the pings of `stop-reading`
     lws* wsi = nullptr;
     std::unique_ptr<Session> session;
     std::optional<CloseRequest> peer_close;
     std::optional<CloseRequest> hub_close;
     bool dropped = false;
 
-    ~Conn() { lws_sul_cancel(&hello_timer.sul); }
+    ~Conn() {
+        lws_sul_cancel(&hello_timer.sul);
+        lws_sul_cancel(&ping_timer.sul);
+    }
 };
 
 Server::Server(HubState& hub, Control& control) : hub_(hub), control_(control) {
@@ -255,6 +259,7 @@ void Server::on_established(lws* wsi) {
     auto conn = std::make_unique<Conn>();
     conn->wsi = wsi;
     conn->hello_timer.owner = conn.get();
+    conn->ping_timer.owner = conn.get();
     const std::string id = fmt::format("s-{}", ++hub_.sessions_started);
     conn->session = std::make_unique<Session>(hub_, id, std::move(info),
                                               [wsi] { lws_callback_on_writable(wsi); });
@@ -278,6 +283,7 @@ int Server::on_ws_writeable(lws* wsi) {
         c.dropped = true;
         return -1;  // no close reason: lws hangs up without a close frame
     }
+    if (s.take_read_stop_change()) apply_read_stop(c);
     if (auto out = s.next_output()) {
         std::vector<unsigned char> buf(LWS_PRE + out->text.size());
         std::copy(out->text.begin(), out->text.end(), buf.begin() + LWS_PRE);
@@ -286,7 +292,7 @@ int Server::on_ws_writeable(lws* wsi) {
             hub_.events.error(fmt::format("session {}: write failed", s.id()));
             return -1;
         }
-        hub_.events.sent(s.id(), out->type, out->id);
+        if (!out->quiet) hub_.events.sent(s.id(), out->type, out->id);
         if (s.has_output() || s.close_request() || s.drop_requested()) lws_callback_on_writable(wsi);
         return 0;
     }
@@ -298,6 +304,27 @@ int Server::on_ws_writeable(lws* wsi) {
         return -1;
     }
     return 0;
+}
+
+// `stop-reading`: lws stops polling the socket for input, so the agent's
+// frames pile up in the kernel buffers and then in the agent; the hub keeps
+// writing (pings on a timer), which keeps the agent's read side alive.
+void Server::apply_read_stop(Conn& c) {
+    const auto& stop = c.session->read_stop();
+    lws_rx_flow_control(c.wsi, stop ? 0 : 1);
+    lws_sul_cancel(&c.ping_timer.sul);
+    if (!stop) return;
+    lws_sul_schedule(context_, 0, &c.ping_timer.sul, &Server::on_ping_timer,
+                     stop->every_ms * LWS_USEC_PER_SEC / 1000);
+}
+
+void Server::on_ping_timer(lws_sorted_usec_list_t* sul) {
+    auto* c = static_cast<Conn*>(reinterpret_cast<TimerSlot*>(sul)->owner);
+    const auto& stop = c->session->read_stop();
+    if (!stop) return;
+    c->session->send_flood_pings();
+    lws_sul_schedule(lws_get_context(c->wsi), 0, sul, sul->cb,
+                     stop->every_ms * LWS_USEC_PER_SEC / 1000);
 }
 
 void Server::on_closed(lws* wsi) {

@@ -65,6 +65,8 @@ private:
     void on_established(lws* wsi);
     int on_ws_writeable(lws* wsi);
     void on_closed(lws* wsi);
+    void apply_read_stop(Conn& c);
+    static void on_ping_timer(lws_sorted_usec_list_t* sul);
     int on_stdin(lws* wsi);
     void begin_stop();
     void forget(lws* wsi);

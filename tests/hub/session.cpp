@@ -144,7 +144,7 @@ void Session::reply(std::string_view type, std::string_view data_json) {
 
 void Session::send_raw(std::string text) {
     if (close_ || drop_) return;
-    Outgoing o{.text = std::move(text), .type = {}, .id = {}};
+    Outgoing o{.text = std::move(text), .type = {}, .id = {}, .quiet = false};
     if (auto doc = JsonDoc::parse(o.text)) {
         o.type = std::string(get_str(doc->root(), "type").value_or(""));
         o.id = std::string(get_str(doc->root(), "id").value_or(""));
@@ -156,7 +156,8 @@ void Session::send_raw(std::string text) {
 void Session::send_typed(std::string_view type, std::string_view data_json) {
     if (close_ || drop_) return;
     auto env = make_envelope(type, data_json);
-    out_.push_back(Outgoing{.text = std::move(env.text), .type = std::string(type), .id = env.id});
+    out_.push_back(Outgoing{
+        .text = std::move(env.text), .type = std::string(type), .id = env.id, .quiet = false});
     wake_();
 }
 
@@ -168,6 +169,22 @@ void Session::close(int code, std::string reason) {
 
 void Session::drop() {
     drop_ = true;
+    wake_();
+}
+
+void Session::stop_reading(std::optional<ReadStop> stop) {
+    read_stop_ = stop;
+    read_stop_changed_ = true;
+    wake_();
+}
+
+void Session::send_flood_pings() {
+    if (close_ || drop_ || !read_stop_) return;
+    for (int64_t i = 0; i < read_stop_->per_tick; ++i) {
+        auto env = make_envelope("ping", "{}");
+        out_.push_back(Outgoing{.text = std::move(env.text), .type = "ping", .id = env.id,
+                                .quiet = true});
+    }
     wake_();
 }
 

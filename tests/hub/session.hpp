@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "auth.hpp"
 
@@ -33,6 +34,15 @@ struct Outgoing {
     std::string text;
     std::string type;  // empty for raw text from `send`
     std::string id;
+    bool quiet = false;  // no `sent` event (the pings of `stop-reading`)
+};
+
+// `stop-reading`: the hub stops reading the agent's socket and sends
+// `per_tick` pings every `every_ms` (a hostile server that keeps the
+// agent's read side alive while its writes pile up).
+struct ReadStop {
+    int64_t every_ms = 1000;
+    int64_t per_tick = 1;
 };
 
 class Session {
@@ -54,12 +64,19 @@ public:
     void send_typed(std::string_view type, std::string_view data_json);
     void close(int code, std::string reason);
     void drop();
+    // nullopt: read again (and stop the pings).
+    void stop_reading(std::optional<ReadStop> stop);
+    // The pings of one `stop-reading` tick.
+    void send_flood_pings();
 
     // Transport side.
     [[nodiscard]] std::optional<Outgoing> next_output();
     [[nodiscard]] bool has_output() const { return !out_.empty(); }
     [[nodiscard]] const std::optional<CloseRequest>& close_request() const { return close_; }
     [[nodiscard]] bool drop_requested() const { return drop_; }
+    [[nodiscard]] const std::optional<ReadStop>& read_stop() const { return read_stop_; }
+    // The transport applies a changed read_stop() once: true until then.
+    [[nodiscard]] bool take_read_stop_change() { return std::exchange(read_stop_changed_, false); }
 
 private:
     void handle_message(std::string_view text);
@@ -78,6 +95,8 @@ private:
     std::deque<Outgoing> out_;
     std::optional<CloseRequest> close_;
     bool drop_ = false;
+    std::optional<ReadStop> read_stop_;
+    bool read_stop_changed_ = false;
 };
 
 }  // namespace outpost::hub

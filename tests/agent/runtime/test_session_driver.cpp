@@ -97,6 +97,7 @@ class TestConnection final : public transport::Connection {
     }
     Expected<void> send(std::string message) override {
         if (state_ != ConnectionState::kOpen) return std::unexpected(Error("not open"));
+        if (!peer_reads) unread_bytes += message.size();
         sent.push_back(std::move(message));
         return {};
     }
@@ -110,7 +111,9 @@ class TestConnection final : public transport::Connection {
         state_ = ConnectionState::kClosing;
     }
     [[nodiscard]] State state() const override { return state_; }
-    [[nodiscard]] bool fully_written() const override { return true; }
+    [[nodiscard]] bool fully_written() const override { return unread_bytes == 0; }
+    // What a peer that stopped reading leaves queued; 0 while it reads.
+    [[nodiscard]] size_t queued_bytes() const override { return unread_bytes; }
 
     // --- what the peer does ---
     void accept(std::string_view subprotocol = "outpost.v1") {
@@ -121,6 +124,13 @@ class TestConnection final : public transport::Connection {
     void receive(const std::string& text) {
         REQUIRE(state_ == ConnectionState::kOpen);
         events_.on_message(text);
+    }
+    // The peer stops reading: what is sent from now on stays queued.
+    void stop_reading() { peer_reads = false; }
+    // It reads again, and takes everything queued.
+    void read_everything() {
+        peer_reads = true;
+        unread_bytes = 0;
     }
     void peer_closes(int code, std::string reason) {
         state_ = ConnectionState::kIdle;
@@ -152,6 +162,8 @@ class TestConnection final : public transport::Connection {
     std::optional<int> closed_with;
     std::string close_reason;
     int aborts = 0;
+    bool peer_reads = true;
+    size_t unread_bytes = 0;
 
   private:
     transport::ConnectionEvents events_;
@@ -267,7 +279,7 @@ TEST_CASE("session driver: nothing but hello goes out before welcome", "[session
     // and a command is not handed on, until welcome.
     CHECK_FALSE(h.driver->send(protocol::outbound::Pong{"x"}));
     CHECK_FALSE(h.driver->send_encoded(R"({"type":"pong"})"));
-    CHECK_FALSE(h.driver->send_probe());
+    CHECK_FALSE(h.driver->send_probe().has_value());
     h.connection->receive(envelope("ping", "p-0", "{}"));
     h.connection->receive(envelope("health_check", "h-0", R"({"request_id":"r-0"})"));
     CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
@@ -355,6 +367,94 @@ TEST_CASE("session driver: pings after heartbeat_s of quiet, drops a silent peer
     h.timeline.advance(1s);
     CHECK(h.connection->aborts == 1);
     CHECK_FALSE(h.driver->online());
+}
+
+namespace {
+
+// An outbox message of about `bytes`, as OutboxSender hands it over.
+std::string large_report(std::size_t bytes, int n) {
+    return envelope("telemetry", "t-" + std::to_string(n),
+                    R"({"pad":")" + std::string(bytes, 'x') + R"("})");
+}
+
+// The peer stops reading; three reports of 800 kB put the queue over the
+// mark (2 x the default 1 MiB max_message_bytes).
+void fill_past_the_mark(Harness& h) {
+    h.connection->stop_reading();
+    for (int n = 1; n <= 3; ++n) {
+        REQUIRE_FALSE(h.driver->backpressured());
+        REQUIRE(h.driver->send_encoded(large_report(800'000, n)));
+    }
+    REQUIRE(h.driver->backpressured());
+}
+
+}  // namespace
+
+TEST_CASE("session driver: over the send queue's mark nothing more is queued, pongs included",
+          "[session_driver][backpressure]") {
+    Harness h;
+    h.open_and_welcome();
+    fill_past_the_mark(h);
+    const size_t queued = h.connection->queued_bytes();
+    // The server keeps pinging: its pings go unanswered, not queued.
+    for (int i = 0; i < 1000; ++i) {
+        h.connection->receive(envelope("ping", "p-" + std::to_string(i), "{}"));
+    }
+    CHECK_FALSE(h.driver->send_encoded(large_report(10, 4)));
+    CHECK_FALSE(h.driver->send(protocol::outbound::Pong{"p-x"}));
+    CHECK_FALSE(h.driver->send_probe().has_value());
+    CHECK(h.connection->queued_bytes() == queued);
+    CHECK(h.connection->sent.size() == 3);
+
+    // Drained: everything goes out again.
+    h.connection->read_everything();
+    CHECK_FALSE(h.driver->backpressured());
+    h.connection->receive(envelope("ping", "p-again", "{}"));
+    CHECK(h.connection->sent.size() == 4);
+    CHECK(h.connection->sent.back().find(R"("ref":"p-again")") != std::string::npos);
+}
+
+TEST_CASE("session driver: a queue over the mark for 3 x heartbeat is dropped, though the "
+          "server keeps pinging",
+          "[session_driver][backpressure]") {
+    Harness h;
+    h.open_and_welcome();  // heartbeat 15 s
+    fill_past_the_mark(h);
+    for (int second = 1; second < 45; ++second) {
+        h.timeline.advance(1s);
+        h.connection->receive(envelope("ping", "p-" + std::to_string(second), "{}"));
+    }
+    CHECK(h.connection->aborts == 0);
+    CHECK(h.driver->online());
+    h.timeline.advance(1s);
+    CHECK(h.connection->aborts == 1);  // dropped, no close frame: it could not be written
+    CHECK_FALSE(h.driver->online());
+    CHECK(h.driver->snapshot().last_error->what == "write stalled");
+
+    // Reconnects like after a dead peer; the new connection starts clean.
+    h.connection->finish_closing();
+    h.connection->read_everything();
+    h.timeline.advance(1min);
+    REQUIRE(h.connection->state() == ConnectionState::kConnecting);
+    h.connection->accept();
+    CHECK_FALSE(h.driver->backpressured());
+}
+
+TEST_CASE("session driver: a queue that drains below the mark in time is kept",
+          "[session_driver][backpressure]") {
+    Harness h;
+    h.open_and_welcome();
+    fill_past_the_mark(h);
+    h.timeline.advance(40s);
+    h.connection->receive(envelope("ping", "p-1", "{}"));
+    h.connection->read_everything();  // a slow reader, not a dead one
+    h.timeline.advance(5s);
+    h.connection->receive(envelope("ping", "p-2", "{}"));
+    h.timeline.advance(10s);
+    h.connection->receive(envelope("ping", "p-3", "{}"));
+    h.timeline.advance(10s);
+    CHECK(h.connection->aborts == 0);
+    CHECK(h.driver->online());
 }
 
 TEST_CASE("session driver: a graceful stop says offline, then closes with 1001",
