@@ -85,7 +85,7 @@ TEST_CASE("past executor.max_queued a command is rejected with the bound, journa
     CHECK(f.append_runs() == 1);  // only "fits" ran
 }
 
-TEST_CASE("past executor.max_queued_stdin_bytes a command is rejected, room comes back when one ends") {
+TEST_CASE("past executor.max_queued_stdin_bytes a command is rejected, room comes back after") {
     Fixture f(true, std::nullopt, 1024 * 1024, {.sync = outpost::journal::SyncMode::normal},
               QueueLimits{.max_queued = 64, .max_queued_stdin_bytes = 3000});
     // Two run (their stdin counts until they end), one waits.
