@@ -209,9 +209,10 @@ std::vector<Field<ExecutorConfig>> executor_table() {
         key("max_concurrent", &X::max_concurrent, count_in(1, 256), defaults_to("4"),
             "Commands running at the same time; more wait in a queue."),
         key("max_queued", &X::max_queued, count_in(0, 4096), defaults_to("64"),
-            "Accepted commands that may wait for a free slot; past it a command is rejected "
-            "(nothing of it runs), so a server cannot make the agent hold commands without "
-            "end. 0: no queue, only free slots take commands."),
+            "Accepted commands that may wait for a free slot, and apart from them, commands "
+            "that may await approval; past it a command is rejected (nothing of it runs), so "
+            "a server cannot make the agent hold commands without end. 0: no queue, only "
+            "free slots take commands."),
         key("max_queued_stdin_bytes", &X::max_queued_stdin_bytes, size_in(0, 1024 * MiB),
             defaults_to("16MiB"),
             "Total stdin the agent holds for unfinished commands (queued, and running until "

@@ -73,16 +73,27 @@ void CommandLifecycle::on_command(journal::CommandSpec spec, bool requires_appro
         return;
     }
     // Past a bound the command is refused like any other (journaled, so a
-    // redelivery is answered as a duplicate and never run later). A held
-    // command is checked when its approval queues it.
-    if (!requires_approval) {
-        if (auto full = bounds_.refusal(!slots_.can_start_now(), slots_.queued_count(),
-                                        spec.stdin_data.size())) {
-            reject(spec, std::move(*full), true);
-            return;
-        }
+    // redelivery is answered as a duplicate and never run later).
+    if (auto full = bound_reached(spec, requires_approval)) {
+        reject(spec, std::move(*full), true);
+        return;
     }
     accept(std::move(spec), std::move(*approved), requires_approval, now);
+}
+
+std::optional<std::string> CommandLifecycle::bound_reached(const journal::CommandSpec& spec,
+                                                          bool requires_approval) {
+    if (!requires_approval) {
+        return bounds_.refusal(!slots_.can_start_now(), slots_.queued_count(),
+                               spec.stdin_data.size());
+    }
+    // Held commands wait in the journal; counted there (an indexed count).
+    // Its stdin is checked when an approval queues it.
+    auto held = journal_->count(journal::CommandState::awaiting_approval);
+    if (!held) {
+        return "the journal cannot be read, nothing was run: " + held.error().message();
+    }
+    return bounds_.held_refusal(*held);
 }
 
 void CommandLifecycle::answer_known(const std::string& request_id,

@@ -87,6 +87,9 @@ public:
 
 private:
     void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
+    // Why a new command is past a bound of QueueBounds; nullopt: within them.
+    [[nodiscard]] std::optional<std::string> bound_reached(const journal::CommandSpec& spec,
+                                                           bool requires_approval);
     // Journals the new command (held, running or queued), acks it and starts
     // or queues it.
     void accept(journal::CommandSpec spec, ApprovedRun approved, bool requires_approval,

@@ -24,6 +24,14 @@ std::optional<std::string> QueueBounds::refusal(bool must_wait, std::size_t queu
     return std::nullopt;
 }
 
+std::optional<std::string> QueueBounds::held_refusal(std::size_t held_now) const {
+    if (held_now < limits_.max_queued) return std::nullopt;
+    return fmt::format(
+        "the agent holds too many commands awaiting approval (executor.max_queued: {} "
+        "commands waiting); nothing was run",
+        limits_.max_queued);
+}
+
 void QueueBounds::hold(const std::string& request_id, std::size_t stdin_bytes) {
     if (stdin_bytes == 0) return;
     auto [it, inserted] = held_.try_emplace(request_id, stdin_bytes);

@@ -10,8 +10,10 @@
 // A command's stdin is counted from its acceptance until it finishes, not
 // only while it waits: the runner keeps its copy for the whole run (and the
 // dispatcher one for an exec retry), so that is the memory really held.
-// Held-for-approval commands are not counted: their stdin is in the journal,
-// not in memory, until an approval queues them (then they are checked).
+// Held-for-approval commands wait in the journal, not in memory: their
+// number is bounded apart (by the same max_queued, held_refusal), their
+// stdin is not counted until an approval queues them (then they are checked
+// again).
 // Pure bookkeeping: it sends nothing and refuses nothing by itself.
 
 #include <cstddef>
@@ -36,6 +38,10 @@ public:
     // behind `queued_now` others.
     [[nodiscard]] std::optional<std::string> refusal(bool must_wait, std::size_t queued_now,
                                                      std::size_t stdin_bytes) const;
+
+    // Why a new command that asks for approval may not be held now, with
+    // `held_now` commands already awaiting approval; nullopt: it may.
+    [[nodiscard]] std::optional<std::string> held_refusal(std::size_t held_now) const;
 
     // An accepted command's stdin is held until release(); releasing an id
     // that holds nothing (a held-for-approval command, a second release) does

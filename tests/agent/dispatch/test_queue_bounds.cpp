@@ -51,6 +51,14 @@ TEST_CASE("QueueBounds: stdin is counted from hold to release, once per request_
     CHECK_FALSE(bounds.refusal(true, 0, 100));
 }
 
+TEST_CASE("QueueBounds: commands awaiting approval are bounded by max_queued too") {
+    QueueBounds bounds(QueueLimits{.max_queued = 2, .max_queued_stdin_bytes = 100});
+    CHECK_FALSE(bounds.held_refusal(1));
+    auto full = bounds.held_refusal(2);
+    REQUIRE(full);
+    CHECK(full->find("executor.max_queued: 2 commands waiting") != std::string::npos);
+}
+
 TEST_CASE("past executor.max_queued a command is rejected with the bound, journaled, never run") {
     Fixture f(true, std::nullopt, 1024 * 1024, {.sync = outpost::journal::SyncMode::normal},
               QueueLimits{.max_queued = 3});  // max_concurrent 2
@@ -136,20 +144,46 @@ TEST_CASE("the journal does not keep the stdin of a queued or running command") 
 
 TEST_CASE("an approval that would go past executor.max_queued is rejected, not queued") {
     Fixture f(true, std::nullopt, 1024 * 1024, {.sync = outpost::journal::SyncMode::normal},
-              QueueLimits{.max_queued = 0});  // max_concurrent 2, no queue
+              QueueLimits{.max_queued = 1});  // max_concurrent 2
     f.deliver(execute_json("held", "append", {}, R"(,"requires_approval":true)"));
     CHECK(f.acks("held")[0]->state == AckState::awaiting_approval);
-    f.deliver(execute_json("r-1", "sleep", {"30"}));
-    f.deliver(execute_json("r-2", "sleep", {"30"}));
+    for (const char* id : {"r-1", "r-2", "r-3"}) f.deliver(execute_json(id, "sleep", {"30"}));
+    CHECK(f.acks("r-3")[0]->state == AckState::accepted);  // the one queued
     f.deliver(message("execute_approved", R"({"request_id":"held","approved_by":"alice"})"));
     REQUIRE(f.results("held").size() == 1);
     CHECK(f.results("held")[0]->state == ResultState::rejected);
     CHECK(f.results("held")[0]->reason ==
-          "the agent's command queue is full (executor.max_queued: 0 commands waiting); "
+          "the agent's command queue is full (executor.max_queued: 1 commands waiting); "
           "nothing was run");
-    f.deliver(message("cancel", R"({"request_id":"r-1"})"));
-    f.deliver(message("cancel", R"({"request_id":"r-2"})"));
-    REQUIRE(f.wait_results("r-1"));
-    REQUIRE(f.wait_results("r-2"));
+    for (const char* id : {"r-1", "r-2", "r-3"}) {
+        f.deliver(message("cancel", std::string(R"({"request_id":")") + id + "\"}"));
+    }
+    for (const char* id : {"r-1", "r-2", "r-3"}) REQUIRE(f.wait_results(id));
+    CHECK(f.append_runs() == 0);
+}
+
+TEST_CASE("past executor.max_queued commands awaiting approval a new held one is rejected") {
+    Fixture f(true, std::nullopt, 1024 * 1024, {.sync = outpost::journal::SyncMode::normal},
+              QueueLimits{.max_queued = 2});
+    // Held commands wait in the journal: a server asking approval for each
+    // could otherwise fill it without end.
+    for (const char* id : {"h-1", "h-2", "h-3"}) {
+        f.deliver(execute_json(id, "append", {}, R"(,"requires_approval":true)"));
+    }
+    CHECK(f.acks("h-1")[0]->state == AckState::awaiting_approval);
+    CHECK(f.acks("h-2")[0]->state == AckState::awaiting_approval);
+    REQUIRE(f.acks("h-3").size() == 1);
+    CHECK(f.acks("h-3")[0]->state == AckState::rejected);
+    CHECK(f.acks("h-3")[0]->reason ==
+          "the agent holds too many commands awaiting approval (executor.max_queued: 2 commands "
+          "waiting); nothing was run");
+    REQUIRE(f.results("h-3").size() == 1);
+    CHECK(f.results("h-3")[0]->state == ResultState::rejected);
+    // One held command cancelled: room for a new one; the refused id stays refused.
+    f.deliver(message("cancel", R"({"request_id":"h-1"})"));
+    f.deliver(execute_json("h-3", "append", {}, R"(,"requires_approval":true)"));
+    CHECK(f.acks("h-3").back()->state == AckState::duplicate);
+    f.deliver(execute_json("h-4", "append", {}, R"(,"requires_approval":true)"));
+    CHECK(f.acks("h-4")[0]->state == AckState::awaiting_approval);
     CHECK(f.append_runs() == 0);
 }
