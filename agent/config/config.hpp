@@ -168,6 +168,8 @@ struct CommandEntry {
 
 struct ExecutorConfig {
     std::uint64_t max_concurrent{};
+    std::uint64_t max_queued{};              // accepted commands waiting for a slot
+    std::uint64_t max_queued_stdin_bytes{};  // stdin held for unfinished commands
     std::vector<CommandEntry> commands;
 };
 

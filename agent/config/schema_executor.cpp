@@ -208,6 +208,17 @@ std::vector<Field<ExecutorConfig>> executor_table() {
     return {
         key("max_concurrent", &X::max_concurrent, count_in(1, 256), defaults_to("4"),
             "Commands running at the same time; more wait in a queue."),
+        key("max_queued", &X::max_queued, count_in(0, 4096), defaults_to("64"),
+            "Accepted commands that may wait for a free slot, and apart from them, commands "
+            "that may await approval; past it a command is rejected (nothing of it runs), so "
+            "a server cannot make the agent hold commands without end. 0: no queue, only "
+            "free slots take commands."),
+        key("max_queued_stdin_bytes", &X::max_queued_stdin_bytes, size_in(0, 1024 * MiB),
+            defaults_to("16MiB"),
+            "Total stdin the agent holds for unfinished commands (queued, and running until "
+            "they end); a command whose stdin would go past it is rejected. Keep it at least "
+            "the largest max_stdin_bytes of the allow-list, or that command is always "
+            "rejected."),
         entries("commands", &X::commands, command_entry_table(),
                 "The allow-list: the only programs the control plane can run. Empty by default "
                 "(nothing can be executed)."),

@@ -30,7 +30,8 @@ CommandLifecycle::CommandLifecycle(Settings settings, Parts parts, CommandPolicy
       policy_(std::move(policy)),
       send_(std::move(send)),
       clock_(std::move(clock)),
-      slots_(settings_.max_concurrent) {}
+      slots_(settings_.max_concurrent),
+      bounds_(settings_.queue_limits) {}
 
 void CommandLifecycle::on_command(journal::CommandSpec spec, bool requires_approval) {
     if (!journal_) {
@@ -71,7 +72,28 @@ void CommandLifecycle::on_command(journal::CommandSpec spec, bool requires_appro
         reject(spec, approved.error().message(), true);
         return;
     }
+    // Past a bound the command is refused like any other (journaled, so a
+    // redelivery is answered as a duplicate and never run later).
+    if (auto full = bound_reached(spec, requires_approval)) {
+        reject(spec, std::move(*full), true);
+        return;
+    }
     accept(std::move(spec), std::move(*approved), requires_approval, now);
+}
+
+std::optional<std::string> CommandLifecycle::bound_reached(const journal::CommandSpec& spec,
+                                                          bool requires_approval) {
+    if (!requires_approval) {
+        return bounds_.refusal(!slots_.can_start_now(), slots_.queued_count(),
+                               spec.stdin_data.size());
+    }
+    // Held commands wait in the journal; counted there (an indexed count).
+    // Its stdin is checked when an approval queues it.
+    auto held = journal_->count(journal::CommandState::awaiting_approval);
+    if (!held) {
+        return "the journal cannot be read, nothing was run: " + held.error().message();
+    }
+    return bounds_.held_refusal(*held);
 }
 
 void CommandLifecycle::answer_known(const std::string& request_id,
@@ -105,10 +127,17 @@ void CommandLifecycle::accept(journal::CommandSpec spec, ApprovedRun approved,
         if (settings_.on_held) settings_.on_held();
         return;
     }
+    // Not journaled, not kept twice: a queued or running row is never started
+    // from the journal (a restart makes it `interrupted`), and the run has its
+    // own copy (approved.spec). The journal stays small under a flood of
+    // large stdin.
+    bounds_.hold(spec.request_id, approved.spec.stdin_data.size());
+    std::string().swap(spec.stdin_data);
     if (slots_.can_start_now()) {
         // A free slot: journal it straight as `running` (one durable commit),
         // ack, start (protocol.md §3.3 step 4).
         if (auto started = journal_->start_new(spec, now, clock_()); !started) {
+            bounds_.release(spec.request_id);
             reject(spec, "journal error: " + started.error().message(), false);
             return;
         }
@@ -117,6 +146,7 @@ void CommandLifecycle::accept(journal::CommandSpec spec, ApprovedRun approved,
         return;
     }
     if (auto queued = journal_->queue(spec, now); !queued) {
+        bounds_.release(spec.request_id);
         reject(spec, "journal error: " + queued.error().message(), false);
         return;
     }
@@ -228,6 +258,13 @@ void CommandLifecycle::on_approved(const std::string& message_id, const std::str
         finish(request_id, rejected_result(approved.error().message(), now));
         return;
     }
+    // An approval queues the command (even with a free slot: enqueue), so
+    // the bounds apply as to a new command.
+    if (auto full = bounds_.refusal(!slots_.can_start_now(), slots_.queued_count(),
+                                    approved->spec.stdin_data.size())) {
+        finish(request_id, rejected_result(std::move(*full), now));
+        return;
+    }
     // The approval is journaled (awaiting_approval -> queued) before the ack
     // leaves, whether the command starts at once or waits for a slot: the
     // row can no longer expire as unapproved, a second approval finds it
@@ -243,6 +280,8 @@ void CommandLifecycle::on_approved(const std::string& message_id, const std::str
         return;
     }
     ack(request_id, AckState::accepted);
+    bounds_.hold(request_id, approved->spec.stdin_data.size());
+    std::string().swap(record.spec.stdin_data);  // the run has its own copy
     enqueue(std::move(record.spec), std::move(*approved));
 }
 

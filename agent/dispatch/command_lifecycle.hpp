@@ -21,6 +21,7 @@
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/dispatch/group_commit.hpp"
 #include "agent/dispatch/journal_health.hpp"
+#include "agent/dispatch/queue_bounds.hpp"
 #include "agent/dispatch/run_slots.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/protocol/outbound_messages.hpp"
@@ -37,6 +38,8 @@ public:
     struct Settings {
         std::size_t max_message_bytes = 1024 * 1024;
         std::size_t max_concurrent = 4;
+        // executor.max_queued, executor.max_queued_stdin_bytes (QueueBounds).
+        QueueLimits queue_limits{};
         // A command was held for approval (next_approval_deadline may now
         // be earlier).
         std::function<void()> on_held{};
@@ -80,9 +83,13 @@ public:
     void stop_starting() { stopping_ = true; }
 
     [[nodiscard]] const RunSlots& slots() const { return slots_; }
+    [[nodiscard]] const QueueBounds& bounds() const { return bounds_; }
 
 private:
     void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
+    // Why a new command is past a bound of QueueBounds; nullopt: within them.
+    [[nodiscard]] std::optional<std::string> bound_reached(const journal::CommandSpec& spec,
+                                                           bool requires_approval);
     // Journals the new command (held, running or queued), acks it and starts
     // or queues it.
     void accept(journal::CommandSpec spec, ApprovedRun approved, bool requires_approval,
@@ -115,6 +122,7 @@ private:
     Sender send_;
     WallClock clock_;
     RunSlots slots_;
+    QueueBounds bounds_;
     bool stopping_ = false;  // stop_starting(): start nothing more
 };
 

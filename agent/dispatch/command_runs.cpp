@@ -73,9 +73,13 @@ void CommandLifecycle::launch(PendingRun pending, unsigned attempt) {
     }
     log::info(kLog, "{}: running {}{}", request_id, pending.spec.command,
               attempt ? fmt::format(" (retry {} after exec failure)", attempt) : "");
-    auto handle =
-        runner_.start(pending.run.spec, [this, pending, attempt](executors::RunResult run) {
-            on_run_done(pending, attempt, std::move(run));
+    // The runner copies the spec. The callback keeps stdin only for an exec
+    // retry still allowed; otherwise one copy of it (the runner's) is held.
+    PendingRun kept = pending;
+    if (attempt >= kept.run.exec_retries) std::string().swap(kept.run.spec.stdin_data);
+    auto handle = runner_.start(
+        pending.run.spec, [this, kept = std::move(kept), attempt](executors::RunResult run) {
+            on_run_done(kept, attempt, std::move(run));
         });
     if (!handle) {
         slots_.release(request_id);
@@ -105,6 +109,7 @@ void CommandLifecycle::finish(const std::string& request_id,
                               const journal::CommandResult& result) {
     log::info(kLog, "{}: {}{}", request_id, journal::to_string(result.state),
               result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
+    bounds_.release(request_id);  // its run is over: no copy of its stdin is left
     commit_.before_write();
     if (auto stored = journal_->finish(request_id, result); !stored) {
         // Sent now, it could be followed by a second, different result: the

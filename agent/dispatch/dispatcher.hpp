@@ -31,6 +31,10 @@ struct DispatcherSettings {
     std::string node_id;
     std::size_t max_message_bytes = 1024 * 1024;
     std::size_t max_concurrent = 4;
+    // What a server can make the agent hold (QueueBounds): commands waiting
+    // for a slot and the stdin of unfinished commands; past them a command is
+    // rejected.
+    QueueLimits queue_limits{};
     std::optional<auth::PublicKey> command_public_key;  // signed commands required when set
     // journal.retention: a signed command's exp may not lie further ahead
     // (less the clock skew), or a replay after the journal forgot its

@@ -42,6 +42,8 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .node_id = identity_.node_id,
               .max_message_bytes = config_.protocol.max_message_bytes,
               .max_concurrent = config_.executor.max_concurrent,
+              .queue_limits = {.max_queued = config_.executor.max_queued,
+                               .max_queued_stdin_bytes = config_.executor.max_queued_stdin_bytes},
               .command_public_key = config_.security.command_public_key,
               .journal_retention = config_.journal.retention,
               .state_dir = config_.node.state_dir,

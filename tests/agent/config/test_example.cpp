@@ -154,6 +154,8 @@ TEST_CASE("the schema has every key the protocol names", "[config][schema]") {
                             "logging.level",
                             "logging.format",
                             "executor.max_concurrent",
+                            "executor.max_queued",
+                            "executor.max_queued_stdin_bytes",
                             "executor.commands",
                             "executor.commands[].name",
                             "executor.commands[].path",

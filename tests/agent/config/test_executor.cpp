@@ -124,6 +124,24 @@ TEST_CASE("max_concurrent range", "[config][executor]") {
                     "executor.max_concurrent"));
 }
 
+TEST_CASE("the queue bounds load and are range-checked", "[config][executor]") {
+    auto result = load_with(
+        "executor:\n"
+        "  max_queued: 0\n"
+        "  max_queued_stdin_bytes: 2MiB\n");
+    if (!result) {
+        FAIL(describe(result.error()));
+    }
+    CHECK(result->executor.max_queued == 0);
+    CHECK(result->executor.max_queued_stdin_bytes == 2 * 1024 * 1024);
+    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued: 5000\n")),
+                    "executor.max_queued"));
+    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued: -1\n")),
+                    "executor.max_queued"));
+    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued_stdin_bytes: 2GiB\n")),
+                    "executor.max_queued_stdin_bytes"));
+}
+
 TEST_CASE("argument, environment and sandbox keys load", "[config][executor]") {
     auto result = load_with(
         "executor:\n"

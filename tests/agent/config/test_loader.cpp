@@ -53,6 +53,8 @@ TEST_CASE("a minimal config gets every default", "[config][loader]") {
     CHECK(c.logging.level == LogLevel::info);
     CHECK(c.logging.format == LogFormat::text);
     CHECK(c.executor.max_concurrent == 4);
+    CHECK(c.executor.max_queued == 64);
+    CHECK(c.executor.max_queued_stdin_bytes == 16ULL << 20);
     CHECK(c.executor.commands.empty());
 }
 

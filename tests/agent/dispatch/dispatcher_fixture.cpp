@@ -71,7 +71,8 @@ CommandPolicy test_policy(const std::filesystem::path& append_file) {
 }
 
 Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
-                 std::size_t max_message_bytes, journal::Options journal_options) {
+                 std::size_t max_message_bytes, journal::Options journal_options,
+                 QueueLimits queue_limits) {
     append_file = dir.path() / "runs.txt";
     if (with_journal) {
         auto opened = journal::Journal::open(dir.path() / "journal.db", journal_options);
@@ -87,6 +88,7 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
         DispatcherSettings{.node_id = "node-1",
                            .max_message_bytes = max_message_bytes,
                            .max_concurrent = 2,
+                           .queue_limits = queue_limits,
                            .command_public_key = command_key,
                            .state_dir = dir.path().string(),
                            .on_invalid = [this](std::string_view code) {

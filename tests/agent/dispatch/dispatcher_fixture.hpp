@@ -36,7 +36,8 @@ struct Fixture {
     explicit Fixture(bool with_journal = true,
                      std::optional<auth::PublicKey> command_key = std::nullopt,
                      std::size_t max_message_bytes = 1024 * 1024,
-                     journal::Options journal_options = {.sync = journal::SyncMode::normal});
+                     journal::Options journal_options = {.sync = journal::SyncMode::normal},
+                     QueueLimits queue_limits = {});
     ~Fixture();
 
     // Parses `json` as an inbound message and hands it to the dispatcher.
