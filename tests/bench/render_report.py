@@ -406,6 +406,10 @@ def render(res):
     else:
         w("Not measured in this run.\n")
 
+    w("\n## 7. Under faults: a server that stops reading, a queue flood\n\n"
+      "Measured by hand, not by `scripts/bench`: see\n"
+      "[`performance-faults.md`](performance-faults.md) (the send queue's mark, the\n"
+      "command queue's bounds, the journal-loss mark's cost).\n")
     w("\n## How to run\n")
     w("```sh\nscripts/bench            # full run (~15–25 min on 2 cores), rewrites this page\n"
       "scripts/bench --quick    # smoke run with small counts\n```\n")
