@@ -39,8 +39,7 @@ int cmd_journal(const CommandContext& ctx) {
     const std::filesystem::path path =
         std::filesystem::path(loaded->node.state_dir) / "journal.db";
     journal::Options options;
-    options.sync = loaded->journal.sync == config::JournalSync::full ? journal::SyncMode::full
-                                                                     : journal::SyncMode::normal;
+    options.sync = loaded->journal.sync;
     // A running agent holds the journal: say so at once rather than wait.
     options.busy_timeout = std::chrono::milliseconds(500);
     const auto before = journal::read_mark(journal::mark_path(path));

@@ -151,6 +151,13 @@ Expected<std::optional<SessionRecord>> load_session_record(const std::filesystem
 }
 
 Expected<void> save_session_record(const std::filesystem::path& file, const SessionRecord& record) {
+    // Called at every welcome (reauth included) on the event loop: the
+    // fsyncs below are paid only when the record changed, which is normally
+    // once per boot, so a slow disk cannot stall the loop at each session.
+    if (auto current = load_session_record(file);
+        current && *current && encode_session_record(**current) == encode_session_record(record)) {
+        return {};
+    }
     std::filesystem::path tmp = file;
     tmp += ".tmp";
     if (auto written = write_temp(tmp, encode_session_record(record)); !written) {

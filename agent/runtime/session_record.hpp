@@ -37,7 +37,8 @@ struct SessionRecord {
 // is not a record (ErrorKind::invalid_input).
 [[nodiscard]] Expected<std::optional<SessionRecord>> load_session_record(
     const std::filesystem::path& file);
-// Atomically replaces the file (mode 0600).
+// Atomically replaces the file (mode 0600); nothing is written (and no
+// fsync made) when the file already holds this record.
 [[nodiscard]] Expected<void> save_session_record(const std::filesystem::path& file,
                                                  const SessionRecord& record);
 
