@@ -4,7 +4,6 @@
 
 #include <utility>
 
-#include "agent/auth/uuid.hpp"
 #include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
@@ -158,120 +157,6 @@ bool SessionDriver::online() const { return policy_.state() == session::State::o
 
 bool SessionDriver::idle() const {
     return connection_->state() == transport::ConnectionState::kIdle;
-}
-
-// The rest of the agent sends only while online: protocol.md §3.1 allows
-// nothing but hello before welcome (a command that finishes while the agent
-// reconnects keeps its result for the re-send after welcome). While a
-// graceful stop drains an online session, results still go out.
-bool SessionDriver::send(protocol::outbound::Body body) {
-    return (online() || draining_online_) && send_now(std::move(body));
-}
-
-bool SessionDriver::send_encoded(std::string text) {
-    if (!(online() || draining_online_)) return false;
-    if (connection_->state() != transport::ConnectionState::kOpen) return false;
-    if (backpressured()) {
-        ++refused_above_mark_;
-        return false;
-    }
-    auto queued = connection_->send(std::move(text));
-    if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
-    note_send_queue();
-    return queued.has_value();
-}
-
-bool SessionDriver::backpressured() const {
-    return connection_->state() == transport::ConnectionState::kOpen &&
-           connection_->queued_bytes() >= send_queue_mark_;
-}
-
-// Above the mark nothing more is queued: what the peer does not read stays
-// with us, so it is bounded here. Results and outbox messages are in the
-// journal and go again after the next welcome; pongs, acks, errors and
-// status are dropped (a ping left unanswered is the honest signal to a
-// server that stopped reading). The policy's write-stall check ends a
-// connection that stays above the mark.
-void SessionDriver::note_send_queue() {
-    if (connection_->state() != transport::ConnectionState::kOpen) {
-        // The queue went with the connection: nothing drained, nothing owed.
-        above_mark_ = false;
-        refused_above_mark_ = 0;
-        drained_pending_ = false;
-        policy_.on_send_queue(false);
-        return;
-    }
-    const bool above = backpressured();
-    policy_.on_send_queue(above);
-    if (above == above_mark_) return;
-    above_mark_ = above;
-    if (above) {
-        log::warn(kLog, "send queue at {} bytes, over its high-water mark ({}): the server is "
-                  "not reading; new messages wait (results and outbox stay in the journal), "
-                  "pongs are dropped",
-                  connection_->queued_bytes(), send_queue_mark_);
-        arm_tick();  // the write-stall deadline
-    } else {
-        const std::uint64_t refused = std::exchange(refused_above_mark_, 0);
-        log::info(kLog, "send queue below its high-water mark again ({} message(s) refused "
-                  "meanwhile)", refused);
-        // Not from here: this may run inside a send of the dispatcher's.
-        if (refused > 0) drained_pending_ = true;
-    }
-}
-
-std::optional<std::string> SessionDriver::send_probe() {
-    if (!online()) return std::nullopt;
-    std::string id = auth::uuid_v4();
-    if (!send_now(protocol::outbound::Ping{}, id)) return std::nullopt;
-    return id;
-}
-
-// status is about the live session, so it is sent, never kept: one kept
-// from a disconnected stop and flushed later would tell a server that
-// applies it as current state that a connected node is offline.
-void SessionDriver::post_status(protocol::outbound::NodeStatus status,
-                                std::optional<std::string> reason) {
-    send_now(protocol::outbound::Status{identity_.node_id, status, std::move(reason)});
-}
-
-void SessionDriver::post_node_status() {
-    auto degraded = hooks_.degraded_reason ? hooks_.degraded_reason() : std::nullopt;
-    posted_degraded_ = degraded.has_value();
-    if (degraded) {
-        post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded));
-    } else {
-        post_status(protocol::outbound::NodeStatus::online, online_reason_);
-    }
-}
-
-void SessionDriver::recheck_status() {
-    if (!online() || !hooks_.degraded_reason) return;
-    // A change of state, not of wording: a reason that only counts
-    // something differently is not news.
-    if (hooks_.degraded_reason().has_value() == posted_degraded_) return;
-    post_node_status();
-}
-
-bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
-    if (connection_->state() != transport::ConnectionState::kOpen) return false;
-    if (backpressured()) {
-        ++refused_above_mark_;
-        log::debug(kLog, "not sending {}: the send queue is over its high-water mark",
-                   protocol::type_name(body));
-        return false;
-    }
-    protocol::OutboundMessage message{std::move(id), protocol::now_rfc3339(), std::move(body)};
-    auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
-    if (!text) {
-        log::error(kLog, "not sending {}: {}", protocol::type_name(message.body),
-                   text.error().message());
-        return false;
-    }
-    auto queued = connection_->send(std::move(*text));
-    if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
-    note_send_queue();
-    return queued.has_value();
 }
 
 // --- attempts and tokens ---

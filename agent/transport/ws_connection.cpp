@@ -49,6 +49,33 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     return out;
 }
 
+// The server URL, the token and the settings, checked before connect()
+// changes anything.
+[[nodiscard]] Expected<Url> checked_url(const ConnectSettings& settings,
+                                        const std::string& bearer_token) {
+    auto url = parse_url(settings.url);
+    if (!url) return std::unexpected(url.error().context("server URL"));
+    if (url->scheme != "ws" && url->scheme != "wss")
+        return fail("server URL must be wss:// (got " + url->scheme + "://)");
+    if (!url->tls && !settings.tls.insecure_plaintext)
+        return fail("ws:// needs insecure_plaintext: the token would travel in clear text");
+    if (bearer_token.empty() || has_line_break(bearer_token))
+        return fail("bearer token is empty or holds a line break");
+    if (settings.node_id.empty() || has_line_break(settings.node_id) ||
+        has_line_break(settings.user_agent))
+        return fail("node id or user agent is empty or holds a line break");
+    if (settings.subprotocols.empty() ||
+        std::ranges::any_of(settings.subprotocols, [](const std::string& s) {
+            return s.empty() || s.find_first_of(", \r\n") != std::string::npos;
+        }))
+        return fail("subprotocols must be non-empty tokens");
+    if (settings.max_message_bytes == 0) return fail("max_message_bytes must be positive");
+    if (url->tls) {
+        if (auto ok = check_tls_files(settings.tls); !ok) return std::unexpected(ok.error());
+    }
+    return url;
+}
+
 }  // namespace
 
 // Handlers are copied before the call: a handler may destroy the connection
@@ -81,26 +108,8 @@ WsConnection::~WsConnection() {
 
 Expected<void> WsConnection::connect(const ConnectSettings& settings, std::string bearer_token) {
     if (state_ != State::kIdle) return fail("connection already in progress");
-    auto url = parse_url(settings.url);
-    if (!url) return std::unexpected(url.error().context("server URL"));
-    if (url->scheme != "ws" && url->scheme != "wss")
-        return fail("server URL must be wss:// (got " + url->scheme + "://)");
-    if (!url->tls && !settings.tls.insecure_plaintext)
-        return fail("ws:// needs insecure_plaintext: the token would travel in clear text");
-    if (bearer_token.empty() || has_line_break(bearer_token))
-        return fail("bearer token is empty or holds a line break");
-    if (settings.node_id.empty() || has_line_break(settings.node_id) ||
-        has_line_break(settings.user_agent))
-        return fail("node id or user agent is empty or holds a line break");
-    if (settings.subprotocols.empty() ||
-        std::ranges::any_of(settings.subprotocols, [](const std::string& s) {
-            return s.empty() || s.find_first_of(", \r\n") != std::string::npos;
-        }))
-        return fail("subprotocols must be non-empty tokens");
-    if (settings.max_message_bytes == 0) return fail("max_message_bytes must be positive");
-    if (url->tls) {
-        if (auto ok = check_tls_files(settings.tls); !ok) return ok;
-    }
+    auto url = checked_url(settings, bearer_token);
+    if (!url) return std::unexpected(url.error());
     std::optional<ProxyAddress> proxy;
     if (settings.proxy && !no_proxy_matches(url->host, join(settings.no_proxy, ","))) {
         auto parsed = parse_proxy(*settings.proxy);

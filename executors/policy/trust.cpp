@@ -73,10 +73,46 @@ Expected<void> check_program(const std::string& path, const struct stat& st) {
     return {};
 }
 
-// Walks `path` component by component (symlinks followed, each link's
-// directory checked too) and checks the last one as `last`.
+// What the last component of a walk must be.
 enum class Last { program, directory, file };
 
+// Puts the target of the symbolic link `link` in front of what is left to
+// walk; an absolute target starts again from `/`.
+Expected<void> follow_link(const std::string& link, const struct stat& st, std::string& current,
+                           std::deque<std::string>& todo) {
+    std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+    const auto n = ::readlink(link.c_str(), target.data(), target.size());
+    if (n < 0 || static_cast<std::size_t>(n) >= target.size()) {
+        return fail(fmt::format("{}: cannot read the link", link));
+    }
+    target.resize(static_cast<std::size_t>(n));
+    if (!target.empty() && target.front() == '/') {
+        current.clear();
+    }
+    push_front_parts(todo, target);
+    return {};
+}
+
+// The last component of a walk that ends at a program or at a file.
+Expected<TrustedFile> trusted_last(const std::string& path, const struct stat& st, Last last) {
+    if (last == Last::program) {
+        if (auto ok = check_program(path, st); !ok) {
+            return std::unexpected(ok.error());
+        }
+        return TrustedFile{path, st.st_dev, st.st_ino, st.st_ctim};
+    }
+    // A file is read, not executed: no mode bits asked.
+    if (!S_ISREG(st.st_mode)) {
+        return fail(fmt::format("{} is not a regular file", path));
+    }
+    if (auto ok = check_owner_and_mode(path, st); !ok) {
+        return std::unexpected(ok.error());
+    }
+    return TrustedFile{path, st.st_dev, st.st_ino, st.st_ctim};
+}
+
+// Walks `path` component by component (symlinks followed, each link's
+// directory checked too) and checks the last one as `last`.
 Expected<TrustedFile> walk(const std::string& path, Last last) {
     if (path.empty() || path.front() != '/') {
         return fail(fmt::format("`{}` is not an absolute path", path));
@@ -115,32 +151,13 @@ Expected<TrustedFile> walk(const std::string& path, Last last) {
             if (++links > kMaxSymlinks) {
                 return fail(fmt::format("{}: too many symbolic links", path));
             }
-            std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
-            const auto n = ::readlink(next.c_str(), target.data(), target.size());
-            if (n < 0 || static_cast<std::size_t>(n) >= target.size()) {
-                return fail(fmt::format("{}: cannot read the link", next));
+            if (auto ok = follow_link(next, st, current, todo); !ok) {
+                return std::unexpected(ok.error());
             }
-            target.resize(static_cast<std::size_t>(n));
-            if (!target.empty() && target.front() == '/') {
-                current.clear();
-            }
-            push_front_parts(todo, target);
             continue;
         }
-        if (todo.empty() && last == Last::program) {
-            if (auto ok = check_program(next, st); !ok) {
-                return std::unexpected(ok.error());
-            }
-            return TrustedFile{next, st.st_dev, st.st_ino, st.st_ctim};
-        }
-        if (todo.empty() && last == Last::file) {  // read, not executed: no mode bits asked
-            if (!S_ISREG(st.st_mode)) {
-                return fail(fmt::format("{} is not a regular file", next));
-            }
-            if (auto ok = check_owner_and_mode(next, st); !ok) {
-                return std::unexpected(ok.error());
-            }
-            return TrustedFile{next, st.st_dev, st.st_ino, st.st_ctim};
+        if (todo.empty() && last != Last::directory) {
+            return trusted_last(next, st, last);
         }
         if (!S_ISDIR(st.st_mode)) {
             return fail(fmt::format("{} is not a directory", next));

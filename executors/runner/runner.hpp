@@ -81,11 +81,13 @@ public:
     [[nodiscard]] std::size_t running() const;
     [[nodiscard]] const Capabilities& capabilities() const { return caps_; }
 
-    struct Run;  // one run's state (runner.cpp)
+    struct Run;  // one run's state (runner_run.hpp)
 
 private:
     void launch(std::unique_ptr<Run> run);
+    [[nodiscard]] bool place_in_cgroup(std::unique_ptr<Run>& owned);
     void set_cgroup_plan(Run& run);
+    void watch_child(Run& run);
     void on_start_readable(Run& run);
     void end_start(Run& run);
     void on_exit_readable(Run& run);
@@ -97,6 +99,7 @@ private:
     [[nodiscard]] bool tree_gone(const Run& run) const;
     void write_stdin(Run& run);
     void complete(Run& run);
+    void release_cgroup(Run& run);
     void finish_without_process(std::unique_ptr<Run> run, RunState state, std::string reason);
     void deliver(std::unique_ptr<Run> run);
 
