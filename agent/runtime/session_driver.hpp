@@ -116,7 +116,8 @@ private:
     void on_tick();
     void log_transition();
     void note_send_queue();  // tells the policy, logs crossings of the mark
-    void post_status(protocol::outbound::NodeStatus status, std::optional<std::string> reason);
+    // False when it could not be queued (offline, or over the send queue's reserve).
+    bool post_status(protocol::outbound::NodeStatus status, std::optional<std::string> reason);
     void post_node_status();  // online or degraded, whichever holds now
 
     const config::Config& config_;

@@ -15,6 +15,23 @@ namespace {
 
 constexpr std::string_view kLog = "session";
 
+// Above the mark, the replies nothing else would repeat (a command_ack, an
+// `error`, a `status`, the `health` answering a health_check) still go out
+// while the queue is below the mark plus this much: a few hundred small
+// replies. A config_update's or a held command's ack is its only answer, and
+// a status{degraded} the server must see. Pongs, pings, results and the
+// outbox never use it (results and the outbox are in the journal), so a
+// server that floods pings and stops reading cannot fill it, and the queue
+// stays bounded by the mark plus this reserve plus one message.
+constexpr std::size_t kReplyReserveBytes = 64 * 1024;
+
+bool uses_reply_reserve(const protocol::outbound::Body& body) {
+    return std::holds_alternative<protocol::outbound::CommandAck>(body) ||
+           std::holds_alternative<protocol::outbound::Error>(body) ||
+           std::holds_alternative<protocol::outbound::Status>(body) ||
+           std::holds_alternative<protocol::outbound::Health>(body);
+}
+
 }  // namespace
 
 // The rest of the agent sends only while online: protocol.md §3.1 allows
@@ -43,12 +60,12 @@ bool SessionDriver::backpressured() const {
            connection_->queued_bytes() >= send_queue_mark_;
 }
 
-// Above the mark nothing more is queued: what the peer does not read stays
-// with us, so it is bounded here. Results and outbox messages are in the
-// journal and go again after the next welcome; pongs, acks, errors and
-// status are dropped (a ping left unanswered is the honest signal to a
-// server that stopped reading). The policy's write-stall check ends a
-// connection that stays above the mark.
+// Above the mark nothing more is queued but the replies of the small reserve
+// (kReplyReserveBytes): what the peer does not read stays with us, so it is
+// bounded here. Results and outbox messages are in the journal and go again
+// once the queue drains or after the next welcome; pongs are dropped (a ping
+// left unanswered is the honest signal to a server that stopped reading).
+// The policy's write-stall check ends a connection that stays above the mark.
 void SessionDriver::note_send_queue() {
     if (connection_->state() != transport::ConnectionState::kOpen) {
         // The queue went with the connection: nothing drained, nothing owed.
@@ -65,7 +82,7 @@ void SessionDriver::note_send_queue() {
     if (above) {
         log::warn(kLog, "send queue at {} bytes, over its high-water mark ({}): the server is "
                   "not reading; new messages wait (results and outbox stay in the journal), "
-                  "pongs are dropped",
+                  "pongs are dropped, acks and status use a small reserve",
                   connection_->queued_bytes(), send_queue_mark_);
         arm_tick();  // the write-stall deadline
     } else {
@@ -87,19 +104,20 @@ std::optional<std::string> SessionDriver::send_probe() {
 // status is about the live session, so it is sent, never kept: one kept
 // from a disconnected stop and flushed later would tell a server that
 // applies it as current state that a connected node is offline.
-void SessionDriver::post_status(protocol::outbound::NodeStatus status,
+bool SessionDriver::post_status(protocol::outbound::NodeStatus status,
                                 std::optional<std::string> reason) {
-    send_now(protocol::outbound::Status{identity_.node_id, status, std::move(reason)});
+    return send_now(protocol::outbound::Status{identity_.node_id, status, std::move(reason)});
 }
 
 void SessionDriver::post_node_status() {
     auto degraded = hooks_.degraded_reason ? hooks_.degraded_reason() : std::nullopt;
-    posted_degraded_ = degraded.has_value();
-    if (degraded) {
-        post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded));
-    } else {
-        post_status(protocol::outbound::NodeStatus::online, online_reason_);
-    }
+    const bool is_degraded = degraded.has_value();
+    const bool sent = is_degraded
+                          ? post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded))
+                          : post_status(protocol::outbound::NodeStatus::online, online_reason_);
+    // Only what the server got counts as said: a status that could not be
+    // queued is posted again by the next recheck_status().
+    if (sent) posted_degraded_ = is_degraded;
 }
 
 void SessionDriver::recheck_status() {
@@ -112,7 +130,9 @@ void SessionDriver::recheck_status() {
 
 bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     if (connection_->state() != transport::ConnectionState::kOpen) return false;
-    if (backpressured()) {
+    if (backpressured() &&
+        !(uses_reply_reserve(body) &&
+          connection_->queued_bytes() < send_queue_mark_ + kReplyReserveBytes)) {
         ++refused_above_mark_;
         log::debug(kLog, "not sending {}: the send queue is over its high-water mark",
                    protocol::type_name(body));

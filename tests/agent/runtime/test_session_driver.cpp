@@ -414,6 +414,39 @@ TEST_CASE("session driver: over the send queue's mark nothing more is queued, po
     CHECK(h.connection->sent.back().find(R"("ref":"p-again")") != std::string::npos);
 }
 
+TEST_CASE("session driver: over the mark, acks use a small reserve that pings cannot fill",
+          "[session_driver][backpressure]") {
+    Harness h;
+    h.open_and_welcome();
+    // Just over the mark (2 x the default 1 MiB), well inside the reserve.
+    h.connection->stop_reading();
+    REQUIRE(h.driver->send_encoded(large_report(800'000, 1)));
+    REQUIRE(h.driver->send_encoded(large_report(800'000, 2)));
+    REQUIRE(h.driver->send_encoded(large_report(497'400, 3)));
+    REQUIRE(h.driver->backpressured());
+    const size_t at_mark = h.connection->queued_bytes();
+    REQUIRE(at_mark < 2 * 1024 * 1024 + 1024);
+    // A flood of pings takes nothing: pongs never use the reserve.
+    for (int i = 0; i < 100; ++i) {
+        h.connection->receive(envelope("ping", "p-" + std::to_string(i), "{}"));
+    }
+    CHECK(h.connection->queued_bytes() == at_mark);
+    // An ack is a config_update's or a held command's only answer: it goes.
+    CHECK(h.driver->send(protocol::outbound::CommandAck{
+        "r-1", protocol::outbound::AckState::accepted, std::nullopt}));
+    CHECK(h.connection->sent.back().find(R"("request_id":"r-1")") != std::string::npos);
+    // The reserve is bounded: acks stop before the queue holds 64 KiB more
+    // (plus one message), and results still wait in the journal.
+    int acks = 1;
+    while (h.driver->send(protocol::outbound::CommandAck{
+        "r-" + std::to_string(++acks), protocol::outbound::AckState::accepted, std::nullopt})) {
+        REQUIRE(acks < 10'000);
+    }
+    CHECK(acks > 100);
+    CHECK(h.connection->queued_bytes() < at_mark + 64 * 1024 + 1024);
+    CHECK_FALSE(h.driver->send_encoded(large_report(10, 9)));
+}
+
 TEST_CASE("session driver: a queue over the mark for 3 x heartbeat is dropped, though the "
           "server keeps pinging",
           "[session_driver][backpressure]") {
