@@ -53,7 +53,7 @@ HostInfo collect_host_info(const std::filesystem::path& root) {
     info.os = os_pretty_name(root);
     // The architecture is the running kernel's, not a file; uname cannot fail
     // on Linux with a valid buffer.
-    struct utsname uts{};
+    struct utsname uts {};
     if (::uname(&uts) == 0) info.arch = uts.machine;
     return info;
 }

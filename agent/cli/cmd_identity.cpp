@@ -31,11 +31,15 @@ int print_identity(const CommandContext& ctx, std::string_view command) {
 
 }  // namespace
 
-int cmd_identity(const CommandContext& ctx) { return print_identity(ctx, "identity"); }
+int cmd_identity(const CommandContext& ctx) {
+    return print_identity(ctx, "identity");
+}
 
 // protocol.md §2 names `outpost enroll` as the way to create the identity
 // before the first start; it is the same step, under the name the
 // protocol's readers look for.
-int cmd_enroll(const CommandContext& ctx) { return print_identity(ctx, "enroll"); }
+int cmd_enroll(const CommandContext& ctx) {
+    return print_identity(ctx, "enroll");
+}
 
 }  // namespace outpost::cli

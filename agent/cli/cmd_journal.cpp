@@ -36,8 +36,7 @@ int cmd_journal(const CommandContext& ctx) {
         }
         return kExitUsage;
     }
-    const std::filesystem::path path =
-        std::filesystem::path(loaded->node.state_dir) / "journal.db";
+    const std::filesystem::path path = std::filesystem::path(loaded->node.state_dir) / "journal.db";
     journal::Options options;
     options.sync = loaded->journal.sync;
     // A running agent holds the journal: say so at once rather than wait.

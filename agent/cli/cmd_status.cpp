@@ -38,7 +38,7 @@ int cmd_status(const CommandContext& ctx) {
     if (!answer) {
         ctx.err << "outpost status: " << status::printable(answer.error().message) << "\n";
         return answer.error().kind == status::FetchError::Kind::not_running ? kExitNotRunning
-                                                                             : kExitNoAnswer;
+                                                                            : kExitNoAnswer;
     }
     auto report = status::parse_report(*answer);
     if (!report) {

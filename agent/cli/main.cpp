@@ -12,8 +12,8 @@ namespace {
 void print_usage(std::ostream& out) {
     out << "usage: outpost <command> [options]\n\ncommands:\n";
     for (const Command& command : all_commands()) {
-        out << "  " << command.name << std::string(14 - command.name.size(), ' ')
-            << command.summary << "\n";
+        out << "  " << command.name << std::string(14 - command.name.size(), ' ') << command.summary
+            << "\n";
     }
     out << "\noptions:\n  --config PATH   config file (default " << kDefaultConfigPath
         << ")\n  --help          this text\n";

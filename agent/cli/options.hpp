@@ -26,7 +26,7 @@ struct OptionRules {
 
 // Parses the arguments after the subcommand name. The error (invalid_input)
 // names the offending argument.
-[[nodiscard]] Expected<Options> parse_options(
-    const std::vector<std::string>& args, OptionRules rules);
+[[nodiscard]] Expected<Options> parse_options(const std::vector<std::string>& args,
+                                              OptionRules rules);
 
 }  // namespace outpost::cli

@@ -28,16 +28,26 @@ enum class ErrorKind {
 
 [[nodiscard]] constexpr std::string_view to_string(ErrorKind kind) {
     switch (kind) {
-        case ErrorKind::unspecified: return "unspecified";
-        case ErrorKind::invalid_input: return "invalid_input";
-        case ErrorKind::not_found: return "not_found";
-        case ErrorKind::permission: return "permission";
-        case ErrorKind::io: return "io";
-        case ErrorKind::exec_failed: return "exec_failed";
-        case ErrorKind::unavailable: return "unavailable";
-        case ErrorKind::unsupported: return "unsupported";
-        case ErrorKind::timed_out: return "timed_out";
-        case ErrorKind::journal: return "journal";
+        case ErrorKind::unspecified:
+            return "unspecified";
+        case ErrorKind::invalid_input:
+            return "invalid_input";
+        case ErrorKind::not_found:
+            return "not_found";
+        case ErrorKind::permission:
+            return "permission";
+        case ErrorKind::io:
+            return "io";
+        case ErrorKind::exec_failed:
+            return "exec_failed";
+        case ErrorKind::unavailable:
+            return "unavailable";
+        case ErrorKind::unsupported:
+            return "unsupported";
+        case ErrorKind::timed_out:
+            return "timed_out";
+        case ErrorKind::journal:
+            return "journal";
     }
     return "unspecified";
 }
@@ -48,7 +58,7 @@ enum class ErrorKind {
 // with a JSON pointer, config issues with a line and column) keep their own
 // richer types.
 class Error {
-public:
+  public:
     explicit Error(std::string message) : message_(std::move(message)) {}
     Error(ErrorKind kind, std::string message) : kind_(kind), message_(std::move(message)) {}
 
@@ -61,7 +71,7 @@ public:
         return Error(kind_, std::string(what) + ": " + message_);
     }
 
-private:
+  private:
     ErrorKind kind_ = ErrorKind::unspecified;
     std::string message_;
 };

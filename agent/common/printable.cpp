@@ -21,9 +21,12 @@ char32_t decode(std::string_view bytes) {
         return static_cast<char32_t>(static_cast<unsigned char>(bytes[i]));
     };
     switch (bytes.size()) {
-        case 1: return b(0);
-        case 2: return ((b(0) & 0x1f) << 6) | (b(1) & 0x3f);
-        case 3: return ((b(0) & 0x0f) << 12) | ((b(1) & 0x3f) << 6) | (b(2) & 0x3f);
+        case 1:
+            return b(0);
+        case 2:
+            return ((b(0) & 0x1f) << 6) | (b(1) & 0x3f);
+        case 3:
+            return ((b(0) & 0x0f) << 12) | ((b(1) & 0x3f) << 6) | (b(2) & 0x3f);
         default:
             return ((b(0) & 0x07) << 18) | ((b(1) & 0x3f) << 12) | ((b(2) & 0x3f) << 6) |
                    (b(3) & 0x3f);

@@ -49,8 +49,7 @@ using Key32 = std::array<std::uint8_t, 32>;
 // An RE2 pattern of min_length..max_length bytes that compiles as the
 // allow-list will compile it (executors/policy/regex.hpp), so a bad pattern
 // is reported at its line and column like any other bad value.
-[[nodiscard]] Converter<std::string> regex_pattern(std::size_t min_length,
-                                                   std::size_t max_length);
+[[nodiscard]] Converter<std::string> regex_pattern(std::size_t min_length, std::size_t max_length);
 
 // A POSIX user name: [A-Za-z0-9._-], 1..32, not starting with `-`.
 [[nodiscard]] Converter<std::string> user_name();

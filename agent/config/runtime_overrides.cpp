@@ -123,7 +123,9 @@ std::vector<std::string> names_of(const std::vector<KeyDoc>& docs) {
     return names;
 }
 
-std::string_view json_kind(const json::Value& value) { return json::kind_name(value.kind()); }
+std::string_view json_kind(const json::Value& value) {
+    return json::kind_name(value.kind());
+}
 
 // The problems of one update, in document order.
 class Problems {
@@ -209,8 +211,8 @@ void load_section(const std::string& section, const YAML::Node& given,
     for (const RuntimeKey* key : keys) key->take(scratch, into);
 }
 
-void parse_section(const std::string& section, const KeyDoc& doc,
-                   const json::Value& value, RuntimeOverrides& into, Problems& problems) {
+void parse_section(const std::string& section, const KeyDoc& doc, const json::Value& value,
+                   RuntimeOverrides& into, Problems& problems) {
     const auto object = value.object();
     if (doc.presence != Presence::section || !object) {
         if (doc.presence == Presence::section && section_has_runtime_keys(section)) {

@@ -67,7 +67,8 @@ using PersistOverrides = std::function<Expected<void>(std::string_view json)>;
 // was persisted and `current` stays in force. An update that sets nothing
 // returns `current` without persisting. The error is the update's
 // (invalid_input) or the persist function's, kept as it came.
-[[nodiscard]] Expected<RuntimeOverrides> accept_config_update(
-    const RuntimeOverrides& current, std::string_view config_json, const PersistOverrides& persist);
+[[nodiscard]] Expected<RuntimeOverrides> accept_config_update(const RuntimeOverrides& current,
+                                                              std::string_view config_json,
+                                                              const PersistOverrides& persist);
 
 }  // namespace outpost::config

@@ -180,7 +180,8 @@ std::vector<Field<CommandEntry>> command_entry_table() {
         key("allow_root", &E::allow_root, boolean(), defaults_to("false"),
             "Must be true for run_as (or group) to resolve to root."),
         key("working_dir", &E::working_dir, absolute_path(), defaults_to("/"),
-            "Directory the command starts in; trusted like the program's directories (owned by root, not writable by group or others, all the way up)."),
+            "Directory the command starts in; trusted like the program's directories (owned by "
+            "root, not writable by group or others, all the way up)."),
         key("sandbox", &E::sandbox,
             one_of<SandboxLevel>({{"strict", SandboxLevel::strict},
                                   {"standard", SandboxLevel::standard},
@@ -189,8 +190,7 @@ std::vector<Field<CommandEntry>> command_entry_table() {
             "Sandbox profile: strict (no network, read-only root, private /tmp, own PID "
             "namespace, seccomp, Landlock), standard (private /tmp, seccomp, no_new_privs) or "
             "none."),
-        key("requires", &E::required_protections,
-            one_of<Protection>(protection_names()),
+        key("requires", &E::required_protections, one_of<Protection>(protection_names()),
             optional("[seccomp, no_new_privs]"),
             "Protections of the sandbox profile the command must not run without; the "
             "profile's others are best effort (run, reported as degraded)."),

@@ -43,8 +43,7 @@ class StreamShape final : public YAML::EventHandler {
     void note_tag(const YAML::Mark& mark, const std::string& tag) {
         if (first_tag || tag.empty() || tag == "?" || tag == "!") return;
         constexpr std::string_view kCore = "tag:yaml.org,2002:";
-        const std::string written =
-            tag.starts_with(kCore) ? "!!" + tag.substr(kCore.size()) : tag;
+        const std::string written = tag.starts_with(kCore) ? "!!" + tag.substr(kCore.size()) : tag;
         first_tag = TextRefusal{
             position_of_mark(mark),
             fmt::format("YAML tags such as `{}` are not supported; write the plain value",

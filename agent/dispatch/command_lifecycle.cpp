@@ -45,8 +45,7 @@ void CommandLifecycle::on_command(journal::CommandSpec spec, bool requires_appro
     if (!found) {
         // Whether this id ran is unknown, so no result is made up for it (it
         // could contradict the real one): the server asks again later.
-        log::error(kLog, "{}: journal lookup failed: {}", spec.request_id,
-                   found.error().message());
+        log::error(kLog, "{}: journal lookup failed: {}", spec.request_id, found.error().message());
         ack(spec.request_id, AckState::rejected,
             "the journal cannot be read, nothing was run: " + found.error().message());
         return;
@@ -82,7 +81,7 @@ void CommandLifecycle::on_command(journal::CommandSpec spec, bool requires_appro
 }
 
 std::optional<std::string> CommandLifecycle::bound_reached(const journal::CommandSpec& spec,
-                                                          bool requires_approval) {
+                                                           bool requires_approval) {
     if (!requires_approval) {
         return bounds_.refusal(!slots_.can_start_now(), slots_.queued_count(),
                                spec.stdin_data.size());
@@ -157,8 +156,8 @@ void CommandLifecycle::accept(journal::CommandSpec spec, ApprovedRun approved,
 Expected<ApprovedRun> CommandLifecycle::check_policy(const journal::CommandSpec& spec) const {
     std::optional<std::uint64_t> timeout;
     if (spec.timeout_ms) timeout = static_cast<std::uint64_t>(*spec.timeout_ms);
-    auto approved = policy_(CommandRequest{spec.command, spec.args, spec.env,
-                                           spec.stdin_data.size(), timeout});
+    auto approved =
+        policy_(CommandRequest{spec.command, spec.args, spec.env, spec.stdin_data.size(), timeout});
     if (approved) approved->spec.stdin_data = spec.stdin_data;
     return approved;
 }
@@ -220,8 +219,7 @@ void CommandLifecycle::on_cancel(const std::string& message_id, const std::strin
             return;
         }
     }
-    unknown_request("no queued, running or held command has request_id " + request_id,
-                    message_id);
+    unknown_request("no queued, running or held command has request_id " + request_id, message_id);
 }
 
 void CommandLifecycle::on_approved(const std::string& message_id, const std::string& request_id) {
@@ -274,9 +272,9 @@ void CommandLifecycle::on_approved(const std::string& message_id, const std::str
     commit_.before_write();
     if (auto queued = journal_->approve(request_id); !queued) {
         log::error(kLog, "{}: approval not recorded: {}", request_id, queued.error().message());
-        finish(request_id,
-               rejected_result("approval could not be journaled: " + queued.error().message(),
-                               now));
+        finish(
+            request_id,
+            rejected_result("approval could not be journaled: " + queued.error().message(), now));
         return;
     }
     ack(request_id, AckState::accepted);

@@ -30,7 +30,7 @@
 namespace outpost::dispatch {
 
 class CommandLifecycle {
-public:
+  public:
     // Sends one message; false when it could not go out now (offline).
     using Sender = std::function<bool(protocol::outbound::Body)>;
     using WallClock = std::function<std::chrono::system_clock::time_point()>;
@@ -85,7 +85,7 @@ public:
     [[nodiscard]] const RunSlots& slots() const { return slots_; }
     [[nodiscard]] const QueueBounds& bounds() const { return bounds_; }
 
-private:
+  private:
     void reject(const journal::CommandSpec& spec, std::string reason, bool journal_it);
     // Why a new command is past a bound of QueueBounds; nullopt: within them.
     [[nodiscard]] std::optional<std::string> bound_reached(const journal::CommandSpec& spec,

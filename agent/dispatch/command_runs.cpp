@@ -45,9 +45,9 @@ void CommandLifecycle::start(PendingRun pending, unsigned attempt, bool journale
         if (auto marked = journal_->mark_running(request_id, clock_()); !marked) {
             log::error(kLog, "{}: not started, journal write failed: {}", request_id,
                        marked.error().message());
-            finish(request_id, rejected_result("not started: journal write failed: " +
-                                                   marked.error().message(),
-                                               clock_()));
+            finish(request_id,
+                   rejected_result("not started: journal write failed: " + marked.error().message(),
+                                   clock_()));
             return;
         }
     }
@@ -77,10 +77,10 @@ void CommandLifecycle::launch(PendingRun pending, unsigned attempt) {
     // retry still allowed; otherwise one copy of it (the runner's) is held.
     PendingRun kept = pending;
     if (attempt >= kept.run.exec_retries) std::string().swap(kept.run.spec.stdin_data);
-    auto handle = runner_.start(
-        pending.run.spec, [this, kept = std::move(kept), attempt](executors::RunResult run) {
-            on_run_done(kept, attempt, std::move(run));
-        });
+    auto handle = runner_.start(pending.run.spec,
+                                [this, kept = std::move(kept), attempt](executors::RunResult run) {
+                                    on_run_done(kept, attempt, std::move(run));
+                                });
     if (!handle) {
         slots_.release(request_id);
         finish(request_id, not_started_result(handle.error().message(), clock_()));
@@ -105,8 +105,7 @@ void CommandLifecycle::on_run_done(const PendingRun& pending, unsigned attempt,
     pump();
 }
 
-void CommandLifecycle::finish(const std::string& request_id,
-                              const journal::CommandResult& result) {
+void CommandLifecycle::finish(const std::string& request_id, const journal::CommandResult& result) {
     log::info(kLog, "{}: {}{}", request_id, journal::to_string(result.state),
               result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
     bounds_.release(request_id);  // its run is over: no copy of its stdin is left

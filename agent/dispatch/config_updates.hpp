@@ -29,15 +29,14 @@ struct AckOutcome {
 };
 
 class ConfigUpdates {
-public:
+  public:
     // `journal` null: no journal (the handler then refuses every update);
     // `handler` empty: config_update is not supported.
     ConfigUpdates(journal::Journal* journal, ConfigUpdateHandler handler);
 
-    [[nodiscard]] AckOutcome handle(const std::string& request_id,
-                                    const std::string& config_json);
+    [[nodiscard]] AckOutcome handle(const std::string& request_id, const std::string& config_json);
 
-private:
+  private:
     journal::Journal* journal_;
     ConfigUpdateHandler handler_;
 };

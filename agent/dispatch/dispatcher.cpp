@@ -57,10 +57,8 @@ Dispatcher::Dispatcher(DispatcherSettings settings, journal::Journal* journal,
                                             .max_concurrent = settings_.max_concurrent,
                                             .queue_limits = settings_.queue_limits,
                                             .on_held = settings_.on_held},
-                 CommandLifecycle::Parts{.journal = journal,
-                                         .runner = runner,
-                                         .commit = commit_,
-                                         .health = health_},
+                 CommandLifecycle::Parts{
+                     .journal = journal, .runner = runner, .commit = commit_, .health = health_},
                  std::move(policy), send_, clock_),
       config_updates_(journal, settings_.on_config_update) {}
 
@@ -119,7 +117,9 @@ void Dispatcher::maintain(std::chrono::milliseconds retention) {
     }
 }
 
-void Dispatcher::expire_approvals() { lifecycle_.expire_approvals(); }
+void Dispatcher::expire_approvals() {
+    lifecycle_.expire_approvals();
+}
 
 std::optional<journal::TimePoint> Dispatcher::next_approval_deadline() {
     return lifecycle_.next_approval_deadline();
@@ -135,14 +135,16 @@ Dispatcher::Counts Dispatcher::counts() {
     counts.running = lifecycle_.slots().running_count();
     counts.queued = lifecycle_.slots().queued_count();
     if (!health_.unusable()) {
-        counts.awaiting_approval = journal_->count(journal::CommandState::awaiting_approval)
-                                       .value_or(0);
+        counts.awaiting_approval =
+            journal_->count(journal::CommandState::awaiting_approval).value_or(0);
         counts.results_unacknowledged = journal_->results_awaiting_ack().value_or(0);
     }
     return counts;
 }
 
-std::string Dispatcher::journal_problem() const { return health_.problem(); }
+std::string Dispatcher::journal_problem() const {
+    return health_.problem();
+}
 
 protocol::outbound::Health Dispatcher::health() {
     const std::string problem = journal_problem();
@@ -224,7 +226,9 @@ void Dispatcher::enable_group_commit(Schedule schedule, journal::WalSyncThread* 
     commit_.enable(std::move(schedule), sync_thread, slow_sync, fast_syncs_to_return);
 }
 
-void Dispatcher::flush_durable() { commit_.flush(); }
+void Dispatcher::flush_durable() {
+    commit_.flush();
+}
 
 void Dispatcher::close_batch() {
     // Nothing more starts; the batch is made durable and its effects run,

@@ -40,7 +40,7 @@ struct DispatcherSettings {
     // (less the clock skew), or a replay after the journal forgot its
     // request_id could run it again.
     std::chrono::milliseconds journal_retention = std::chrono::hours(24 * 7);
-    std::string state_dir;                              // for the disk health check
+    std::string state_dir;                   // for the disk health check
     ConfigUpdateHandler on_config_update{};  // empty: config_update rejected as not supported
     // Each `error` reply the dispatcher sends (by §3.5 code): protocol.md §3
     // counts every invalid message, not only those the parser refuses.
@@ -58,7 +58,7 @@ struct DispatcherSettings {
 };
 
 class Dispatcher {
-public:
+  public:
     // Sends one message; false when it could not go out now (offline). Results
     // that could not be sent stay undelivered in the journal and are re-sent
     // after the next welcome.
@@ -130,7 +130,7 @@ public:
     // The `health` checks, as a health_check would answer them now.
     [[nodiscard]] protocol::outbound::Health health();
 
-private:
+  private:
     // A message that passed the gate; `frame_id` is the id of the frame the
     // server sent (for a signed message, its envelope's), which errors name
     // (docs/protocol-notes.md).

@@ -177,10 +177,12 @@ void GroupCommit::require_each_commit_synced() {
     // would go unsynced while their effects follow at once. Treated like a
     // failed sync.
     if (!journal_ || !journal_->syncs_deferred() || failed_) return;
-    log::error(kLog, "the journal could not return to syncing each commit; no command runs "
-                     "until the agent restarts");
-    report_failure("the journal could not return to syncing each commit "
-                   "(PRAGMA synchronous=FULL failed); no command runs until the agent restarts");
+    log::error(kLog,
+               "the journal could not return to syncing each commit; no command runs "
+               "until the agent restarts");
+    report_failure(
+        "the journal could not return to syncing each commit "
+        "(PRAGMA synchronous=FULL failed); no command runs until the agent restarts");
 }
 
 void GroupCommit::report_failure(std::string why) {

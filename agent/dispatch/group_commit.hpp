@@ -28,7 +28,7 @@
 namespace outpost::dispatch {
 
 class GroupCommit {
-public:
+  public:
     using Effect = std::function<void()>;
     using Schedule = std::function<void(std::function<void()>)>;
     // The journal can no longer be trusted (a failed sync, or it could not
@@ -63,7 +63,7 @@ public:
     // Whether batches are synced on the sync thread now (for status, tests).
     [[nodiscard]] bool syncs_off_loop() const { return syncs_off_loop_; }
 
-private:
+  private:
     // The open batch's scheduled flush; with a sync thread, it hands the
     // batch over (start_thread_sync) unless a sync is in flight.
     void on_flush_due();
@@ -88,13 +88,13 @@ private:
     journal::WalSyncThread* sync_thread_ = nullptr;  // set: batches may sync off the loop
     std::chrono::milliseconds slow_sync_{0};
     unsigned fast_syncs_to_return_ = 256;
-    unsigned fast_thread_syncs_ = 0;  // in a row, while syncs_off_loop_
-    bool syncs_off_loop_ = false;     // batches go to sync_thread_ (after a slow sync)
-    bool batch_open_ = false;         // deferred commits, a flush scheduled
-    bool sync_in_flight_ = false;     // a batch's sync runs on sync_thread_
-    bool running_effects_ = false;    // inside run_effects()
-    bool muted_ = false;              // inside close()
-    bool failed_ = false;             // a failure was reported: the journal is not trusted
+    unsigned fast_thread_syncs_ = 0;         // in a row, while syncs_off_loop_
+    bool syncs_off_loop_ = false;            // batches go to sync_thread_ (after a slow sync)
+    bool batch_open_ = false;                // deferred commits, a flush scheduled
+    bool sync_in_flight_ = false;            // a batch's sync runs on sync_thread_
+    bool running_effects_ = false;           // inside run_effects()
+    bool muted_ = false;                     // inside close()
+    bool failed_ = false;                    // a failure was reported: the journal is not trusted
     std::vector<Effect> effects_;            // waiting for the open batch's sync
     std::vector<Effect> in_flight_effects_;  // waiting for the sync in flight
 };

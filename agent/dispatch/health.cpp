@@ -18,7 +18,7 @@ CheckResult grade(double free_ratio, double warn_below, double fail_below) {
 }
 
 void check_disk(protocol::outbound::Health& health, const std::string& state_dir) {
-    struct statvfs fs{};
+    struct statvfs fs {};
     if (::statvfs(state_dir.c_str(), &fs) != 0 || fs.f_blocks == 0) {
         health.checks.disk = CheckResult::fail;
         health.details["disk"] = "cannot stat the state directory " + state_dir;
@@ -26,8 +26,8 @@ void check_disk(protocol::outbound::Health& health, const std::string& state_dir
     }
     double ratio = static_cast<double>(fs.f_bavail) / static_cast<double>(fs.f_blocks);
     health.checks.disk = grade(ratio, 0.10, 0.02);
-    health.details["disk"] = fmt::format("{:.1f}% free on the state directory's file system",
-                                         ratio * 100.0);
+    health.details["disk"] =
+        fmt::format("{:.1f}% free on the state directory's file system", ratio * 100.0);
 }
 
 void check_memory(protocol::outbound::Health& health, const std::string& proc_root) {
@@ -51,8 +51,7 @@ void check_memory(protocol::outbound::Health& health, const std::string& proc_ro
 
 }  // namespace
 
-protocol::outbound::Health collect_health(std::optional<std::string> ref,
-                                          journal::Journal* journal,
+protocol::outbound::Health collect_health(std::optional<std::string> ref, journal::Journal* journal,
                                           const std::string& journal_error,
                                           const std::string& state_dir,
                                           const std::string& proc_root) {

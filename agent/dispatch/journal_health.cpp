@@ -43,9 +43,10 @@ std::optional<std::string> JournalHealth::no_commands_reason() const {
 std::string JournalHealth::problem() const {
     if (auto why = no_commands_reason()) return *why;
     if (!unstored_.empty()) {
-        return fmt::format("{} result(s) could not be journaled ({}); not sent, retried with "
-                           "each maintenance",
-                           unstored_.size(), unstored_error_);
+        return fmt::format(
+            "{} result(s) could not be journaled ({}); not sent, retried with "
+            "each maintenance",
+            unstored_.size(), unstored_error_);
     }
     return std::string();
 }

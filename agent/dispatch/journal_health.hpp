@@ -14,7 +14,7 @@
 namespace outpost::dispatch {
 
 class JournalHealth {
-public:
+  public:
     // `journal_open` false: there is no journal, and `journal_error` says why.
     JournalHealth(bool journal_open, std::string journal_error);
 
@@ -58,7 +58,7 @@ public:
     // Why there is no journal, or why it failed.
     [[nodiscard]] const std::string& journal_error() const { return journal_error_; }
 
-private:
+  private:
     bool journal_open_;
     std::string journal_error_;
     bool failed_ = false;

@@ -24,12 +24,12 @@
 namespace outpost::dispatch {
 
 struct QueueLimits {
-    std::size_t max_queued = 64;                          // commands waiting for a slot
+    std::size_t max_queued = 64;                            // commands waiting for a slot
     std::size_t max_queued_stdin_bytes = 16 * 1024 * 1024;  // stdin of unfinished commands
 };
 
 class QueueBounds {
-public:
+  public:
     explicit QueueBounds(QueueLimits limits) : limits_(limits) {}
 
     // Why a new command may not be accepted now, naming the bound and its
@@ -52,7 +52,7 @@ public:
     [[nodiscard]] std::size_t held_stdin_bytes() const { return held_bytes_; }
     [[nodiscard]] const QueueLimits& limits() const { return limits_; }
 
-private:
+  private:
     QueueLimits limits_;
     std::map<std::string, std::size_t> held_;  // request_id → its stdin bytes (non-zero only)
     std::size_t held_bytes_ = 0;

@@ -13,10 +13,14 @@ namespace {
 
 journal::CommandState to_state(executors::RunState state) {
     switch (state) {
-        case executors::RunState::succeeded: return journal::CommandState::succeeded;
-        case executors::RunState::failed: return journal::CommandState::failed;
-        case executors::RunState::timed_out: return journal::CommandState::timed_out;
-        case executors::RunState::cancelled: return journal::CommandState::cancelled;
+        case executors::RunState::succeeded:
+            return journal::CommandState::succeeded;
+        case executors::RunState::failed:
+            return journal::CommandState::failed;
+        case executors::RunState::timed_out:
+            return journal::CommandState::timed_out;
+        case executors::RunState::cancelled:
+            return journal::CommandState::cancelled;
     }
     return journal::CommandState::failed;
 }
@@ -24,12 +28,18 @@ journal::CommandState to_state(executors::RunState state) {
 protocol::outbound::ResultState wire_state(journal::CommandState state) {
     using W = protocol::outbound::ResultState;
     switch (state) {
-        case journal::CommandState::succeeded: return W::succeeded;
-        case journal::CommandState::timed_out: return W::timed_out;
-        case journal::CommandState::cancelled: return W::cancelled;
-        case journal::CommandState::rejected: return W::rejected;
-        case journal::CommandState::interrupted: return W::interrupted;
-        default: return W::failed;
+        case journal::CommandState::succeeded:
+            return W::succeeded;
+        case journal::CommandState::timed_out:
+            return W::timed_out;
+        case journal::CommandState::cancelled:
+            return W::cancelled;
+        case journal::CommandState::rejected:
+            return W::rejected;
+        case journal::CommandState::interrupted:
+            return W::interrupted;
+        default:
+            return W::failed;
     }
 }
 

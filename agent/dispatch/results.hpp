@@ -12,12 +12,10 @@ namespace outpost::dispatch {
 
 [[nodiscard]] journal::CommandResult to_journal(const executors::RunResult& run);
 
-[[nodiscard]] journal::CommandResult rejected_result(std::string reason,
-                                                     journal::TimePoint now);
+[[nodiscard]] journal::CommandResult rejected_result(std::string reason, journal::TimePoint now);
 // `failed` for a `running` command whose process never started; the reason
 // says why ("not started: ...").
-[[nodiscard]] journal::CommandResult not_started_result(std::string reason,
-                                                        journal::TimePoint now);
+[[nodiscard]] journal::CommandResult not_started_result(std::string reason, journal::TimePoint now);
 
 // Builds the wire message from a finished journal record. Output is cut (and
 // flagged truncated) until the encoded message fits `max_message_bytes`: the

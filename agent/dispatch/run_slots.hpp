@@ -24,7 +24,7 @@ struct PendingRun {
 };
 
 class RunSlots {
-public:
+  public:
     explicit RunSlots(std::size_t max_concurrent);
 
     // A new command may take a slot at once: one is free and none waits.
@@ -50,7 +50,7 @@ public:
     [[nodiscard]] std::size_t running_count() const { return running_.size(); }
     [[nodiscard]] std::size_t queued_count() const { return queue_.size(); }
 
-private:
+  private:
     std::size_t max_concurrent_;
     std::deque<PendingRun> queue_;                         // accepted, waiting for a slot
     std::map<std::string, executors::RunHandle> running_;  // request_id → run

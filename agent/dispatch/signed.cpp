@@ -12,18 +12,17 @@ bool must_be_signed(const protocol::inbound::Body& body) {
 }
 
 std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
-    const protocol::InboundMessage& envelope, const auth::PublicKey& key,
-    std::string_view node_id, std::chrono::system_clock::time_point now,
-    std::chrono::seconds max_lifetime, std::size_t max_message_bytes,
-    protocol::InboundParser& parser) {
+    const protocol::InboundMessage& envelope, const auth::PublicKey& key, std::string_view node_id,
+    std::chrono::system_clock::time_point now, std::chrono::seconds max_lifetime,
+    std::size_t max_message_bytes, protocol::InboundParser& parser) {
     const auto& wrapped = std::get<protocol::inbound::Signed>(envelope.body);
     auto payload = auth::verify_signed_command(wrapped.jws, key, node_id, now, max_lifetime);
     if (!payload) {
         auto code = payload.error().code == auth::SignedCommandError::expired
                         ? protocol::ErrorCode::expired
                         : protocol::ErrorCode::bad_signature;
-        return std::unexpected(protocol::ProtocolError{code, payload.error().message,
-                                                       "/data/jws", envelope.id});
+        return std::unexpected(
+            protocol::ProtocolError{code, payload.error().message, "/data/jws", envelope.id});
     }
     auto inner = parser.parse(*payload, max_message_bytes);
     if (!inner) {
@@ -63,11 +62,11 @@ std::expected<std::optional<protocol::InboundMessage>, protocol::ProtocolError> 
         return std::nullopt;
     }
     if (!settings_.command_public_key) {
-        return std::unexpected(protocol::ProtocolError{
-            ErrorCode::unsupported,
-            "signed commands are not configured on this agent "
-            "(security.command_public_key is not set)",
-            std::nullopt, message.id});
+        return std::unexpected(
+            protocol::ProtocolError{ErrorCode::unsupported,
+                                    "signed commands are not configured on this agent "
+                                    "(security.command_public_key is not set)",
+                                    std::nullopt, message.id});
     }
     const auto max_lifetime =
         std::chrono::duration_cast<std::chrono::seconds>(settings_.journal_retention) -

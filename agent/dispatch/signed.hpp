@@ -26,17 +26,16 @@ namespace outpost::dispatch {
 // Errors carry the protocol code (bad_signature, expired, or the inner
 // message's validation code) and ref = the envelope's id.
 [[nodiscard]] std::expected<protocol::InboundMessage, protocol::ProtocolError> unwrap_signed(
-    const protocol::InboundMessage& envelope, const auth::PublicKey& key,
-    std::string_view node_id, std::chrono::system_clock::time_point now,
-    std::chrono::seconds max_lifetime, std::size_t max_message_bytes,
-    protocol::InboundParser& parser);
+    const protocol::InboundMessage& envelope, const auth::PublicKey& key, std::string_view node_id,
+    std::chrono::system_clock::time_point now, std::chrono::seconds max_lifetime,
+    std::size_t max_message_bytes, protocol::InboundParser& parser);
 
 // The gate in front of routing: a `signed` envelope is verified and its
 // inner message parsed and validated here, and a command that must arrive
 // signed but did not is refused here, so that routing only ever sees
 // validated messages it may act on.
 class SignedGate {
-public:
+  public:
     struct Settings {
         std::string node_id;
         std::size_t max_message_bytes = 1024 * 1024;
@@ -55,7 +54,7 @@ public:
     [[nodiscard]] std::expected<std::optional<protocol::InboundMessage>, protocol::ProtocolError>
     admit(const protocol::InboundMessage& message);
 
-private:
+  private:
     Settings settings_;
     WallClock clock_;
     protocol::InboundParser parser_;

@@ -75,8 +75,8 @@ Expected<void> Journal::insert_command(const CommandSpec& spec, CommandState sta
         finished ? std::string_view() : std::string_view(spec.stdin_data), to_ms(received_at),
         to_ms(spec.not_after), to_ms(approval_deadline), to_string(state),
         finished ? std::optional(to_ms(r.finished_at)) : std::nullopt, r.exit_code, r.signal,
-        output.stdout_text, output.stderr_text, output.stdout_truncated,
-        output.stderr_truncated, finished ? std::optional(r.duration_ms) : std::nullopt, r.reason);
+        output.stdout_text, output.stderr_text, output.stdout_truncated, output.stderr_truncated,
+        finished ? std::optional(r.duration_ms) : std::nullopt, r.reason);
     if (!bound) return bound;
     if (auto ok = insert->run(); !ok) return ok;
 
@@ -134,8 +134,8 @@ Expected<void> Journal::start_new(const CommandSpec& spec, TimePoint received_at
                                   TimePoint started_at) {
     // One commit instead of queue() + mark_running(): one sync less per
     // command, and still durable before the caller starts the process.
-    auto ok = insert_command(spec, CommandState::queued, received_at, std::nullopt, nullptr,
-                             started_at);
+    auto ok =
+        insert_command(spec, CommandState::queued, received_at, std::nullopt, nullptr, started_at);
     if (!ok) return std::unexpected(wrap(ok.error(), fmt::format("start {}", spec.request_id)));
     return ok;
 }
@@ -210,11 +210,11 @@ Expected<void> Journal::finish(std::string_view request_id, const CommandResult&
     if (!update) return failed(update.error());
     // Only what a command_result can carry (stored_output.hpp).
     const StoredOutput output = fit_stored_output(result, options_.max_message_bytes);
-    auto bound = update->bind_all(
-        to_string(result.state), to_ms(result.finished_at), result.exit_code, result.signal,
-        output.stdout_text, output.stderr_text, output.stdout_truncated, output.stderr_truncated,
-        result.duration_ms, result.reason, to_ms(result.started_at), request_id,
-        to_string(**state));
+    auto bound =
+        update->bind_all(to_string(result.state), to_ms(result.finished_at), result.exit_code,
+                         result.signal, output.stdout_text, output.stderr_text,
+                         output.stdout_truncated, output.stderr_truncated, result.duration_ms,
+                         result.reason, to_ms(result.started_at), request_id, to_string(**state));
     if (!bound) return failed(bound.error());
     if (auto ok = update->run(); !ok) return failed(ok.error());
     if (db_.changes() != 1) return failed(Error("the command changed state underneath"));

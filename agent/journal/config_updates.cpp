@@ -28,7 +28,8 @@ Expected<void> Journal::apply_config_update(std::string_view request_id, TimePoi
     auto tx = begin_write();  // carries pending result_ack marks, like every write
     if (!tx) return failed(tx.error());
     auto stmt = db_.prepare(
-        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+        "?2");
     if (!stmt) return failed(stmt.error());
     auto ok = stmt->bind_all(overrides_key, overrides);
     if (ok) ok = stmt->run();

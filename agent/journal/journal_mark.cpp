@@ -36,7 +36,8 @@ Expected<void> write_db_mark(sqlite::Database& db, const JournalMark& mark) {
     auto tx = sqlite::Transaction::begin(db);
     if (!tx) return std::unexpected(tx.error());
     auto epoch = db.prepare(
-        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2");
+        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+        "?2");
     if (!epoch) return std::unexpected(epoch.error());
     auto ok = epoch->bind_all(kEpochKey, mark.epoch);
     if (ok) ok = epoch->run();
@@ -87,7 +88,8 @@ Expected<void> check_not_behind(const std::filesystem::path& db_path,
             fmt::format("it holds no journal epoch, but {} says it reached epoch {} generation "
                         "{}: {} was replaced by a new or empty (0-byte) file, or its "
                         "write-ahead log ({}) was lost before its first checkpoint",
-                        file, in_file->epoch, in_file->generation, db_path.filename().string(), wal_path(db_path).filename().string())));
+                        file, in_file->epoch, in_file->generation, db_path.filename().string(),
+                        wal_path(db_path).filename().string())));
     }
     if (in_db->epoch != in_file->epoch) {
         return std::unexpected(went_backwards(

@@ -159,8 +159,7 @@ Expected<int> check_readable(sqlite::Database& db, const std::filesystem::path& 
 
 // The pragmas every journal connection runs with; the companion files
 // are secured once WAL mode may have made them.
-Expected<void> set_pragmas(sqlite::Database& db, const std::filesystem::path& path,
-                           SyncMode sync) {
+Expected<void> set_pragmas(sqlite::Database& db, const std::filesystem::path& path, SyncMode sync) {
     const auto where = [&](const Error& e) { return std::unexpected(opening(path, e)); };
     if (auto ok = expect_pragma(db, "PRAGMA journal_mode=WAL", "wal"); !ok)
         return where(ok.error());
@@ -217,8 +216,7 @@ Expected<Journal> Journal::open_with(const std::filesystem::path& path, const Op
     if (!file_mark) {
         // A damaged mark file is one more thing accept-reset accepts; one
         // that is not private is not (that is the file check's refusal).
-        if (check != MarkCheck::start_new_epoch ||
-            file_mark.error().kind() != ErrorKind::journal) {
+        if (check != MarkCheck::start_new_epoch || file_mark.error().kind() != ErrorKind::journal) {
             return where(file_mark.error());
         }
         file_mark = std::optional<JournalMark>{};

@@ -20,7 +20,7 @@ inline constexpr std::string_view kGenerationCounter = "journal.generation";
 // The database's mark, read-only; nullopt for a file that has none (new,
 // 0 bytes, schema version 0, or written by an agent before marks).
 [[nodiscard]] Expected<std::optional<JournalMark>> read_db_mark(sqlite::Database& db,
-                                                               int schema_version);
+                                                                int schema_version);
 
 // An error (kind journal) naming the cause and the way out when the
 // database is not the mark file's epoch at or past its generation. A

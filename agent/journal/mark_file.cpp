@@ -90,13 +90,15 @@ Error damaged(const std::filesystem::path& file, std::string_view what) {
 
 Expected<std::string> read_whole(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorKind::io, fmt::format("open {}: {}", file.string(), errno_text(errno)));
+    if (fd < 0)
+        return fail(ErrorKind::io, fmt::format("open {}: {}", file.string(), errno_text(errno)));
     std::string text(kSlotSize * kSlots, '\0');
     const ssize_t got = ::pread(fd, text.data(), text.size(), 0);
     const int read_errno = errno;
     ::close(fd);
     if (got < 0) {
-        return fail(ErrorKind::io, fmt::format("read {}: {}", file.string(), errno_text(read_errno)));
+        return fail(ErrorKind::io,
+                    fmt::format("read {}: {}", file.string(), errno_text(read_errno)));
     }
     text.resize(static_cast<std::size_t>(got));
     return text;
@@ -119,11 +121,14 @@ Expected<void> write_all_at(int fd, std::string_view data, off_t offset,
 
 Expected<void> sync_directory(const std::filesystem::path& dir) {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorKind::io, fmt::format("open {}: {}", dir.string(), errno_text(errno)));
+    if (fd < 0)
+        return fail(ErrorKind::io, fmt::format("open {}: {}", dir.string(), errno_text(errno)));
     const bool ok = ::fsync(fd) == 0;
     const int sync_errno = errno;
     ::close(fd);
-    if (!ok) return fail(ErrorKind::io, fmt::format("fsync {}: {}", dir.string(), errno_text(sync_errno)));
+    if (!ok)
+        return fail(ErrorKind::io,
+                    fmt::format("fsync {}: {}", dir.string(), errno_text(sync_errno)));
     return {};
 }
 
@@ -182,14 +187,17 @@ Expected<void> replace_mark(const std::filesystem::path& file, const JournalMark
     ::unlink(temp.c_str());  // a leftover of an interrupted replace
     if (auto created = create_private_file(temp); !created) return created;
     const int fd = ::open(temp.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorKind::io, fmt::format("open {}: {}", temp.string(), errno_text(errno)));
+    if (fd < 0)
+        return fail(ErrorKind::io, fmt::format("open {}: {}", temp.string(), errno_text(errno)));
     // Both slots hold the mark; the rest is newlines, so `cat` shows two lines.
     std::string text(kSlotSize * kSlots, '\n');
     const std::string line = slot_line(mark);
-    for (std::size_t slot = 0; slot < kSlots; ++slot) text.replace(slot * kSlotSize, line.size(), line);
+    for (std::size_t slot = 0; slot < kSlots; ++slot)
+        text.replace(slot * kSlotSize, line.size(), line);
     auto written = write_all_at(fd, text, 0, temp);
     if (written && ::fsync(fd) != 0) {
-        written = fail(ErrorKind::io, fmt::format("fsync {}: {}", temp.string(), errno_text(errno)));
+        written =
+            fail(ErrorKind::io, fmt::format("fsync {}: {}", temp.string(), errno_text(errno)));
     }
     ::close(fd);
     if (!written) return written;
@@ -202,7 +210,8 @@ Expected<void> replace_mark(const std::filesystem::path& file, const JournalMark
 
 Expected<MarkWriter> MarkWriter::open(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorKind::io, fmt::format("open {}: {}", file.string(), errno_text(errno)));
+    if (fd < 0)
+        return fail(ErrorKind::io, fmt::format("open {}: {}", file.string(), errno_text(errno)));
     return MarkWriter(fd, file);
 }
 
@@ -224,7 +233,8 @@ Expected<void> MarkWriter::advance(const JournalMark& mark) {
 Expected<void> MarkWriter::sync() {
     if (!unsynced_) return {};
     if (::fdatasync(fd_) != 0) {
-        return fail(ErrorKind::io, fmt::format("fdatasync {}: {}", file_.string(), errno_text(errno)));
+        return fail(ErrorKind::io,
+                    fmt::format("fdatasync {}: {}", file_.string(), errno_text(errno)));
     }
     unsynced_ = false;
     return {};

@@ -22,8 +22,8 @@
 namespace outpost::journal {
 
 struct JournalMark {
-    std::string epoch;              // a v4 UUID, new for each journal (and each accept-reset)
-    std::uint64_t generation = 0;   // the database's counter, only ever advances
+    std::string epoch;             // a v4 UUID, new for each journal (and each accept-reset)
+    std::uint64_t generation = 0;  // the database's counter, only ever advances
     friend bool operator==(const JournalMark&, const JournalMark&) = default;
 };
 

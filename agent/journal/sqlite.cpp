@@ -197,8 +197,8 @@ Expected<void> Database::sync_wal() {
 
 Expected<std::string> Database::read_file_start(std::size_t n) {
     sqlite3_file* file = nullptr;
-    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
-        !file || !file->pMethods) {
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+        !file->pMethods) {
         return fail("SQLite has no open file for the database");
     }
     if (n > static_cast<std::size_t>(std::numeric_limits<int>::max())) return fail("read too long");

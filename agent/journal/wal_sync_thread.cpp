@@ -18,7 +18,9 @@ namespace outpost::journal {
 namespace {
 
 // strerror() may share a buffer between threads; this does not.
-std::string errno_message(int error) { return std::generic_category().message(error); }
+std::string errno_message(int error) {
+    return std::generic_category().message(error);
+}
 
 }  // namespace
 
@@ -52,7 +54,10 @@ Expected<std::unique_ptr<WalSyncThread>> WalSyncThread::start(std::filesystem::p
 }
 
 WalSyncThread::WalSyncThread(std::filesystem::path wal, SyncCall sync, int wal_fd, int ready_fd)
-    : wal_(std::move(wal)), sync_(std::move(sync)), ready_fd_(ready_fd), wal_fd_(wal_fd),
+    : wal_(std::move(wal)),
+      sync_(std::move(sync)),
+      ready_fd_(ready_fd),
+      wal_fd_(wal_fd),
       thread_([this] { work(); }) {}
 
 WalSyncThread::~WalSyncThread() {
@@ -143,14 +148,14 @@ Expected<void> WalSyncThread::sync_once() {
     struct stat held {};
     if (::fstat(wal_fd_, &held) != 0) {
         const int error = errno;  // before anything else can change it
-        return fail(fmt::format("the write-ahead log {}: fstat: {}", wal_.string(),
-                                errno_message(error)));
+        return fail(
+            fmt::format("the write-ahead log {}: fstat: {}", wal_.string(), errno_message(error)));
     }
-    if (::stat(wal_.c_str(), &now) != 0 || now.st_dev != held.st_dev ||
-        now.st_ino != held.st_ino) {
-        return fail(fmt::format("the write-ahead log {} was removed or replaced while the agent "
-                                "ran; its writes cannot be synced",
-                                wal_.string()));
+    if (::stat(wal_.c_str(), &now) != 0 || now.st_dev != held.st_dev || now.st_ino != held.st_ino) {
+        return fail(
+            fmt::format("the write-ahead log {} was removed or replaced while the agent "
+                        "ran; its writes cannot be synced",
+                        wal_.string()));
     }
     int rc = 0;
     do {

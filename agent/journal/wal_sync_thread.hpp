@@ -41,8 +41,8 @@ class WalSyncThread {
     // opened it) and held: a sync fails if the path later names another
     // file. The thread allocates nothing and takes no glibc lock while a
     // sync succeeds (docs/sandbox.md, "A second thread").
-    [[nodiscard]] static Expected<std::unique_ptr<WalSyncThread>> start(
-        std::filesystem::path wal, SyncCall sync = {});
+    [[nodiscard]] static Expected<std::unique_ptr<WalSyncThread>> start(std::filesystem::path wal,
+                                                                        SyncCall sync = {});
     ~WalSyncThread();  // waits for a sync in progress, then stops the thread
     WalSyncThread(const WalSyncThread&) = delete;
     WalSyncThread& operator=(const WalSyncThread&) = delete;
@@ -65,7 +65,6 @@ class WalSyncThread {
     // rare paths that must see the batch durable now (shutdown, a cancel).
     void wait();
 
-
   private:
     WalSyncThread(std::filesystem::path wal, SyncCall sync, int wal_fd, int ready_fd);
     void work();
@@ -77,7 +76,7 @@ class WalSyncThread {
     const int ready_fd_;
     const int wal_fd_;  // the thread's own descriptor of the WAL
 
-    Done done_;  // loop side only
+    Done done_;                                             // loop side only
     std::chrono::steady_clock::duration last_sync_took_{};  // loop side only
 
     std::mutex mutex_;

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 
 #include "agent/common/printable.hpp"
 #include "agent/log/json_line.hpp"
@@ -37,12 +37,13 @@ std::string now_rfc3339() {
                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
-constexpr std::array<std::string_view, 5> kLevelNames{"trace", "debug", "info", "warn",
-                                                      "error"};
+constexpr std::array<std::string_view, 5> kLevelNames{"trace", "debug", "info", "warn", "error"};
 
 }  // namespace
 
-std::string_view to_string(Level level) { return kLevelNames.at(static_cast<size_t>(level)); }
+std::string_view to_string(Level level) {
+    return kLevelNames.at(static_cast<size_t>(level));
+}
 
 std::optional<Level> parse_level(std::string_view text) {
     for (size_t i = 0; i < kLevelNames.size(); ++i) {
@@ -56,9 +57,15 @@ void configure(Level min_level, Format format) {
     g_format = format;
 }
 
-void set_sink(Sink sink) { g_sink = sink; }
-Level min_level() { return g_min_level; }
-bool enabled(Level level) { return level >= g_min_level; }
+void set_sink(Sink sink) {
+    g_sink = sink;
+}
+Level min_level() {
+    return g_min_level;
+}
+bool enabled(Level level) {
+    return level >= g_min_level;
+}
 
 std::string format_record(Level level, std::string_view module, std::string_view message,
                           Format format, std::string_view timestamp) {
@@ -73,10 +80,8 @@ std::string format_record(Level level, std::string_view module, std::string_view
     }
     clean = printable(clean);
     if (format == Format::json) {
-        return json_line({{"ts", timestamp},
-                          {"level", to_string(level)},
-                          {"module", module},
-                          {"msg", clean}});
+        return json_line(
+            {{"ts", timestamp}, {"level", to_string(level)}, {"module", module}, {"msg", clean}});
     }
     return fmt::format("{} {:<5} {}: {}\n", timestamp, to_string(level), module, clean);
 }

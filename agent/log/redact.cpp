@@ -8,11 +8,13 @@ namespace outpost::log {
 namespace {
 
 bool is_b64url(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
-bool is_token_char(char c) { return is_b64url(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '='; }
+bool is_token_char(char c) {
+    return is_b64url(c) || c == '.' || c == '~' || c == '+' || c == '/' || c == '=';
+}
 
 // Length of a compact JWS/JWT ("eyJ…" "." segment "." segment) starting at pos, or 0.
 size_t jwt_length_at(std::string_view s, size_t pos) {

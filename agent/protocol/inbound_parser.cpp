@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "agent/common/json/utf8.hpp"
 #include "agent/protocol/field_reader.hpp"
 #include "agent/protocol/inbound_bodies.hpp"
 #include "agent/protocol/limits.hpp"
-#include "agent/common/json/utf8.hpp"
 
 namespace outpost::protocol {
 namespace {

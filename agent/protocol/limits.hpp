@@ -16,7 +16,7 @@ inline constexpr std::size_t kMaxIdLength = 128;  // request_id, stream_id, enve
 // is allowed is the allow-list entry's decision (1..max_timeout), so a value
 // out of range is a policy rejection with a result, not a schema error.
 inline constexpr std::uint64_t kMaxTimeoutMs = 9'007'199'254'740'991;
-inline constexpr std::uint64_t kMaxAfterMs = 86'400'000;    // 24 h
+inline constexpr std::uint64_t kMaxAfterMs = 86'400'000;  // 24 h
 inline constexpr std::uint64_t kMinHeartbeatS = 1;
 inline constexpr std::uint64_t kMaxHeartbeatS = 3600;
 inline constexpr std::uint64_t kMinTelemetryS = 1;

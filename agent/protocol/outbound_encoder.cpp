@@ -20,7 +20,8 @@ struct Overloaded : Fs... {
 template <class... Fs>
 Overloaded(Fs...) -> Overloaded<Fs...>;  // clang 16 lacks aggregate CTAD
 
-void write_strings(json::JsonWriter& out, std::string_view name, const std::vector<std::string>& items) {
+void write_strings(json::JsonWriter& out, std::string_view name,
+                   const std::vector<std::string>& items) {
     out.key(name).begin_array();
     for (const std::string& item : items) {
         out.string(item);
@@ -52,7 +53,10 @@ void write_data(json::JsonWriter& out, const Hello& m) {
         write_strings(out, "active", m.sandbox->active);
         out.key("unavailable").begin_array();
         for (const auto& [protection, reason] : m.sandbox->unavailable) {
-            out.begin_object().member("protection", protection).member("reason", reason).end_object();
+            out.begin_object()
+                .member("protection", protection)
+                .member("reason", reason)
+                .end_object();
         }
         out.end_array().end_object();
     }

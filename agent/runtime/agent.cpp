@@ -31,9 +31,8 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
       runtime_(base.runtime),
       host_(HostFacts::probe(config_)),
       runner_(loop_, host_.caps,
-              executors::Runner::Options{
-                  .max_concurrent = config_.executor.max_concurrent,
-                  .exec_helper = [this] { return host_.helper.for_run(); }}),
+              executors::Runner::Options{.max_concurrent = config_.executor.max_concurrent,
+                                         .exec_helper = [this] { return host_.helper.for_run(); }}),
       driver_(config_, identity_, websocket_session_parts(loop_, config_, identity_)),
       off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
                                          config_.journal.sync == journal::SyncMode::full)),
@@ -59,14 +58,15 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
           [] { return std::chrono::system_clock::now(); }),
       group_commit_(loop_),
-      outbox_(loop_, journal_.get(),
-              OutboxSender::Settings{.flush_rate = config_.outbox.flush_rate,
-                                     .max_message_bytes = config_.protocol.max_message_bytes},
-              OutboxSender::Link{
-                  .online = [this] { return driver_.online(); },
-                  .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },
-                  .probe = [this] { return driver_.send_probe(); },
-                  .paused = [this] { return driver_.backpressured(); }}),
+      outbox_(
+          loop_, journal_.get(),
+          OutboxSender::Settings{.flush_rate = config_.outbox.flush_rate,
+                                 .max_message_bytes = config_.protocol.max_message_bytes},
+          OutboxSender::Link{
+              .online = [this] { return driver_.online(); },
+              .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },
+              .probe = [this] { return driver_.send_probe(); },
+              .paused = [this] { return driver_.backpressured(); }}),
       status_sources_{
           .config = config_,
           .identity = identity_,
@@ -139,12 +139,11 @@ SessionDriver::Hooks Agent::session_hooks() {
 // `outpost status`. Without it the agent still does its job, so a socket it
 // cannot serve is an error in the log, not a reason to stop.
 void Agent::start_status_server() {
-    auto started = status::StatusServer::start(
-        loop_, config_.status.socket,
-        [this] { return status::to_json(collect_status(status_sources_)); });
+    auto started = status::StatusServer::start(loop_, config_.status.socket, [this] {
+        return status::to_json(collect_status(status_sources_));
+    });
     if (!started) {
-        log::error(kLog, "status: {}; `outpost status` will not answer",
-                   started.error().message());
+        log::error(kLog, "status: {}; `outpost status` will not answer", started.error().message());
         return;
     }
     status_server_ = std::move(*started);

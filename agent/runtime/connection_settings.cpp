@@ -54,9 +54,12 @@ session::ReconnectSettings reconnect_settings(const config::Config& config) {
 
 session::TokenMode token_mode(const config::Config& config) {
     switch (config.auth.mode) {
-        case config::AuthMode::jwt: return session::TokenMode::jwt;
-        case config::AuthMode::exchange: return session::TokenMode::exchange;
-        case config::AuthMode::static_token: return session::TokenMode::static_token;
+        case config::AuthMode::jwt:
+            return session::TokenMode::jwt;
+        case config::AuthMode::exchange:
+            return session::TokenMode::exchange;
+        case config::AuthMode::static_token:
+            return session::TokenMode::static_token;
     }
     return session::TokenMode::jwt;
 }

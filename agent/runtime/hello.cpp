@@ -15,8 +15,7 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
     hello.agent_version = std::string(kAgentVersion);
     hello.capabilities = std::move(capabilities);
     auto host = collectors::collect_host_info();
-    hello.host = {host.hostname, host.os,         host.kernel,
-                  host.arch,     host.machine_id, host.boot_id};
+    hello.host = {host.hostname, host.os, host.kernel, host.arch, host.machine_id, host.boot_id};
     hello.backlog = backlog;
     hello.sandbox = std::move(sandbox);
     hello.journal = std::move(journal);

@@ -43,7 +43,8 @@ ExecHelper find_exec_helper() {
     if (!helper.path().empty()) {
         log::info(kLog, "sandbox: runs as other users start through {}", helper.path());
     } else {
-        for (const std::string& why : helper.refused()) log::info(kLog, "sandbox: not using {}", why);
+        for (const std::string& why : helper.refused())
+            log::info(kLog, "sandbox: not using {}", why);
         log::info(kLog, "sandbox: runs as other users fork the agent (slower, same protections)");
     }
     return helper;
@@ -68,8 +69,8 @@ HostFacts HostFacts::probe(const config::Config& config) {
     // and their reason says so.
     const executors::LeftoverRuns leftovers = executors::reap_leftover_runs(facts.caps.cgroups);
     if (leftovers.runs > 0) {
-        log::warn(kLog, "sandbox: {} run cgroup(s) of an earlier agent process: {}",
-                  leftovers.runs, leftovers.outcome());
+        log::warn(kLog, "sandbox: {} run cgroup(s) of an earlier agent process: {}", leftovers.runs,
+                  leftovers.outcome());
     }
     for (const std::string& problem : leftovers.problems) log::warn(kLog, "sandbox: {}", problem);
     facts.restart_reason =

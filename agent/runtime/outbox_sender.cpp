@@ -41,8 +41,8 @@ std::chrono::microseconds flush_interval(std::uint64_t rate) {
 
 }  // namespace
 
-OutboxSender::OutboxSender(transport::EventLoop& loop, journal::Journal* journal,
-                           Settings settings, Link link)
+OutboxSender::OutboxSender(transport::EventLoop& loop, journal::Journal* journal, Settings settings,
+                           Link link)
     : journal_(journal),
       settings_(settings),
       link_(std::move(link)),
@@ -174,11 +174,12 @@ void OutboxSender::tick() {
         // Nothing is deleted: a later ping's pong still confirms all of it,
         // and without one it all goes again after the next welcome. Said
         // once per connection; later pings keep asking, every patience.
-        if (!uncapped_) log::warn(kLog,
-                  "no pong{{ref}} for ping {} within {} ms (a slow or dead link, or a server "
-                  "that does not answer pings): the {} message(s) sent and not confirmed stay "
-                  "stored and go again after the next welcome",
-                  probe_->ping_id, settings_.pong_patience.count(), unconfirmed_.size());
+        if (!uncapped_)
+            log::warn(kLog,
+                      "no pong{{ref}} for ping {} within {} ms (a slow or dead link, or a server "
+                      "that does not answer pings): the {} message(s) sent and not confirmed stay "
+                      "stored and go again after the next welcome",
+                      probe_->ping_id, settings_.pong_patience.count(), unconfirmed_.size());
         probe_.reset();
         uncapped_ = true;
     }
@@ -203,7 +204,8 @@ void OutboxSender::tick() {
     read_failing_ = false;
     if (next->empty()) {
         if (unconfirmed_.empty()) {
-            if (sent_ > 0) log::info(kLog, "outbox flushed: {} message(s) sent and confirmed", sent_);
+            if (sent_ > 0)
+                log::info(kLog, "outbox flushed: {} message(s) sent and confirmed", sent_);
             sent_ = 0;
             flushing_ = false;
             return;

@@ -36,8 +36,8 @@ class OutboxSender {
   public:
     // The session, as the outbox sees it.
     struct Link {
-        std::function<bool()> online;            // welcomed, not stopping
-        std::function<bool(std::string)> send;   // an encoded message; false: not queued
+        std::function<bool()> online;           // welcomed, not stopping
+        std::function<bool(std::string)> send;  // an encoded message; false: not queued
         // Sends a `ping` and returns its id (nullopt: not sent).
         std::function<std::optional<std::string>()> probe;
         // The connection's send queue is over its high-water mark: the
@@ -92,11 +92,11 @@ class OutboxSender {
     Link link_;
     transport::Timer timer_;
     std::chrono::microseconds interval_;
-    bool flushing_ = false;  // a tick is scheduled or a confirmation awaited
-    std::int64_t sent_through_ = 0;  // the last id sent in this session
+    bool flushing_ = false;                 // a tick is scheduled or a confirmation awaited
+    std::int64_t sent_through_ = 0;         // the last id sent in this session
     std::deque<std::int64_t> unconfirmed_;  // ids sent in this session, not yet confirmed
     std::optional<Probe> probe_;
-    bool uncapped_ = false;  // a ping went unanswered on this connection
+    bool uncapped_ = false;      // a ping went unanswered on this connection
     bool read_failing_ = false;  // the last peek failed (logged once)
     std::chrono::steady_clock::time_point last_sent_at_{};
     std::chrono::steady_clock::time_point last_probe_at_{};

@@ -44,20 +44,18 @@ RuntimeConfig::RuntimeConfig(const config::Config& file, AgentJournal& journal)
     }
 }
 
-Expected<void> RuntimeConfig::accept(std::string_view request_id,
-                                                       std::string_view config_json) {
+Expected<void> RuntimeConfig::accept(std::string_view request_id, std::string_view config_json) {
     auto next = config::accept_config_update(
-        overrides_, config_json,
-        [&](std::string_view blob) -> Expected<void> {
+        overrides_, config_json, [&](std::string_view blob) -> Expected<void> {
             journal::Journal* journal = journal_.get();
             if (journal == nullptr) {
                 return fail(ErrorKind::unavailable,
                             "cannot persist runtime config changes, the journal is unavailable: " +
                                 journal_.error());
             }
-            if (auto put = journal->apply_config_update(request_id,
-                                                        std::chrono::system_clock::now(),
-                                                        config::kRuntimeOverridesKey, blob);
+            if (auto put =
+                    journal->apply_config_update(request_id, std::chrono::system_clock::now(),
+                                                 config::kRuntimeOverridesKey, blob);
                 !put) {
                 return std::unexpected(
                     put.error().context("cannot persist runtime config changes"));

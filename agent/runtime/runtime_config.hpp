@@ -36,8 +36,7 @@ class RuntimeConfig {
     // config_update (the dispatcher's ConfigUpdateHandler): validate, persist
     // the merged set, then apply. Without a journal nothing can be
     // persisted, so the update is refused.
-    [[nodiscard]] Expected<void> accept(std::string_view request_id,
-                                        std::string_view config_json);
+    [[nodiscard]] Expected<void> accept(std::string_view request_id, std::string_view config_json);
 
     // Called when an accepted update changed health.interval; empty: nobody.
     void on_health_interval_changed(std::function<void()> callback) {

@@ -26,11 +26,16 @@ constexpr std::size_t kSendQueueMarkMessages = 2;
 
 session::TokenFailure session_failure(auth::TokenFailureKind kind) {
     switch (kind) {
-        case auth::TokenFailureKind::unauthorized: return session::TokenFailure::unauthorized;
-        case auth::TokenFailureKind::revoked: return session::TokenFailure::forbidden;
-        case auth::TokenFailureKind::transient: return session::TokenFailure::server_error;
-        case auth::TokenFailureKind::malformed: return session::TokenFailure::malformed;
-        case auth::TokenFailureKind::local: return session::TokenFailure::connection_failed;
+        case auth::TokenFailureKind::unauthorized:
+            return session::TokenFailure::unauthorized;
+        case auth::TokenFailureKind::revoked:
+            return session::TokenFailure::forbidden;
+        case auth::TokenFailureKind::transient:
+            return session::TokenFailure::server_error;
+        case auth::TokenFailureKind::malformed:
+            return session::TokenFailure::malformed;
+        case auth::TokenFailureKind::local:
+            return session::TokenFailure::connection_failed;
     }
     return session::TokenFailure::server_error;
 }
@@ -88,9 +93,7 @@ transport::ConnectionEvents SessionDriver::connection_events() {
         .on_refused =
             [this](int status, std::optional<int> retry_after) {
                 log::warn(kLog, "upgrade refused with HTTP {}{}", status,
-                          retry_after ? fmt::format(" (Retry-After {} s)",
-                                                    *retry_after)
-                                      : "");
+                          retry_after ? fmt::format(" (Retry-After {} s)", *retry_after) : "");
                 std::optional<std::chrono::seconds> hint;
                 if (retry_after) hint = std::chrono::seconds(*retry_after);
                 apply(policy_.on_upgrade_refused(status, hint));
@@ -102,7 +105,8 @@ transport::ConnectionEvents SessionDriver::connection_events() {
             },
         .on_foreign_subprotocol =
             [this](std::string selected) {
-                log::warn(kLog, "the server selected subprotocol '{}', which this "
+                log::warn(kLog,
+                          "the server selected subprotocol '{}', which this "
                           "agent did not offer (it speaks outpost.v1)",
                           selected);
                 apply(policy_.on_foreign_subprotocol(selected));
@@ -114,8 +118,7 @@ transport::ConnectionEvents SessionDriver::connection_events() {
                     apply(policy_.on_peer_close(*code, reason));
                 } else {
                     log::info(kLog, "connection lost");
-                    apply(policy_.on_connection_lost(
-                        reason.empty() ? "connection lost" : reason));
+                    apply(policy_.on_connection_lost(reason.empty() ? "connection lost" : reason));
                 }
             },
     };
@@ -153,7 +156,9 @@ void SessionDriver::save_session_record() {
     }
 }
 
-bool SessionDriver::online() const { return policy_.state() == session::State::online; }
+bool SessionDriver::online() const {
+    return policy_.state() == session::State::online;
+}
 
 bool SessionDriver::idle() const {
     return connection_->state() == transport::ConnectionState::kIdle;
@@ -319,10 +324,10 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
     } else if (hooks_.on_message) {
         hooks_.on_message(message);
     } else {
-        send_now(protocol::outbound::error_reply(protocol::ProtocolError{
-            protocol::ErrorCode::unsupported,
-            "this agent does not handle `" + message.type + "` messages", std::nullopt,
-            message.id}));
+        send_now(protocol::outbound::error_reply(
+            protocol::ProtocolError{protocol::ErrorCode::unsupported,
+                                    "this agent does not handle `" + message.type + "` messages",
+                                    std::nullopt, message.id}));
     }
 }
 
@@ -331,9 +336,14 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
 void SessionDriver::apply(const session::Decision& decision) {
     using session::Action;
     switch (decision.action) {
-        case Action::none: break;
-        case Action::connect_now: schedule_attempt(std::chrono::milliseconds(0)); break;
-        case Action::wait_then_connect: schedule_attempt(decision.delay); break;
+        case Action::none:
+            break;
+        case Action::connect_now:
+            schedule_attempt(std::chrono::milliseconds(0));
+            break;
+        case Action::wait_then_connect:
+            schedule_attempt(decision.delay);
+            break;
         case Action::close_then_wait:
             connection_->close(decision.close_code.value_or(1000), decision.reason);
             schedule_attempt(decision.delay);
@@ -346,8 +356,8 @@ void SessionDriver::apply(const session::Decision& decision) {
             attempt_timer_->cancel();
             break;
     }
-    if (decision.action == Action::wait_then_connect || decision.action == Action::close_then_wait ||
-        decision.action == Action::drop_then_wait) {
+    if (decision.action == Action::wait_then_connect ||
+        decision.action == Action::close_then_wait || decision.action == Action::drop_then_wait) {
         log::info(kLog, "next attempt in {} ms", decision.delay.count());
     }
     log_transition();
@@ -389,7 +399,7 @@ void SessionDriver::log_transition() {
 }
 
 void SessionDriver::shutdown(std::string_view reason) {
-    ++fetch_generation_;  // drop any token answer still on its way
+    ++fetch_generation_;          // drop any token answer still on its way
     draining_online_ = online();  // terminal: the connection only closes from here
     if (online()) post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
     auto decision = policy_.shutdown(reason);

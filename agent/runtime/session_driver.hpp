@@ -15,8 +15,8 @@
 #include <string>
 
 #include "agent/auth/identity.hpp"
-#include "agent/auth/uuid.hpp"
 #include "agent/auth/token_provider.hpp"
+#include "agent/auth/uuid.hpp"
 #include "agent/config/config.hpp"
 #include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/outbound_messages.hpp"
@@ -28,14 +28,14 @@
 namespace outpost::runtime {
 
 class SessionDriver {
-public:
+  public:
     using MessageHandler = std::function<void(const protocol::InboundMessage&)>;
     // What the rest of the agent contributes to the session.
     struct Hooks {
-        MessageHandler on_message;          // every message that is not about the session
-        std::function<void()> on_online;    // after each new session's welcome
-        std::function<protocol::outbound::Backlog()> backlog;  // for hello
-        std::vector<std::string> capabilities;                 // for hello
+        MessageHandler on_message;        // every message that is not about the session
+        std::function<void()> on_online;  // after each new session's welcome
+        std::function<protocol::outbound::Backlog()> backlog;      // for hello
+        std::vector<std::string> capabilities;                     // for hello
         std::optional<protocol::outbound::SandboxReport> sandbox;  // for hello
         std::optional<protocol::outbound::JournalReport> journal;  // for hello
         // Every pong from the server (the outbox's confirmations).
@@ -50,8 +50,7 @@ public:
     };
 
     // `config` and `identity` must outlive the driver.
-    SessionDriver(const config::Config& config, const auth::Identity& identity,
-                  SessionParts parts);
+    SessionDriver(const config::Config& config, const auth::Identity& identity, SessionParts parts);
     ~SessionDriver();
     SessionDriver(const SessionDriver&) = delete;
     SessionDriver& operator=(const SessionDriver&) = delete;
@@ -92,7 +91,7 @@ public:
     // refused until it drains (docs/transport.md, "Back-pressure").
     [[nodiscard]] bool backpressured() const;
 
-private:
+  private:
     [[nodiscard]] transport::ConnectionEvents connection_events();
     // Any state with an open connection: hello, reauth, pong, errors, status.
     bool send_now(protocol::outbound::Body body, std::string id = auth::uuid_v4());
@@ -140,12 +139,12 @@ private:
     std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
     session::State logged_state_ = session::State::connecting;
     std::optional<std::string> online_reason_;  // status{online}'s reason (plaintext)
-    bool posted_degraded_ = false;  // the last status{} of this session said degraded
-    bool draining_online_ = false;  // shutdown() of a welcomed session: send() still works
-    std::size_t send_queue_mark_;  // bytes; see backpressured()
-    bool above_mark_ = false;      // as last noted, on this connection
+    bool posted_degraded_ = false;              // the last status{} of this session said degraded
+    bool draining_online_ = false;          // shutdown() of a welcomed session: send() still works
+    std::size_t send_queue_mark_;           // bytes; see backpressured()
+    bool above_mark_ = false;               // as last noted, on this connection
     std::uint64_t refused_above_mark_ = 0;  // messages, on this connection
-    bool drained_pending_ = false;  // on_send_queue_drained is owed at the next tick
+    bool drained_pending_ = false;          // on_send_queue_drained is owed at the next tick
     Hooks hooks_;
 };
 

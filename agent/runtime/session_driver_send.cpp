@@ -80,15 +80,18 @@ void SessionDriver::note_send_queue() {
     if (above == above_mark_) return;
     above_mark_ = above;
     if (above) {
-        log::warn(kLog, "send queue at {} bytes, over its high-water mark ({}): the server is "
+        log::warn(kLog,
+                  "send queue at {} bytes, over its high-water mark ({}): the server is "
                   "not reading; new messages wait (results and outbox stay in the journal), "
                   "pongs are dropped, acks and status use a small reserve",
                   connection_->queued_bytes(), send_queue_mark_);
         arm_tick();  // the write-stall deadline
     } else {
         const std::uint64_t refused = std::exchange(refused_above_mark_, 0);
-        log::info(kLog, "send queue below its high-water mark again ({} message(s) refused "
-                  "meanwhile)", refused);
+        log::info(kLog,
+                  "send queue below its high-water mark again ({} message(s) refused "
+                  "meanwhile)",
+                  refused);
         // Not from here: this may run inside a send of the dispatcher's.
         if (refused > 0) drained_pending_ = true;
     }
@@ -112,9 +115,9 @@ bool SessionDriver::post_status(protocol::outbound::NodeStatus status,
 void SessionDriver::post_node_status() {
     auto degraded = hooks_.degraded_reason ? hooks_.degraded_reason() : std::nullopt;
     const bool is_degraded = degraded.has_value();
-    const bool sent = is_degraded
-                          ? post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded))
-                          : post_status(protocol::outbound::NodeStatus::online, online_reason_);
+    const bool sent =
+        is_degraded ? post_status(protocol::outbound::NodeStatus::degraded, std::move(degraded))
+                    : post_status(protocol::outbound::NodeStatus::online, online_reason_);
     // Only what the server got counts as said: a status that could not be
     // queued is posted again by the next recheck_status().
     if (sent) posted_degraded_ = is_degraded;
@@ -130,9 +133,8 @@ void SessionDriver::recheck_status() {
 
 bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     if (connection_->state() != transport::ConnectionState::kOpen) return false;
-    if (backpressured() &&
-        !(uses_reply_reserve(body) &&
-          connection_->queued_bytes() < send_queue_mark_ + kReplyReserveBytes)) {
+    if (backpressured() && !(uses_reply_reserve(body) &&
+                             connection_->queued_bytes() < send_queue_mark_ + kReplyReserveBytes)) {
         ++refused_above_mark_;
         log::debug(kLog, "not sending {}: the send queue is over its high-water mark",
                    protocol::type_name(body));

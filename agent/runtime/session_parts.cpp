@@ -31,24 +31,24 @@ auth::HttpPostFn exchange_post(std::shared_ptr<transport::HttpsPost> https,
     // The same identifying headers as the WebSocket upgrade (§1), so the
     // token endpoint's logs name the node and the agent version too.
     std::vector<std::pair<std::string, std::string>> headers{
-        {"X-Agent-Id", identity.node_id},
-        {"User-Agent", "outpost/" + std::string(kAgentVersion)}};
-    return [https = std::move(https), headers](
-               const std::string& url, std::string body,
-               std::function<void(Expected<auth::HttpReply>)> done) {
-        auto started = https->post(
-            transport::PostRequest{url, std::move(body), headers, std::chrono::seconds(10)},
-            [done](Expected<transport::HttpResponse> reply) {
-                if (!reply) return done(std::unexpected(reply.error()));
-                done(auth::HttpReply{reply->status, std::move(reply->body)});
-            });
-        if (!started) done(std::unexpected(started.error()));
-    };
+        {"X-Agent-Id", identity.node_id}, {"User-Agent", "outpost/" + std::string(kAgentVersion)}};
+    return
+        [https = std::move(https), headers](const std::string& url, std::string body,
+                                            std::function<void(Expected<auth::HttpReply>)> done) {
+            auto started = https->post(
+                transport::PostRequest{url, std::move(body), headers, std::chrono::seconds(10)},
+                [done](Expected<transport::HttpResponse> reply) {
+                    if (!reply) return done(std::unexpected(reply.error()));
+                    done(auth::HttpReply{reply->status, std::move(reply->body)});
+                });
+            if (!started) done(std::unexpected(started.error()));
+        };
 }
 
-std::unique_ptr<auth::TokenProvider> make_token_provider(
-    transport::EventLoop& loop, const config::Config& config, const auth::Identity& identity,
-    const std::optional<std::string>& proxy) {
+std::unique_ptr<auth::TokenProvider> make_token_provider(transport::EventLoop& loop,
+                                                         const config::Config& config,
+                                                         const auth::Identity& identity,
+                                                         const std::optional<std::string>& proxy) {
     auto clock = [] { return std::chrono::system_clock::now(); };
     auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config.auth.token_ttl);
     switch (config.auth.mode) {
@@ -56,7 +56,8 @@ std::unique_ptr<auth::TokenProvider> make_token_provider(
             return auth::make_jwt_provider(identity, config.auth.audience, ttl, clock);
         case config::AuthMode::static_token:
             return auth::make_static_provider(config.auth.token_file.value_or(""), clock);
-        case config::AuthMode::exchange: break;
+        case config::AuthMode::exchange:
+            break;
     }
     auto https = std::make_shared<transport::HttpsPost>(loop, tls_settings(config), proxy);
     return auth::make_exchange_provider(identity, config.auth.audience, ttl,

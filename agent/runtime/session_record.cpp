@@ -25,8 +25,8 @@ constexpr std::size_t kMaxFileBytes = 4096;
 bool plausible_boot_id(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (const char c : id) {
-        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                        (c >= 'A' && c <= 'F') || c == '-';
+        const bool ok =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-';
         if (!ok) return false;
     }
     return true;

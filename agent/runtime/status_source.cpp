@@ -14,8 +14,7 @@ namespace {
 
 constexpr std::size_t kMaxUnrunnableShown = 64;
 
-status::ConnectionInfo connection(const config::Config& config,
-                                  const session::SessionSnapshot& s) {
+status::ConnectionInfo connection(const config::Config& config, const session::SessionSnapshot& s) {
     status::ConnectionInfo c;
     c.server_url = config.server.url;
     c.state = std::string(session::to_string(s.state));
@@ -58,8 +57,8 @@ std::map<std::string, std::string, std::less<>> unrunnable_entries(
             const std::string_view name = executors::protection_name(required);
             for (const auto& p : caps.protections) {
                 if (p.available || p.protection != required) continue;
-                why += fmt::format("{}requires {}, unavailable: {}", why.empty() ? "" : "; ",
-                                   name, p.detail);
+                why += fmt::format("{}requires {}, unavailable: {}", why.empty() ? "" : "; ", name,
+                                   p.detail);
             }
         }
         if (!why.empty()) out.emplace(entry.name, std::move(why));
@@ -106,8 +105,10 @@ status::StatusReport collect_status(const StatusSources& sources) {
 
     protocol::outbound::Health health = sources.dispatcher.health();
     const auto& checks = health.checks;
-    for (auto [name, result] : {std::pair{"agent", checks.agent}, {"disk", checks.disk},
-                                {"memory", checks.memory}, {"database", checks.database},
+    for (auto [name, result] : {std::pair{"agent", checks.agent},
+                                {"disk", checks.disk},
+                                {"memory", checks.memory},
+                                {"database", checks.database},
                                 {"containers", checks.containers}}) {
         report.checks.results.emplace(name, protocol::outbound::to_string(result));
     }

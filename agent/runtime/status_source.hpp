@@ -24,7 +24,7 @@ struct StatusSources {
     status::TimePoint started_at;
     const SessionDriver& driver;
     dispatch::Dispatcher& dispatcher;
-    const protocol::outbound::SandboxReport& sandbox;  // what hello reports
+    const protocol::outbound::SandboxReport& sandbox;                   // what hello reports
     const std::map<std::string, std::string, std::less<>>& unrunnable;  // unrunnable_entries()
     const ExecHelper& helper;
     std::string journal_path;

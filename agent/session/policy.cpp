@@ -297,8 +297,7 @@ SessionPolicy::Outcome SessionPolicy::outcome_of(Reaction reaction,
             const milliseconds retry =
                 std::clamp(*hint, milliseconds{0}, settings_.retry_after_cap);
             return {State::backoff,
-                    uniform_between(random_, retry, retry + std::min(retry, settings_.max)),
-                    false};
+                    uniform_between(random_, retry, retry + std::min(retry, settings_.max)), false};
         }
         case Reaction::backoff_half_max:
             backoff_.record_failure();

@@ -201,7 +201,8 @@ class SessionPolicy {
     bool token_rejected_ = false;
     bool reauth_in_flight_ = false;
     std::optional<time_point> reauth_retry_at_;
-    bool reauth_refused_ = false;  // 401/403 from the token endpoint: none until the next connection
+    bool reauth_refused_ =
+        false;  // 401/403 from the token endpoint: none until the next connection
     std::optional<time_point> above_mark_since_;  // the send queue's, on this connection
 };
 

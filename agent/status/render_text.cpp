@@ -8,13 +8,17 @@
 
 namespace outpost::status {
 
-std::string printable(std::string_view text) { return outpost::printable(text, Tabs::escape); }
+std::string printable(std::string_view text) {
+    return outpost::printable(text, Tabs::escape);
+}
 
 namespace {
 
 using std::chrono::milliseconds;
 
-void make_printable(std::string& text) { text = printable(text); }
+void make_printable(std::string& text) {
+    text = printable(text);
+}
 
 template <class Map>
 Map printable_map(const Map& in) {
@@ -32,9 +36,9 @@ Map printable_map(const Map& in) {
 // Every string of the answer made printable: strings in it include text
 // from the server (close reasons, error causes).
 StatusReport printable_report(StatusReport r) {
-    for (std::string* s : {&r.agent.version, &r.agent.node_id, &r.connection.server_url,
-                           &r.connection.state, &r.journal.path, &r.journal.sync,
-                           &r.journal.state, &r.journal.detail}) {
+    for (std::string* s :
+         {&r.agent.version, &r.agent.node_id, &r.connection.server_url, &r.connection.state,
+          &r.journal.path, &r.journal.sync, &r.journal.state, &r.journal.detail}) {
         make_printable(*s);
     }
     if (r.connection.last_error) {

@@ -74,8 +74,8 @@ struct CommandsInfo {
 
 struct JournalInfo {
     std::string path;
-    std::string sync;   // full | normal
-    std::string state;  // ok | fail
+    std::string sync;    // full | normal
+    std::string state;   // ok | fail
     std::string detail;  // why it failed; empty when ok
     // Outbox messages not yet confirmed by the server (protocol.md §3.4,
     // docs/protocol-notes.md); null when the journal cannot be read.

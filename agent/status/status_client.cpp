@@ -36,16 +36,16 @@ std::string connect_problem(const std::string& path, int e) {
 }
 
 std::unexpected<FetchError> no_answer(const std::string& path, std::chrono::milliseconds limit) {
-    return error(FetchError::Kind::failed,
-                 "the agent did not answer on " + path + " within " +
-                     std::to_string(limit.count()) + " ms (is its loop stuck?)");
+    return error(FetchError::Kind::failed, "the agent did not answer on " + path + " within " +
+                                               std::to_string(limit.count()) +
+                                               " ms (is its loop stuck?)");
 }
 
 // A connected socket, or why there is none.
 std::expected<executors::UniqueFd, FetchError> connect_to_agent(const std::string& path,
-                                                               const sockaddr_un& address,
-                                                               Clock::time_point deadline,
-                                                               std::chrono::milliseconds limit) {
+                                                                const sockaddr_un& address,
+                                                                Clock::time_point deadline,
+                                                                std::chrono::milliseconds limit) {
     // Non-blocking: a stuck agent's full listen backlog makes a blocking
     // connect() wait forever; a Unix socket answers EAGAIN instead, and the
     // connect is retried until the deadline.
@@ -59,11 +59,12 @@ std::expected<executors::UniqueFd, FetchError> connect_to_agent(const std::strin
             ::poll(nullptr, 0, 20);
             continue;
         }
-        struct stat st{};
+        struct stat st {};
         if (e == ECONNREFUSED && ::stat(path.c_str(), &st) == 0 && !S_ISSOCK(st.st_mode)) {
             return error(FetchError::Kind::failed,
-                         path + " is not a socket (check status.socket; the agent does not "
-                                "replace other files)");
+                         path +
+                             " is not a socket (check status.socket; the agent does not "
+                             "replace other files)");
         }
         return error(e == ENOENT || e == ECONNREFUSED ? FetchError::Kind::not_running
                                                       : FetchError::Kind::failed,
@@ -133,9 +134,9 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
     const std::string& path = socket_path.native();
     const auto address = unix_address(path);
     if (!address) {
-        return error(FetchError::Kind::failed,
-                     "status socket path must be 1.." + std::to_string(kMaxSocketPathBytes) +
-                         " bytes: " + path);
+        return error(FetchError::Kind::failed, "status socket path must be 1.." +
+                                                   std::to_string(kMaxSocketPathBytes) +
+                                                   " bytes: " + path);
     }
 
     const Clock::time_point deadline = Clock::now() + limit;

@@ -22,7 +22,9 @@ constexpr int kAcceptsPerPass = 32;
 constexpr std::chrono::seconds kPauseAfterError{1};
 constexpr int kBacklog = 16;
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+    return std::strerror(error);
+}
 
 Expected<sockaddr_un> address_of(const std::filesystem::path& path) {
     auto address = unix_address(path.native());
@@ -43,14 +45,16 @@ Expected<bool> is_stale(const std::filesystem::path& path, const sockaddr_un& ad
     int error = rc == 0 ? 0 : errno;
     if (error == ECONNREFUSED) return true;
     if (rc == 0 || error == EAGAIN || error == EINPROGRESS) return false;
-    return fail("status.socket " + path.native() + ": cannot tell whether the socket there is in "
-                "use (" + errno_text(error) + "); not replacing it");
+    return fail("status.socket " + path.native() +
+                ": cannot tell whether the socket there is in "
+                "use (" +
+                errno_text(error) + "); not replacing it");
 }
 
 // Clears the way for bind(): nothing there, or a stale socket of ours to
 // remove. The directory was checked first (no one else can swap entries).
 Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& address) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return {};
         return fail("status.socket " + path.native() + ": " + errno_text(errno));
@@ -71,8 +75,8 @@ Expected<void> make_room(const std::filesystem::path& path, const sockaddr_un& a
                     "config?); not replacing it");
     }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        return fail("status.socket " + path.native() + ": cannot remove the stale socket: " +
-                    errno_text(errno));
+        return fail("status.socket " + path.native() +
+                    ": cannot remove the stale socket: " + errno_text(errno));
     }
     log::info(kLog, "removed the stale status socket {} (no process answered on it)",
               path.native());
@@ -90,7 +94,7 @@ Expected<void> check_directory(const std::filesystem::path& path) {
         return fail("status.socket " + path.native() + ": cannot create " + dir.native() + ": " +
                     errno_text(errno));
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) {
         return fail("status.socket " + path.native() + ": " + dir.native() + ": " +
                     errno_text(errno));
@@ -135,7 +139,7 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
     if (rc != 0) {
         return fail("status.socket " + path.native() + ": bind: " + errno_text(bind_error));
     }
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         return fail("status.socket " + path.native() + ": " + errno_text(errno));
     }
@@ -155,9 +159,8 @@ StatusServer::~StatusServer() {
     listen_fd_.reset();
     // Only our own file: a second agent may have replaced a socket it found
     // stale while this one was not answering.
-    struct stat st{};
-    if (dev_ != 0 && ::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ &&
-        st.st_ino == ino_) {
+    struct stat st {};
+    if (dev_ != 0 && ::lstat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
         ::unlink(path_.c_str());
     }
 }

@@ -11,9 +11,9 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <cstdint>
 #include <set>
 #include <string>
 #include <unordered_map>

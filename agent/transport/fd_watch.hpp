@@ -39,8 +39,8 @@ class FdWatch {
     void unregister();
 
     EventLoop* loop_ = nullptr;
-    int fd_ = -1;            // our dup
-    std::uint64_t id_ = 0;   // 0: not in the loop's set
+    int fd_ = -1;           // our dup
+    std::uint64_t id_ = 0;  // 0: not in the loop's set
     std::function<void()> on_readable_;
     std::function<void()> on_hangup_;
 };

@@ -10,8 +10,8 @@
 #include "agent/transport/client_vhost.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/lws_callbacks.hpp"
-#include "agent/transport/proxy.hpp"
 #include "agent/transport/peer_pins.hpp"
+#include "agent/transport/proxy.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::transport {

@@ -12,8 +12,8 @@
 #include "agent/transport/client_vhost.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/lws_callbacks.hpp"
-#include "agent/transport/proxy.hpp"
 #include "agent/transport/peer_pins.hpp"
+#include "agent/transport/proxy.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::transport {
@@ -91,10 +91,7 @@ void WsConnection::emit(const F& handler, Args&&... args) {
 }
 
 WsConnection::WsConnection(EventLoop& loop, Events events)
-    : loop_(loop),
-      events_(std::move(events)),
-      connect_timer_(loop),
-      deferred_failure_(loop) {}
+    : loop_(loop), events_(std::move(events)), connect_timer_(loop), deferred_failure_(loop) {}
 
 WsConnection::~WsConnection() {
     wipe_token();
@@ -334,8 +331,8 @@ void WsConnection::on_connection_error(lws* wsi, const void* in, size_t len) {
     const int status = static_cast<int>(lws_http_client_http_response(wsi));
     // lws refuses a 101 whose Sec-WebSocket-Protocol is not one we offered
     // with one of these two texts (lws-callbacks.h, CONNECTION_ERROR).
-    if (local_cause_.empty() &&
-        (cause.starts_with("HS: PROTOCOL malformed") || cause.starts_with("HS: Cannot match protocol"))) {
+    if (local_cause_.empty() && (cause.starts_with("HS: PROTOCOL malformed") ||
+                                 cause.starts_with("HS: Cannot match protocol"))) {
         char selected[128] = {};
         std::string named = lws_hdr_copy(wsi, selected, sizeof selected, WSI_TOKEN_PROTOCOL) > 0
                                 ? std::string(selected)

@@ -40,7 +40,7 @@ struct ApprovedCommand {
     RunProfile run;                 // the entry's; runs get no supplementary groups
     std::vector<std::string> argv;  // argv[0] = path, fixed args, checked args
     std::vector<std::pair<std::string, std::string>> env;  // only allowed keys
-    std::chrono::milliseconds timeout{};  // the request's, else the entry's
+    std::chrono::milliseconds timeout{};                   // the request's, else the entry's
 };
 
 // `rule` is the config key path of the rule that failed

@@ -246,8 +246,7 @@ Expected<std::string> ArgMatcher::check_path(const std::string& arg) const {
         const auto slash = lexical.rfind('/');
         auto dir = resolve(slash == 0 ? std::string("/") : lexical.substr(0, slash));
         if (!dir) {
-            return refused(
-                fmt::format("has no usable directory: {}", std::strerror(dir.error())));
+            return refused(fmt::format("has no usable directory: {}", std::strerror(dir.error())));
         }
         real = (*dir == "/" ? "" : *dir) + lexical.substr(slash);
         // realpath() says ENOENT for a dangling symlink too, and a program
@@ -268,8 +267,7 @@ Expected<std::string> ArgMatcher::check_path(const std::string& arg) const {
         return refused(fmt::format("cannot be resolved: {}", std::strerror(real.error())));
     }
     if (!under_a_root(*real)) {
-        return refused(
-            fmt::format("resolves to {}, outside {} (symlink)", quote(*real), roots));
+        return refused(fmt::format("resolves to {}, outside {} (symlink)", quote(*real), roots));
     }
     return *real;
 }

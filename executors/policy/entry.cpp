@@ -132,8 +132,8 @@ void check_limits(const config::CommandEntry& entry, CompiledEntry& out, Problem
     if (working_dir.front() != '/') {
         problems.add("working_dir", "is not an absolute path");
     } else if (auto trusted = check_directory_trust(working_dir); !trusted) {
-        problems.add("working_dir", fmt::format("{} is not trusted: {}", working_dir,
-                                                trusted.error().message()));
+        problems.add("working_dir",
+                     fmt::format("{} is not trusted: {}", working_dir, trusted.error().message()));
     }
 }
 
@@ -143,9 +143,9 @@ void check_protections(const config::CommandEntry& entry, CompiledEntry& out, Pr
     const auto offered = profile_protections(entry.sandbox);
     for (const auto p : entry.required_protections) {
         if (std::find(offered.begin(), offered.end(), p) == offered.end()) {
-            problems.add("requires", fmt::format("sandbox `{}` does not provide `{}`",
-                                                 sandbox_name(entry.sandbox),
-                                                 executors::protection_name(p)));
+            problems.add("requires",
+                         fmt::format("sandbox `{}` does not provide `{}`",
+                                     sandbox_name(entry.sandbox), executors::protection_name(p)));
         } else if (std::find(required.begin(), required.end(), p) == required.end()) {
             required.push_back(p);
         }

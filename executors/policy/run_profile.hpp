@@ -15,10 +15,10 @@
 namespace outpost::policy {
 
 struct RunProfile {
-    std::string name;         // the entry's name
-    std::string path;         // absolute, as configured (trust re-checked per run)
-    Identity identity;        // uid, gid and HOME of the entry's runs
-    std::string working_dir;  // absolute; "/" when the entry sets none
+    std::string name;                    // the entry's name
+    std::string path;                    // absolute, as configured (trust re-checked per run)
+    Identity identity;                   // uid, gid and HOME of the entry's runs
+    std::string working_dir;             // absolute; "/" when the entry sets none
     std::uint64_t max_output_bytes = 0;  // per stream
     std::uint64_t max_stdin_bytes = 0;
     config::SandboxLevel sandbox{};

@@ -249,9 +249,10 @@ bool is_env(const std::string& named, const std::string& resolved) {
 // someone could put a NAME of theirs in front of it later.
 Expected<std::string> resolve_on_fixed_path(const std::string& program, const std::string& name) {
     if (name.empty() || name.front() == '-') {
-        return fail(fmt::format("{}: `#!.../env {}`: env options are refused (what env would run "
-                                "cannot be checked)",
-                                program, name));
+        return fail(
+            fmt::format("{}: `#!.../env {}`: env options are refused (what env would run "
+                        "cannot be checked)",
+                        program, name));
     }
     if (name.front() == '/') {
         return name;
@@ -271,8 +272,8 @@ Expected<std::string> resolve_on_fixed_path(const std::string& program, const st
             // directories). Anything else, say EACCES for a non-root agent,
             // means we cannot see what env would find there: refused.
             if (errno == ENOENT || errno == ENOTDIR) continue;
-            return fail(fmt::format("{}: `#!.../env {}`: cannot look in {}: {}", program, name,
-                                    dir, std::strerror(errno)));
+            return fail(fmt::format("{}: `#!.../env {}`: cannot look in {}: {}", program, name, dir,
+                                    std::strerror(errno)));
         }
         if (auto trusted = walk(dir, Last::directory); !trusted) {
             return fail(fmt::format("{}: `#!.../env {}` searches {}, which is not trusted: {}",
@@ -308,8 +309,8 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
             return trusted;
         }
         if (level == kMaxInterpreters) {
-            return fail(fmt::format("{}: more than {} #! interpreters in a chain", path,
-                                    kMaxInterpreters));
+            return fail(
+                fmt::format("{}: more than {} #! interpreters in a chain", path, kMaxInterpreters));
         }
         const Shebang& line = **shebang;
         if (line.interpreter.front() != '/') {
@@ -335,9 +336,10 @@ Expected<TrustedFile> check_executable_trust(const std::string& path) {
         } else if (!line.argument.empty() && line.argument.front() == '/') {
             // `#!/bin/sh /opt/x.sh`: the interpreter runs that file.
             if (auto loaded = walk(line.argument, Last::file); !loaded) {
-                return fail(fmt::format("{}: the file its #! line passes to the interpreter is "
-                                        "not trusted: {}",
-                                        program, loaded.error().message()));
+                return fail(
+                    fmt::format("{}: the file its #! line passes to the interpreter is "
+                                "not trusted: {}",
+                                program, loaded.error().message()));
             }
         }
         program = checked->resolved_path;

@@ -8,7 +8,8 @@
 
 namespace outpost::executors {
 
-inline constexpr const char* kFixedPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+inline constexpr const char* kFixedPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 inline constexpr const char* kFixedLang = "C.UTF-8";
 
 // The given variables (minus PATH/LANG/HOME, LD_*, BASH_ENV, ENV and

@@ -10,7 +10,7 @@
 namespace outpost::executors {
 
 class OutputCapture {
-public:
+  public:
     explicit OutputCapture(std::size_t cap) : cap_(cap) {}
 
     // again: the pipe is empty for now; more: `budget` bytes were read and
@@ -30,7 +30,7 @@ public:
     void note_unread() { unread_ = true; }
     [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
 
-private:
+  private:
     std::size_t cap_;
     std::string data_;
     std::uint64_t dropped_ = 0;

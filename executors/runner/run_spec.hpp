@@ -21,14 +21,14 @@ struct RunSpec {
     // (entries with those names are replaced); LD_*, BASH_ENV and ENV are
     // dropped as a last line of defence.
     std::vector<std::pair<std::string, std::string>> env;
-    std::string stdin_data;  // empty: stdin is /dev/null
+    std::string stdin_data;   // empty: stdin is /dev/null
     std::string working_dir;  // empty: "/"
     // HOME; unset: the uid's home from the passwd database, looked up at
     // start (the allow-list resolves it when it loads, so runs never do).
     std::optional<std::string> home;
     std::chrono::milliseconds timeout{60000};
     std::chrono::milliseconds kill_grace{5000};  // SIGTERM .. SIGKILL
-    std::size_t max_output_bytes = 64 * 1024;  // per stream
+    std::size_t max_output_bytes = 64 * 1024;    // per stream
     SandboxProfile profile;
 };
 
@@ -40,7 +40,7 @@ struct RunResult {
     RunState state = RunState::failed;
     std::optional<int> exit_code;       // when the process exited
     std::optional<std::string> signal;  // "SIGKILL" when it was killed by a signal
-    std::string stdout_data;  // raw bytes (UTF-8 repair is the encoder's job)
+    std::string stdout_data;            // raw bytes (UTF-8 repair is the encoder's job)
     std::string stderr_data;
     bool stdout_truncated = false;
     bool stderr_truncated = false;

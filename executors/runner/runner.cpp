@@ -24,18 +24,22 @@
 
 namespace outpost::executors {
 
+using runner_detail::add_reason;
 using runner_detail::Clock;
 using runner_detail::kPidfdIdType;
 using runner_detail::kPollInterval;
 using runner_detail::send_signal;
-using runner_detail::add_reason;
 
 std::string_view run_state_name(RunState state) {
     switch (state) {
-        case RunState::succeeded: return "succeeded";
-        case RunState::failed: return "failed";
-        case RunState::timed_out: return "timed_out";
-        case RunState::cancelled: return "cancelled";
+        case RunState::succeeded:
+            return "succeeded";
+        case RunState::failed:
+            return "failed";
+        case RunState::timed_out:
+            return "timed_out";
+        case RunState::cancelled:
+            return "cancelled";
     }
     return "failed";
 }
@@ -75,7 +79,9 @@ Runner::~Runner() {
     for (auto& cg : spare_cgroups_) cg.remove();
 }
 
-std::size_t Runner::running() const { return active_.size(); }
+std::size_t Runner::running() const {
+    return active_.size();
+}
 
 Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
     // The caller queues what waits for a slot (the dispatcher's RunSlots,
@@ -97,8 +103,8 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
 
     plan->path = spec.path;
     plan->argv = spec.argv;
-    const bool changes_ids = (plan->uid && *plan->uid != ::geteuid()) ||
-                             (plan->gid && *plan->gid != ::getegid());
+    const bool changes_ids =
+        (plan->uid && *plan->uid != ::geteuid()) || (plan->gid && *plan->gid != ::getegid());
     if (options_.exec_helper && changes_ids) plan->exec_helper = options_.exec_helper();
     plan->env = build_environment(spec.env, home);
     plan->working_dir = spec.working_dir.empty() ? "/" : spec.working_dir;
@@ -112,14 +118,9 @@ Expected<RunHandle> Runner::start(RunSpec spec, DoneCallback on_done) {
     return RunHandle{id};
 }
 
-
-
-
-
-
-
-
-void Runner::on_timeout(Run& run) { terminate(run, RunState::timed_out); }
+void Runner::on_timeout(Run& run) {
+    terminate(run, RunState::timed_out);
+}
 
 void Runner::terminate(Run& run, RunState state) {
     if (run.forced_state || run.completed) return;
@@ -167,10 +168,6 @@ bool Runner::tree_gone(const Run& run) const {
     if (run.plan.pid_ns) return true;
     return !session_alive(run.child.pid);
 }
-
-
-
-
 
 Expected<void> Runner::cancel(RunHandle handle) {
     auto it = active_.find(handle.id);

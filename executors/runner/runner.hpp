@@ -4,13 +4,12 @@
 // A run: assess the profile against the probed capabilities (refuse if a
 // required protection is missing) → create the run's cgroup → fork the child
 // (sandbox/child_setup), which sets itself up while the loop goes on: its
-// error pipe is watched for EOF (execve happened) or a failed step → drain stdout/stderr together through
-// FdWatch, feed stdin without blocking, watch the pidfd for exit → on timeout
-// or cancel: SIGTERM to the process group and the main process, a grace
-// period, then SIGKILL of the whole tree by the best means available →
-// finished when the main process is reaped AND its tree is gone (processes
-// left behind by a main process that exited are killed then) → drain the
-// pipes, remove the cgroup, report.
+// error pipe is watched for EOF (execve happened) or a failed step → drain stdout/stderr together
+// through FdWatch, feed stdin without blocking, watch the pidfd for exit → on timeout or cancel:
+// SIGTERM to the process group and the main process, a grace period, then SIGKILL of the whole tree
+// by the best means available → finished when the main process is reaped AND its tree is gone
+// (processes left behind by a main process that exited are killed then) → drain the pipes, remove
+// the cgroup, report.
 //
 // Errors: start() returns an error only for a run that is refused before
 // anything is forked (invalid spec, required protection missing, sandbox
@@ -18,7 +17,8 @@
 // queue, its caller does). Everything that happens later — including an exec
 // failure reported by the child ("exec failed: execve: No such file or
 // directory") — is a RunResult with state `failed`, a `reason` and, for an
-// exec failure, `exec_failed` set, delivered through on_done. on_done is never called from inside start() or cancel().
+// exec failure, `exec_failed` set, delivered through on_done. on_done is never called from inside
+// start() or cancel().
 
 #include <chrono>
 #include <cstddef>
@@ -48,7 +48,7 @@ struct RunHandle {
 };
 
 class Runner {
-public:
+  public:
     struct Options {
         std::size_t max_concurrent = 4;  // a start beyond it is refused (unavailable)
         // The agent-owned cgroup directory under the agent's own cgroup.
@@ -83,7 +83,7 @@ public:
 
     struct Run;  // one run's state (runner_run.hpp)
 
-private:
+  private:
     void launch(std::unique_ptr<Run> run);
     [[nodiscard]] bool place_in_cgroup(std::unique_ptr<Run>& owned);
     void set_cgroup_plan(Run& run);

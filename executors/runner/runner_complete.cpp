@@ -105,8 +105,8 @@ void settle_result(Runner::Run& run, const std::vector<std::string>& unread) {
     res.stderr_data = run.err.take();
     // After the state's reasons: an exec failure is recognised by its reason.
     for (const std::string& name : unread) {
-        add_reason(res, fmt::format("{}: output still arriving after the run ended was not read",
-                                    name));
+        add_reason(res,
+                   fmt::format("{}: output still arriving after the run ended was not read", name));
     }
 }
 

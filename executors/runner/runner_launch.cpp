@@ -97,8 +97,8 @@ bool Runner::place_in_cgroup(std::unique_ptr<Run>& owned) {
         // Numbered per process, not per Runner: a second Runner in the same
         // process must not meet the names of the first.
         static std::uint64_t cgroups_made = 0;
-        auto cg = RunCgroup::create(cgs, options_.cgroup_parent,
-                                    run_cgroup_name(++cgroups_made), limits);
+        auto cg =
+            RunCgroup::create(cgs, options_.cgroup_parent, run_cgroup_name(++cgroups_made), limits);
         if (cg) {
             run.cgroup = std::move(*cg);
             set_cgroup_plan(run);
@@ -144,8 +144,10 @@ void Runner::watch_child(Run& run) {
             }
         };
         auto watch = FdWatch::create(loop_, fd.get(), drain, drain);
-        if (watch) slot = std::move(*watch);
-        else add_reason(r->result, "watching output: " + watch.error().message());
+        if (watch)
+            slot = std::move(*watch);
+        else
+            add_reason(r->result, "watching output: " + watch.error().message());
     };
     watch_output(run.out, run.child.stdout_fd, run.out_watch);
     watch_output(run.err, run.child.stderr_fd, run.err_watch);

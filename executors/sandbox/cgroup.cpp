@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -22,7 +22,9 @@
 namespace outpost::executors {
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) {
+    return what + ": " + std::strerror(errno);
+}
 
 std::vector<std::string> split(const std::string& s, char sep) {
     std::vector<std::string> out;
@@ -110,7 +112,8 @@ bool remove_cgroup_tree(const std::string& dir, int depth = kMaxNestedCgroups) {
 }
 
 Expected<void> make_dir(const std::string& path) {
-    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return fail(errno_text("mkdir " + path));
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST)
+        return fail(errno_text("mkdir " + path));
     return {};
 }
 
@@ -175,7 +178,8 @@ std::set<std::string> wanted_v2_controllers(const CgroupSupport& support,
 
 }  // namespace
 
-CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::string& self_cgroup_file) {
+CgroupSupport detect_cgroups(const std::string& mountinfo_file,
+                             const std::string& self_cgroup_file) {
     CgroupSupport support;
     std::string v2_own;
     std::map<std::string, std::string> v1_own;  // controller -> own path
@@ -209,7 +213,8 @@ CgroupSupport detect_cgroups(const std::string& mountinfo_file, const std::strin
             if (!support.v2_dir) continue;
             for (const auto& c : split(read_file(*support.v2_dir + "/cgroup.controllers"), ' ')) {
                 std::string name = c;
-                while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+                while (!name.empty() && (name.back() == '\n' || name.back() == ' '))
+                    name.pop_back();
                 if (!name.empty()) support.v2_controllers.insert(name);
             }
             support.v2_kill = ::access((*support.v2_dir + "/cgroup.kill").c_str(), W_OK) == 0;
@@ -367,7 +372,9 @@ void RunCgroup::sweep_stale(const CgroupSupport& support, const std::string& par
         if (auto cg = adopt(support, parent_name, name)) cg->remove();  // only an empty one goes
 }
 
-RunCgroup::RunCgroup(RunCgroup&& other) noexcept { *this = std::move(other); }
+RunCgroup::RunCgroup(RunCgroup&& other) noexcept {
+    *this = std::move(other);
+}
 
 RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
     if (this != &other) {
@@ -389,7 +396,9 @@ RunCgroup& RunCgroup::operator=(RunCgroup&& other) noexcept {
     return *this;
 }
 
-RunCgroup::~RunCgroup() { remove(); }
+RunCgroup::~RunCgroup() {
+    remove();
+}
 
 std::optional<std::string> RunCgroup::read_events() const {
     if (!events_fd_.valid()) return read_file_or_missing(unified_dir_ + "/cgroup.events");

@@ -23,7 +23,7 @@ namespace outpost::executors {
 
 // What the probe found: the agent's own cgroup directory in each hierarchy.
 struct CgroupSupport {
-    std::optional<std::string> v2_dir;    // unified hierarchy
+    std::optional<std::string> v2_dir;     // unified hierarchy
     std::set<std::string> v2_controllers;  // available in v2_dir (cgroup.controllers)
     bool v2_kill = false;                  // cgroup.kill exists (5.14+)
     std::optional<std::string> v1_pids_dir;
@@ -39,12 +39,13 @@ struct CgroupSupport {
 };
 
 // Reads /proc/self/mountinfo and /proc/self/cgroup (roots injectable for tests).
-[[nodiscard]] CgroupSupport detect_cgroups(const std::string& mountinfo_file = "/proc/self/mountinfo",
-                                           const std::string& self_cgroup_file = "/proc/self/cgroup");
+[[nodiscard]] CgroupSupport detect_cgroups(
+    const std::string& mountinfo_file = "/proc/self/mountinfo",
+    const std::string& self_cgroup_file = "/proc/self/cgroup");
 
 // One run's cgroup directories. Not copyable; remove() when the tree is gone.
 class RunCgroup {
-public:
+  public:
     // Creates "<own>/<parent_name>/<run_name>" in each hierarchy needed for
     // `limits` (and the unified one for tracking/kill) and writes the limits.
     // Hierarchies that are absent are skipped: the caller has already
@@ -107,7 +108,7 @@ public:
     // lives in the v2 hierarchy only, and it is now empty and not frozen.
     [[nodiscard]] bool ready_for_reuse() const;
 
-private:
+  private:
     std::vector<std::string> dirs_;         // every directory created (removed in reverse)
     std::vector<std::string> procs_files_;  // cgroup.procs of each
     std::string tracking_dir_;              // where emptiness is read

@@ -2,6 +2,7 @@
 #include "executors/sandbox/child_process.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -11,7 +12,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -128,7 +128,8 @@ void setup_fds(ChildArgs& a) {
         die(a, "dup2", errno);
     const unsigned keep = static_cast<unsigned>(a.err_w);
     if (a.plan->use_close_range) {
-        if (keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0) die(a, "close_range", errno);
+        if (keep > 3 && ::syscall(SYS_close_range, 3U, keep - 1, 0U) != 0)
+            die(a, "close_range", errno);
         if (::syscall(SYS_close_range, keep + 1, ~0U, 0U) != 0) die(a, "close_range", errno);
     } else {
         rlimit lim{};
@@ -147,7 +148,8 @@ int set_attr(const char* path, unsigned flags, std::uint64_t set, std::uint64_t 
 }
 
 bool same_device(const char* a, const char* b) {
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
@@ -169,18 +171,17 @@ void setup_mounts(const ChildArgs& a) {
             die(a, "remounting / read-only", errno);
         }
     }
-    if (p.private_tmp &&
-        ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    if (p.private_tmp && ::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
         die(a, "mounting a private /tmp", errno);
     for (const auto& path : p.writable_paths) {
         if (::mount(path.c_str(), path.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
             die(a, "binding a writable path", errno);
-        const int e = p.use_mount_setattr
-                          ? set_attr(path.c_str(), AT_RECURSIVE, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY)
-                          : (::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_NOSUID,
-                                     nullptr) == 0
-                                 ? 0
-                                 : errno);
+        const int e = p.use_mount_setattr ? set_attr(path.c_str(), AT_RECURSIVE, MOUNT_ATTR_NOSUID,
+                                                     MOUNT_ATTR_RDONLY)
+                                          : (::mount(nullptr, path.c_str(), nullptr,
+                                                     MS_REMOUNT | MS_BIND | MS_NOSUID, nullptr) == 0
+                                                 ? 0
+                                                 : errno);
         if (e != 0) die(a, "making a writable path writable", e);
     }
 }
@@ -199,7 +200,8 @@ void setup_rlimits(const ChildArgs& a) {
     const Rlimits& r = a.plan->rlimits;
     set_limit(a, RLIMIT_CORE, 0, 0, "setrlimit(CORE)");
     // Soft below hard: SIGXCPU at the soft limit, SIGKILL a second later.
-    if (r.cpu_seconds) set_limit(a, RLIMIT_CPU, *r.cpu_seconds, *r.cpu_seconds + 1, "setrlimit(CPU)");
+    if (r.cpu_seconds)
+        set_limit(a, RLIMIT_CPU, *r.cpu_seconds, *r.cpu_seconds + 1, "setrlimit(CPU)");
     if (r.file_size_bytes)
         set_limit(a, RLIMIT_FSIZE, *r.file_size_bytes, *r.file_size_bytes, "setrlimit(FSIZE)");
     if (r.nofile) set_limit(a, RLIMIT_NOFILE, *r.nofile, *r.nofile, "setrlimit(NOFILE)");
@@ -232,8 +234,8 @@ void setup_credentials(const ChildArgs& a) {
 // placed before the rlimits, which may lower RLIMIT_NOFILE to 3 or less.
 [[noreturn]] void exec_helper(const ChildArgs& a) {
     constexpr int kHelperPipe = 3;
-    const int moved = a.err_w == kHelperPipe ? ::fcntl(kHelperPipe, F_SETFD, 0)
-                                             : ::dup2(a.err_w, kHelperPipe);
+    const int moved =
+        a.err_w == kHelperPipe ? ::fcntl(kHelperPipe, F_SETFD, 0) : ::dup2(a.err_w, kHelperPipe);
     if (moved < 0) die(a, "passing the start pipe to the exec helper", errno);
     setup_rlimits(a);
     ::execve(a.plan->exec_helper.c_str(), a.helper_argv, a.envp);
@@ -362,11 +364,11 @@ void run_child(ChildArgs a) {
     // whole run, must die with the agent too. outpost-exec-as keeps it
     // across its execve and arms it again after its uid change.
     arm_death_signal(a, a.agent_pid);
-    join_cgroups(a);  // 1: before anything can fork
-    reset_signals();  // 2: ignored signals would survive exec
+    join_cgroups(a);                              // 1: before anything can fork
+    reset_signals();                              // 2: ignored signals would survive exec
     if (::setsid() < 0) die(a, "setsid", errno);  // 3
-    setup_fds(a);     // 4
-    int flags = 0;    // 5
+    setup_fds(a);                                 // 4
+    int flags = 0;                                // 5
     if (p.mount_ns) flags |= CLONE_NEWNS;
     if (p.net_ns) flags |= CLONE_NEWNET;
     if (p.ipc_ns) flags |= CLONE_NEWIPC;
@@ -377,6 +379,8 @@ void run_child(ChildArgs a) {
     finish_and_exec(a, a.agent_pid);
 }
 
-int run_cloned_child(void* args) { run_child(*static_cast<ChildArgs*>(args)); }
+int run_cloned_child(void* args) {
+    run_child(*static_cast<ChildArgs*>(args));
+}
 
 }  // namespace outpost::executors

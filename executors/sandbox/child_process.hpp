@@ -22,8 +22,8 @@ struct ChildArgs {
     const ChildPlan* plan;
     char* const* argv;
     char* const* envp;
-    int err_w;     // close-on-exec: EOF at execve, "<step>: <error>" otherwise
-    int stdin_r;   // -1: /dev/null
+    int err_w;    // close-on-exec: EOF at execve, "<step>: <error>" otherwise
+    int stdin_r;  // -1: /dev/null
     int stdout_w;
     int stderr_w;
     pid_t agent_pid;

@@ -12,8 +12,8 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -88,8 +88,8 @@ bool can_share_memory(const ChildPlan& plan) {
 // outpost-exec-as VERSION UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV...
 std::vector<std::string> helper_arguments(const ChildPlan& plan, pid_t agent_pid) {
     std::vector<std::string> out{plan.exec_helper, exec_as::kInterfaceVersion,
-                                 std::to_string(*plan.uid),
-                                 std::to_string(*plan.gid), std::to_string(plan.groups.size())};
+                                 std::to_string(*plan.uid), std::to_string(*plan.gid),
+                                 std::to_string(plan.groups.size())};
     for (const gid_t group : plan.groups) out.push_back(std::to_string(group));
     out.push_back(std::to_string(agent_pid));
     out.emplace_back(plan.no_new_privs ? "1" : "0");
@@ -101,7 +101,7 @@ std::vector<std::string> helper_arguments(const ChildPlan& plan, pid_t agent_pid
 
 struct StartResult {
     pid_t pid = -1;
-    int pidfd = -1;  // from CLONE_PIDFD; -1: open one with pidfd_open
+    int pidfd = -1;           // from CLONE_PIDFD; -1: open one with pidfd_open
     const char* call = "";    // for the error message
     const char* method = "";  // SpawnedChild::start_method
     int err = 0;
@@ -144,7 +144,9 @@ class BorrowedStack {
     BorrowedStack& operator=(const BorrowedStack&) = delete;
 
     [[nodiscard]] bool valid() const { return base_ != nullptr; }
-    [[nodiscard]] std::uint64_t bottom() const { return reinterpret_cast<std::uintptr_t>(base_ + kGuard); }
+    [[nodiscard]] std::uint64_t bottom() const {
+        return reinterpret_cast<std::uintptr_t>(base_ + kGuard);
+    }
     // The child's frames never return (execve or _exit): whatever an
     // instrumented build marked in this range must not outlive the child.
     void forget_child_frames() const {
@@ -189,7 +191,8 @@ StartResult start_sharing_memory(ChildArgs& args, int cgroup_fd) {
         r.err = ENOMEM;
         return r;
     }
-    if (args.helper_argv != nullptr) r.method = cgroup_fd >= 0 ? kSharedIntoCgroupHelper : kSharedHelper;
+    if (args.helper_argv != nullptr)
+        r.method = cgroup_fd >= 0 ? kSharedIntoCgroupHelper : kSharedHelper;
     clone_args ca = base_clone_args(r, cgroup_fd);
     ca.flags |= CLONE_VM | CLONE_VFORK;
     ca.stack = stack.bottom();
@@ -281,7 +284,8 @@ Expected<ChildPlan> plan_sandbox(const SandboxProfile& profile, const Capabiliti
     plan.private_tmp = plan.mount_ns && profile.private_tmp;
     if (plan.mount_ns) plan.writable_paths = profile.writable_paths;
     for (const auto& path : profile.writable_paths)
-        if (path.empty() || path.front() != '/') return fail("writable path is not absolute: " + path);
+        if (path.empty() || path.front() != '/')
+            return fail("writable path is not absolute: " + path);
     plan.use_mount_setattr = caps.mount_setattr;
     plan.use_close_range = caps.close_range;
     plan.rlimits = profile.rlimits;
@@ -391,7 +395,8 @@ Expected<SpawnedChild> fork_child(const ChildPlan& plan) {
     }
     // The set-up goes on in the child; its end (EOF at execve) or failure
     // is read from start_fd on the caller's event loop.
-    for (const UniqueFd* fd : {&child.stdout_fd, &child.stderr_fd, &child.stdin_fd, &child.start_fd})
+    for (const UniqueFd* fd :
+         {&child.stdout_fd, &child.stderr_fd, &child.stdin_fd, &child.start_fd})
         if (fd->valid()) ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
     return child;
 }

@@ -78,11 +78,11 @@ struct ChildPlan {
                                                const Capabilities& caps, std::string* home);
 
 struct SpawnedChild {
-    pid_t pid = -1;         // the main process (our direct child)
+    pid_t pid = -1;  // the main process (our direct child)
     UniqueFd pidfd;
     pid_t ns_init_pid = -1;  // the PID namespace's init, in our namespace
     UniqueFd ns_init_pidfd;
-    UniqueFd stdin_fd;  // write end, when plan.stdin_pipe
+    UniqueFd stdin_fd;   // write end, when plan.stdin_pipe
     UniqueFd stdout_fd;  // read ends, non-blocking
     UniqueFd stderr_fd;
     // The close-on-exec error pipe's read end, non-blocking: the set-up's
@@ -106,7 +106,7 @@ struct SpawnedChild {
 // "N<pid>" (the PID namespace's init, from P0) and "E<step>: <strerror>"
 // (a set-up step failed; that process exits 127).
 class StartReader {
-public:
+  public:
     // Reads what `child.start_fd` holds without blocking and handles every
     // whole record: 'N' sets ns_init_pid and, when `open_ns_init`, opens
     // ns_init_pidfd; 'E' keeps the first error. True once the pipe is at EOF
@@ -115,7 +115,7 @@ public:
     // The child's "<step>: <strerror>" when the set-up failed.
     [[nodiscard]] const std::optional<std::string>& error() const { return error_; }
 
-private:
+  private:
     void handle(SpawnedChild& child, const std::string& record, bool open_ns_init);
 
     std::string pending_;

@@ -81,8 +81,8 @@ std::string LeftoverRuns::outcome() const {
 LeftoverRuns reap_leftover_runs(const CgroupSupport& support, const std::string& parent_name,
                                 std::chrono::milliseconds limit) {
     LeftoverRuns out;
-    out.searched = support.v2_dir || support.v1_pids_dir || support.v1_memory_dir ||
-                   support.v1_freezer_dir;
+    out.searched =
+        support.v2_dir || support.v1_pids_dir || support.v1_memory_dir || support.v1_freezer_dir;
     std::vector<Leftover> runs;
     for (std::string& name : orphaned_run_cgroups(support, parent_name)) {
         auto cgroup = RunCgroup::adopt(support, parent_name, name);

@@ -23,10 +23,10 @@
 namespace outpost::executors {
 
 struct LeftoverRuns {
-    bool searched = false;        // some cgroup hierarchy could be looked in
-    std::size_t runs = 0;         // run cgroups whose maker is gone
-    std::size_t processes = 0;    // processes found in them, and SIGKILLed
-    std::size_t survivors = 0;    // still there when the time limit ran out
+    bool searched = false;              // some cgroup hierarchy could be looked in
+    std::size_t runs = 0;               // run cgroups whose maker is gone
+    std::size_t processes = 0;          // processes found in them, and SIGKILLed
+    std::size_t survivors = 0;          // still there when the time limit ran out
     std::vector<std::string> problems;  // kill errors, cgroups left in place
 
     // How it ended, for the reason of the commands the restart interrupted:
@@ -42,9 +42,8 @@ struct LeftoverRuns {
 // removes them. Blocks the caller for at most about `limit`: call it once
 // at start-up, before the first run. Never touches the runs of a live
 // agent process (this one included).
-[[nodiscard]] LeftoverRuns reap_leftover_runs(const CgroupSupport& support,
-                                              const std::string& parent_name = "outpost",
-                                              std::chrono::milliseconds limit =
-                                                  std::chrono::seconds(5));
+[[nodiscard]] LeftoverRuns reap_leftover_runs(
+    const CgroupSupport& support, const std::string& parent_name = "outpost",
+    std::chrono::milliseconds limit = std::chrono::seconds(5));
 
 }  // namespace outpost::executors

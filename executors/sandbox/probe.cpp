@@ -34,9 +34,13 @@ int in_child(const std::function<int()>& test) {
     return EFAULT;  // killed: treat as unavailable
 }
 
-int try_unshare(int flag) { return ::unshare(flag) == 0 ? 0 : errno; }
+int try_unshare(int flag) {
+    return ::unshare(flag) == 0 ? 0 : errno;
+}
 
-std::string why(int err) { return std::strerror(err); }
+std::string why(int err) {
+    return std::strerror(err);
+}
 
 }  // namespace
 
@@ -171,7 +175,8 @@ void probe_cgroups(Capabilities& caps, const std::string& cgroup_parent) {
                                    : "process group and session sweep";
         caps.set(Protection::cgroup_kill, false,
                  "no writable cgroup2 with cgroup.kill; tree kill uses the PID namespace init "
-                 "when the run has one, else " + fallback);
+                 "when the run has one, else " +
+                     fallback);
         if (!writable(cg.v1_freezer_dir)) caps.cgroups.v1_freezer_dir.reset();
     }
     if (!writable(cg.v2_dir)) caps.cgroups.v2_dir.reset();
@@ -183,11 +188,12 @@ void probe_syscalls(Capabilities& caps) {
     caps.pidfd = fd >= 0;
     if (fd >= 0) ::close(fd);
     caps.close_range = ::syscall(SYS_close_range, ~0U, ~0U, 0) == 0;
-    caps.mount_setattr = in_child([] {
-        if (::syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) != 0 && errno == ENOSYS)
-            return ENOSYS;
-        return 0;
-    }) == 0;
+    caps.mount_setattr =
+        in_child([] {
+            if (::syscall(SYS_mount_setattr, -1, "", 0, nullptr, 0) != 0 && errno == ENOSYS)
+                return ENOSYS;
+            return 0;
+        }) == 0;
 }
 
 }  // namespace
@@ -209,8 +215,8 @@ Expected<std::vector<std::string>> assess_profile(const SandboxProfile& profile,
         if (s != nullptr && s->available) continue;
         const std::string detail = s != nullptr ? s->detail : "not probed";
         if (profile.required.contains(p))
-            return fail(fmt::format("required protection {} is unavailable: {}",
-                                    protection_name(p), detail));
+            return fail(fmt::format("required protection {} is unavailable: {}", protection_name(p),
+                                    detail));
         degraded.push_back(fmt::format("{}: {}", protection_name(p), detail));
     }
     return degraded;

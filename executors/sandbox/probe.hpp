@@ -22,8 +22,8 @@ struct ProtectionStatus {
 struct Capabilities {
     std::vector<ProtectionStatus> protections;  // one entry per Protection
     int landlock_abi = 0;
-    bool pidfd = false;        // pidfd_open + waitid(P_PIDFD): required by the runner
-    bool close_range = false;  // else the child closes fds one by one
+    bool pidfd = false;          // pidfd_open + waitid(P_PIDFD): required by the runner
+    bool close_range = false;    // else the child closes fds one by one
     bool mount_setattr = false;  // recursive read-only remount (5.12+)
     CgroupSupport cgroups;
 

@@ -17,9 +17,9 @@ namespace outpost::executors {
 // Limits are only ever lowered in the child (a limit above the agent's own
 // is clamped to it). RLIMIT_CORE is always 0.
 struct Rlimits {
-    std::optional<std::uint64_t> cpu_seconds;      // RLIMIT_CPU: SIGXCPU, then SIGKILL
-    std::optional<std::uint64_t> file_size_bytes;  // RLIMIT_FSIZE: SIGXFSZ
-    std::optional<std::uint64_t> nofile;           // RLIMIT_NOFILE
+    std::optional<std::uint64_t> cpu_seconds;          // RLIMIT_CPU: SIGXCPU, then SIGKILL
+    std::optional<std::uint64_t> file_size_bytes;      // RLIMIT_FSIZE: SIGXFSZ
+    std::optional<std::uint64_t> nofile;               // RLIMIT_NOFILE
     std::optional<std::uint64_t> address_space_bytes;  // RLIMIT_AS
 };
 
@@ -39,8 +39,8 @@ struct SandboxProfile {
     bool private_uts = true;
     bool seccomp = true;
     bool landlock = true;
-    std::optional<uid_t> uid;  // unset: stays root
-    std::optional<gid_t> gid;  // unset with uid set: the uid's primary group
+    std::optional<uid_t> uid;   // unset: stays root
+    std::optional<gid_t> gid;   // unset with uid set: the uid's primary group
     std::vector<gid_t> groups;  // supplementary groups; root's are always dropped
     Rlimits rlimits;
     CgroupLimits cgroup;

@@ -32,7 +32,9 @@ std::optional<std::uint64_t> take_number(std::string_view& text, bool dash_follo
 }
 
 // Process alive (or at least not known to be gone: EPERM is a live one).
-bool pid_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+bool pid_exists(pid_t pid) {
+    return ::kill(pid, 0) == 0 || errno != ESRCH;
+}
 
 }  // namespace
 
@@ -94,8 +96,8 @@ bool owner_gone(const RunCgroupOwner& owner) {
 std::vector<std::string> orphaned_run_cgroups(const CgroupSupport& support,
                                               const std::string& parent_name) {
     std::set<std::string> names;
-    for (const auto* own : {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir,
-                            &support.v1_freezer_dir}) {
+    for (const auto* own :
+         {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir, &support.v1_freezer_dir}) {
         if (!*own) continue;
         DIR* dir = ::opendir((**own + "/" + parent_name).c_str());
         if (dir == nullptr) continue;

@@ -22,20 +22,51 @@ struct CtxDeleter {
 // Syscalls the sandboxed command never needs and that change the host or
 // escape the sandbox.
 constexpr const char* kDenied[] = {
-    "mount", "umount", "umount2", "pivot_root", "fsopen", "fsmount", "fsconfig", "fspick",
-    "move_mount", "open_tree", "mount_setattr",
-    "init_module", "finit_module", "delete_module",
-    "reboot", "swapon", "swapoff", "iopl", "ioperm",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "stime",
-    "ptrace", "process_vm_readv", "process_vm_writev",
-    "kexec_load", "kexec_file_load", "bpf", "userfaultfd",
-    "add_key", "request_key", "keyctl", "acct", "quotactl", "quotactl_fd",
-    "open_by_handle_at", "setns", "unshare",
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "fsopen",
+    "fsmount",
+    "fsconfig",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "iopl",
+    "ioperm",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "stime",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kexec_load",
+    "kexec_file_load",
+    "bpf",
+    "userfaultfd",
+    "add_key",
+    "request_key",
+    "keyctl",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "open_by_handle_at",
+    "setns",
+    "unshare",
 };
 
 constexpr unsigned long kNamespaceFlags[] = {
-    CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-    CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, 0x00000080 /* CLONE_NEWTIME */,
+    CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+    CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET, 0x00000080 /* CLONE_NEWTIME */,
 };
 
 }  // namespace
@@ -52,7 +83,8 @@ Expected<SeccompProgram> build_seccomp_program() {
         const int nr = seccomp_syscall_resolve_name(name);
         if (nr == __NR_SCMP_ERROR) return {};  // not on this architecture
         const int rc = seccomp_rule_add(ctx.get(), action, nr, 0);
-        if (rc != 0) return fail(std::string("seccomp rule for ") + name + ": " + std::strerror(-rc));
+        if (rc != 0)
+            return fail(std::string("seccomp rule for ") + name + ": " + std::strerror(-rc));
         return {};
     };
     for (const char* name : kDenied)

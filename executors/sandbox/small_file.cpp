@@ -24,6 +24,8 @@ std::optional<std::string> read_file_or_missing(const std::string& path) {
     return out;
 }
 
-std::string read_file(const std::string& path) { return read_file_or_missing(path).value_or(""); }
+std::string read_file(const std::string& path) {
+    return read_file_or_missing(path).value_or("");
+}
 
 }  // namespace outpost::executors

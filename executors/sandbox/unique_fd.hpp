@@ -8,7 +8,7 @@
 namespace outpost::executors {
 
 class UniqueFd {
-public:
+  public:
     UniqueFd() = default;
     explicit UniqueFd(int fd) : fd_(fd) {}
     UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
@@ -28,7 +28,7 @@ public:
     }
     [[nodiscard]] int release() { return std::exchange(fd_, -1); }
 
-private:
+  private:
     int fd_ = -1;
 };
 

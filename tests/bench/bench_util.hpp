@@ -44,7 +44,7 @@ inline Summary summarize(std::vector<double> v) {
 
 // Builds one flat JSON object (keys are trusted identifiers).
 class JsonLine {
-public:
+  public:
     JsonLine& num(std::string_view k, double v) {
         char buf[64];
         std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -84,7 +84,7 @@ public:
         std::fflush(stdout);
     }
 
-private:
+  private:
     std::string buf_ = "{";
 };
 

@@ -65,9 +65,8 @@ RunResult Harness::run(RunSpec s, std::chrono::milliseconds limit) {
     if (!handle) FAIL("start refused: " << handle.error().message());
     REQUIRE(loop->run_until([&] { return result.has_value(); }, limit));
     if (std::getenv("OUTPOST_TEST_VERBOSE") != nullptr)
-        WARN("state " << run_state_name(result->state) << " exit "
-                      << result->exit_code.value_or(-1) << " signal "
-                      << result->signal.value_or("-") << " reason "
+        WARN("state " << run_state_name(result->state) << " exit " << result->exit_code.value_or(-1)
+                      << " signal " << result->signal.value_or("-") << " reason "
                       << result->reason.value_or("-") << " stderr "
                       << result->stderr_data.substr(0, 500));
     return std::move(*result);
@@ -86,8 +85,10 @@ std::vector<pid_t> processes_with(const std::string& marker) {
             if (c == '\0') c = ' ';
         const std::string stat = read_file(std::string("/proc/") + e->d_name + "/stat");
         const auto paren = stat.rfind(')');
-        const bool zombie = paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
-        if (!zombie && cmdline.find(marker) != std::string::npos) found.push_back(static_cast<pid_t>(pid));
+        const bool zombie =
+            paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+        if (!zombie && cmdline.find(marker) != std::string::npos)
+            found.push_back(static_cast<pid_t>(pid));
     }
     ::closedir(dir);
     return found;

@@ -14,7 +14,6 @@
 #include "executors/runner/runner.hpp"
 #include "tests/support/skip.hpp"
 
-
 namespace outpost::executors::test {
 
 const Capabilities& probed();
@@ -25,7 +24,8 @@ SandboxProfile full_profile();
 // No namespaces, no seccomp/Landlock: the plain process path.
 SandboxProfile bare_profile();
 
-RunSpec spec(std::string path, std::vector<std::string> args, SandboxProfile profile = full_profile());
+RunSpec spec(std::string path, std::vector<std::string> args,
+             SandboxProfile profile = full_profile());
 
 struct Harness {
     explicit Harness(Capabilities caps = probed(), Runner::Options options = {});

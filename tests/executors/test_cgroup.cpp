@@ -24,15 +24,16 @@ std::string write_temp(const std::string& name, const std::string& text) {
 }  // namespace
 
 TEST_CASE("detect_cgroups: v1 controllers plus a unified mount (this CI's layout)", "[cgroup]") {
-    const auto mountinfo = write_temp("mountinfo",
+    const auto mountinfo = write_temp(
+        "mountinfo",
         "30 25 0:26 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
         "35 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
         "36 30 0:32 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
         "37 30 0:33 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
         "38 30 0:34 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
         "39 30 0:35 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n");
-    const auto self = write_temp("self",
-        "8:pids:/\n6:freezer:/\n4:memory:/jobs/abc\n2:cpu,cpuacct:/\n0::/agent.slice\n");
+    const auto self = write_temp(
+        "self", "8:pids:/\n6:freezer:/\n4:memory:/jobs/abc\n2:cpu,cpuacct:/\n0::/agent.slice\n");
     const CgroupSupport s = detect_cgroups(mountinfo, self);
     CHECK(s.v1_pids_dir == "/sys/fs/cgroup/pids");
     CHECK(s.v1_memory_dir == "/sys/fs/cgroup/memory/jobs/abc");
@@ -43,7 +44,8 @@ TEST_CASE("detect_cgroups: v1 controllers plus a unified mount (this CI's layout
 }
 
 TEST_CASE("detect_cgroups: pure v2 inside a container (mount root is a subtree)", "[cgroup]") {
-    const auto mountinfo = write_temp("mountinfo2",
+    const auto mountinfo = write_temp(
+        "mountinfo2",
         "40 30 0:40 /system.slice/outpost.service /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
     const auto self = write_temp("self2", "0::/system.slice/outpost.service\n");
     const CgroupSupport s = detect_cgroups(mountinfo, self);
@@ -86,7 +88,8 @@ TEST_CASE("a run's cgroup gets its limits and is removed after the run", "[cgrou
     for (const auto& d : dirs) {
         const auto parent = std::filesystem::path(d).parent_path();
         for (const auto& entry : std::filesystem::directory_iterator(parent))
-            CHECK(entry.path().filename().string().rfind("run-" + std::to_string(::getpid()) + "-", 0) != 0);
+            CHECK(entry.path().filename().string().rfind("run-" + std::to_string(::getpid()) + "-",
+                                                         0) != 0);
     }
 }
 

@@ -26,7 +26,8 @@ std::string marker() {
 Capabilities without_cgroups() {
     Capabilities caps = probed();
     caps.cgroups = CgroupSupport{};
-    for (Protection p : {Protection::cgroup_pids, Protection::cgroup_memory, Protection::cgroup_kill})
+    for (Protection p :
+         {Protection::cgroup_pids, Protection::cgroup_memory, Protection::cgroup_kill})
         caps.set(p, false, "simulated: no cgroups");
     return caps;
 }
@@ -62,12 +63,12 @@ TEST_CASE("timeout kills a setsid double-forked grandchild", "[kill]") {
         bool pid_ns;
         Host host;
     };
-    for (const Variant v : {Variant{"cgroup.kill, no pid namespace", false, Host::full},
-                            Variant{"cgroup.kill and pid namespace", true, Host::full},
-                            Variant{"v1 freezer, no pid namespace", false, Host::freezer},
-                            Variant{"v2 before cgroup.kill, no pid namespace", false,
-                                    Host::v2_without_kill},
-                            Variant{"pid namespace init only", true, Host::no_cgroups}}) {
+    for (const Variant v :
+         {Variant{"cgroup.kill, no pid namespace", false, Host::full},
+          Variant{"cgroup.kill and pid namespace", true, Host::full},
+          Variant{"v1 freezer, no pid namespace", false, Host::freezer},
+          Variant{"v2 before cgroup.kill, no pid namespace", false, Host::v2_without_kill},
+          Variant{"pid namespace init only", true, Host::no_cgroups}}) {
         DYNAMIC_SECTION(v.name) {
             if (v.host == Host::full && !probed().available(Protection::cgroup_kill))
                 OUTPOST_SKIP("no cgroup.kill here");
@@ -82,7 +83,8 @@ TEST_CASE("timeout kills a setsid double-forked grandchild", "[kill]") {
             auto profile = v.host == Host::no_cgroups ? no_limits(full_profile()) : full_profile();
             profile.own_pid_namespace = v.pid_ns;
             const std::string m = marker();
-            auto s = spec("/bin/sh", {"-c", "setsid /bin/sleep " + m + " & /bin/sleep 1000"}, profile);
+            auto s =
+                spec("/bin/sh", {"-c", "setsid /bin/sleep " + m + " & /bin/sleep 1000"}, profile);
             s.timeout = 700ms;
             auto r = h.run(std::move(s));
             CHECK(r.state == RunState::timed_out);
@@ -122,10 +124,10 @@ TEST_CASE("a process moved into a child cgroup is still part of the run's tree",
     const bool v2 = probed().cgroups.v2_dir.has_value();
     const bool freezer = probed().cgroups.v1_freezer_dir.has_value();
     for (const Variant& v : {
-             Variant{"v2, cgroup.kill", probed(), " - cgroup2 ", "0::",
-                     probed().available(Protection::cgroup_kill)},
-             Variant{"v2 without cgroup.kill: freeze and kill each", v2_without_kill(), " - cgroup2 ",
-                     "0::", v2},
+             Variant{"v2, cgroup.kill", probed(), " - cgroup2 ",
+                     "0::", probed().available(Protection::cgroup_kill)},
+             Variant{"v2 without cgroup.kill: freeze and kill each", v2_without_kill(),
+                     " - cgroup2 ", "0::", v2},
              Variant{"v1 freezer, moved in the freezer hierarchy", freezer_only(),
                      " - cgroup .*freezer", "[0-9]*:freezer:", freezer},
              Variant{"v1 only (tracking in v1)", v1_only, " - cgroup .*freezer",
@@ -137,8 +139,11 @@ TEST_CASE("a process moved into a child cgroup is still part of the run's tree",
             const std::string m = marker();
             const std::string script =
                 "cg=$(/bin/sed -n \"s/^$2//p\" /proc/self/cgroup); "
-                "d=$(/bin/grep -m1 -- \"$1\" /proc/self/mountinfo | /usr/bin/cut -d' ' -f5)$cg/moved; "
-                "/bin/mkdir \"$d\" || exit 1; /usr/bin/setsid /bin/sleep " + m + " & "
+                "d=$(/bin/grep -m1 -- \"$1\" /proc/self/mountinfo | /usr/bin/cut -d' ' "
+                "-f5)$cg/moved; "
+                "/bin/mkdir \"$d\" || exit 1; /usr/bin/setsid /bin/sleep " +
+                m +
+                " & "
                 "echo $! > \"$d/cgroup.procs\" && echo moved; exit 0";
             auto r = h.run(spec("/bin/sh", {"-c", script, "sh", v.mount_pattern, v.cgroup_prefix},
                                 bare_profile()));
@@ -206,7 +211,8 @@ TEST_CASE("a process ignoring SIGTERM is SIGKILLed after the grace period", "[ki
         Harness h;
         auto profile = full_profile();
         profile.own_pid_namespace = pid_ns;
-        auto s = spec("/bin/sh", {"-c", "trap '' TERM; while :; do /bin/sleep 0.05; done"}, profile);
+        auto s =
+            spec("/bin/sh", {"-c", "trap '' TERM; while :; do /bin/sleep 0.05; done"}, profile);
         s.timeout = 300ms;
         s.kill_grace = 400ms;
         auto r = h.run(std::move(s));

@@ -27,7 +27,9 @@ namespace {
 
 // A parent cgroup of this test process's own, so the runs of other tests
 // and agents on the machine are never in sight.
-std::string test_parent() { return "outpost-leftover-test-" + std::to_string(::getpid()); }
+std::string test_parent() {
+    return "outpost-leftover-test-" + std::to_string(::getpid());
+}
 
 std::string marker() {
     static int n = 0;
@@ -45,8 +47,8 @@ pid_t dead_pid() {
 
 std::vector<std::string> hierarchy_dirs(const CgroupSupport& support) {
     std::vector<std::string> out;
-    for (const auto* own : {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir,
-                            &support.v1_freezer_dir})
+    for (const auto* own :
+         {&support.v2_dir, &support.v1_pids_dir, &support.v1_memory_dir, &support.v1_freezer_dir})
         if (*own) out.push_back(**own + "/" + test_parent());
     return out;
 }
@@ -221,12 +223,14 @@ TEST_CASE("every process of a run's chain dies with the agent", "[leftover][pdea
     const Variant variants[] = {
         {"strict (PID namespace) as root", full_profile(), false},
         {"strict (PID namespace) as nobody", full_profile(), true},
-        {"standard-like (mount namespace) as nobody", [] {
+        {"standard-like (mount namespace) as nobody",
+         [] {
              SandboxProfile p = bare_profile();
              p.private_tmp = true;
              p.seccomp = true;
              return p;
-         }(), true},
+         }(),
+         true},
         {"none as root", bare_profile(), false},
     };
     const Capabilities& caps = probed();

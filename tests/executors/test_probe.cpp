@@ -26,7 +26,8 @@ TEST_CASE("assess_profile: required missing refuses, best effort degrades", "[pr
     SandboxProfile profile;
     auto degraded = assess_profile(profile, caps);
     REQUIRE(degraded);
-    CHECK(*degraded == std::vector<std::string>{"namespaces_net: unshare: Operation not permitted"});
+    CHECK(*degraded ==
+          std::vector<std::string>{"namespaces_net: unshare: Operation not permitted"});
 
     profile.required = {Protection::namespaces_net};
     auto refused = assess_profile(profile, caps);

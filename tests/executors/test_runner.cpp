@@ -139,8 +139,7 @@ TEST_CASE("only a program that never started is marked exec_failed", "[runner]")
     CHECK_FALSE(ok.exec_failed);
 }
 
-TEST_CASE("a start beyond max_concurrent is refused, and a freed slot takes the next",
-          "[runner]") {
+TEST_CASE("a start beyond max_concurrent is refused, and a freed slot takes the next", "[runner]") {
     // The runner keeps no queue of its own: its caller's is the only one.
     Runner::Options options;
     options.max_concurrent = 2;
@@ -148,9 +147,8 @@ TEST_CASE("a start beyond max_concurrent is refused, and a freed slot takes the 
     std::vector<std::string> outputs;
     for (int i = 0; i < 2; ++i) {
         auto s = spec("/bin/sh", {"-c", "sleep 0.1; echo " + std::to_string(i)});
-        REQUIRE(h.runner->start(std::move(s), [&](RunResult r) {
-            outputs.push_back(r.stdout_data);
-        }));
+        REQUIRE(
+            h.runner->start(std::move(s), [&](RunResult r) { outputs.push_back(r.stdout_data); }));
     }
     CHECK(h.runner->running() == 2);
     auto third = h.runner->start(spec("/bin/true", {}), [](RunResult) { FAIL("must not run"); });
@@ -182,8 +180,7 @@ TEST_CASE("cancel: running and unknown runs", "[runner]") {
     CHECK_FALSE(h.runner->cancel(RunHandle{9999}));
 }
 
-TEST_CASE("a run requiring a missing protection is refused, best effort is reported",
-          "[runner]") {
+TEST_CASE("a run requiring a missing protection is refused, best effort is reported", "[runner]") {
     Capabilities caps = probed();
     caps.set(Protection::landlock, false, "simulated: no Landlock here");
     Harness h(caps);

@@ -13,7 +13,9 @@ using namespace outpost::executors::test;
 
 namespace {
 
-bool has(Protection p) { return probed().available(p); }
+bool has(Protection p) {
+    return probed().available(p);
+}
 
 }  // namespace
 
@@ -46,8 +48,8 @@ TEST_CASE("rlimits: no core dumps, CPU and file size limits", "[sandbox]") {
 
     auto fsize = full_profile();
     fsize.rlimits.file_size_bytes = 1000;
-    auto dd = h.run(spec("/bin/dd", {"if=/dev/zero", "of=/tmp/outpost-fsize", "bs=5000", "count=1"},
-                         fsize));
+    auto dd = h.run(
+        spec("/bin/dd", {"if=/dev/zero", "of=/tmp/outpost-fsize", "bs=5000", "count=1"}, fsize));
     CHECK(dd.signal == "SIGXFSZ");
 }
 
@@ -132,7 +134,8 @@ TEST_CASE("Landlock alone keeps writes to the writable paths", "[sandbox]") {
     CHECK(denied.state == RunState::failed);
     CHECK(denied.stderr_data.find("Permission denied") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(outside));
-    auto allowed = h.run(spec("/bin/sh", {"-c", "echo x > " + dir + "/in && echo y > /dev/null"}, profile));
+    auto allowed =
+        h.run(spec("/bin/sh", {"-c", "echo x > " + dir + "/in && echo y > /dev/null"}, profile));
     CHECK(allowed.state == RunState::succeeded);
     std::filesystem::remove_all(dir);
     std::filesystem::remove(outside);
@@ -143,11 +146,12 @@ TEST_CASE("a fork bomb is contained by pids.max", "[sandbox]") {
     Harness h;
     auto profile = full_profile();
     profile.cgroup.pids_max = 16;
-    auto loop = spec("/bin/sh", {"-c", "for i in $(seq 1 40); do /bin/sleep 30 & done; wait"}, profile);
+    auto loop =
+        spec("/bin/sh", {"-c", "for i in $(seq 1 40); do /bin/sleep 30 & done; wait"}, profile);
     loop.timeout = std::chrono::seconds(2);
     auto r = h.run(std::move(loop));
     CHECK(r.stderr_data.find("fork") != std::string::npos);  // "Cannot fork"
-    CHECK(r.state != RunState::succeeded);  // dash gives up after a failed fork
+    CHECK(r.state != RunState::succeeded);                   // dash gives up after a failed fork
 
     auto bomb = spec("/bin/sh", {"-c", "f() { f | f & }; f; sleep 2"}, profile);
     bomb.timeout = std::chrono::seconds(3);

@@ -15,7 +15,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string marker() { return "0.98" + std::to_string(::getpid()) + std::to_string(Clock::now().time_since_epoch().count() % 100000); }
+std::string marker() {
+    return "0.98" + std::to_string(::getpid()) +
+           std::to_string(Clock::now().time_since_epoch().count() % 100000);
+}
 
 }  // namespace
 
@@ -39,11 +42,13 @@ TEST_CASE("the loop is serviced while a sandboxed command sets itself up", "[run
         CHECK(result->state == RunState::succeeded);
         REQUIRE(ticked);
         const auto total = *done_at - t0;
-        UNSCOPED_INFO("start() " << std::chrono::duration_cast<std::chrono::microseconds>(start_took).count()
-                                 << " us, timer after "
-                                 << std::chrono::duration_cast<std::chrono::microseconds>(*ticked - t0).count()
-                                 << " us, result after "
-                                 << std::chrono::duration_cast<std::chrono::microseconds>(total).count() << " us");
+        UNSCOPED_INFO("start() "
+                      << std::chrono::duration_cast<std::chrono::microseconds>(start_took).count()
+                      << " us, timer after "
+                      << std::chrono::duration_cast<std::chrono::microseconds>(*ticked - t0).count()
+                      << " us, result after "
+                      << std::chrono::duration_cast<std::chrono::microseconds>(total).count()
+                      << " us");
         // start() only forks; the timer runs during the set-up, well before
         // the result (a blocking start would put both near the end).
         if (start_took < total / 2 && *ticked - t0 < total / 2) ++serviced;
@@ -61,7 +66,8 @@ TEST_CASE("a run stopped while it sets itself up", "[runner][start][kill]") {
             auto s = spec("/bin/sleep", {m}, profile);
             s.timeout = by_cancel ? 10s : 1ms;
             std::optional<RunResult> result;
-            auto handle = h.runner->start(std::move(s), [&](RunResult r) { result = std::move(r); });
+            auto handle =
+                h.runner->start(std::move(s), [&](RunResult r) { result = std::move(r); });
             REQUIRE(handle);
             if (by_cancel) REQUIRE(h.runner->cancel(*handle));
             REQUIRE(h.loop->run_until([&] { return result.has_value(); }, 10s));

@@ -11,8 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -238,8 +238,10 @@ class IdleThread {
 
 }  // namespace
 
-TEST_CASE("with a second thread in the agent (the journal's sync thread), children still "
-          "start and change their ids", "[start][clone][thread]") {
+TEST_CASE(
+    "with a second thread in the agent (the journal's sync thread), children still "
+    "start and change their ids",
+    "[start][clone][thread]") {
     // glibc's setgroups/setresgid/setresuid act on every thread of the
     // calling process (SIGSETXID to each). A forked child has only the
     // thread that forked; a clone3 child without CLONE_VM keeps a copy of
@@ -319,10 +321,12 @@ TEST_CASE("a uid change through the exec helper: shared memory until the helper'
     CHECK(o.out.find("Gid:\t" + gid + "\t" + gid + "\t" + gid + "\t" + gid + "\n") !=
           std::string::npos);
     const auto status = lines(o.out);
-    const auto groups = std::find_if(status.begin(), status.end(),
-                                     [](const std::string& l) { return l.rfind("Groups:", 0) == 0; });
+    const auto groups = std::find_if(status.begin(), status.end(), [](const std::string& l) {
+        return l.rfind("Groups:", 0) == 0;
+    });
     REQUIRE(groups != status.end());
-    CHECK(*groups == (nobody->pw_gid < 65533 ? "Groups:\t" + gid + " 65533 " : "Groups:\t65533 " + gid + " "));
+    CHECK(*groups ==
+          (nobody->pw_gid < 65533 ? "Groups:\t" + gid + " 65533 " : "Groups:\t65533 " + gid + " "));
     CHECK(o.out.find("NoNewPrivs:\t1") != std::string::npos);
     CHECK(o.out.find("CapEff:\t0000000000000000") != std::string::npos);
     CHECK(::prctl(PR_GET_DUMPABLE) == 1);
@@ -426,9 +430,12 @@ TEST_CASE("an exec helper of another interface version refuses to run anything",
     REQUIRE(pid >= 0);
     if (pid == 0) {
         ::dup2(fds[1], 3);  // the start pipe, as the shared child passes it
-        char* argv[] = {const_cast<char*>("outpost-exec-as"), const_cast<char*>("outpost-exec-as/0"),
-                        const_cast<char*>("65534"), const_cast<char*>("65534"),
-                        const_cast<char*>("0"), nullptr};
+        char* argv[] = {const_cast<char*>("outpost-exec-as"),
+                        const_cast<char*>("outpost-exec-as/0"),
+                        const_cast<char*>("65534"),
+                        const_cast<char*>("65534"),
+                        const_cast<char*>("0"),
+                        nullptr};
         char* envp[] = {nullptr};
         ::execve(OUTPOST_TEST_EXEC_HELPER, argv, envp);
         ::_exit(99);

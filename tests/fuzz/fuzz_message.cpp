@@ -10,12 +10,12 @@
 
 #include <simdjson.h>
 
+#include "agent/common/json/utf8.hpp"
 #include "agent/protocol/field_reader.hpp"
 #include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/limits.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
-#include "agent/common/json/utf8.hpp"
 
 namespace {
 
@@ -60,8 +60,7 @@ void check_body(const inbound::Body& body) {
             }
             if constexpr (std::is_same_v<T, inbound::Execute>) {
                 require(!m.command.empty());
-                require(!m.timeout_ms ||
-                        *m.timeout_ms <= limits::kMaxTimeoutMs);
+                require(!m.timeout_ms || *m.timeout_ms <= limits::kMaxTimeoutMs);
                 for (const auto& arg : m.args) {
                     require(arg.find('\0') == std::string::npos);
                 }

@@ -22,10 +22,14 @@ bool looks_like_jwt(std::string_view token) {
 
 std::string_view to_string(AuthKind kind) {
     switch (kind) {
-        case AuthKind::jwt: return "jwt";
-        case AuthKind::access_token: return "access_token";
-        case AuthKind::static_token: return "static";
-        case AuthKind::none: return "none";
+        case AuthKind::jwt:
+            return "jwt";
+        case AuthKind::access_token:
+            return "access_token";
+        case AuthKind::static_token:
+            return "static";
+        case AuthKind::none:
+            return "none";
     }
     return "none";
 }
@@ -52,15 +56,15 @@ Expected<AuthOk> Authenticator::check_bearer(std::string_view token, std::string
 }
 
 Expected<VerifiedJwt> Authenticator::check_assertion(std::string_view jwt,
-                                                     std::string_view agent_id,
-                                                     int64_t now) const {
+                                                     std::string_view agent_id, int64_t now) const {
     if (policy_.keys.empty()) return fail("no agent keys configured to verify the assertion");
     return verify_jwt(jwt, policy_, agent_id, now);
 }
 
 std::string Authenticator::issue_access_token(std::string agent_id, int64_t expires_at) {
     // Forget expired tokens so a long test run does not grow the table forever.
-    std::erase_if(issued_, [&](const auto& kv) { return kv.second.expires_at <= expires_at - 86400; });
+    std::erase_if(issued_,
+                  [&](const auto& kv) { return kv.second.expires_at <= expires_at - 86400; });
     std::string token = "hat_" + random_b64url(32);
     issued_[token] = Issued{.agent_id = std::move(agent_id), .expires_at = expires_at};
     return token;

@@ -22,10 +22,9 @@ struct AuthOk {
 };
 
 class Authenticator {
-public:
+  public:
     Authenticator(JwtPolicy policy, std::vector<std::string> static_tokens, bool no_auth)
-        : policy_(std::move(policy)), static_tokens_(std::move(static_tokens)),
-          no_auth_(no_auth) {}
+        : policy_(std::move(policy)), static_tokens_(std::move(static_tokens)), no_auth_(no_auth) {}
 
     // A bearer token presented by `agent_id` (the X-Agent-Id header).
     [[nodiscard]] Expected<AuthOk> check_bearer(std::string_view token, std::string_view agent_id,
@@ -38,7 +37,7 @@ public:
     [[nodiscard]] std::string issue_access_token(std::string agent_id, int64_t expires_at);
     void revoke_access_tokens() { issued_.clear(); }
 
-private:
+  private:
     struct Issued {
         std::string agent_id;
         int64_t expires_at = 0;

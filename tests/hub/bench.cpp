@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -25,16 +25,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
+double micros(Clock::duration d) {
+    return std::chrono::duration<double, std::micro>(d).count();
+}
 
 Expected<int> count_arg(std::string_view word, int min, int max, std::string_view what) {
     int v = 0;
     auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
     if (word.empty() || ec != std::errc{} || ptr != word.data() + word.size() || v < min ||
         v > max) {
-        return fail(fmt::format("{}: expected a number in [{}, {}], got '{}'", what, min, max,
-                                word));
+        return fail(
+            fmt::format("{}: expected a number in [{}, {}], got '{}'", what, min, max, word));
     }
     return v;
 }
@@ -64,7 +65,9 @@ Summary summarize(std::vector<double> v) {
     return s;
 }
 
-std::string fixed(double v) { return fmt::format("{:.3f}", v); }
+std::string fixed(double v) {
+    return fmt::format("{:.3f}", v);
+}
 
 void add_summary(JsonObject& o, const Summary& s, std::string_view unit) {
     o.raw(fmt::format("p50_{}", unit), fixed(s.p50))
@@ -192,7 +195,8 @@ Expected<void> start_execute(HubState& hub, std::string_view rest) {
     auto k = count_arg(next_word(rest), 1, 4096, "in_flight");
     if (!k) return std::unexpected(k.error());
     const std::string command(next_word(rest));
-    if (command.empty()) return fail("usage: bench-execute <count> <in_flight> <command> [args...]");
+    if (command.empty())
+        return fail("usage: bench-execute <count> <in_flight> <command> [args...]");
     std::string args = "[";
     for (auto a = next_word(rest); !a.empty(); a = next_word(rest)) {
         if (args.size() > 1) args += ',';

@@ -35,7 +35,7 @@ using Cert = std::unique_ptr<X509, X509Free>;
 using Bio = std::unique_ptr<BIO, BioFree>;
 
 struct Issuer {
-    X509* cert;      // nullptr: self-signed
+    X509* cert;  // nullptr: self-signed
     EVP_PKEY* key;
 };
 
@@ -165,8 +165,8 @@ Expected<std::string> spki_sha256(EVP_PKEY* key) {
     if (len <= 0) return fail("i2d_PUBKEY failed");
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int md_len = 0;
-    const int ok = EVP_Digest(der, static_cast<size_t>(len), md.data(), &md_len, EVP_sha256(),
-                              nullptr);
+    const int ok =
+        EVP_Digest(der, static_cast<size_t>(len), md.data(), &md_len, EVP_sha256(), nullptr);
     OPENSSL_free(der);
     if (!ok) return fail("SHA-256 failed");
     return b64_encode(std::span<const uint8_t>(md.data(), md_len));

@@ -91,7 +91,8 @@ int Main(int argc, char** argv) {
         return 1;
     }
     std::span<char* const> args(argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0));
-    if (!args.empty() && std::string_view(args[0]) == "gen-certs") return gen_certs(args.subspan(1));
+    if (!args.empty() && std::string_view(args[0]) == "gen-certs")
+        return gen_certs(args.subspan(1));
     return serve(args);
 }
 

@@ -14,7 +14,6 @@
 namespace outpost::hub {
 namespace {
 
-
 Expected<int64_t> number(std::string_view word, int64_t min, int64_t max) {
     int64_t v = 0;
     auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), v);
@@ -64,8 +63,7 @@ std::string status_fields(const HubState& hub) {
     }
     sessions += "]";
     return fmt::format("\"sessions\":{},\"silent\":{},\"auto_ack\":{},\"refusing\":{}", sessions,
-                       hub.silent, hub.auto_ack,
-                       hub.refusal ? hub.refusal->remaining : 0);
+                       hub.silent, hub.auto_ack, hub.refusal ? hub.refusal->remaining : 0);
 }
 
 }  // namespace
@@ -157,7 +155,9 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
     } else if (verb == "silent" || verb == "auto-ack" || verb == "auto-pong") {
         auto on = on_off(next_word(rest));
         if (!on) return std::unexpected(on.error());
-        (verb == "silent" ? hub_.silent : verb == "auto-ack" ? hub_.auto_ack : hub_.auto_pong) = *on;
+        (verb == "silent"     ? hub_.silent
+         : verb == "auto-ack" ? hub_.auto_ack
+                              : hub_.auto_pong) = *on;
     } else if (verb == "token-fail") {
         const auto first = next_word(rest);
         if (first == "off") {

@@ -12,7 +12,7 @@ namespace outpost::hub {
 struct HubState;
 
 class Control {
-public:
+  public:
     explicit Control(HubState& hub) : hub_(hub) {}
 
     // Bytes as read from stdin; complete lines are executed.
@@ -23,7 +23,7 @@ public:
     // One command; reports `ok` or `error` on the event stream.
     void execute(std::string_view line);
 
-private:
+  private:
     [[nodiscard]] Expected<void> run(std::string_view verb, std::string_view rest);
 
     HubState& hub_;

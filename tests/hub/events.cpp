@@ -20,8 +20,12 @@ std::string shorten(std::string_view s, size_t max = 160) {
 void Events::emit(const std::string& json, const std::string& human, bool always) {
     std::string line;
     switch (mode_) {
-        case OutputMode::json: line = json; break;
-        case OutputMode::human: line = human; break;
+        case OutputMode::json:
+            line = json;
+            break;
+        case OutputMode::human:
+            line = human;
+            break;
         case OutputMode::quiet:
             if (!always) return;
             line = json;
@@ -40,8 +44,7 @@ void Events::listening(int port, bool tls, std::string_view path) {
              .boolean("tls", tls)
              .str("path", path)
              .done(),
-         fmt::format("hub listening on {}://127.0.0.1:{}{}", tls ? "wss" : "ws", port, path),
-         true);
+         fmt::format("hub listening on {}://127.0.0.1:{}{}", tls ? "wss" : "ws", port, path), true);
 }
 
 void Events::upgrade(const UpgradeInfo& u) {
@@ -50,15 +53,13 @@ void Events::upgrade(const UpgradeInfo& u) {
     o.str_or_null("agent_id", u.agent_id).str_or_null("user_agent", u.user_agent);
     o.str("auth", u.auth).str_or_null("reason", u.reason).str_or_null("subprotocol", u.subprotocol);
     std::string human =
-        u.status == 101
-            ? ""
-            : fmt::format("upgrade from {} refused: {} {}", u.agent_id.empty() ? "?" : u.agent_id,
-                          u.status, u.reason);
+        u.status == 101 ? ""
+                        : fmt::format("upgrade from {} refused: {} {}",
+                                      u.agent_id.empty() ? "?" : u.agent_id, u.status, u.reason);
     emit(o.done(), human);
 }
 
-void Events::connected(std::string_view session, std::string_view agent_id,
-                       std::string_view auth) {
+void Events::connected(std::string_view session, std::string_view agent_id, std::string_view auth) {
     emit(JsonObject()
              .str("event", "connected")
              .str("session", session)

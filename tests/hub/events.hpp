@@ -20,7 +20,7 @@ struct UpgradeInfo {
 };
 
 class Events {
-public:
+  public:
     explicit Events(OutputMode mode) : mode_(mode) {}
 
     void listening(int port, bool tls, std::string_view path);
@@ -41,7 +41,7 @@ public:
     void error(std::string_view message);
     void stopped();
 
-private:
+  private:
     void emit(const std::string& json, const std::string& human, bool always = false);
     OutputMode mode_;
 };

@@ -33,8 +33,8 @@ std::optional<int64_t> get_int(simdjson::dom::element obj, std::string_view key)
     int64_t i = 0;
     if (field->get_int64().get(i) == simdjson::SUCCESS) return i;
     double d = 0;
-    if (field->get_double().get(d) == simdjson::SUCCESS && std::isfinite(d) &&
-        std::trunc(d) == d && std::fabs(d) < 9.0e15) {
+    if (field->get_double().get(d) == simdjson::SUCCESS && std::isfinite(d) && std::trunc(d) == d &&
+        std::fabs(d) < 9.0e15) {
         return static_cast<int64_t>(d);
     }
     return std::nullopt;

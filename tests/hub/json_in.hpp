@@ -13,7 +13,7 @@ namespace outpost::hub {
 
 // One parsed document; views into it stay valid while the JsonDoc lives.
 class JsonDoc {
-public:
+  public:
     // nullopt when `text` is not valid JSON (including invalid UTF-8).
     [[nodiscard]] static std::optional<JsonDoc> parse(std::string_view text);
 
@@ -22,7 +22,7 @@ public:
     // The document as compact single-line JSON.
     [[nodiscard]] std::string minified() const { return simdjson::minify(root_); }
 
-private:
+  private:
     std::unique_ptr<simdjson::dom::parser> parser_;
     simdjson::dom::element root_;
 };

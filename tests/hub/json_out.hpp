@@ -13,7 +13,7 @@ namespace outpost::hub {
 
 // Builds one JSON object, key by key, in insertion order.
 class JsonObject {
-public:
+  public:
     JsonObject& str(std::string_view key, std::string_view value);
     JsonObject& num(std::string_view key, int64_t value);
     JsonObject& boolean(std::string_view key, bool value);
@@ -25,7 +25,7 @@ public:
 
     [[nodiscard]] std::string done() const { return buf_ + "}"; }
 
-private:
+  private:
     void key(std::string_view k);
     std::string buf_ = "{";
 };

@@ -24,7 +24,7 @@ struct Options {
     std::string client_ca_file;
     bool require_client_cert = false;
     bool no_subprotocol = false;
-    std::string select_subprotocol;  // named in the 101 instead of outpost.v1 (≤ 15 bytes)
+    std::string select_subprotocol;       // named in the 101 instead of outpost.v1 (≤ 15 bytes)
     std::vector<std::string> agent_keys;  // "[node_id=]key"
     std::vector<std::string> static_tokens;
     std::string audience;

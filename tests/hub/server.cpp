@@ -23,7 +23,9 @@ constexpr lws_usec_t kStopGraceUs = 2 * LWS_USEC_PER_SEC;
 
 volatile std::sig_atomic_t g_signals = 0;
 
-extern "C" void on_signal(int) { g_signals = g_signals + 1; }
+extern "C" void on_signal(int) {
+    g_signals = g_signals + 1;
+}
 
 std::string header(lws* wsi, lws_token_indexes token) {
     const int len = lws_hdr_total_length(wsi, token);
@@ -69,10 +71,14 @@ bool offers(std::string_view list, std::string_view wanted) {
     return false;
 }
 
-std::string_view path_only(std::string_view uri) { return uri.substr(0, uri.find('?')); }
+std::string_view path_only(std::string_view uri) {
+    return uri.substr(0, uri.find('?'));
+}
 
 HttpReply text_reply(int status, std::string body) {
-    return HttpReply{.status = status, .content_type = "text/plain", .body = std::move(body) + "\n",
+    return HttpReply{.status = status,
+                     .content_type = "text/plain",
+                     .body = std::move(body) + "\n",
                      .headers = {}};
 }
 
@@ -225,7 +231,8 @@ int Server::confirm_upgrade(lws* wsi, std::string_view upgrade) {
         Refusal& r = *hub_.refusal;
         ev.reason = "scripted";
         HttpReply reply = text_reply(r.status, "refused by test script");
-        if (r.retry_after_s) reply.headers.emplace_back("retry-after:", std::to_string(*r.retry_after_s));
+        if (r.retry_after_s)
+            reply.headers.emplace_back("retry-after:", std::to_string(*r.retry_after_s));
         if (r.status == 401) reply.headers.emplace_back("www-authenticate:", "Bearer");
         if (--r.remaining <= 0) hub_.refusal.reset();
         return refuse(wsi, ev, std::move(reply));
@@ -264,13 +271,15 @@ void Server::on_established(lws* wsi) {
     conn->session = std::make_unique<Session>(hub_, id, std::move(info),
                                               [wsi] { lws_callback_on_writable(wsi); });
     hub_.live.push_back(conn->session.get());
-    hub_.events.connected(id, conn->session->info().agent_id, to_string(conn->session->info().auth));
-    lws_sul_schedule(context_, 0, &conn->hello_timer.sul,
-                     [](lws_sorted_usec_list_t* sul) {
-                         auto* c = static_cast<Conn*>(reinterpret_cast<TimerSlot*>(sul)->owner);
-                         c->session->on_hello_deadline();
-                     },
-                     hub_.opts.hello_timeout_s * LWS_USEC_PER_SEC);
+    hub_.events.connected(id, conn->session->info().agent_id,
+                          to_string(conn->session->info().auth));
+    lws_sul_schedule(
+        context_, 0, &conn->hello_timer.sul,
+        [](lws_sorted_usec_list_t* sul) {
+            auto* c = static_cast<Conn*>(reinterpret_cast<TimerSlot*>(sul)->owner);
+            c->session->on_hello_deadline();
+        },
+        hub_.opts.hello_timeout_s * LWS_USEC_PER_SEC);
     conns_[wsi] = std::move(conn);
 }
 
@@ -293,7 +302,8 @@ int Server::on_ws_writeable(lws* wsi) {
             return -1;
         }
         if (!out->quiet) hub_.events.sent(s.id(), out->type, out->id);
-        if (s.has_output() || s.close_request() || s.drop_requested()) lws_callback_on_writable(wsi);
+        if (s.has_output() || s.close_request() || s.drop_requested())
+            lws_callback_on_writable(wsi);
         return 0;
     }
     if (const auto& close = s.close_request()) {
@@ -456,7 +466,8 @@ Expected<void> Server::start() {
         vi.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // per vhost too, or no TLS
         vi.ssl_cert_filepath = cert_file_.c_str();
         vi.ssl_private_key_filepath = key_file_.c_str();
-        vi.ssl_options_set = static_cast<long>(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
+        vi.ssl_options_set =
+            static_cast<long>(SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
         if (o.require_client_cert) {
             vi.options |= LWS_SERVER_OPTION_REQUIRE_VALID_OPENSSL_CLIENT_CERT;
             vi.ssl_ca_filepath = ca_file_.c_str();
@@ -497,12 +508,13 @@ int Server::run() {
 
     // A short tick keeps the loop checking the stop flags: a signal only
     // interrupts poll() when it lands while the loop is waiting.
-    lws_sul_schedule(context_, 0, &tick_.sul,
-                     [](lws_sorted_usec_list_t* sul) {
-                         auto* self = static_cast<Server*>(reinterpret_cast<TimerSlot*>(sul)->owner);
-                         lws_sul_schedule(self->context_, 0, sul, sul->cb, kTickUs);
-                     },
-                     kTickUs);
+    lws_sul_schedule(
+        context_, 0, &tick_.sul,
+        [](lws_sorted_usec_list_t* sul) {
+            auto* self = static_cast<Server*>(reinterpret_cast<TimerSlot*>(sul)->owner);
+            lws_sul_schedule(self->context_, 0, sul, sul->cb, kTickUs);
+        },
+        kTickUs);
     while (true) {
         if (g_signals > 1) break;
         if ((g_signals > 0 || hub_.stop_requested) && !stopping_) begin_stop();

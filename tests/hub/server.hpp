@@ -27,7 +27,7 @@ struct TimerSlot {
 };
 
 class Server {
-public:
+  public:
     Server(HubState& hub, Control& control);
     ~Server();
     Server(const Server&) = delete;
@@ -40,7 +40,7 @@ public:
 
     static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
 
-private:
+  private:
     struct Conn;
     struct HttpRequest {
         std::string method;

@@ -116,7 +116,8 @@ void Session::handle_reauth(const JsonDoc& doc) {
     auto token = data ? get_str(*data, "token") : std::nullopt;
     auto ok = hub_.auth.check_bearer(token.value_or(""), info_.agent_id, unix_now());
     if (!ok) {
-        hub_.events.error(fmt::format("session {}: reauth rejected: {}", id_, ok.error().message()));
+        hub_.events.error(
+            fmt::format("session {}: reauth rejected: {}", id_, ok.error().message()));
         close(4001, "token rejected");
         return;
     }
@@ -182,8 +183,8 @@ void Session::send_flood_pings() {
     if (close_ || drop_ || !read_stop_) return;
     for (int64_t i = 0; i < read_stop_->per_tick; ++i) {
         auto env = make_envelope("ping", "{}");
-        out_.push_back(Outgoing{.text = std::move(env.text), .type = "ping", .id = env.id,
-                                .quiet = true});
+        out_.push_back(
+            Outgoing{.text = std::move(env.text), .type = "ping", .id = env.id, .quiet = true});
     }
     wake_();
 }

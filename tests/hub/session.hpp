@@ -46,7 +46,7 @@ struct ReadStop {
 };
 
 class Session {
-public:
+  public:
     // `wake` asks the transport for a writeable callback.
     Session(HubState& hub, std::string id, ConnInfo info, std::function<void()> wake);
 
@@ -78,7 +78,7 @@ public:
     // The transport applies a changed read_stop() once: true until then.
     [[nodiscard]] bool take_read_stop_change() { return std::exchange(read_stop_changed_, false); }
 
-private:
+  private:
     void handle_message(std::string_view text);
     void handle_hello(const JsonDoc& doc);
     void handle_reauth(const JsonDoc& doc);

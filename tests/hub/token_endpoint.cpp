@@ -11,10 +11,7 @@ constexpr std::string_view kGrantType = "urn:ietf:params:oauth:grant-type:jwt-be
 TokenOutcome oauth_error(int status, std::string_view error, std::string reason) {
     TokenOutcome out;
     out.reply.status = status;
-    out.reply.body = JsonObject()
-                         .str("error", error)
-                         .str("error_description", reason)
-                         .done();
+    out.reply.body = JsonObject().str("error", error).str("error_description", reason).done();
     out.reason = std::move(reason);
     return out;
 }
@@ -36,7 +33,8 @@ TokenOutcome TokenEndpoint::handle(std::string_view body, std::string_view agent
         return out;
     }
     auto doc = JsonDoc::parse(body);
-    if (!doc || !doc->is_object()) return oauth_error(400, "invalid_request", "body is not a JSON object");
+    if (!doc || !doc->is_object())
+        return oauth_error(400, "invalid_request", "body is not a JSON object");
     if (get_str(doc->root(), "grant_type") != kGrantType) {
         return oauth_error(400, "unsupported_grant_type", "grant_type must be jwt-bearer");
     }

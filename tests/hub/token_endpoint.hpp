@@ -20,7 +20,7 @@ struct TokenOutcome {
 };
 
 class TokenEndpoint {
-public:
+  public:
     TokenEndpoint(Authenticator& auth, int64_t ttl_s) : auth_(auth), ttl_s_(ttl_s) {}
 
     [[nodiscard]] TokenOutcome handle(std::string_view body, std::string_view agent_id_header,
@@ -31,7 +31,7 @@ public:
     void script_failure(int status, int count, std::string body);
     void clear_script() { script_.reset(); }
 
-private:
+  private:
     struct Script {
         int status = 500;
         int remaining = 0;

@@ -14,9 +14,9 @@
 namespace outpost::integration {
 namespace {
 
-const std::vector<std::string> kProxyVariables = {"http_proxy", "https_proxy", "HTTP_PROXY",
-                                                  "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
-                                                  "no_proxy", "NO_PROXY"};
+const std::vector<std::string> kProxyVariables = {"http_proxy",  "https_proxy", "HTTP_PROXY",
+                                                  "HTTPS_PROXY", "all_proxy",   "ALL_PROXY",
+                                                  "no_proxy",    "NO_PROXY"};
 
 }  // namespace
 
@@ -46,7 +46,9 @@ void Agent::set(const std::string& section, const std::string& key, const std::s
     }
 }
 
-void Agent::add_command(const std::string& flow_map) { commands_.push_back(flow_map); }
+void Agent::add_command(const std::string& flow_map) {
+    commands_.push_back(flow_map);
+}
 
 void Agent::write_config() {
     if (!commands_.empty()) {
@@ -187,7 +189,7 @@ std::string untrusted_reason(const std::filesystem::path& dir) {
     std::filesystem::path at;
     for (const auto& part : dir) {
         at /= part;
-        struct stat st{};
+        struct stat st {};
         if (::lstat(at.c_str(), &st) != 0) return at.string() + ": cannot stat";
         if (S_ISLNK(st.st_mode)) return at.string() + " is a symlink";
         if (st.st_uid != 0) return at.string() + " is not owned by root";
@@ -253,11 +255,21 @@ std::string json_quote(const std::string& text) {
     std::string out = "\"";
     for (const char c : text) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     char buf[8];

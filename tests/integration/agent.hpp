@@ -20,7 +20,7 @@ namespace outpost::integration {
 class Hub;
 
 class Agent {
-public:
+  public:
     // Defaults: node.id `node_id`, reconnect.initial 200ms, reconnect.max 2s,
     // logging.level info; every proxy variable removed from the environment.
     Agent(const TempDir& dir, std::string node_id = "node-1");
@@ -68,7 +68,7 @@ public:
 
     [[nodiscard]] std::string config_path() const { return dir_.file(node_id_ + ".yaml"); }
 
-private:
+  private:
     void write_config();
     void drain();
 
@@ -88,7 +88,7 @@ private:
 // removed on destruction. `trusted()` is false (with `why()`) when the
 // directories above are not trusted, e.g. a build tree under /tmp.
 class TrustedProgram {
-public:
+  public:
     explicit TrustedProgram(const std::string& source);
     ~TrustedProgram();
     TrustedProgram(const TrustedProgram&) = delete;
@@ -98,7 +98,7 @@ public:
     [[nodiscard]] bool trusted() const { return why_.empty(); }
     [[nodiscard]] const std::string& why() const { return why_; }
 
-private:
+  private:
     std::string dir_;
     std::string path_;
     std::string why_;

@@ -34,7 +34,7 @@ struct SpawnOptions {
 };
 
 class ChildProcess {
-public:
+  public:
     enum class Stream { out, err };
 
     // Throws std::runtime_error when the process cannot be started.
@@ -70,11 +70,11 @@ public:
     // early once anything arrived) and buffers what it reads.
     static void pump(std::chrono::milliseconds timeout);
 
-private:
+  private:
     struct Pipe {
         int fd = -1;
-        std::string all;       // everything received
-        std::size_t taken = 0; // offset of the first byte not returned as a line
+        std::string all;        // everything received
+        std::size_t taken = 0;  // offset of the first byte not returned as a line
     };
     void read_from(Pipe& pipe);
     Pipe& pipe(Stream stream) { return stream == Stream::out ? out_ : err_; }

@@ -32,7 +32,9 @@ bool Event::is_message(std::string_view type) const {
     return is("message") && str("/type") == type;
 }
 
-bool Event::is_sent(std::string_view type) const { return is("sent") && str("/type") == type; }
+bool Event::is_sent(std::string_view type) const {
+    return is("sent") && str("/type") == type;
+}
 
 std::optional<std::string> Event::str(std::string_view pointer) const {
     auto e = lookup(line_, pointer);
@@ -60,7 +62,9 @@ bool Event::is_null(std::string_view pointer) const {
     return e && e->is_null();
 }
 
-bool Event::has(std::string_view pointer) const { return lookup(line_, pointer).has_value(); }
+bool Event::has(std::string_view pointer) const {
+    return lookup(line_, pointer).has_value();
+}
 
 std::optional<std::vector<std::string>> Event::strings(std::string_view pointer) const {
     auto e = lookup(line_, pointer);

@@ -12,7 +12,7 @@
 namespace outpost::integration {
 
 class Event {
-public:
+  public:
     Event(std::string line, Clock::time_point at, std::size_t index);
 
     [[nodiscard]] const std::string& line() const { return line_; }
@@ -36,7 +36,7 @@ public:
     // Elements of the array at `pointer` that are strings (nullopt: no array).
     [[nodiscard]] std::optional<std::vector<std::string>> strings(std::string_view pointer) const;
 
-private:
+  private:
     std::string line_;
     Clock::time_point at_;
     std::size_t index_;

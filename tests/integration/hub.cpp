@@ -31,8 +31,12 @@ EventPredicate sent_of_type(std::string type) {
 EventPredicate upgrade_with_status(int status) {
     return [status](const Event& e) { return e.is("upgrade") && e.num("/status") == status; };
 }
-EventPredicate connected_event() { return event_named("connected"); }
-EventPredicate closed_event() { return event_named("closed"); }
+EventPredicate connected_event() {
+    return event_named("connected");
+}
+EventPredicate closed_event() {
+    return event_named("closed");
+}
 
 Hub::Hub(const TempDir& dir, HubOptions options)
     : dir_(dir), options_(std::move(options)), pki_dir_(dir.file("pki")) {
@@ -68,11 +72,10 @@ void Hub::start() {
     }
     const std::string port_file = dir_.file("hub.port");
     std::filesystem::remove(port_file);
-    std::vector<std::string> argv = {OUTPOST_HUB_BIN,
-                                     "--certs-dir", pki_dir_,
-                                     "--port", std::to_string(port_),
-                                     "--port-file", port_file,
-                                     "--heartbeat", std::to_string(options_.heartbeat_s)};
+    std::vector<std::string> argv = {
+        OUTPOST_HUB_BIN, "--certs-dir",         pki_dir_,
+        "--port",        std::to_string(port_), "--port-file",
+        port_file,       "--heartbeat",         std::to_string(options_.heartbeat_s)};
     if (options_.token_ttl_s) {
         argv.insert(argv.end(), {"--token-ttl", std::to_string(*options_.token_ttl_s)});
     }
@@ -117,8 +120,12 @@ std::string Hub::url() const {
 std::string Hub::token_url() const {
     return "https://localhost:" + std::to_string(port_) + "/v1/token";
 }
-std::string Hub::pki_file(const std::string& name) const { return pki_dir_ + "/" + name; }
-std::string Hub::spki_pin() const { return trim(read_file(pki_file("server.spki-sha256"))); }
+std::string Hub::pki_file(const std::string& name) const {
+    return pki_dir_ + "/" + name;
+}
+std::string Hub::spki_pin() const {
+    return trim(read_file(pki_file("server.spki-sha256")));
+}
 
 std::size_t Hub::command(const std::string& line, std::chrono::milliseconds limit) {
     REQUIRE(running());

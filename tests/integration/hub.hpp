@@ -18,9 +18,9 @@
 namespace outpost::integration {
 
 struct HubOptions {
-    int heartbeat_s = 5;              // --heartbeat
-    std::optional<int> token_ttl_s;   // --token-ttl
-    std::vector<std::string> extra;   // any other options
+    int heartbeat_s = 5;             // --heartbeat
+    std::optional<int> token_ttl_s;  // --token-ttl
+    std::vector<std::string> extra;  // any other options
 
     HubOptions& heartbeat(int s) {
         heartbeat_s = s;
@@ -35,7 +35,7 @@ struct HubOptions {
 using EventPredicate = std::function<bool(const Event&)>;
 
 class Hub {
-public:
+  public:
     // Generates the certificate set into `dir`/pki (outpost-hub gen-certs).
     explicit Hub(const TempDir& dir, HubOptions options = {});
     ~Hub();
@@ -90,7 +90,7 @@ public:
     // Printed on failure; also useful while writing a test.
     [[nodiscard]] std::string transcript() const;
 
-private:
+  private:
     void drain();
 
     const TempDir& dir_;

@@ -85,9 +85,13 @@ bool wait_for_port(int port, std::chrono::milliseconds limit) {
     return false;
 }
 
-double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(Clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
-bool current_test_failed() { return g_failed || std::uncaught_exceptions() > 0; }
+bool current_test_failed() {
+    return g_failed || std::uncaught_exceptions() > 0;
+}
 
 void print_block(const std::string& header, const std::string& text) {
     std::cerr << "----- " << header << " -----\n" << text;

@@ -19,7 +19,9 @@ namespace outpost::integration {
 class TempDir : public outpost::test_support::TempDir {
   public:
     TempDir() : outpost::test_support::TempDir("integ") {}
-    [[nodiscard]] std::string file(const std::string& name) const { return (path() / name).string(); }
+    [[nodiscard]] std::string file(const std::string& name) const {
+        return (path() / name).string();
+    }
 };
 
 void write_file(const std::string& path, const std::string& text);

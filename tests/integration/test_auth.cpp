@@ -31,8 +31,8 @@ TEST_CASE("401 on upgrade: a fresh token and a retry at once", "[integration][au
     const std::size_t log_from = rig.agent.mark();
     rig.agent.start(rig.hub);
 
-    const Event& refused = rig.hub.expect_event(upgrade_with_status(401), kFirstOnline, from,
-                                                "the scripted 401");
+    const Event& refused =
+        rig.hub.expect_event(upgrade_with_status(401), kFirstOnline, from, "the scripted 401");
     CHECK(refused.str("/reason") == "scripted");
     const Event& connected = rig.wait_online(refused.index(), log_from);
     const Event& accepted =
@@ -86,8 +86,8 @@ TEST_CASE("token rotation: 2 s access tokens across 20 reconnects and live reaut
     }
 
     struct Reconnect {
-        std::size_t begin;     // the close/drop command's `ok`
-        std::size_t upgrade;   // the upgrade that opened the next session
+        std::size_t begin;    // the close/drop command's `ok`
+        std::size_t upgrade;  // the upgrade that opened the next session
         std::size_t connected;
     };
     std::vector<Reconnect> reconnects;
@@ -129,9 +129,10 @@ TEST_CASE("token rotation: 2 s access tokens across 20 reconnects and live reaut
     for (const Event* up : rig.hub.events(upgrade_with_status(101), start)) {
         CHECK(up->str("/auth") == "access_token");
     }
-    CHECK(rig.hub.events(
-                 [](const Event& e) { return e.is("token") && e.num("/status") != 200; }, start)
-              .empty());
+    CHECK(
+        rig.hub
+            .events([](const Event& e) { return e.is("token") && e.num("/status") != 200; }, start)
+            .empty());
 
     // Every reconnect that started after the newest token had passed its
     // 80 % point re-fetched one first. The attempt started no earlier than

@@ -316,8 +316,8 @@ TEST_CASE("results are re-sent after each reconnect until result_ack",
         const Event& hello = rig.hub.expect_event(in_session(message_of_type("hello"), session),
                                                   kEventLimit, 0, "hello");
         CHECK(hello.num("/msg/data/backlog/results") == 1);
-        const Event& again = rig.hub.expect_event(in_session(result_for(id), session),
-                                                  kEventLimit, welcome.index(), "re-sent result");
+        const Event& again = rig.hub.expect_event(in_session(result_for(id), session), kEventLimit,
+                                                  welcome.index(), "re-sent result");
         CHECK(again.str("/msg/data/state") == "succeeded");
         CHECK(again.str("/msg/data/finished_at") == first.str("/msg/data/finished_at"));
         CHECK(again.str("/msg/data/stdout") == first.str("/msg/data/stdout"));
@@ -346,8 +346,8 @@ TEST_CASE("results are re-sent after each reconnect until result_ack",
         kEventLimit, from, "health");
 
     const std::string s5 = reconnect("fourth drop, after the result_ack");
-    const Event& hello = rig.hub.expect_event(in_session(message_of_type("hello"), s5),
-                                              kEventLimit, 0, "hello");
+    const Event& hello =
+        rig.hub.expect_event(in_session(message_of_type("hello"), s5), kEventLimit, 0, "hello");
     CHECK(hello.num("/msg/data/backlog/results") == 0);
     rig.hub.idle(3s);
     CHECK(rig.hub.events(in_session(result_for(id), s5)).empty());
@@ -386,8 +386,8 @@ TEST_CASE("a held command expires at its deadline, not at the next maintenance t
     rig.start_online();
     // Maintenance runs at start and then every 30 s; the deadline is 2-3 s
     // out (whole seconds).
-    const auto deadline = std::chrono::floor<std::chrono::seconds>(
-        std::chrono::system_clock::now() + 3s);
+    const auto deadline =
+        std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now() + 3s);
     const std::time_t deadline_t = std::chrono::system_clock::to_time_t(deadline);
     std::tm utc{};
     ::gmtime_r(&deadline_t, &utc);
@@ -423,7 +423,8 @@ TEST_CASE("a result ready before welcome waits for it (§3.1: nothing but hello 
     rig.hub.command("silent on");
     from = rig.hub.mark();
     rig.hub.command("drop");
-    const Event& connected = rig.hub.expect_event(connected_event(), kEventLimit, from, "connected");
+    const Event& connected =
+        rig.hub.expect_event(connected_event(), kEventLimit, from, "connected");
     const std::string session = *connected.str("/session");
     rig.hub.expect_event(in_session(message_of_type("hello"), session), kEventLimit,
                          connected.index(), "hello");
@@ -438,9 +439,9 @@ TEST_CASE("a result ready before welcome waits for it (§3.1: nothing but hello 
 
     // Welcome by hand: now the result goes out, first.
     rig.hub.command("silent off");
-    const std::size_t welcomed = rig.hub.command(
-        R"(send-type welcome {"protocol":"outpost.v1","session_id":")" + session +
-        R"(","server_time":"2026-11-22T10:00:00.000Z","heartbeat_s":30})");
+    const std::size_t welcomed =
+        rig.hub.command(R"(send-type welcome {"protocol":"outpost.v1","session_id":")" + session +
+                        R"(","server_time":"2026-11-22T10:00:00.000Z","heartbeat_s":30})");
     const Event& result = rig.hub.expect_event(in_session(result_for("early-1"), session),
                                                kEventLimit, welcomed, "the result after welcome");
     CHECK(result.str("/msg/data/state") == "succeeded");
@@ -467,8 +468,8 @@ TEST_CASE("cancel: a long sleep ends as cancelled and its process is gone",
     rig.hub.idle(300ms);
     CHECK(rig.hub.events(result_for(id), from).empty());
 
-    const Event& cancel = rig.hub.event(
-        rig.hub.command(R"(send-type cancel {"request_id":")" + id + R"("})"));
+    const Event& cancel =
+        rig.hub.event(rig.hub.command(R"(send-type cancel {"request_id":")" + id + R"("})"));
     const Event& result =
         rig.hub.expect_event(result_for(id), kEventLimit, cancel.index(), "command_result");
     INFO("cancelled " << seconds(result.at() - cancel.at()) << " s after the cancel");
@@ -522,8 +523,8 @@ TEST_CASE("corrupt journal: online, commands rejected naming the journal, databa
     rig.start_online();
     CHECK(rig.agent.wait_log("journal unavailable", 0ms));
     // Connected but unable to run anything: the node says so (§3.2 status).
-    const Event& status = rig.hub.expect_event(message_of_type("status"), kEventLimit, first,
-                                               "status after welcome");
+    const Event& status =
+        rig.hub.expect_event(message_of_type("status"), kEventLimit, first, "status after welcome");
     CHECK(status.str("/msg/data/status") == "degraded");
     CHECK(status.str("/msg/data/reason").value_or("").find("journal") != std::string::npos);
 
@@ -578,9 +579,10 @@ TEST_CASE("health every health.interval, with ref null, a config_update re-arms 
         },
         kEventLimit, changed, "config_update ack");
     rig.hub.idle(std::chrono::seconds(12));
-    CHECK(rig.hub
-              .events([](const Event& e) {
-                  return e.is_message("health") && e.is_null("/msg/data/ref");
-              }, changed)
-              .empty());
+    CHECK(
+        rig.hub
+            .events(
+                [](const Event& e) { return e.is_message("health") && e.is_null("/msg/data/ref"); },
+                changed)
+            .empty());
 }

@@ -49,8 +49,8 @@ TEST_CASE("online with hello/welcome and a verified JWT", "[integration][connect
     // No refused attempt before it.
     CHECK(rig.hub.events(event_named("upgrade"), from).size() == 1);
 
-    const Event& hello = rig.hub.expect_event(message_of_type("hello"), 0ms, connected.index(),
-                                              "hello");
+    const Event& hello =
+        rig.hub.expect_event(message_of_type("hello"), 0ms, connected.index(), "hello");
     CHECK(hello.str("/session") == session);
     CHECK(hello.str("/msg/type") == "hello");
     CHECK(!hello.str("/msg/id").value_or("").empty());
@@ -71,8 +71,8 @@ TEST_CASE("online with hello/welcome and a verified JWT", "[integration][connect
     auto first = rig.hub.events(event_named("message"), connected.index());
     REQUIRE(!first.empty());
     CHECK(first.front()->index() == hello.index());
-    const Event& welcome = rig.hub.expect_event(sent_of_type("welcome"), 0ms, hello.index(),
-                                                "welcome");
+    const Event& welcome =
+        rig.hub.expect_event(sent_of_type("welcome"), 0ms, hello.index(), "welcome");
     CHECK(welcome.str("/session") == session);
     const Event& status = rig.hub.expect_event(message_of_type("status"), kEventLimit,
                                                welcome.index(), "status online");
@@ -80,8 +80,7 @@ TEST_CASE("online with hello/welcome and a verified JWT", "[integration][connect
     CHECK(status.str("/msg/data/node_id") == "node-1");
 }
 
-TEST_CASE("wrong CA: refused before any HTTP is sent, and retried",
-          "[integration][connect][tls]") {
+TEST_CASE("wrong CA: refused before any HTTP is sent, and retried", "[integration][connect][tls]") {
     Rig rig;
     rig.agent.set("server", "ca_file", rig.hub.pki_file("other-ca.pem"));
     const std::size_t from = rig.hub.mark();
@@ -119,8 +118,7 @@ TEST_CASE("SPKI pin: a mismatch is refused before HTTP, the right pin connects",
     }
 }
 
-TEST_CASE("online through a real HTTP CONNECT proxy (tinyproxy)",
-          "[integration][connect][proxy]") {
+TEST_CASE("online through a real HTTP CONNECT proxy (tinyproxy)", "[integration][connect][proxy]") {
     const std::string tinyproxy = OUTPOST_TINYPROXY_BIN;
     if (tinyproxy.empty() || !std::filesystem::exists(tinyproxy)) {
         WARN("tinyproxy is not installed: skipped");
@@ -129,15 +127,15 @@ TEST_CASE("online through a real HTTP CONNECT proxy (tinyproxy)",
     Rig rig;
     const int proxy_port = free_loopback_port();
     const std::string log_file = rig.dir.file("tinyproxy.log");
-    write_file(rig.dir.file("tinyproxy.conf"),
-               "Port " + std::to_string(proxy_port) + "\n" +
-                   "Listen 127.0.0.1\n"
-                   "Timeout 60\n"
-                   "Allow 127.0.0.1\n"
-                   "ConnectPort " + std::to_string(rig.hub.port()) + "\n" +
-                   "LogFile \"" + log_file + "\"\n" +
-                   "LogLevel Connect\n"
-                   "MaxClients 10\n");
+    write_file(rig.dir.file("tinyproxy.conf"), "Port " + std::to_string(proxy_port) + "\n" +
+                                                   "Listen 127.0.0.1\n"
+                                                   "Timeout 60\n"
+                                                   "Allow 127.0.0.1\n"
+                                                   "ConnectPort " +
+                                                   std::to_string(rig.hub.port()) + "\n" +
+                                                   "LogFile \"" + log_file + "\"\n" +
+                                                   "LogLevel Connect\n"
+                                                   "MaxClients 10\n");
     ChildProcess proxy(SpawnOptions({tinyproxy, "-d", "-c", rig.dir.file("tinyproxy.conf")}));
     struct ProxyOutput {  // printed when the test fails
         ChildProcess& p;
@@ -156,7 +154,8 @@ TEST_CASE("online through a real HTTP CONNECT proxy (tinyproxy)",
     rig.agent.set("server", "proxy", "http://127.0.0.1:" + std::to_string(proxy_port));
     const std::size_t log_from = rig.agent.mark();
     rig.start_online();
-    CHECK(rig.agent.wait_log("proxy http://127.0.0.1:" + std::to_string(proxy_port), 0ms, log_from));
+    CHECK(
+        rig.agent.wait_log("proxy http://127.0.0.1:" + std::to_string(proxy_port), 0ms, log_from));
 
     const std::string target = "localhost:" + std::to_string(rig.hub.port());
     const auto seen_by = Clock::now() + 5s;

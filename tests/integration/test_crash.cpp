@@ -28,10 +28,10 @@ using namespace outpost::integration;
 namespace {
 
 constexpr int kCommands = 200;
-constexpr std::size_t kInFlight = 8;     // executes sent without a terminal result
-constexpr int kPlannedKills = 10;        // at random points of the send sequence
-constexpr int kMaxKills = 15;            // early kills (during restarts) only below this
-constexpr auto kOverall = 90s;           // the whole run (ctest allows 120 s)
+constexpr std::size_t kInFlight = 8;  // executes sent without a terminal result
+constexpr int kPlannedKills = 10;     // at random points of the send sequence
+constexpr int kMaxKills = 15;         // early kills (during restarts) only below this
+constexpr auto kOverall = 90s;        // the whole run (ctest allows 120 s)
 
 std::uint32_t crash_seed() {
     if (const char* env = std::getenv("OUTPOST_CRASH_SEED"); env && *env) {
@@ -52,8 +52,8 @@ struct Command {
 
 std::string execute_line(const Command& c) {
     return "send-type execute {\"request_id\":\"" + c.id +
-           "\",\"command\":\"append\",\"args\":[\"" + c.id + "\",\"" +
-           std::to_string(c.delay_ms) + "\"]}";
+           "\",\"command\":\"append\",\"args\":[\"" + c.id + "\",\"" + std::to_string(c.delay_ms) +
+           "\"]}";
 }
 
 }  // namespace
@@ -69,7 +69,9 @@ TEST_CASE("kill -9 at random points across 200 commands: none runs twice, each h
               << ")\n";
     INFO("seed " << seed << " (replay with OUTPOST_CRASH_SEED=" << seed << ")");
     std::mt19937 rng(seed);
-    auto uniform = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    auto uniform = [&rng](int lo, int hi) {
+        return std::uniform_int_distribution<int>(lo, hi)(rng);
+    };
 
     Rig rig;
     TrustedProgram helper(OUTPOST_APPEND_HELPER_BIN);
@@ -95,7 +97,8 @@ TEST_CASE("kill -9 at random points across 200 commands: none runs twice, each h
     }
     // Kill points: after this many commands were sent (distinct, sorted).
     std::set<int> points;
-    while (static_cast<int>(points.size()) < kPlannedKills) points.insert(uniform(4, kCommands - 4));
+    while (static_cast<int>(points.size()) < kPlannedKills)
+        points.insert(uniform(4, kCommands - 4));
     const std::vector<int> kill_points(points.begin(), points.end());
 
     const auto started = Clock::now();
@@ -203,8 +206,8 @@ TEST_CASE("kill -9 at random points across 200 commands: none runs twice, each h
                 if (c.states.empty()) missing += " " + c.id;
             }
             INFO("no terminal result yet for:" << missing);
-            FAIL("not finished within " << kOverall.count() << " s (" << done << " of "
-                                        << kCommands << " done, " << kills << " kills)");
+            FAIL("not finished within " << kOverall.count() << " s (" << done << " of " << kCommands
+                                        << " done, " << kills << " kills)");
         }
         if (next_kill < kill_points.size() && next_send >= kill_points[next_kill]) {
             ++next_kill;
@@ -272,8 +275,8 @@ TEST_CASE("kill -9 at random points across 200 commands: none runs twice, each h
 
     std::ostringstream summary;
     summary << "crash test (seed " << seed << "): " << kCommands << " commands in " << elapsed
-            << " s, " << kills << " kills (" << early_kills << " during start-up), "
-            << succeeded << " succeeded, " << interrupted << " interrupted (" << interrupted_ran
+            << " s, " << kills << " kills (" << early_kills << " during start-up), " << succeeded
+            << " succeeded, " << interrupted << " interrupted (" << interrupted_ran
             << " of them had run), " << redelivered << " redelivered, " << results_received
             << " results received; acks:";
     for (const auto& [state, n] : ack_states) summary << " " << state << "=" << n;

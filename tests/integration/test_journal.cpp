@@ -49,8 +49,8 @@ const Event& hello_of(Hub& hub, const Event& connected) {
 }
 
 void accept_reset(const Agent& agent) {
-    ChildProcess reset(SpawnOptions({OUTPOST_AGENT_BIN, "journal", "accept-reset", "--config",
-                                     agent.config_path()}));
+    ChildProcess reset(SpawnOptions(
+        {OUTPOST_AGENT_BIN, "journal", "accept-reset", "--config", agent.config_path()}));
     auto status = reset.wait_exit(Clock::now() + 30s);
     INFO("outpost journal accept-reset: " << reset.all_output(ChildProcess::Stream::out)
                                           << reset.all_output(ChildProcess::Stream::err));
@@ -139,10 +139,11 @@ TEST_CASE("a finished command redelivered after the journal's WAL was deleted is
     rig.hub.command(execute_line("b-1", "id", ""));
     const Event& result = rig.hub.expect_event(result_for("b-1"), kEventLimit, sent, "b-1");
     CHECK(result.str("/msg/data/state") == "succeeded");
-    CHECK(rig.hub.events(
-              [](const Event& e) {
-                  return e.is_message("status") && e.str("/msg/data/status") == "degraded";
-              },
-              from)
+    CHECK(rig.hub
+              .events(
+                  [](const Event& e) {
+                      return e.is_message("status") && e.str("/msg/data/status") == "degraded";
+                  },
+                  from)
               .empty());
 }

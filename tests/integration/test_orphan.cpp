@@ -104,10 +104,10 @@ TEST_CASE("kill -9 of the agent: no process of a run survives, interrupted once 
 
     const std::size_t from = rig.hub.mark();
     for (const Case& c : cases) {
-        rig.hub.command("send-type execute {\"request_id\":" + json_quote(c.request_id) +
-                        ",\"command\":" + json_quote(std::string("tree-") + c.sandbox + "-" +
-                                                     c.user) +
-                        ",\"args\":[" + json_quote(c.marker) + "],\"timeout_ms\":30000}");
+        rig.hub.command(
+            "send-type execute {\"request_id\":" + json_quote(c.request_id) +
+            ",\"command\":" + json_quote(std::string("tree-") + c.sandbox + "-" + c.user) +
+            ",\"args\":[" + json_quote(c.marker) + "],\"timeout_ms\":30000}");
     }
     for (const Case& c : cases) {
         const Event& ack = rig.hub.expect_event(

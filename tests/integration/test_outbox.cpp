@@ -63,18 +63,18 @@ TEST_CASE("outbox: a health due while offline is kept and sent after the next we
 
     rig.hub.stop();  // the control plane goes away
     const std::size_t log_from = rig.agent.mark();
-    REQUIRE(rig.agent.wait_log("health kept in the outbox until the next session", 25s,
-                               log_from));
+    REQUIRE(rig.agent.wait_log("health kept in the outbox until the next session", 25s, log_from));
 
     const std::size_t from = rig.hub.mark();
     rig.hub.start();
     rig.wait_online(from, log_from);
-    const Event& hello =
-        rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "hello");
+    const Event& hello = rig.hub.expect_event(message_of_type("hello"), kEventLimit, from, "hello");
     CHECK(hello.num("/msg/data/backlog/outbox") >= 1);
     // Made before this connection (its ts).
     const Event& kept = rig.hub.expect_event(
-        [&](const Event& e) { return periodic_health()(e) && e.str("/msg/ts") < hello.str("/msg/ts"); },
+        [&](const Event& e) {
+            return periodic_health()(e) && e.str("/msg/ts") < hello.str("/msg/ts");
+        },
         kEventLimit, from, "the kept health");
     CHECK(kept.str("/msg/data/checks/database") == "ok");
 
@@ -82,7 +82,8 @@ TEST_CASE("outbox: a health due while offline is kept and sent after the next we
     // go out when made, not once the unanswered ping's 30 s are up.
     rig.hub.command("auto-pong off");
     const std::size_t silent_from = rig.hub.mark();
-    const auto fresh = [session = kept.str("/session"), after = kept.str("/msg/ts")](const Event& e) {
+    const auto fresh = [session = kept.str("/session"),
+                        after = kept.str("/msg/ts")](const Event& e) {
         return periodic_health()(e) && e.str("/session") == session && e.str("/msg/ts") > after;
     };
     const Event& first = rig.hub.expect_event(fresh, 25s, silent_from, "a report");

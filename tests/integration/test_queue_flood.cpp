@@ -105,7 +105,7 @@ constexpr double kMiB = 1024.0 * 1024.0;
 // test process's own sanitizer read its options long before; a build
 // without sanitizers ignores the variable.)
 class SmallQuarantine {
-public:
+  public:
     SmallQuarantine() {
         if (const char* old = std::getenv("ASAN_OPTIONS")) old_ = old;
         const std::string value = (old_ ? *old_ + ":" : std::string()) + "quarantine_size_mb=8";
@@ -121,7 +121,7 @@ public:
     SmallQuarantine(const SmallQuarantine&) = delete;
     SmallQuarantine& operator=(const SmallQuarantine&) = delete;
 
-private:
+  private:
     std::optional<std::string> old_;
 };
 
@@ -168,9 +168,11 @@ TEST_CASE("a queue flood: accepted up to the bounds, rejected with the bound aft
             CHECK(state == "accepted");
         } else {
             CHECK(state == "rejected");
-            CHECK(heavy[i]->str("/msg/data/reason").value_or("").starts_with(
-                "the agent holds too much stdin of unfinished commands "
-                "(executor.max_queued_stdin_bytes: 16777216 bytes; "));
+            CHECK(heavy[i]
+                      ->str("/msg/data/reason")
+                      .value_or("")
+                      .starts_with("the agent holds too much stdin of unfinished commands "
+                                   "(executor.max_queued_stdin_bytes: 16777216 bytes; "));
         }
     }
     CHECK(states["accepted"] == fit);

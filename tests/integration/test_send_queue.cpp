@@ -53,9 +53,10 @@ class SmallQuarantine {
 
 }  // namespace
 
-TEST_CASE("send queue: a server that stops reading but keeps pinging is dropped after 3 x "
-          "heartbeat, memory stays bounded, the agent reconnects",
-          "[integration][send_queue]") {
+TEST_CASE(
+    "send queue: a server that stops reading but keeps pinging is dropped after 3 x "
+    "heartbeat, memory stays bounded, the agent reconnects",
+    "[integration][send_queue]") {
     SmallQuarantine quarantine;
     // Heartbeat 2 s: the write-stall check fires 6 s after the queue
     // passes its mark; the dead-peer check never does (the pings).

@@ -16,8 +16,8 @@ std::string nested_ping(const std::string& id, int depth) {
     for (int i = 2; i < depth; ++i) data += "{\"a\":";
     data += "{}";
     for (int i = 2; i < depth; ++i) data += "}";
-    return R"({"type":"ping","id":")" + id + R"(","ts":"2026-01-01T00:00:00.000Z","data":)" +
-           data + "}";
+    return R"({"type":"ping","id":")" + id + R"(","ts":"2026-01-01T00:00:00.000Z","data":)" + data +
+           "}";
 }
 
 // The agent's `error` message answering whatever was sent since `from`.
@@ -59,8 +59,8 @@ TEST_CASE("bad input: error replies with the right code, the session stays up",
     {
         const std::size_t from = rig.hub.mark();
         rig.hub.command(R"(send-type execute {"request_id":"bad id!","command":"x","args":[]})");
-        const Event& sent = rig.hub.expect_event(sent_of_type("execute"), kEventLimit, from,
-                                                 "execute sent");
+        const Event& sent =
+            rig.hub.expect_event(sent_of_type("execute"), kEventLimit, from, "execute sent");
         const Event& error = expect_error_reply(rig, from, "an invalid request_id");
         CHECK(error.str("/msg/data/code") == "schema");
         CHECK(error.str("/msg/data/ref") == sent.str("/id"));
@@ -69,8 +69,8 @@ TEST_CASE("bad input: error replies with the right code, the session stays up",
     {
         const std::size_t from = rig.hub.mark();
         rig.hub.command("send-type frobnicate {}");
-        const Event& sent = rig.hub.expect_event(sent_of_type("frobnicate"), kEventLimit,
-                                                 from, "frobnicate sent");
+        const Event& sent =
+            rig.hub.expect_event(sent_of_type("frobnicate"), kEventLimit, from, "frobnicate sent");
         const Event& error = expect_error_reply(rig, from, "an unknown type");
         CHECK(error.str("/msg/data/code") == "unknown_type");
         CHECK(error.str("/msg/data/ref") == sent.str("/id"));
@@ -78,8 +78,7 @@ TEST_CASE("bad input: error replies with the right code, the session stays up",
     const std::size_t from = rig.hub.mark();
     rig.hub.command("send-type ping {}");
     const Event& ping = rig.hub.expect_event(sent_of_type("ping"), kEventLimit, from, "ping sent");
-    const Event& pong =
-        rig.hub.expect_event(message_of_type("pong"), kEventLimit, from, "pong");
+    const Event& pong = rig.hub.expect_event(message_of_type("pong"), kEventLimit, from, "pong");
     CHECK(pong.str("/session") == session);
     CHECK(pong.str("/msg/data/ref") == ping.str("/id"));
 

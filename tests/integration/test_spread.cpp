@@ -121,8 +121,9 @@ TEST_CASE("the spread hint and this boot are kept in the state directory",
     }
     SECTION("a host that rebooted since waits a draw in [0, S] first") {
         rig.agent.stop();
-        write_file(file, "outpost-session 1\nboot_id 00000000-0000-4000-8000-000000000000\n"
-                         "reconnect_spread_s 3\n");
+        write_file(file,
+                   "outpost-session 1\nboot_id 00000000-0000-4000-8000-000000000000\n"
+                   "reconnect_spread_s 3\n");
         const std::size_t log_from = rig.agent.mark();
         rig.start_online();
         REQUIRE(rig.agent.count_log("(boot splay)", log_from) == 1);

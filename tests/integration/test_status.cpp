@@ -29,7 +29,8 @@ StatusRun outpost_status(const Agent& agent, std::vector<std::string> extra = {}
     StatusRun run{WEXITSTATUS(*exited), status.all_output(ChildProcess::Stream::out),
                   status.all_output(ChildProcess::Stream::err)};
     UNSCOPED_INFO("outpost status exited " << run.exit_code << "\nstdout:\n"
-                                           << run.out << "stderr:\n" << run.err);
+                                           << run.out << "stderr:\n"
+                                           << run.err);
     return run;
 }
 
@@ -85,7 +86,8 @@ TEST_CASE("outpost status: online, then the control plane gone, then the agent s
         CHECK_THAT(run.out, Catch::Contains("connection: online for "));
         CHECK_THAT(run.out, Catch::Contains("session: " + session));
         CHECK_THAT(run.out, Catch::Contains("1 awaiting approval"));
-        CHECK_THAT(run.out, Catch::Contains("journal: ok, " + rig.agent.state_dir() + "/journal.db"));
+        CHECK_THAT(run.out,
+                   Catch::Contains("journal: ok, " + rig.agent.state_dir() + "/journal.db"));
         CHECK_THAT(run.out, Catch::Contains("checks: agent ok"));
     }
     {

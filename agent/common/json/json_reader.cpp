@@ -9,31 +9,45 @@ using simdjson::dom::element_type;
 
 std::string_view kind_name(Kind kind) {
     switch (kind) {
-        case Kind::object: return "an object";
-        case Kind::array: return "an array";
-        case Kind::string: return "a string";
-        case Kind::number: return "a number";
-        case Kind::boolean: return "a boolean";
-        case Kind::null: return "null";
+        case Kind::object:
+            return "an object";
+        case Kind::array:
+            return "an array";
+        case Kind::string:
+            return "a string";
+        case Kind::number:
+            return "a number";
+        case Kind::boolean:
+            return "a boolean";
+        case Kind::null:
+            return "null";
     }
     return "something else";
 }
 
 Kind Value::kind() const {
     switch (element_.type()) {
-        case element_type::OBJECT: return Kind::object;
-        case element_type::ARRAY: return Kind::array;
-        case element_type::STRING: return Kind::string;
+        case element_type::OBJECT:
+            return Kind::object;
+        case element_type::ARRAY:
+            return Kind::array;
+        case element_type::STRING:
+            return Kind::string;
         case element_type::INT64:
         case element_type::UINT64:
-        case element_type::DOUBLE: return Kind::number;
-        case element_type::BOOL: return Kind::boolean;
-        case element_type::NULL_VALUE: return Kind::null;
+        case element_type::DOUBLE:
+            return Kind::number;
+        case element_type::BOOL:
+            return Kind::boolean;
+        case element_type::NULL_VALUE:
+            return Kind::null;
     }
     return Kind::null;
 }
 
-bool Value::is_int64() const { return element_.type() == element_type::INT64; }
+bool Value::is_int64() const {
+    return element_.type() == element_type::INT64;
+}
 
 std::optional<std::string_view> Value::string() const {
     std::string_view text;
@@ -77,7 +91,9 @@ std::optional<Array> Value::array() const {
     return Array(array);
 }
 
-std::string Value::minified() const { return simdjson::minify(element_); }
+std::string Value::minified() const {
+    return simdjson::minify(element_);
+}
 
 Object::Member Object::Iterator::operator*() const {
     const auto field = *it_;
@@ -95,20 +111,34 @@ std::optional<Value> Object::find(std::string_view key) const {
     return Value(value);
 }
 
-std::size_t Object::size() const { return object_.size(); }
-Object::Iterator Object::begin() const { return Iterator(object_.begin()); }
-Object::Iterator Object::end() const { return Iterator(object_.end()); }
+std::size_t Object::size() const {
+    return object_.size();
+}
+Object::Iterator Object::begin() const {
+    return Iterator(object_.begin());
+}
+Object::Iterator Object::end() const {
+    return Iterator(object_.end());
+}
 
-Value Array::Iterator::operator*() const { return Value(*it_); }
+Value Array::Iterator::operator*() const {
+    return Value(*it_);
+}
 
 Array::Iterator& Array::Iterator::operator++() {
     ++it_;
     return *this;
 }
 
-std::size_t Array::size() const { return array_.size(); }
-Array::Iterator Array::begin() const { return Iterator(array_.begin()); }
-Array::Iterator Array::end() const { return Iterator(array_.end()); }
+std::size_t Array::size() const {
+    return array_.size();
+}
+Array::Iterator Array::begin() const {
+    return Iterator(array_.begin());
+}
+Array::Iterator Array::end() const {
+    return Iterator(array_.end());
+}
 
 Expected<Document> Document::parse(std::string_view text) {
     auto parser = std::make_unique<simdjson::dom::parser>();

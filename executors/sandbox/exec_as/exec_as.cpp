@@ -19,8 +19,8 @@
 // behalf, with input only from the agent.
 //
 // Interface (built by child_setup.cpp, never by a person; interface.hpp):
-//   outpost-exec-as VERSION UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV0 [ARG...]
-//   outpost-exec-as VERSION probe      (exit 0: this program can run here)
+//   outpost-exec-as VERSION UID GID NGROUPS [GROUP...] AGENT_PID NO_NEW_PRIVS DIR PATH ARGV0
+//   [ARG...] outpost-exec-as VERSION probe      (exit 0: this program can run here)
 // fd 3 is the agent's start pipe. It is made close-on-exec first, so its EOF
 // tells the agent the command was exec'd; a failed step writes one record
 // "e<step>:<errno>\n" there and exits 127, like the child set-up in
@@ -38,8 +38,8 @@ namespace {
 using u32 = unsigned int;
 
 constexpr int kStartPipe = 3;
-constexpr int kFdSetFd = 2;      // F_SETFD
-constexpr long kFdCloexec = 1;   // FD_CLOEXEC
+constexpr int kFdSetFd = 2;     // F_SETFD
+constexpr long kFdCloexec = 1;  // FD_CLOEXEC
 constexpr long kSigKill = 9;
 constexpr long kEsrch = 3;
 constexpr long kEinval = 22;
@@ -174,7 +174,8 @@ extern "C" [[noreturn, gnu::used]] void exec_as_main(long* stack) {
     check(sys(__NR_prctl, PR_SET_PDEATHSIG, kSigKill), "PR_SET_PDEATHSIG");
     if (sys(__NR_getppid) != static_cast<long>(agent_pid))
         fail("the agent went away during set-up", kEsrch);
-    if (no_new_privs != 0) check(sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
+    if (no_new_privs != 0)
+        check(sys(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS");
     check(sys(__NR_chdir, reinterpret_cast<long>(dir)), "chdir");
     const long err = sys(__NR_execve, reinterpret_cast<long>(path),
                          reinterpret_cast<long>(command_argv), reinterpret_cast<long>(envp));

@@ -132,9 +132,8 @@ TEST_CASE("failure codes map to the protocol's error codes", "[signed]") {
 }
 
 TEST_CASE("check_signed_command_claims works on a payload alone", "[signed]") {
-    CHECK(
-        check_signed_command_claims(payload(kNode, std::to_string(kNowSeconds + 1)), kNode, kNow,
-                                    kLifetime));
+    CHECK(check_signed_command_claims(payload(kNode, std::to_string(kNowSeconds + 1)), kNode, kNow,
+                                      kLifetime));
     auto expired = check_signed_command_claims(payload(kNode, "1"), kNode, kNow, kLifetime);
     REQUIRE_FALSE(expired);
     CHECK(expired.error().code == SignedCommandError::expired);

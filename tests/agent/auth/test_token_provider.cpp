@@ -57,10 +57,10 @@ TEST_CASE("expires_in may be any JSON number, a fraction is dropped") {
     CHECK(fraction->expires_at == kNow + seconds(59));
     CHECK(reply(200, R"({"access_token":"t","expires_in":0.5})").error().cause.find("outside") !=
           std::string::npos);
-    CHECK(reply(200, R"({"access_token":"t","expires_in":1e300})").error().cause.find(
-              "outside") != std::string::npos);
-    CHECK(reply(200, R"({"access_token":"t","expires_in":-1.5})").error().cause.find(
-              "outside") != std::string::npos);
+    CHECK(reply(200, R"({"access_token":"t","expires_in":1e300})").error().cause.find("outside") !=
+          std::string::npos);
+    CHECK(reply(200, R"({"access_token":"t","expires_in":-1.5})").error().cause.find("outside") !=
+          std::string::npos);
 }
 
 TEST_CASE("exchange reply statuses map to the protocol's failure kinds") {

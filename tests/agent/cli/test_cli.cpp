@@ -89,9 +89,10 @@ TEST_CASE("check-config on a missing file says which file") {
 
 TEST_CASE("identity creates the key once and prints the same identity again") {
     TempDir dir;
-    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                          "node:\n  state_dir: " +
-                                              (dir.path() / "state").string() + "\n");
+    auto config = dir.write("agent.yaml",
+                            "server:\n  url: wss://hub.example.com/v1/agent\n"
+                            "node:\n  state_dir: " +
+                                (dir.path() / "state").string() + "\n");
     auto first = run({"identity", "--config", config.string()});
     INFO(first.err);
     REQUIRE(first.code == 0);
@@ -100,16 +101,17 @@ TEST_CASE("identity creates the key once and prints the same identity again") {
     auto second = run({"identity", "--config", config.string()});
     CHECK(second.out == first.out);
 
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat((dir.path() / "state" / "identity.key").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("enroll (protocol.md §2) creates the identity that identity then prints") {
     TempDir dir;
-    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                          "node:\n  state_dir: " +
-                                              (dir.path() / "state").string() + "\n");
+    auto config = dir.write("agent.yaml",
+                            "server:\n  url: wss://hub.example.com/v1/agent\n"
+                            "node:\n  state_dir: " +
+                                (dir.path() / "state").string() + "\n");
     auto enrolled = run({"enroll", "--config", config.string()});
     INFO(enrolled.err);
     REQUIRE(enrolled.code == 0);
@@ -124,9 +126,10 @@ TEST_CASE("enroll (protocol.md §2) creates the identity that identity then prin
 
 TEST_CASE("identity refuses a key file readable by others") {
     TempDir dir;
-    auto config = dir.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                          "node:\n  state_dir: " +
-                                              (dir.path() / "state").string() + "\n");
+    auto config = dir.write("agent.yaml",
+                            "server:\n  url: wss://hub.example.com/v1/agent\n"
+                            "node:\n  state_dir: " +
+                                (dir.path() / "state").string() + "\n");
     REQUIRE(run({"identity", "--config", config.string()}).code == 0);
     fs::permissions(dir.path() / "state" / "identity.key", fs::perms(0644));
     auto r = run({"identity", "--config", config.string()});
@@ -168,7 +171,8 @@ TEST_CASE("check-config prints no raw terminal controls from the file or the pat
     TempDir dir;
     const auto path = dir.write("agent\x1b[2J.yaml",
                                 "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                "telemetry:\n  \"\x1b]0;owned\x07\xc2\x9b" "31m\xff\": 1\n");
+                                "telemetry:\n  \"\x1b]0;owned\x07\xc2\x9b"
+                                "31m\xff\": 1\n");
     auto r = run({"check-config", "--config", path.string()});
     INFO(r.err);
     CHECK(r.code == outpost::kExitUsage);

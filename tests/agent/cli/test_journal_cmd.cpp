@@ -36,8 +36,10 @@ struct StateDir {
     outpost::test_support::TempDir temp{"cli-journal"};
     fs::path root = temp.path();
     fs::path state = root / "state";
-    fs::path config = temp.write("agent.yaml", "server:\n  url: wss://hub.example.com/v1/agent\n"
-                                               "node:\n  state_dir: " + state.string() + "\n");
+    fs::path config = temp.write("agent.yaml",
+                                 "server:\n  url: wss://hub.example.com/v1/agent\n"
+                                 "node:\n  state_dir: " +
+                                     state.string() + "\n");
     StateDir() { fs::create_directories(state); }
     [[nodiscard]] fs::path journal() const { return state / "journal.db"; }
 };

@@ -150,8 +150,10 @@ TEST_CASE("json_string_prefix_fitting: the longest prefix whose escaped form fit
     CHECK(json_string_prefix_fitting("abc", 2) == 2);
     CHECK(json_string_prefix_fitting(std::string_view("\0\0", 2), 11) == 1);  // \u0000 is 6
     CHECK(json_string_prefix_fitting("a\"b", 2) == 1);                        // \" is 2
-    CHECK(json_string_prefix_fitting("\xE2\x82\xAC", 2) == 0);                 // never half a character
-    CHECK(json_string_prefix_fitting("\xFF" "a", 3) == 1);                     // U+FFFD is 3
+    CHECK(json_string_prefix_fitting("\xE2\x82\xAC", 2) == 0);  // never half a character
+    CHECK(json_string_prefix_fitting("\xFF"
+                                     "a",
+                                     3) == 1);  // U+FFFD is 3
 
     // Against the writer itself, on random bytes and budgets: the prefix's
     // escaped form fits; and with ASCII only (one byte per step), one byte

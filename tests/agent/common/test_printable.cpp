@@ -17,10 +17,13 @@ TEST_CASE("printable text passes unchanged", "[common][printable]") {
 TEST_CASE("terminal controls and ill-formed UTF-8 are written out", "[common][printable]") {
     CHECK(printable("\x1b[2J") == "\\x1b[2J");
     CHECK(printable("a\nb\rc\x7f") == "a\\x0ab\\x0dc\\x7f");
-    CHECK(printable("\xc2\x9b" "31m") == "\\u009b31m");     // C1 CSI, well-formed
-    CHECK(printable("\x9b" "31m") == "\\x9b31m");           // a bare 8-bit CSI byte
-    CHECK(printable("\xe2\x80\xae" "evil") == "\\u202eevil");  // right-to-left override
-    CHECK(printable("\xe2\x81\xa6") == "\\u2066");            // left-to-right isolate
-    CHECK(printable("end\xe2\x82") == "end\\xe2\\x82");       // truncated sequence
-    CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");             // overlong '/'
+    CHECK(printable("\xc2\x9b"
+                    "31m") == "\\u009b31m");  // C1 CSI, well-formed
+    CHECK(printable("\x9b"
+                    "31m") == "\\x9b31m");  // a bare 8-bit CSI byte
+    CHECK(printable("\xe2\x80\xae"
+                    "evil") == "\\u202eevil");           // right-to-left override
+    CHECK(printable("\xe2\x81\xa6") == "\\u2066");       // left-to-right isolate
+    CHECK(printable("end\xe2\x82") == "end\\xe2\\x82");  // truncated sequence
+    CHECK(printable("\xc0\xaf") == "\\xc0\\xaf");        // overlong '/'
 }

@@ -134,10 +134,9 @@ TEST_CASE("the queue bounds load and are range-checked", "[config][executor]") {
     }
     CHECK(result->executor.max_queued == 0);
     CHECK(result->executor.max_queued_stdin_bytes == 2 * 1024 * 1024);
-    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued: 5000\n")),
-                    "executor.max_queued"));
-    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued: -1\n")),
-                    "executor.max_queued"));
+    CHECK(
+        has_issue(issues_of(load_with("executor:\n  max_queued: 5000\n")), "executor.max_queued"));
+    CHECK(has_issue(issues_of(load_with("executor:\n  max_queued: -1\n")), "executor.max_queued"));
     CHECK(has_issue(issues_of(load_with("executor:\n  max_queued_stdin_bytes: 2GiB\n")),
                     "executor.max_queued_stdin_bytes"));
 }
@@ -279,20 +278,22 @@ TEST_CASE("sandbox, requires and env names are checked", "[config][executor]") {
 }
 
 TEST_CASE("an invalid regex is reported with its line and column", "[config][executor]") {
-    auto issues = issues_of(load_with("executor:\n"
-                                      "  commands:\n"
-                                      "    - name: a\n"
-                                      "      path: /a\n"
-                                      "      arg_rules: [{regex: '(unclosed'}]\n"));
+    auto issues =
+        issues_of(load_with("executor:\n"
+                            "  commands:\n"
+                            "    - name: a\n"
+                            "      path: /a\n"
+                            "      arg_rules: [{regex: '(unclosed'}]\n"));
     const ConfigIssue issue = issue_at(issues, "executor.commands[0].arg_rules[0].regex");
     CHECK(issue.line == 7);
     CHECK(issue.column == 27);
     CHECK_THAT(issue.message, Catch::Contains("missing )"));
-    const auto env_issues = issues_of(load_with("executor:\n"
-                                                "  commands:\n"
-                                                "    - name: a\n"
-                                                "      path: /a\n"
-                                                "      env: [{name: X, regex: '[z-a]'}]\n"));
+    const auto env_issues =
+        issues_of(load_with("executor:\n"
+                            "  commands:\n"
+                            "    - name: a\n"
+                            "      path: /a\n"
+                            "      env: [{name: X, regex: '[z-a]'}]\n"));
     INFO(describe(env_issues));
     const ConfigIssue env = issue_at(env_issues, "executor.commands[0].env[0].regex");
     CHECK(env.line == 7);
@@ -306,11 +307,14 @@ TEST_CASE("requires names each sandbox protection by the sandbox's own name and 
     for (const Protection p : outpost::executors::kAllProtections) {
         const std::string name(outpost::executors::protection_name(p));
         INFO(name);
-        auto result = load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
-                                "      sandbox: strict\n      requires: [" + name + "]\n");
+        auto result = load_with(
+            "executor:\n  commands:\n    - name: a\n      path: /a\n"
+            "      sandbox: strict\n      requires: [" +
+            name + "]\n");
         if (!result) FAIL(describe(result.error()));
         CHECK(result->executor.commands.at(0).required_protections == std::vector<Protection>{p});
     }
-    CHECK_FALSE(load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
-                          "      requires: [no_such_protection]\n"));
+    CHECK_FALSE(
+        load_with("executor:\n  commands:\n    - name: a\n      path: /a\n"
+                  "      requires: [no_such_protection]\n"));
 }

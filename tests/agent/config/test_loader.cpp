@@ -360,8 +360,9 @@ TEST_CASE("YAML tags are refused, not silently accepted", "[config][loader]") {
 TEST_CASE("issue text has no raw terminal controls or invalid UTF-8",
           "[config][loader][printable]") {
     // An unknown key made of ESC, C1 CSI (U+009B) and an invalid byte.
-    const std::string text =
-        std::string(kMinimal) + "telemetry:\n  \"\x1b[2J\xc2\x9b" "31m\xff\": 1\n";
+    const std::string text = std::string(kMinimal) +
+                             "telemetry:\n  \"\x1b[2J\xc2\x9b"
+                             "31m\xff\": 1\n";
     auto issues = issues_of(load(text));
     REQUIRE_FALSE(issues.empty());
     for (const auto& issue : issues) {

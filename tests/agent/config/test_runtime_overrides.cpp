@@ -242,12 +242,11 @@ TEST_CASE(
     CHECK(*same == *next);
     CHECK(writes.size() == 1);  // nothing to persist
 
-    auto failed =
-        accept_config_update(current, R"({"logging":{"level":"debug"}})",
-                             [](std::string_view) -> outpost::Expected<void> {
-                                 return outpost::fail(outpost::ErrorKind::io,
-                                                      "journal unavailable");
-                             });
+    auto failed = accept_config_update(current, R"({"logging":{"level":"debug"}})",
+                                       [](std::string_view) -> outpost::Expected<void> {
+                                           return outpost::fail(outpost::ErrorKind::io,
+                                                                "journal unavailable");
+                                       });
     REQUIRE_FALSE(failed.has_value());
     CHECK(failed.error().message() == "journal unavailable");
     CHECK(failed.error().kind() == outpost::ErrorKind::io);  // the persist error as it came
@@ -266,6 +265,7 @@ TEST_CASE("runtime overrides: the reason stays short however many problems there
 }
 
 TEST_CASE("runtime overrides: a dotted key path instead of nested sections is explained") {
-    CHECK(rejected(R"({"telemetry.interval":"30s"})") ==
-          R"(unknown key `telemetry.interval`; nest the sections as in the file: {"telemetry": {"interval": ..}})");
+    CHECK(
+        rejected(R"({"telemetry.interval":"30s"})") ==
+        R"(unknown key `telemetry.interval`; nest the sections as in the file: {"telemetry": {"interval": ..}})");
 }

@@ -85,16 +85,15 @@ Fixture::Fixture(bool with_journal, std::optional<auth::PublicKey> command_key,
     runner = std::make_unique<executors::Runner>(*loop, capabilities(),
                                                  executors::Runner::Options{.max_concurrent = 8});
     dispatcher = std::make_unique<Dispatcher>(
-        DispatcherSettings{.node_id = "node-1",
-                           .max_message_bytes = max_message_bytes,
-                           .max_concurrent = 2,
-                           .queue_limits = queue_limits,
-                           .command_public_key = command_key,
-                           .state_dir = dir.path().string(),
-                           .on_invalid = [this](std::string_view code) {
-                               ++invalid[std::string(code)];
-                           },
-                           .on_journal_failed = [this] { ++journal_failures; }},
+        DispatcherSettings{
+            .node_id = "node-1",
+            .max_message_bytes = max_message_bytes,
+            .max_concurrent = 2,
+            .queue_limits = queue_limits,
+            .command_public_key = command_key,
+            .state_dir = dir.path().string(),
+            .on_invalid = [this](std::string_view code) { ++invalid[std::string(code)]; },
+            .on_journal_failed = [this] { ++journal_failures; }},
         journal ? &*journal : nullptr, with_journal ? "" : "journal.db: file is not a database",
         test_policy(append_file), *runner,
         [this](out::Body body) {
@@ -162,8 +161,8 @@ std::size_t Fixture::append_runs() const {
 }
 
 std::string message(const std::string& type, const std::string& data) {
-    return R"({"type":")" + type + R"(","id":"x-)" + type + R"(","ts":"2026-11-22T10:00:00Z","data":)" +
-           data + "}";
+    return R"({"type":")" + type + R"(","id":"x-)" + type +
+           R"(","ts":"2026-11-22T10:00:00Z","data":)" + data + "}";
 }
 
 std::string execute_json(const std::string& request_id, const std::string& command,

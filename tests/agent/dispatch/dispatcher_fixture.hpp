@@ -63,7 +63,7 @@ struct Fixture {
     int sent_while_unsynced = 0;
     // Also counted there: set by tests whose syncs run on a sync thread.
     std::function<bool()> sync_pending{};
-    bool online = true;  // when false, send() fails like a disconnected session
+    bool online = true;                  // when false, send() fails like a disconnected session
     std::map<std::string, int> invalid;  // on_invalid calls by error code
     int journal_failures = 0;            // on_journal_failed calls
 };

@@ -97,8 +97,7 @@ TEST_CASE("counts for outpost status: running, queued, held, unacknowledged, no 
     // The ack is pending in memory; counting must neither flush nor miss it.
     const std::size_t pending = f.journal->pending_delivery_marks();
     CHECK(f.dispatcher->counts().results_unacknowledged == 0);
-    CHECK(f.dispatcher->health().checks.database ==
-          outpost::protocol::outbound::CheckResult::ok);
+    CHECK(f.dispatcher->health().checks.database == outpost::protocol::outbound::CheckResult::ok);
     CHECK(f.journal->pending_delivery_marks() == pending);
 }
 
@@ -106,8 +105,7 @@ TEST_CASE("counts without a journal: the problem is named, nothing counted from 
     Fixture f(false);
     CHECK_FALSE(f.dispatcher->journal_problem().empty());
     CHECK(f.dispatcher->counts().awaiting_approval == 0);
-    CHECK(f.dispatcher->health().checks.database ==
-          outpost::protocol::outbound::CheckResult::fail);
+    CHECK(f.dispatcher->health().checks.database == outpost::protocol::outbound::CheckResult::fail);
 }
 
 TEST_CASE("approved while every slot is busy: queued in the journal, one result, no expiry") {

@@ -96,7 +96,9 @@ TEST_CASE("an expired not_after is rejected") {
 
 namespace {
 std::vector<std::string> g_log_lines;
-void capture_log(std::string_view line) { g_log_lines.emplace_back(line); }
+void capture_log(std::string_view line) {
+    g_log_lines.emplace_back(line);
+}
 }  // namespace
 
 TEST_CASE("an exec failure of an idempotent entry is retried a bounded number of times") {
@@ -138,7 +140,8 @@ TEST_CASE("without a journal nothing runs and health says why") {
     CHECK(f.results("nj-1")[0]->state == ResultState::rejected);
     CHECK(f.append_runs() == 0);
 
-    f.deliver(R"({"type":"health_check","id":"h1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"hc-1"}})");
+    f.deliver(
+        R"({"type":"health_check","id":"h1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"hc-1"}})");
     const auto* health = std::get_if<outpost::protocol::outbound::Health>(&f.sent.back());
     REQUIRE(health != nullptr);
     CHECK(health->ref == "hc-1");
@@ -148,7 +151,8 @@ TEST_CASE("without a journal nothing runs and health says why") {
 
 TEST_CASE("config_update is refused without changing anything") {
     Fixture f;
-    f.deliver(R"({"type":"config_update","id":"c1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"cu-1","config":{"telemetry":{"interval":"30s"}}}})");
+    f.deliver(
+        R"({"type":"config_update","id":"c1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"cu-1","config":{"telemetry":{"interval":"30s"}}}})");
     REQUIRE(f.acks("cu-1").size() == 1);
     CHECK(f.acks("cu-1")[0]->state == AckState::rejected);
 }

@@ -85,9 +85,9 @@ struct JournaledOverrides {
                         return outpost::fail(
                             "cannot persist runtime config changes, the journal is unavailable");
                     }
-                    if (auto put = journal->apply_config_update(
-                            request_id, std::chrono::system_clock::now(),
-                            config::kRuntimeOverridesKey, blob);
+                    if (auto put = journal->apply_config_update(request_id,
+                                                                std::chrono::system_clock::now(),
+                                                                config::kRuntimeOverridesKey, blob);
                         !put) {
                         return std::unexpected(put.error());
                     }

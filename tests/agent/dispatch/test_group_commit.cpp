@@ -36,8 +36,8 @@ TEST_CASE("commands of one pass share one sync, acks and starts wait for it") {
     f.deliver(execute_json("g-1", "append", {}));
     f.deliver(execute_json("g-2", "append", {}));
     f.deliver(execute_json("g-3", "append", {}));  // max_concurrent 2: queued
-    CHECK(f.scheduled == 1);  // one batch for the pass
-    CHECK(f.sent.empty());    // no ack before the rows are durable
+    CHECK(f.scheduled == 1);                       // one batch for the pass
+    CHECK(f.sent.empty());                         // no ack before the rows are durable
     CHECK(f.runner->running() == 0);
     CHECK(f.journal->group_syncs() == 0);
     const int wal_syncs = f.vfs.wal_syncs;
@@ -53,7 +53,8 @@ TEST_CASE("commands of one pass share one sync, acks and starts wait for it") {
     CHECK(f.runner->running() == 2);
 
     // A finished command's result waits for its batch's sync too.
-    REQUIRE(f.loop->run_until([&] { return f.pending_flush != nullptr; }, std::chrono::seconds(10)));
+    REQUIRE(
+        f.loop->run_until([&] { return f.pending_flush != nullptr; }, std::chrono::seconds(10)));
     const std::size_t sent_before = f.sent.size();
     const auto syncs_before = f.journal->group_syncs();
     CHECK(sent_before == 3);

@@ -10,10 +10,10 @@
 #include <functional>
 #include <thread>
 
-#include "agent/journal/file_mode.hpp"
-#include "agent/journal/wal_sync_thread.hpp"
 #include "../journal/fault_vfs.hpp"
 #include "../journal/sync_gate.hpp"
+#include "agent/journal/file_mode.hpp"
+#include "agent/journal/wal_sync_thread.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "dispatcher_fixture.hpp"
 #include "flush_passes.hpp"
@@ -112,7 +112,8 @@ TEST_CASE("a failed sync starts nothing from its batch nor from the batch behind
     f.deliver(execute_json("f-1", "append", {}));
     f.next_pass();
     f.wait_entered(1);
-    f.deliver(execute_json("f-2", "append", {}));  // journaled `running` before the failure is known
+    f.deliver(
+        execute_json("f-2", "append", {}));  // journaled `running` before the failure is known
     f.next_pass();
     f.let_through();
     REQUIRE(f.settle([&] { return f.results("f-1").size() == 1 && f.results("f-2").size() == 1; }));
@@ -209,8 +210,10 @@ TEST_CASE("a synced batch's effects write and act at once while the next batch i
     CHECK(f.sent_while_unsynced == 0);
 }
 
-TEST_CASE("syncs stay on the loop until one is slow, move to the thread, and come back when "
-          "the disk is fast again", "[group][thread]") {
+TEST_CASE(
+    "syncs stay on the loop until one is slow, move to the thread, and come back when "
+    "the disk is fast again",
+    "[group][thread]") {
     // What `outpost run` does: a good disk's sync costs less than the
     // hand-off to a thread, so the loop syncs until a sync takes the
     // threshold. The disk is the real one behind the counting VFS, slowed.

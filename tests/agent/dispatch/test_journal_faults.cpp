@@ -146,7 +146,7 @@ TEST_CASE("a held command cancelled on a full disk is not expired meanwhile") {
     REQUIRE(f.acks("held-e").size() == 1);
     f.vfs.disk_full = true;
     f.deliver(message("cancel", R"({"request_id":"held-e"})"));
-    CHECK_FALSE(f.dispatcher->next_approval_deadline().has_value());  // no expiry timer
+    CHECK_FALSE(f.dispatcher->next_approval_deadline().has_value());           // no expiry timer
     f.loop->run_until([] { return false; }, std::chrono::milliseconds(1000));  // deadline passes
     f.vfs.disk_full = false;
     f.dispatcher->expire_approvals();  // a stale timer: held back while the cancel waits

@@ -16,7 +16,9 @@ using outpost::protocol::outbound::ResultState;
 namespace {
 
 // `"stdin": "xxx…"` of `bytes` bytes, for execute_json's `extra`.
-std::string stdin_of(std::size_t bytes) { return R"(,"stdin":")" + std::string(bytes, 'x') + "\""; }
+std::string stdin_of(std::size_t bytes) {
+    return R"(,"stdin":")" + std::string(bytes, 'x') + "\"";
+}
 
 }  // namespace
 

@@ -27,16 +27,17 @@ TEST_CASE("results are re-sent until result_ack, and not after") {
     Fixture f;
     f.online = false;  // the result cannot go out now
     f.deliver(execute_json("rs-1", "echo", {"x"}));
-    f.loop->run_until([&] { return f.dispatcher->counts().running == 0 &&
-                                   f.dispatcher->backlog_results() == 1; },
-                      std::chrono::seconds(10));
+    f.loop->run_until(
+        [&] { return f.dispatcher->counts().running == 0 && f.dispatcher->backlog_results() == 1; },
+        std::chrono::seconds(10));
     CHECK(f.dispatcher->backlog_results() == 1);
     f.online = true;
     f.dispatcher->resend_undelivered();
     REQUIRE(f.results("rs-1").size() == 1);
     f.dispatcher->resend_undelivered();
     CHECK(f.results("rs-1").size() == 2);  // still no ack: sent again
-    f.deliver(R"({"type":"result_ack","id":"a1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"rs-1"}})");
+    f.deliver(
+        R"({"type":"result_ack","id":"a1","ts":"2026-11-22T10:00:00Z","data":{"request_id":"rs-1"}})");
     CHECK(f.dispatcher->backlog_results() == 0);
     f.dispatcher->resend_undelivered();
     CHECK(f.results("rs-1").size() == 2);

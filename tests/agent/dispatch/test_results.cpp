@@ -60,8 +60,8 @@ TEST_CASE("two large streams share the room, a small one is kept whole") {
     CHECK(both.stdout_text.size() > 500'000);
     CHECK(both.stderr_text.size() > 500'000);
 
-    const auto small_err = outpost::dispatch::to_wire(
-        finished(std::string(2'000'000, 'o'), "oops\n"), kMax);
+    const auto small_err =
+        outpost::dispatch::to_wire(finished(std::string(2'000'000, 'o'), "oops\n"), kMax);
     CHECK(wire_size(small_err) <= kMax);
     CHECK(small_err.stderr_text == "oops\n");
     CHECK_FALSE(small_err.stderr_truncated);

@@ -19,7 +19,8 @@ std::string signed_message(const SecretKey& key, const std::string& inner_data,
     std::string payload = fmt::format(
         R"({{"type":"{}","id":"inner-1","ts":"2026-11-22T10:00:00Z","data":{},"node_id":"{}","exp":{}}})",
         inner_type, inner_data, node_id, exp);
-    std::string jws = outpost::auth::sign_compact_jws(R"({"alg":"EdDSA","kid":"cp-1"})", payload, key);
+    std::string jws =
+        outpost::auth::sign_compact_jws(R"({"alg":"EdDSA","kid":"cp-1"})", payload, key);
     return R"({"type":"signed","id":"s-1","ts":"2026-11-22T10:00:00Z","data":{"jws":")" + jws +
            "\"}}";
 }
@@ -92,7 +93,9 @@ TEST_CASE("a signed message without a configured key is unsupported") {
     CHECK(outpost::protocol::to_string(f.errors()[0]->code) == "unsupported");
 }
 
-TEST_CASE("signed result_ack and health_check are accepted, a signed ping is not, errors name the envelope") {
+TEST_CASE(
+    "signed result_ack and health_check are accepted, a signed ping is not, errors name the "
+    "envelope") {
     auto key = SecretKey::generate();
     REQUIRE(key.has_value());
     Fixture f(true, key->public_key());

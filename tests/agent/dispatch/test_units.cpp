@@ -26,16 +26,15 @@ struct CommitRig {
                                              journal_test::FaultVfs::full_sync_options());
         REQUIRE(opened.has_value());
         db.emplace(std::move(*opened));
-        commit = std::make_unique<GroupCommit>(&*db, [this](std::string why) {
-            failures.push_back(std::move(why));
-        });
+        commit = std::make_unique<GroupCommit>(
+            &*db, [this](std::string why) { failures.push_back(std::move(why)); });
     }
     ~CommitRig() { vfs.fail_next_wal_syncs = 0; }
 
     // Group commit on; the flush the batch schedules is kept, run by the test.
     void enable() {
-        commit->enable([this](std::function<void()> flush) { scheduled.push_back(flush); },
-                       nullptr, std::chrono::milliseconds(0), 256);
+        commit->enable([this](std::function<void()> flush) { scheduled.push_back(flush); }, nullptr,
+                       std::chrono::milliseconds(0), 256);
     }
     // One journal write, as a command's acceptance makes it.
     void write(const std::string& request_id) {
@@ -76,7 +75,7 @@ TEST_CASE("GroupCommit: effects wait for the batch's one sync, in order") {
     rig.write("b");
     rig.commit->after_durable([&] { rig.effects.push_back("b"); });
     CHECK(rig.effects.empty());
-    CHECK(rig.vfs.wal_syncs == syncs);  // deferred
+    CHECK(rig.vfs.wal_syncs == syncs);   // deferred
     REQUIRE(rig.scheduled.size() == 1);  // one flush per batch
     rig.scheduled[0]();
     CHECK(rig.effects == std::vector<std::string>{"a", "b"});
@@ -93,9 +92,8 @@ TEST_CASE("GroupCommit: a failed sync is reported before the batch's effects run
     CommitRig rig;
     rig.enable();
     rig.write("a");
-    rig.commit->after_durable([&] {
-        rig.effects.push_back(rig.failures.empty() ? "before report" : "after report");
-    });
+    rig.commit->after_durable(
+        [&] { rig.effects.push_back(rig.failures.empty() ? "before report" : "after report"); });
     rig.vfs.fail_next_wal_syncs = 1;
     rig.commit->flush();
     REQUIRE(rig.failures.size() == 1);
@@ -196,15 +194,15 @@ TEST_CASE("ConfigUpdates: the answer, without sending it") {
     CHECK(refused.reason.value_or("").find("not supported") != std::string::npos);
 
     int calls = 0;
-    ConfigUpdates updates(&db, [&](std::string_view request_id,
-                                   std::string_view blob) -> outpost::Expected<void> {
-        ++calls;
-        if (blob == "bad") return outpost::fail(outpost::ErrorKind::invalid_input, "no good");
-        auto put = db.apply_config_update(request_id, std::chrono::system_clock::now(),
-                                          "runtime_overrides", blob);
-        if (!put) return std::unexpected(put.error());
-        return {};
-    });
+    ConfigUpdates updates(
+        &db, [&](std::string_view request_id, std::string_view blob) -> outpost::Expected<void> {
+            ++calls;
+            if (blob == "bad") return outpost::fail(outpost::ErrorKind::invalid_input, "no good");
+            auto put = db.apply_config_update(request_id, std::chrono::system_clock::now(),
+                                              "runtime_overrides", blob);
+            if (!put) return std::unexpected(put.error());
+            return {};
+        });
     auto bad = updates.handle("cu-2", "bad");
     CHECK(bad.state == AckState::rejected);
     CHECK(bad.reason == "no good");
@@ -221,8 +219,8 @@ TEST_CASE("SignedGate: unsigned messages pass as they are unless they must be si
     outpost::protocol::InboundParser parser;
     auto execute = parser.parse(execute_json("g-1", "echo", {"x"}), 1024 * 1024);
     REQUIRE(execute.has_value());
-    auto health_check = parser.parse(
-        message("health_check", R"({"request_id":"h-1"})"), 1024 * 1024);
+    auto health_check =
+        parser.parse(message("health_check", R"({"request_id":"h-1"})"), 1024 * 1024);
     REQUIRE(health_check.has_value());
     const auto now = [] { return std::chrono::system_clock::now(); };
 
@@ -232,9 +230,9 @@ TEST_CASE("SignedGate: unsigned messages pass as they are unless they must be si
     REQUIRE(passed.has_value());
     CHECK_FALSE(passed->has_value());  // route the message itself
 
-    SignedGate strict(SignedGate::Settings{.node_id = "node-1",
-                                           .command_public_key = outpost::auth::PublicKey{}},
-                      now);
+    SignedGate strict(
+        SignedGate::Settings{.node_id = "node-1", .command_public_key = outpost::auth::PublicKey{}},
+        now);
     auto refused = strict.admit(*execute);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == outpost::protocol::ErrorCode::bad_signature);

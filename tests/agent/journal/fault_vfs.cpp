@@ -21,9 +21,13 @@ struct ShimFile {
     bool wal;
 };
 
-sqlite3_file* real(sqlite3_file* f) { return reinterpret_cast<ShimFile*>(f)->real; }
+sqlite3_file* real(sqlite3_file* f) {
+    return reinterpret_cast<ShimFile*>(f)->real;
+}
 
-int shim_close(sqlite3_file* f) { return real(f)->pMethods->xClose(real(f)); }
+int shim_close(sqlite3_file* f) {
+    return real(f)->pMethods->xClose(real(f));
+}
 int shim_read(sqlite3_file* f, void* b, int n, sqlite3_int64 o) {
     return real(f)->pMethods->xRead(real(f), b, n, o);
 }
@@ -49,24 +53,36 @@ int shim_sync(sqlite3_file* f, int flags) {
 int shim_file_size(sqlite3_file* f, sqlite3_int64* s) {
     return real(f)->pMethods->xFileSize(real(f), s);
 }
-int shim_lock(sqlite3_file* f, int l) { return real(f)->pMethods->xLock(real(f), l); }
-int shim_unlock(sqlite3_file* f, int l) { return real(f)->pMethods->xUnlock(real(f), l); }
+int shim_lock(sqlite3_file* f, int l) {
+    return real(f)->pMethods->xLock(real(f), l);
+}
+int shim_unlock(sqlite3_file* f, int l) {
+    return real(f)->pMethods->xUnlock(real(f), l);
+}
 int shim_check_reserved(sqlite3_file* f, int* r) {
     return real(f)->pMethods->xCheckReservedLock(real(f), r);
 }
 int shim_file_control(sqlite3_file* f, int op, void* arg) {
     return real(f)->pMethods->xFileControl(real(f), op, arg);
 }
-int shim_sector_size(sqlite3_file* f) { return real(f)->pMethods->xSectorSize(real(f)); }
-int shim_device(sqlite3_file* f) { return real(f)->pMethods->xDeviceCharacteristics(real(f)); }
+int shim_sector_size(sqlite3_file* f) {
+    return real(f)->pMethods->xSectorSize(real(f));
+}
+int shim_device(sqlite3_file* f) {
+    return real(f)->pMethods->xDeviceCharacteristics(real(f));
+}
 int shim_shm_map(sqlite3_file* f, int pg, int sz, int ext, void volatile** p) {
     return real(f)->pMethods->xShmMap(real(f), pg, sz, ext, p);
 }
 int shim_shm_lock(sqlite3_file* f, int o, int n, int fl) {
     return real(f)->pMethods->xShmLock(real(f), o, n, fl);
 }
-void shim_shm_barrier(sqlite3_file* f) { real(f)->pMethods->xShmBarrier(real(f)); }
-int shim_shm_unmap(sqlite3_file* f, int d) { return real(f)->pMethods->xShmUnmap(real(f), d); }
+void shim_shm_barrier(sqlite3_file* f) {
+    real(f)->pMethods->xShmBarrier(real(f));
+}
+int shim_shm_unmap(sqlite3_file* f, int d) {
+    return real(f)->pMethods->xShmUnmap(real(f), d);
+}
 int shim_fetch(sqlite3_file* f, sqlite3_int64 o, int n, void** p) {
     return real(f)->pMethods->xFetch(real(f), o, n, p);
 }
@@ -75,10 +91,25 @@ int shim_unfetch(sqlite3_file* f, sqlite3_int64 o, void* p) {
 }
 
 const sqlite3_io_methods kMethods = {
-    3,           shim_close,       shim_read,          shim_write,         shim_truncate,
-    shim_sync,   shim_file_size,   shim_lock,          shim_unlock,        shim_check_reserved,
-    shim_file_control, shim_sector_size, shim_device,  shim_shm_map,       shim_shm_lock,
-    shim_shm_barrier, shim_shm_unmap, shim_fetch,      shim_unfetch,
+    3,
+    shim_close,
+    shim_read,
+    shim_write,
+    shim_truncate,
+    shim_sync,
+    shim_file_size,
+    shim_lock,
+    shim_unlock,
+    shim_check_reserved,
+    shim_file_control,
+    shim_sector_size,
+    shim_device,
+    shim_shm_map,
+    shim_shm_lock,
+    shim_shm_barrier,
+    shim_shm_unmap,
+    shim_fetch,
+    shim_unfetch,
 };
 
 int shim_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* out_flags) {

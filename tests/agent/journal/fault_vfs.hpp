@@ -14,10 +14,10 @@ struct FaultVfs {
     // Registers the VFS once (not as the default) and returns its state.
     static FaultVfs& install();
 
-    int wal_syncs = 0;             // xSync calls on a -wal file that succeeded
-    int fail_next_wal_syncs = 0;   // the next N fail with SQLITE_IOERR_FSYNC
-    bool disk_full = false;        // while set, every write fails with SQLITE_FULL
-    int slow_wal_syncs_ms = 0;     // each WAL sync first sleeps this long (a slow disk)
+    int wal_syncs = 0;            // xSync calls on a -wal file that succeeded
+    int fail_next_wal_syncs = 0;  // the next N fail with SQLITE_IOERR_FSYNC
+    bool disk_full = false;       // while set, every write fails with SQLITE_FULL
+    int slow_wal_syncs_ms = 0;    // each WAL sync first sleeps this long (a slow disk)
 
     // Options of a journal.sync: full journal on this VFS.
     static outpost::journal::Options full_sync_options() {

@@ -362,8 +362,9 @@ TEST_CASE("finish() records when the process really started, if the runner says 
     CHECK((*unknown)->started_at == at(1ms));  // kept
 }
 
-TEST_CASE("apply_config_update keeps the overrides and the request_id in one commit, prune "
-          "forgets only old request_ids") {
+TEST_CASE(
+    "apply_config_update keeps the overrides and the request_id in one commit, prune "
+    "forgets only old request_ids") {
     TempDir dir;
     auto journal = j::Journal::open(dir.file("j.db"), j::SyncMode::normal);
     REQUIRE_OK(journal);

@@ -19,8 +19,9 @@ sq::Database make_database(const TempDir& dir) {
     REQUIRE(j::create_private_file(path));
     auto db = sq::Database::open_existing(path);
     REQUIRE(db);
-    REQUIRE_OK(db->exec("CREATE TABLE t (value INTEGER PRIMARY KEY); "
-                        "INSERT INTO t VALUES (1), (2), (3);"));
+    REQUIRE_OK(
+        db->exec("CREATE TABLE t (value INTEGER PRIMARY KEY); "
+                 "INSERT INTO t VALUES (1), (2), (3);"));
     return std::move(*db);
 }
 

@@ -78,7 +78,7 @@ TEST_CASE("every transition is allowed or refused by the journal as the table sa
             bring_to(journal, id, from);
             const bool legal = kLegal.count({from, to}) == 1;
             const auto outcome =
-                to == S::running ? journal.mark_running(id, at(5s))
+                to == S::running  ? journal.mark_running(id, at(5s))
                 : to == S::queued ? journal.approve(id)
                 : j::is_terminal(to)
                     ? journal.finish(id, result(to, 5s))

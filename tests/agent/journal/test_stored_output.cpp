@@ -33,8 +33,8 @@ j::CommandRecord record_of(const j::CommandResult& r) {
 // Random text with control bytes, ill-formed bytes and multi-byte
 // characters: what escaping expands differently.
 std::string mixed_text(std::mt19937& random, std::size_t n) {
-    static const std::vector<std::string> pieces = {"a", "bc", "\n", "\x01", "\xff", "é", "€",
-                                                    "😀", "\"", "\\", "plain text "};
+    static const std::vector<std::string> pieces = {"a", "bc", "\n", "\x01", "\xff",       "é",
+                                                    "€", "😀",  "\"", "\\",   "plain text "};
     std::string text;
     while (text.size() < n) text += pieces[random() % pieces.size()];
     return text;
@@ -80,8 +80,8 @@ TEST_CASE("a rejected command's stored output is cut too, and 0 keeps it whole")
 TEST_CASE("stored output is cut between UTF-8 characters") {
     std::string out;
     while (out.size() < 3 * kMaxMessage) out += "€";  // 3 bytes each
-    const auto fitted = j::fit_stored_output(with_output(out, std::string(kMaxMessage, 'e')),
-                                             kMaxMessage);
+    const auto fitted =
+        j::fit_stored_output(with_output(out, std::string(kMaxMessage, 'e')), kMaxMessage);
     REQUIRE(!fitted.stdout_text.empty());
     CHECK(fitted.stdout_text.size() % 3 == 0);
     CHECK(fitted.stdout_text.size() + fitted.stderr_text.size() <= kMaxMessage);

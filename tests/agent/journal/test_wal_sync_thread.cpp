@@ -95,8 +95,10 @@ TEST_CASE("a failed fdatasync is reported with the WAL's name and the errno text
     CHECK_THAT(message, Catch::Contains("Input/output error"));
 }
 
-TEST_CASE("the WAL is opened at start, a missing one is an error then, a replaced one fails "
-          "every sync", "[journal][group][thread]") {
+TEST_CASE(
+    "the WAL is opened at start, a missing one is an error then, a replaced one fails "
+    "every sync",
+    "[journal][group][thread]") {
     TempDir dir;
     auto missing = j::WalSyncThread::start(dir.file("gone.db-wal"));
     REQUIRE_FALSE(missing.has_value());

@@ -75,8 +75,7 @@ void overwrite(const fs::path& path, std::size_t offset, std::size_t n) {
     for (char& c : garbage) c = static_cast<char>(random());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     REQUIRE(fd >= 0);
-    REQUIRE(::pwrite(fd, garbage.data(), n, static_cast<off_t>(offset)) ==
-            static_cast<ssize_t>(n));
+    REQUIRE(::pwrite(fd, garbage.data(), n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n));
     ::close(fd);
 }
 
@@ -119,10 +118,18 @@ TEST_CASE("a WAL truncated after a kill -9 is detected") {
     crash_after_four_commands(live, crashed);
     const fs::path wal = crashed.file("journal.db-wal");
     const auto full = fs::file_size(wal);
-    SECTION("to nothing") { fs::resize_file(wal, 0); }
-    SECTION("to its header") { fs::resize_file(wal, 32); }
-    SECTION("to half") { fs::resize_file(wal, full / 2); }
-    SECTION("by its last frame") { fs::resize_file(wal, full - 4096 - 24); }
+    SECTION("to nothing") {
+        fs::resize_file(wal, 0);
+    }
+    SECTION("to its header") {
+        fs::resize_file(wal, 32);
+    }
+    SECTION("to half") {
+        fs::resize_file(wal, full / 2);
+    }
+    SECTION("by its last frame") {
+        fs::resize_file(wal, full - 4096 - 24);
+    }
     require_went_backwards(crashed.file("journal.db"), "generation");
 }
 
@@ -131,8 +138,12 @@ TEST_CASE("a WAL filled with garbage after a kill -9 is detected") {
     TempDir crashed;
     crash_after_four_commands(live, crashed);
     const fs::path wal = crashed.file("journal.db-wal");
-    SECTION("all of it") { overwrite(wal, 0, fs::file_size(wal)); }
-    SECTION("its header") { overwrite(wal, 0, 32); }
+    SECTION("all of it") {
+        overwrite(wal, 0, fs::file_size(wal));
+    }
+    SECTION("its header") {
+        overwrite(wal, 0, 32);
+    }
     SECTION("its second half") {
         const auto size = fs::file_size(wal);
         overwrite(wal, size / 2, size - size / 2);
@@ -145,8 +156,12 @@ TEST_CASE("a 0-byte or missing journal.db beside a mark file is detected") {
     TempDir crashed;
     crash_after_four_commands(live, crashed);
     fs::remove(crashed.file("journal.db-wal"));
-    SECTION("0 bytes") { fs::resize_file(crashed.file("journal.db"), 0); }
-    SECTION("missing") { fs::remove(crashed.file("journal.db")); }
+    SECTION("0 bytes") {
+        fs::resize_file(crashed.file("journal.db"), 0);
+    }
+    SECTION("missing") {
+        fs::remove(crashed.file("journal.db"));
+    }
     require_went_backwards(crashed.file("journal.db"), "holds no journal epoch");
 }
 
@@ -166,8 +181,14 @@ TEST_CASE("a journal restored from an older copy is detected") {
 TEST_CASE("another journal put in place of this one is detected") {
     TempDir mine;
     TempDir other;
-    { auto journal = open_journal(mine.file("journal.db")); run_commands(journal, 1, 2); }
-    { auto journal = open_journal(other.file("journal.db")); run_commands(journal, 1, 9); }
+    {
+        auto journal = open_journal(mine.file("journal.db"));
+        run_commands(journal, 1, 2);
+    }
+    {
+        auto journal = open_journal(other.file("journal.db"));
+        run_commands(journal, 1, 9);
+    }
     copy_files(other.path(), mine.path(), {"journal.db", "journal.db-wal"});
     require_went_backwards(mine.file("journal.db"), "another journal");
 }
@@ -274,7 +295,8 @@ TEST_CASE("accept-reset starts a new epoch, and the journal opens again with its
     const std::string old_epoch = open_journal(live.file("journal.db")).mark().epoch;
     // The WAL's tail is cut: the database keeps what was checkpointed or
     // survives in the WAL's valid frames.
-    fs::resize_file(crashed.file("journal.db-wal"), fs::file_size(crashed.file("journal.db-wal")) / 2);
+    fs::resize_file(crashed.file("journal.db-wal"),
+                    fs::file_size(crashed.file("journal.db-wal")) / 2);
     (void)open_error(path);
     auto reset = j::Journal::accept_reset(path, j::Options{});
     REQUIRE_OK(reset);
@@ -304,7 +326,11 @@ TEST_CASE("a lost mark file is made again from the journal, and then guards it")
     TempDir crashed;
     const fs::path path = dir.file("journal.db");
     std::string epoch;
-    { auto journal = open_journal(path); run_commands(journal, 1, 2); epoch = journal.mark().epoch; }
+    {
+        auto journal = open_journal(path);
+        run_commands(journal, 1, 2);
+        epoch = journal.mark().epoch;
+    }
     fs::remove(j::mark_path(path));
     auto journal = open_journal(path);
     CHECK(journal.mark().epoch == epoch);
@@ -321,7 +347,10 @@ TEST_CASE("a lost mark file is made again from the journal, and then guards it")
 TEST_CASE("the mark file survives a torn slot, and a damaged or exposed one is refused") {
     TempDir dir;
     const fs::path path = dir.file("journal.db");
-    { auto journal = open_journal(path); run_commands(journal, 1, 3); }
+    {
+        auto journal = open_journal(path);
+        run_commands(journal, 1, 3);
+    }
     const fs::path mark = j::mark_path(path);
     SECTION("one slot torn: the other holds a mark") {
         overwrite(mark, 0, 40);

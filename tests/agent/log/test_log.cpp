@@ -9,7 +9,9 @@ namespace lg = outpost::log;
 
 namespace {
 std::vector<std::string> g_lines;
-void capture(std::string_view line) { g_lines.emplace_back(line); }
+void capture(std::string_view line) {
+    g_lines.emplace_back(line);
+}
 
 struct CaptureLogs {
     CaptureLogs(lg::Level level, lg::Format format) {
@@ -43,7 +45,10 @@ TEST_CASE("no terminal control or invalid UTF-8 from a message reaches the log r
     // What a server could put in an error message or a close reason: ESC
     // (a CSI sequence), C1 CSI as UTF-8 (U+009B), a bare 0x9B byte, a bidi
     // override and a truncated sequence.
-    const std::string hostile = "closed: \x1b[2J\xc2\x9b" "31m \x9b" "0m \xe2\x80\xae x \xe2\x82";
+    const std::string hostile =
+        "closed: \x1b[2J\xc2\x9b"
+        "31m \x9b"
+        "0m \xe2\x80\xae x \xe2\x82";
     for (const auto format : {lg::Format::text, lg::Format::json}) {
         const auto line =
             lg::format_record(lg::Level::warn, "session", hostile, format, "2026-11-22T10:00:00Z");

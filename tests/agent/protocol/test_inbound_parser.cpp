@@ -59,7 +59,7 @@ TEST_CASE("inbound welcome: what the agent can do without is read leniently") {
         return parse_as<inbound::Welcome>(
             "welcome", R"({"protocol":"outpost.v1","session_id":"s")" + extra + "}");
     };
-    CHECK(welcome("").server_time.empty());                            // absent
+    CHECK(welcome("").server_time.empty());                              // absent
     CHECK(welcome(R"(,"server_time":1763805600)").server_time.empty());  // not RFC 3339 text
     CHECK(welcome(R"(,"server_time":"2026-11-22")").server_time.empty());
     CHECK(welcome(R"(,"heartbeat_s":0)").heartbeat_s == 1);  // clamped into 1..3600

@@ -85,7 +85,8 @@ TEST_CASE("encode hello") {
 TEST_CASE("encode hello with the sandbox report") {
     Hello m;
     m.node_id = "node-1";
-    m.sandbox = outbound::SandboxReport{{"seccomp", "landlock"}, {{"cgroup_memory", "no controller"}}};
+    m.sandbox =
+        outbound::SandboxReport{{"seccomp", "landlock"}, {{"cgroup_memory", "no controller"}}};
     Decoded d;
     decode(d, m, "hello");
     simdjson::dom::object sandbox = d.data["sandbox"].get_object().value();

@@ -117,7 +117,6 @@ TEST_CASE("parse_rfc3339 says why it refuses") {
         INFO(text);
         const auto parsed = parse_rfc3339(text);
         REQUIRE_FALSE(parsed.has_value());
-        CHECK(parsed.error().message() ==
-              std::string("not an RFC 3339 date-time (") + why + ")");
+        CHECK(parsed.error().message() == std::string("not an RFC 3339 date-time (") + why + ")");
     }
 }

@@ -36,7 +36,9 @@ fs::path scratch(const std::string& name) {
     return dir;
 }
 
-void remove_scratch(const fs::path& dir) { fs::remove_all(dir.parent_path()); }
+void remove_scratch(const fs::path& dir) {
+    fs::remove_all(dir.parent_path());
+}
 
 // A copy of the built helper (it must pass the probe), or `text` instead.
 fs::path install_copy(const fs::path& dir, fs::perms mode, const char* text = nullptr) {
@@ -70,7 +72,9 @@ TEST_CASE("a helper the kernel will not run here is refused at start-up", "[exec
     // probe finds it once, instead of every run failing.
     if (::geteuid() != 0) OUTPOST_SKIP_NOT_ROOT;
     const fs::path dir = scratch("unrunnable");
-    const fs::path file = install_copy(dir, fs::perms(0755), "\x7f" "ELF not really\n");
+    const fs::path file = install_copy(dir, fs::perms(0755),
+                                       "\x7f"
+                                       "ELF not really\n");
     auto helper = ExecHelper::find({file.string()});
     CHECK(helper.path().empty());
     REQUIRE(helper.refused().size() == 1);

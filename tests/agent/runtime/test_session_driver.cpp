@@ -68,8 +68,8 @@ class Timeline {
         Timer* best = nullptr;
         for (Timer* timer : armed_) {
             if (timer->due_ > target) continue;
-            if (best == nullptr || std::tie(timer->due_, timer->order_) <
-                                       std::tie(best->due_, best->order_)) {
+            if (best == nullptr ||
+                std::tie(timer->due_, timer->order_) < std::tie(best->due_, best->order_)) {
                 best = timer;
             }
         }
@@ -150,8 +150,8 @@ class TestConnection final : public transport::Connection {
         constexpr std::string_view kPrefix = R"({"type":")";
         for (const std::string& text : sent) {
             REQUIRE(text.starts_with(kPrefix));
-            types.push_back(text.substr(kPrefix.size(), text.find('"', kPrefix.size()) -
-                                                            kPrefix.size()));
+            types.push_back(
+                text.substr(kPrefix.size(), text.find('"', kPrefix.size()) - kPrefix.size()));
         }
         return types;
     }
@@ -259,7 +259,7 @@ struct Harness {
     config::Config config;
     auth::Identity identity = make_identity(state.path / "state");
     Timeline timeline;
-    FakeClock* clock = nullptr;         // owned by the driver
+    FakeClock* clock = nullptr;            // owned by the driver
     TestConnection* connection = nullptr;  // owned by the driver
     int token_posts = 0;
     std::vector<std::string> dispatched;
@@ -447,9 +447,10 @@ TEST_CASE("session driver: over the mark, acks use a small reserve that pings ca
     CHECK_FALSE(h.driver->send_encoded(large_report(10, 9)));
 }
 
-TEST_CASE("session driver: a queue over the mark for 3 x heartbeat is dropped, though the "
-          "server keeps pinging",
-          "[session_driver][backpressure]") {
+TEST_CASE(
+    "session driver: a queue over the mark for 3 x heartbeat is dropped, though the "
+    "server keeps pinging",
+    "[session_driver][backpressure]") {
     Harness h;
     h.open_and_welcome();  // heartbeat 15 s
     fill_past_the_mark(h);

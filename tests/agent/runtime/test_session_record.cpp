@@ -80,15 +80,15 @@ TEST_CASE("session record: a missing file is no session yet") {
 TEST_CASE("session record: corrupt or unreadable files are errors") {
     TempDir dir;
     const auto file = session_record_path(dir.path);
-    const std::string bad = GENERATE(as<std::string>{}, "", "garbage\n",
-                                     "outpost-session 1\n",  // no boot_id
-                                     "outpost-session 1\nboot_id abc",  // torn: no newline
-                                     "outpost-session 1\nboot_id a b\n",
-                                     "outpost-session 1\nboot_id abc\nreconnect_spread_s 3601\n",
-                                     "outpost-session 1\nboot_id abc\nreconnect_spread_s -1\n",
-                                     "outpost-session 1\nboot_id abc\nreconnect_spread_s 1x\n",
-                                     "outpost-session 1\nboot_id abc\nextra 1\n",
-                                     "outpost-session 2\nboot_id abc\n");
+    const std::string bad =
+        GENERATE(as<std::string>{}, "", "garbage\n",
+                 "outpost-session 1\n",             // no boot_id
+                 "outpost-session 1\nboot_id abc",  // torn: no newline
+                 "outpost-session 1\nboot_id a b\n",
+                 "outpost-session 1\nboot_id abc\nreconnect_spread_s 3601\n",
+                 "outpost-session 1\nboot_id abc\nreconnect_spread_s -1\n",
+                 "outpost-session 1\nboot_id abc\nreconnect_spread_s 1x\n",
+                 "outpost-session 1\nboot_id abc\nextra 1\n", "outpost-session 2\nboot_id abc\n");
     CAPTURE(bad);
     write_text(file, bad);
     const auto loaded = load_session_record(file);
@@ -116,8 +116,8 @@ TEST_CASE("session record: the text is what decode reads") {
 TEST_CASE("session record: only a different, known boot_id is a reboot") {
     const SessionRecord last{std::string(kBoot), std::nullopt};
     CHECK(host_rebooted_since(last, "11111111-2222-3333-4444-555555555555"));
-    CHECK_FALSE(host_rebooted_since(last, kBoot));  // a crash or an upgrade
-    CHECK_FALSE(host_rebooted_since(std::nullopt, kBoot));  // no session yet
-    CHECK_FALSE(host_rebooted_since(last, ""));  // this boot unknown
+    CHECK_FALSE(host_rebooted_since(last, kBoot));             // a crash or an upgrade
+    CHECK_FALSE(host_rebooted_since(std::nullopt, kBoot));     // no session yet
+    CHECK_FALSE(host_rebooted_since(last, ""));                // this boot unknown
     CHECK_FALSE(host_rebooted_since(SessionRecord{}, kBoot));  // the last one unknown
 }

@@ -222,12 +222,14 @@ TEST_CASE("distribution: a rebooted host's first attempt is uniform in [0, S]") 
 
 TEST_CASE("distribution: with or without a hint, plain backoff keeps its window") {
     // Attempt 1 after a stable session: [0, initial] either way.
-    for (const std::optional<std::int64_t> hint : {std::optional<std::int64_t>{},
-                                                   std::optional<std::int64_t>{600}}) {
-        check_uniform(draw_many([hint](SessionPolicy& p) {
-                          online_with_spread(p, hint);
-                          return p.on_connection_lost("reset").delay;
-                      }, {}, 10000, 1),
+    for (const std::optional<std::int64_t> hint :
+         {std::optional<std::int64_t>{}, std::optional<std::int64_t>{600}}) {
+        check_uniform(draw_many(
+                          [hint](SessionPolicy& p) {
+                              online_with_spread(p, hint);
+                              return p.on_connection_lost("reset").delay;
+                          },
+                          {}, 10000, 1),
                       0ms, 1000ms);
     }
 }

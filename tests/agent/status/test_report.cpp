@@ -8,7 +8,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-TimePoint at(const char* text) { return *outpost::protocol::parse_rfc3339(text); }
+TimePoint at(const char* text) {
+    return *outpost::protocol::parse_rfc3339(text);
+}
 
 StatusReport sample() {
     StatusReport r;
@@ -28,7 +30,8 @@ StatusReport sample() {
     c.auth_failures = {{"expired", 2}};
     c.invalid_payloads = {{"schema", 1}};
     c.transitions = {{"online", 4}, {"backoff", 3}};
-    r.commands = CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
+    r.commands =
+        CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
     r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", "", 3};
     r.sandbox.active = {"namespaces_mount", "seccomp"};
     r.sandbox.unavailable = {Unavailable{"landlock", "not in this kernel"}};
@@ -122,8 +125,7 @@ TEST_CASE("status report: bad answers fail with the path of what is wrong", "[st
          "/sandbox/active: has a member that is not a string"},
         {replaced(R"("unavailable":[{)", R"("unavailable":[7,{)"),
          "/sandbox/unavailable: has a member that is not an object"},
-        {replaced(R"("protection":"landlock",)", ""),
-         "/sandbox/unavailable/0/protection: missing"},
+        {replaced(R"("protection":"landlock",)", ""), "/sandbox/unavailable/0/protection: missing"},
         {replaced(R"("journal":{)", R"("journal":{"x":1},"old":{)"), "/journal/path: missing"},
         {replaced(R"("warnings":[)", R"("warnings":null,"x":[)"), "/warnings: not an array"},
     };
@@ -143,12 +145,12 @@ TEST_CASE("status report: unknown members from a newer agent are ignored", "[sta
     require_same(sample(), *parsed);
 }
 
-TEST_CASE("status text: what an operator needs, durations from the answer's clock",
-          "[status]") {
+TEST_CASE("status text: what an operator needs, durations from the answer's clock", "[status]") {
     const std::string text = render_text(sample());
     INFO(text);
     CHECK_THAT(text, Catch::StartsWith("outpost 0.4.0, node node-1, pid 4242, up 2h 0m\n"));
-    CHECK_THAT(text, Catch::Contains("connection: backoff for 30s (since 2026-11-22T09:59:30.000Z)"));
+    CHECK_THAT(text,
+               Catch::Contains("connection: backoff for 30s (since 2026-11-22T09:59:30.000Z)"));
     CHECK_THAT(text, Catch::Contains("next attempt: in 4.2s"));
     CHECK_THAT(text, Catch::Contains("last error: upgrade refused: HTTP 503 (30s ago)"));
     CHECK_THAT(text, Catch::Contains("token: expires in 13m 0s"));
@@ -171,7 +173,10 @@ TEST_CASE("status text: server-controlled text cannot drive the terminal or forg
           "[status]") {
     StatusReport r = sample();
     r.connection.last_error->cause = "bye\n\x1b[2Jwarning: all good\r";
-    r.connection.invalid_payloads = {{"sch\x1b" "ema", 1}};
+    r.connection.invalid_payloads = {
+        {"sch\x1b"
+         "ema",
+         1}};
     const std::string text = render_text(r);
     INFO(text);
     CHECK(text.find('\x1b') == std::string::npos);
@@ -185,10 +190,12 @@ TEST_CASE("status text: C1 controls, bidi overrides and raw bytes are shown, not
           "[status]") {
     // U+009B is CSI for a UTF-8 terminal; U+202E reverses what follows;
     // a lone 0x9B byte is CSI for an 8-bit one.
-    CHECK(printable("a\xc2\x9b" "2Jb") == "a\\u009b2Jb");
+    CHECK(printable("a\xc2\x9b"
+                    "2Jb") == "a\\u009b2Jb");
     CHECK(printable("x\xe2\x80\xaegnp.exe") == "x\\u202egnp.exe");
     CHECK(printable("\xe2\x81\xa6iso\xe2\x81\xa9") == "\\u2066iso\\u2069");
-    CHECK(printable("raw \x9b" "2J") == "raw \\x9b2J");
+    CHECK(printable("raw \x9b"
+                    "2J") == "raw \\x9b2J");
     CHECK(printable(std::string_view("nul \0 del \x7f", 11)) == "nul \\x00 del \\x7f");
     // Unlike a log line, status text lays out its own columns: a tab is shown.
     CHECK(printable("a\tb") == "a\\x09b");
@@ -196,7 +203,9 @@ TEST_CASE("status text: C1 controls, bidi overrides and raw bytes are shown, not
     CHECK(printable("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93");
 
     StatusReport r = sample();
-    r.connection.last_error->cause = "\xc2\x9b" "2J";
+    r.connection.last_error->cause =
+        "\xc2\x9b"
+        "2J";
     CHECK_THAT(render_text(r), Catch::Contains("last error: upgrade refused: \\u009b2J"));
     CHECK(render_text(r).find("\xc2\x9b") == std::string::npos);
 }
@@ -205,7 +214,7 @@ TEST_CASE("status: healthy means online, journal ok and no check failing", "[sta
     StatusReport r = sample();
     CHECK_FALSE(healthy(r));  // backoff
     r.connection.state = "online";
-    CHECK(healthy(r));        // a disk warning is not a failure
+    CHECK(healthy(r));  // a disk warning is not a failure
     r.checks.results["memory"] = "fail";
     CHECK_FALSE(healthy(r));
     r.checks.results["memory"] = "ok";

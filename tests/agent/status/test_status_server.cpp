@@ -84,8 +84,7 @@ int bound_socket(const fs::path& socket, int type) {
 
 }  // namespace
 
-TEST_CASE("status socket: answers each client whole, mode 0600, removed at the end",
-          "[status]") {
+TEST_CASE("status socket: answers each client whole, mode 0600, removed at the end", "[status]") {
     TempDir dir;
     const fs::path socket = dir.path() / "run" / "status.sock";  // the directory is created
     auto loop = make_loop();
@@ -98,7 +97,7 @@ TEST_CASE("status socket: answers each client whole, mode 0600, removed at the e
             return "{\"n\":" + std::to_string(made) + ",\"pad\":\"" + big + "\"}";
         });
         REQUIRE(server);
-        struct stat st{};
+        struct stat st {};
         REQUIRE(::lstat(socket.c_str(), &st) == 0);
         CHECK(S_ISSOCK(st.st_mode));
         CHECK((st.st_mode & 07777) == 0600);
@@ -167,13 +166,15 @@ TEST_CASE("status socket: a stale socket is replaced, a live one and other files
         const fs::path shared = dir.path() / "shared";
         fs::create_directory(shared);
         fs::permissions(shared, fs::perms::all);  // 0777, not sticky
-        auto server = status::StatusServer::start(*loop, shared / "status.sock", [] { return "{}"; });
+        auto server =
+            status::StatusServer::start(*loop, shared / "status.sock", [] { return "{}"; });
         REQUIRE_FALSE(server);
         CHECK_THAT(server.error().message(), Catch::Contains("writable by group or others"));
         CHECK_FALSE(fs::exists(shared / "status.sock"));
         // Sticky (like /tmp): others cannot rename or remove what is ours.
         fs::permissions(shared, fs::perms::sticky_bit, fs::perm_options::add);
-        auto sticky = status::StatusServer::start(*loop, shared / "status.sock", [] { return "{}"; });
+        auto sticky =
+            status::StatusServer::start(*loop, shared / "status.sock", [] { return "{}"; });
         CHECK(sticky);
     }
     SECTION("a regular file is never removed") {
@@ -194,8 +195,7 @@ TEST_CASE("status socket: a stale socket is replaced, a live one and other files
     }
 }
 
-TEST_CASE("status socket: clients that never read or vanish do not hold the loop",
-          "[status]") {
+TEST_CASE("status socket: clients that never read or vanish do not hold the loop", "[status]") {
     TempDir dir;
     const fs::path socket = dir.path() / "status.sock";
     auto loop = make_loop();
@@ -203,7 +203,8 @@ TEST_CASE("status socket: clients that never read or vanish do not hold the loop
     // reads would stop the loop for good. The server sends what fits and
     // closes (a real answer is a few KiB, StatusSources bounds its lists).
     const std::size_t size = 4 * 1024 * 1024;
-    auto server = status::StatusServer::start(*loop, socket, [&] { return std::string(size, 'y'); });
+    auto server =
+        status::StatusServer::start(*loop, socket, [&] { return std::string(size, 'y'); });
     REQUIRE(server);
 
     // 40 clients connect and never read; 10 connect and close at once.
@@ -293,8 +294,8 @@ TEST_CASE("status client: a bad path, a stale socket, no answer, or one too larg
             const std::string data(bytes, 'x');
             std::size_t sent = 0;
             while (sent < data.size()) {
-                const ssize_t n = ::send(client, data.data() + sent, data.size() - sent,
-                                         MSG_NOSIGNAL);
+                const ssize_t n =
+                    ::send(client, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
                 if (n <= 0) break;  // the client stopped reading
                 sent += static_cast<std::size_t>(n);
             }

@@ -12,8 +12,8 @@ struct TestPki {
     std::filesystem::path dir;
     std::string ca_cert, other_ca_cert;
     std::string server_cert, server_key;
-    std::string server_pin;  // base64 SHA-256 of the server SPKI, via the CLI
-    std::string ca_pin;      // the same for the CA that signed it
+    std::string server_pin;    // base64 SHA-256 of the server SPKI, via the CLI
+    std::string ca_pin;        // the same for the CA that signed it
     std::string other_ca_pin;  // and for a CA that has nothing to do with it
 };
 

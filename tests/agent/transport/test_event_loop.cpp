@@ -203,8 +203,7 @@ TEST_CASE("many watches: each is reported, none is lost") {
     }
     for (auto& p : pipes) REQUIRE(write(p[1], "z", 1) == 1);
     CHECK((*loop)->run_until(
-        [&] { return std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }); },
-        2s));
+        [&] { return std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }); }, 2s));
     watches.clear();
     for (auto& p : pipes) {
         close(p[0]);

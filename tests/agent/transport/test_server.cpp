@@ -2,9 +2,9 @@
 
 #include "test_certs.hpp"
 
+#include <libwebsockets.h>
 #include <array>
 #include <cstdio>
-#include <libwebsockets.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -249,7 +249,6 @@ int ws_callback(lws* wsi, lws_callback_reasons reason, void* /*user*/, void* in,
     }
 }
 
-
 }  // namespace
 
 TestServer::TestServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
@@ -266,10 +265,10 @@ TestServer::TestServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
     lws_context_creation_info vinfo{};
     vinfo.port = 0;
     vinfo.iface = "127.0.0.1";
-    impl_->protocols = {lws_protocols{"http", http_callback, 0, 0, 0, nullptr, 0},
-                        lws_protocols{impl_->ws_name.data(), ws_callback, 0, 64 * 1024, 0,
-                                      nullptr, 0},
-                        lws_protocols{nullptr, nullptr, 0, 0, 0, nullptr, 0}};
+    impl_->protocols = {
+        lws_protocols{"http", http_callback, 0, 0, 0, nullptr, 0},
+        lws_protocols{impl_->ws_name.data(), ws_callback, 0, 64 * 1024, 0, nullptr, 0},
+        lws_protocols{nullptr, nullptr, 0, 0, 0, nullptr, 0}};
     vinfo.protocols = impl_->protocols.data();
     vinfo.vhost_name = "test-server";
     if (impl_->options.tls) {

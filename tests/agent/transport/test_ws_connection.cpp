@@ -521,7 +521,8 @@ TEST_CASE("a message goes out as one text frame, however large (protocol.md §3)
     Fixture f;
     f.open(plaintext_settings(server.port()));
     std::string big;
-    for (int i = 0; big.size() < 700 * 1024; ++i) big += "\xE2\x82\xAC line " + std::to_string(i) + "\n";
+    for (int i = 0; big.size() < 700 * 1024; ++i)
+        big += "\xE2\x82\xAC line " + std::to_string(i) + "\n";
     REQUIRE(f.conn->send(big));
     CHECK(f.run_until([&] { return server.message_done(); }));
     const auto frames = server.frames();

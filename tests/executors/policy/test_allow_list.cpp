@@ -56,8 +56,8 @@ TEST_CASE("an approved command carries the entry's argv, limits and identity", "
     CHECK(approved->run.sandbox == SandboxLevel::standard);
     CHECK(approved->run.required == std::vector<Protection>{Protection::seccomp});
     CHECK(approved->run.best_effort == std::vector<Protection>{Protection::namespaces_mount,
-                                                           Protection::cgroup_kill,
-                                                           Protection::no_new_privs});
+                                                               Protection::cgroup_kill,
+                                                               Protection::no_new_privs});
     CHECK(approved->run.idempotent);
     CHECK(approved->run.retries == 2);
 }
@@ -92,7 +92,8 @@ TEST_CASE("run_as and group are resolved at build time", "[policy]") {
     CHECK(approved->argv == std::vector<std::string>{"/bin/id"});
     CHECK(approved->run.identity.uid == 65534);
     CHECK(approved->run.identity.gid == 65534);
-    CHECK(approved->run.identity.home == "/nonexistent");  // HOME of its runs, never looked up again
+    CHECK(approved->run.identity.home ==
+          "/nonexistent");  // HOME of its runs, never looked up again
     CHECK(approved->run.working_dir == "/usr/share");
     CHECK(approved->run.sandbox == SandboxLevel::strict);
     CHECK(approved->run.required.empty());

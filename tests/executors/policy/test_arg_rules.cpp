@@ -210,7 +210,8 @@ TEST_CASE("path_under: normalised, symlinks resolved, no escape", "[policy][rule
                Catch::Contains("resolves to \"/etc/new\""));
     // A dangling link planted in the root: creating "the missing file" would
     // follow it out of the root.
-    REQUIRE(::symlink((dir.path() + "/outside-created").c_str(), (root + "/dangling").c_str()) == 0);
+    REQUIRE(::symlink((dir.path() + "/outside-created").c_str(), (root + "/dangling").c_str()) ==
+            0);
     CHECK_THAT(why(missing_ok, {root + "/dangling"}),
                Catch::Contains("is a symlink to a missing file"));
     REQUIRE(::symlink("../nowhere", (root + "/sub/relative-dangling").c_str()) == 0);

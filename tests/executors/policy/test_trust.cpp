@@ -210,8 +210,8 @@ TEST_CASE("working_dir must be trusted like a program's directories", "[policy][
         return;
     }
     ScratchDir dir(OUTPOST_BINARY_DIR);
-    const auto list = build_ok("    - {name: t, path: /usr/bin/true, run_as: nobody, working_dir: " +
-                               dir.path() + "}\n");
+    const auto list = build_ok(
+        "    - {name: t, path: /usr/bin/true, run_as: nobody, working_dir: " + dir.path() + "}\n");
     REQUIRE(list.check(request("t")).has_value());
     REQUIRE(::chown(dir.path().c_str(), 65534, 0) == 0);  // the app user takes it over
     auto r = refusal(list, request("t"));
