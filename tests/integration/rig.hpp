@@ -18,6 +18,14 @@ namespace outpost::integration {
 inline constexpr auto kFirstOnline = 30s;  // process start to online
 inline constexpr auto kEventLimit = 15s;   // any event that "will come"
 
+// Allow-list entries several suites run: `id` (no arguments) and `sleep N`
+// (1..600 s), both as nobody in the strict sandbox.
+inline constexpr const char* kIdEntry =
+    "{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}";
+inline constexpr const char* kSleepEntry =
+    "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
+    "sandbox: strict}";
+
 struct Rig {
     explicit Rig(HubOptions hub_options = {}, bool start_hub = true)
         : hub(dir, std::move(hub_options)), agent(dir) {

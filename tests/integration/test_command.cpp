@@ -16,13 +16,6 @@ using namespace outpost::integration;
 
 namespace {
 
-// `id` as nobody in the strict sandbox (no arguments).
-constexpr const char* kIdEntry = "{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}";
-// `sleep N` (1..600 s) as nobody in the strict sandbox.
-constexpr const char* kSleepEntry =
-    "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
-    "sandbox: strict}";
-
 // The request_id pattern of protocol.md §3.3, as an allow-list regex.
 constexpr const char* kIdRule = "{regex: '^[A-Za-z0-9._:-]{1,128}$'}";
 

@@ -17,11 +17,6 @@ using namespace outpost::integration;
 
 namespace {
 
-constexpr const char* kIdEntry = "{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}";
-constexpr const char* kSleepEntry =
-    "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
-    "sandbox: strict}";
-
 std::string execute_line(const std::string& request_id, const std::string& command,
                          const std::string& args) {
     return "send-type execute {\"request_id\":\"" + request_id + "\",\"command\":\"" + command +

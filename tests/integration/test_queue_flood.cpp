@@ -21,7 +21,7 @@ using namespace outpost::integration;
 namespace {
 
 // `sleep N` as nobody in the strict sandbox, taking up to 1 MiB of stdin.
-constexpr const char* kSleepEntry =
+constexpr const char* kSleepWithStdinEntry =
     "{name: sleep, path: /usr/bin/sleep, arg_rules: [{int_range: [1, 600]}], run_as: nobody, "
     "sandbox: strict, max_stdin_bytes: 1MiB}";
 
@@ -134,7 +134,7 @@ TEST_CASE("a queue flood: accepted up to the bounds, rejected with the bound aft
         return;
     }
     Rig rig;
-    rig.agent.add_command(kSleepEntry);
+    rig.agent.add_command(kSleepWithStdinEntry);
     {
         SmallQuarantine quarantine;
         rig.start_online();
