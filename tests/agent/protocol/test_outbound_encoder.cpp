@@ -124,14 +124,54 @@ TEST_CASE("encode telemetry") {
     m.node_id = "node-1";
     m.seq = 17;
     m.collected_at = "2026-11-22T09:59:59.000Z";
-    m.system.cpu = CpuStats{12.5, 8.0, 4.0, 0.5, 4};
-    m.system.memory = MemoryStats{8'000, 6'000, 2'000, 1'000, 10};
+    m.system.cpu = CpuStats{.usage_percent = 12.5,
+                            .user_percent = 8.0,
+                            .system_percent = 4.0,
+                            .iowait_percent = 0.5,
+                            .steal_percent = std::nullopt,
+                            .per_core_percent = {10.0, 15.0},
+                            .cores = 4};
+    m.system.memory = MemoryStats{.total_bytes = 8'000,
+                                  .available_bytes = 6'000,
+                                  .used_bytes = 2'000,
+                                  .used_percent = 25.0,
+                                  .swap_total_bytes = 1'000,
+                                  .swap_used_bytes = 10,
+                                  .pressure = std::nullopt};
     m.system.load = LoadAverage{0.25, 0.5, 1.0};
     m.system.uptime_s = 3600;
-    m.system.disks.push_back({"/", "/dev/sda1", "ext4", 100, 40, 60, 1000, 10});
-    m.system.network.push_back({"eth0", 1, 2, 3, 4});
-    m.containers.push_back({"c1", "web", "nginx:1", "running", 1.5, std::nullopt, 2});
-    m.agent = {"0.1.0", 20'000'000, 1.25, 60, {5, 500, 7}, 1};
+    m.system.disks.push_back({.mount = "/",
+                              .device = "/dev/sda1",
+                              .fs_type = "ext4",
+                              .total_bytes = 100,
+                              .used_bytes = 40,
+                              .available_bytes = 60,
+                              .used_percent = 40.0,
+                              .inodes_total = 1000,
+                              .inodes_used = 10,
+                              .inodes_used_percent = 1.0,
+                              .error = std::nullopt});
+    m.system.network.push_back(
+        {.interface = "eth0", .per_second = NetworkRates{.rx_bytes = 1, .tx_errors = 4}});
+    m.containers.push_back({.id = "c1",
+                            .name = "web",
+                            .image = "nginx:1",
+                            .state = "running",
+                            .health = "healthy",
+                            .cpu_percent = 1.5,
+                            .memory_bytes = std::nullopt,
+                            .restarts = 2});
+    m.agent = {.version = "0.1.0",
+               .rss_bytes = 20'000'000,
+               .cpu_seconds = 1.25,
+               .uptime_s = 60,
+               .open_fds = 9,
+               .journal_bytes = std::nullopt,
+               .outbox = {5, 500, 7},
+               .commands_running = 1};
+    m.collectors.push_back({.collector = "containers",
+                            .state = CollectorProblem::State::skipped,
+                            .message = "no socket"});
     Decoded d;
     decode(d, m, "telemetry");
     CHECK(str(d.data, "node_id") == "node-1");
@@ -149,9 +189,10 @@ TEST_CASE("encode telemetry") {
     CHECK(str(disk, "mount") == "/");
     CHECK(str(disk, "fs_type") == "ext4");
     CHECK(u64(disk, "inodes_used") == 10);
+    CHECK(dbl(disk, "used_percent") == 40.0);
     simdjson::dom::object nic = system["network"].get_array().value().at(0).get_object().value();
     CHECK(str(nic, "interface") == "eth0");
-    CHECK(u64(nic, "tx_errors") == 4);
+    CHECK(dbl(nic["per_second"].get_object().value(), "tx_errors") == 4.0);
     CHECK(is_null(system, "processes"));
     simdjson::dom::object container =
         d.data["containers"].get_array().value().at(0).get_object().value();
@@ -159,6 +200,9 @@ TEST_CASE("encode telemetry") {
     CHECK(dbl(container, "cpu_percent") == 1.5);
     CHECK(is_null(container, "memory_bytes"));
     CHECK(u64(container, "restarts") == 2);
+    CHECK(str(container, "health") == "healthy");
+    simdjson::dom::object problems = d.data["collectors"].get_object().value();
+    CHECK(str(problems["containers"].get_object().value(), "state") == "skipped");
     simdjson::dom::object agent = d.data["agent"].get_object().value();
     CHECK(str(agent, "version") == "0.1.0");
     CHECK(u64(agent, "rss_bytes") == 20'000'000);
