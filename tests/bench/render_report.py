@@ -410,6 +410,8 @@ def render(res):
       "Measured by hand, not by `scripts/bench`: see\n"
       "[`performance-faults.md`](performance-faults.md) (the send queue's mark, the\n"
       "command queue's bounds, the journal-loss mark's cost).\n")
+    import render_telemetry
+    w("\n" + render_telemetry.section(res.get("telemetry")))
     w("\n## How to run\n")
     w("```sh\nscripts/bench            # full run (~15–25 min on 2 cores), rewrites this page\n"
       "scripts/bench --quick    # smoke run with small counts\n```\n")

@@ -211,7 +211,7 @@ class Agent:
     """outpost run with a generated config; identity made before the hub starts."""
 
     def __init__(self, binary, workdir, name, sync="full", max_concurrent=8,
-                 reconnect_initial=None, commands=()):
+                 reconnect_initial=None, commands=(), extra_yaml=()):
         self.binary = binary
         self.dir = os.path.join(workdir, name)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -221,6 +221,7 @@ class Agent:
         self.max_concurrent = max_concurrent
         self.reconnect_initial = reconnect_initial
         self.commands = commands
+        self.extra_yaml = list(extra_yaml)  # more YAML lines, top-level sections
         self.proc = None
         self._write_config(1, None)
         out = subprocess.run([binary, "identity", "--config", self.config], check=True,
@@ -243,6 +244,7 @@ class Agent:
             lines.append("  commands:")
             for c in self.commands:
                 lines.append("    - {" + ", ".join(f"{k}: {v}" for k, v in c.items()) + "}")
+        lines += self.extra_yaml
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -540,7 +542,7 @@ def main():
     p.add_argument("--markdown")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
-    p.add_argument("--only", default="", help="comma list: idle,reconnect,execute,growth,baselines")
+    p.add_argument("--only", default="", help="comma list: idle,reconnect,execute,growth,baselines,telemetry")
     a = p.parse_args()
     ctx = Ctx(a)
     os.makedirs(ctx.work, exist_ok=True)
@@ -582,12 +584,24 @@ def main():
                                                  "--count", "100" if ctx.quick else "200"]))
     if want("reconnect"):
         attempt("reconnect", bench_reconnect, ctx)
+    if want("telemetry"):
+        import telemetry_bench
+        attempt("telemetry", telemetry_bench.bench_telemetry, ctx)
     res["machine"]["load_end"] = loadavg()
 
     with open(a.json, "w") as f:
         json.dump(res, f, indent=1)
     log(f"results in {a.json}")
-    if a.markdown:
+    if a.markdown and res.get("telemetry"):
+        import render_telemetry
+        page = os.path.join(os.path.dirname(os.path.abspath(a.markdown)),
+                            "performance-telemetry.md")
+        with open(page, "w") as f:
+            f.write(render_telemetry.page(res))
+        log(f"telemetry report in {page}")
+    if a.markdown and only and only <= {"telemetry"}:
+        log(f"only telemetry ran: {a.markdown} keeps its figures")
+    elif a.markdown:
         import render_report
         with open(a.markdown, "w") as f:
             f.write(render_report.render(res))
