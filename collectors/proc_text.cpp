@@ -63,6 +63,30 @@ bool read_small_file_at(int dir_fd, const char* name, std::string& buffer, std::
     return ok;
 }
 
+std::optional<std::string_view> read_into(int dir_fd, const char* name, std::span<char> buffer) {
+    const int fd = ::openat(dir_fd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::size_t used = 0;
+    bool ok = true;
+    for (;;) {
+        if (used == buffer.size()) {
+            char probe = 0;  // full: is there more?
+            ok = ::read(fd, &probe, 1) == 0;
+            break;
+        }
+        const ssize_t got = ::read(fd, buffer.data() + used, buffer.size() - used);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            ok = got == 0;
+            break;
+        }
+        used += static_cast<std::size_t>(got);
+    }
+    ::close(fd);
+    if (!ok) return std::nullopt;
+    return std::string_view(buffer.data(), used);
+}
+
 std::string_view next_line(std::string_view& text) {
     const std::size_t end = text.find('\n');
     std::string_view line = text.substr(0, end);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,11 @@ namespace outpost::collectors {
 // is reused; returns false when the file is gone or unreadable.
 [[nodiscard]] bool read_small_file_at(int dir_fd, const char* name, std::string& buffer,
                                       std::size_t max_bytes = 64 * 1024);
+
+// The whole of a small file into `buffer` (no allocation, for the walk over
+// every process); nullopt when it is gone, unreadable, or does not fit.
+[[nodiscard]] std::optional<std::string_view> read_into(int dir_fd, const char* name,
+                                                        std::span<char> buffer);
 
 // Cuts the next line (without its '\n') off the front of `text`.
 [[nodiscard]] std::string_view next_line(std::string_view& text);

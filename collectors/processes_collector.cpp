@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "collectors/pid_parse.hpp"
@@ -132,6 +133,7 @@ Expected<Collected> ProcessesCollector::collect(const CollectRequest& request,
     current_.clear();
     bool stopped_at_deadline = false;
     char path[40];
+    std::array<char, 4096> stat_buffer;  // a stat line is well under 1 KiB
     std::size_t seen_entries = 0;
     while (const dirent* entry = ::readdir(dir)) {
         if (!all_digits(entry->d_name)) continue;
@@ -140,10 +142,9 @@ Expected<Collected> ProcessesCollector::collect(const CollectRequest& request,
             break;
         }
         // A process that exits mid-walk leaves no stat: normal, skipped.
-        if (!read_small_file_at(proc_fd, pid_path(path, entry->d_name, "stat"), buffer_, 4096)) {
-            continue;
-        }
-        const auto stat = parse_pid_stat(buffer_);
+        const auto text = read_into(proc_fd, pid_path(path, entry->d_name, "stat"), stat_buffer);
+        if (!text) continue;
+        const auto stat = parse_pid_stat(*text);
         const auto pid = parse_i64(entry->d_name);
         if (!stat || !pid) continue;
         ++stats.total;
