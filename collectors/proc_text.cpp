@@ -74,13 +74,17 @@ std::optional<std::string_view> read_into(int dir_fd, const char* name, std::spa
             ok = ::read(fd, &probe, 1) == 0;
             break;
         }
-        const ssize_t got = ::read(fd, buffer.data() + used, buffer.size() - used);
+        const std::size_t wanted = buffer.size() - used;
+        const ssize_t got = ::read(fd, buffer.data() + used, wanted);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) {
             ok = got == 0;
             break;
         }
         used += static_cast<std::size_t>(got);
+        // procfs answers a small file in one read; a short read is the end,
+        // which saves the walk one read(2) per process.
+        if (static_cast<std::size_t>(got) < wanted) break;
     }
     ::close(fd);
     if (!ok) return std::nullopt;
