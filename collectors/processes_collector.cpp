@@ -96,6 +96,55 @@ std::optional<std::uint64_t> previous_ticks(const std::vector<Seen>& previous, s
     return it->ticks;
 }
 
+// What one walk gathers: counts, this walk's CPU table, the top lists.
+struct Walk {
+    struct Scale {
+        double seconds;  // since the previous walk; 0 on the first
+        double ticks_per_second;
+        std::uint64_t page_size;
+    };
+
+    Walk(Scale s, std::uint32_t top) : scale(s), top_cpu(s.seconds > 0 ? top : 0), top_rss(top) {}
+
+    // One process: its counts, its CPU ticks for the next walk, and its
+    // place in the top lists.
+    void count(std::int64_t pid, const PidStat& stat, const std::vector<Seen>& previous,
+               std::vector<Seen>& current) {
+        ++stats.total;
+        stats.running += stat.state == 'R' ? 1 : 0;
+        stats.blocked += stat.state == 'D' ? 1 : 0;
+        stats.zombie += stat.state == 'Z' ? 1 : 0;
+        stats.threads += stat.threads;
+        const std::uint64_t ticks = stat.utime + stat.stime;
+        current.push_back(Seen{pid, stat.starttime, ticks});
+        double cpu_percent = 0;
+        if (scale.seconds > 0) {
+            if (const auto before = previous_ticks(previous, pid, stat.starttime)) {
+                const std::uint64_t delta = ticks >= *before ? ticks - *before : 0;
+                cpu_percent =
+                    static_cast<double>(delta) / scale.ticks_per_second / scale.seconds * 100.0;
+            }
+        }
+        const std::uint64_t rss = stat.rss_pages > UINT64_MAX / scale.page_size
+                                      ? UINT64_MAX
+                                      : stat.rss_pages * scale.page_size;
+        const auto entry = [&] {
+            return ProcessEntry{
+                pid, printable_ascii(stat.comm.substr(0, 64)), {}, cpu_percent, rss};
+        };
+        if (cpu_percent > 0 && top_cpu.wants(cpu_percent, pid)) top_cpu.add(cpu_percent, entry());
+        if (top_rss.wants(static_cast<double>(rss), pid)) {
+            top_rss.add(static_cast<double>(rss), entry());
+        }
+    }
+
+    Scale scale;
+    ProcessStats stats;
+    TopN top_cpu;
+    TopN top_rss;
+    bool stopped_at_deadline = false;
+};
+
 }  // namespace
 
 ProcessesCollector::ProcessesCollector(ProcessesSettings settings, Roots roots)
@@ -122,82 +171,51 @@ Expected<Collected> ProcessesCollector::collect(const CollectRequest& request,
     if (dir == nullptr) {
         return fail(ErrorKind::io, roots_.proc + ": " + std::strerror(errno));
     }
-    const int proc_fd = ::dirfd(dir);
     const double seconds =
         previous_at_ ? std::chrono::duration<double>(request.now - *previous_at_).count() : 0;
-    const bool have_rates = previous_at_.has_value() && seconds > 0;
-
-    ProcessStats stats;
-    TopN top_cpu(have_rates ? settings_.top : 0);
-    TopN top_rss(settings_.top);
     current_.clear();
-    bool stopped_at_deadline = false;
+    Walk walk(Walk::Scale{seconds, ticks_per_second_, page_size_}, settings_.top);
     char path[40];
     std::array<char, 4096> stat_buffer;  // a stat line is well under 1 KiB
     std::size_t seen_entries = 0;
     while (const dirent* entry = ::readdir(dir)) {
         if (!all_digits(entry->d_name)) continue;
         if (++seen_entries % 512 == 0 && std::chrono::steady_clock::now() >= request.deadline) {
-            stopped_at_deadline = true;
+            walk.stopped_at_deadline = true;
             break;
         }
         // A process that exits mid-walk leaves no stat: normal, skipped.
-        const auto text = read_into(proc_fd, pid_path(path, entry->d_name, "stat"), stat_buffer);
+        const auto text =
+            read_into(::dirfd(dir), pid_path(path, entry->d_name, "stat"), stat_buffer);
         if (!text) continue;
         const auto stat = parse_pid_stat(*text);
         const auto pid = parse_i64(entry->d_name);
         if (!stat || !pid) continue;
-        ++stats.total;
-        stats.running += stat->state == 'R' ? 1 : 0;
-        stats.blocked += stat->state == 'D' ? 1 : 0;
-        stats.zombie += stat->state == 'Z' ? 1 : 0;
-        stats.threads += stat->threads;
-        const std::uint64_t ticks = stat->utime + stat->stime;
-        current_.push_back(Seen{*pid, stat->starttime, ticks});
-
-        double cpu_percent = 0;
-        if (have_rates) {
-            if (const auto before = previous_ticks(previous_, *pid, stat->starttime)) {
-                const std::uint64_t delta = ticks >= *before ? ticks - *before : 0;
-                cpu_percent = static_cast<double>(delta) / ticks_per_second_ / seconds * 100.0;
-            }
-        }
-        const std::uint64_t rss =
-            stat->rss_pages > UINT64_MAX / page_size_ ? UINT64_MAX : stat->rss_pages * page_size_;
-        const auto make_entry = [&] {
-            return ProcessEntry{
-                *pid, printable_ascii(stat->comm.substr(0, 64)), {}, cpu_percent, rss};
-        };
-        if (cpu_percent > 0 && top_cpu.wants(cpu_percent, *pid)) {
-            top_cpu.add(cpu_percent, make_entry());
-        }
-        if (top_rss.wants(static_cast<double>(rss), *pid)) {
-            top_rss.add(static_cast<double>(rss), make_entry());
-        }
+        walk.count(*pid, *stat, previous_, current_);
     }
     ::closedir(dir);
 
-    stats.top_cpu = std::move(top_cpu).sorted();
-    stats.top_rss = std::move(top_rss).sorted();
+    ProcessStats stats = std::move(walk.stats);
+    stats.top_cpu = std::move(walk.top_cpu).sorted();
+    stats.top_rss = std::move(walk.top_rss).sorted();
     for (auto* list : {&stats.top_cpu, &stats.top_rss}) {
         for (ProcessEntry& entry : *list) entry.user = user_of(entry.pid);
     }
     // /proc lists pids in ascending order; sort anyway so a root that does
     // not (a snapshot on another file system) still matches pids.
-    if (!std::is_sorted(current_.begin(), current_.end(),
-                        [](const Seen& a, const Seen& b) { return a.pid < b.pid; })) {
-        std::sort(current_.begin(), current_.end(),
-                  [](const Seen& a, const Seen& b) { return a.pid < b.pid; });
+    const auto by_pid = [](const Seen& a, const Seen& b) { return a.pid < b.pid; };
+    if (!std::is_sorted(current_.begin(), current_.end(), by_pid)) {
+        std::sort(current_.begin(), current_.end(), by_pid);
     }
     std::swap(previous_, current_);
     previous_at_ = request.now;
-    sample.system.processes = std::move(stats);
 
     Collected collected;
-    if (stopped_at_deadline) {
+    if (walk.stopped_at_deadline) {
         collected.note = "processes: walk stopped at the deadline after " +
-                         std::to_string(sample.system.processes->total) + " processes";
+                         std::to_string(stats.total) + " processes";
     }
+    sample.system.processes = std::move(stats);
     return collected;
 }
 

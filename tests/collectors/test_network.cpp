@@ -74,13 +74,19 @@ TEST_CASE("the network collector gives rates from its second call on") {
     outpost::protocol::outbound::Telemetry first, second;
     REQUIRE(collector.collect(request_at(t0), first));
     REQUIRE(collector.collect(request_at(t0 + std::chrono::seconds(1)), second));
+    // Another engineer's containers may add an interface between the calls:
+    // that one has no rates yet, every other one has.
+    std::size_t with_rates = 0;
     for (const auto& item : second.system.network) {
         INFO(item.interface);
         CHECK(item.interface != "lo");
-        REQUIRE(item.per_second);
+        if (!item.per_second) continue;
+        ++with_rates;
         CHECK(item.per_second->rx_bytes >= 0);
         CHECK(item.per_second->tx_bytes >= 0);
+        CHECK(item.per_second->rx_drops >= 0);
     }
+    CHECK(with_rates + 2 >= second.system.network.size());
 }
 
 TEST_CASE("the network list is capped") {
