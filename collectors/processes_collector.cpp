@@ -198,8 +198,16 @@ Expected<Collected> ProcessesCollector::collect(const CollectRequest& request,
     ProcessStats stats = std::move(walk.stats);
     stats.top_cpu = std::move(walk.top_cpu).sorted();
     stats.top_rss = std::move(walk.top_rss).sorted();
+    // A process is often in both lists: its status is read once.
+    std::vector<const ProcessEntry*> named;
     for (auto* list : {&stats.top_cpu, &stats.top_rss}) {
-        for (ProcessEntry& entry : *list) entry.user = user_of(entry.pid);
+        for (ProcessEntry& entry : *list) {
+            const auto same = std::find_if(named.begin(), named.end(), [&](const ProcessEntry* e) {
+                return e->pid == entry.pid;
+            });
+            entry.user = same != named.end() ? (*same)->user : user_of(entry.pid);
+            named.push_back(&entry);
+        }
     }
     // /proc lists pids in ascending order; sort anyway so a root that does
     // not (a snapshot on another file system) still matches pids.
