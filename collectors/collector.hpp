@@ -44,6 +44,10 @@ struct Collected {
     // /proc/pressure): a CollectorProblem{skipped} with `why`, not an error.
     bool skipped = false;
     std::string why;
+    // Something worth showing beside a successful collect (status' last
+    // note, the log), e.g. "listed 100 of 130 containers (max_containers)";
+    // empty when there is nothing to say.
+    std::string note;
 };
 
 class Collector {
