@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 
 #include "collectors/containers/docker_json.hpp"
@@ -78,17 +79,18 @@ class ContainersCollector final : public Collector {
     }
 
   private:
-    // The body of a 200 answer to GET `path`; nullopt for a 404 when
-    // `missing_ok` (a container removed between the list and this request).
-    Expected<std::optional<std::string>> get(const std::string& path, bool missing_ok = false) {
+    // The body of a 200 answer to GET `path`; nullopt for a status in
+    // `absent` (a container removed between the list and this request).
+    Expected<std::optional<std::string>> get(const std::string& path,
+                                             std::initializer_list<int> absent = {}) {
         const std::string target = std::string(api_prefix) + path;
         containers::UnixHttpRequest http{settings_.socket, target, deadline_};
         auto response = containers::unix_http_get(http);
         if (!response) return std::unexpected(response.error().context("GET " + target));
-        if (response->head.status == 404 && missing_ok) return std::nullopt;
-        if (response->head.status != 200) {
-            return fail(ErrorKind::io, "GET " + target + ": HTTP " +
-                                           std::to_string(response->head.status) + " " +
+        const int status = response->head.status;
+        if (std::find(absent.begin(), absent.end(), status) != absent.end()) return std::nullopt;
+        if (status != 200) {
+            return fail(ErrorKind::io, "GET " + target + ": HTTP " + std::to_string(status) + " " +
                                            excerpt(response->body));
         }
         return std::move(response->body);
@@ -107,7 +109,7 @@ class ContainersCollector final : public Collector {
         stats.id = entry.id;
         stats.name = entry.name;
         stats.image = entry.image;
-        auto inspected_body = get("/containers/" + entry.id + "/json", true);
+        auto inspected_body = get("/containers/" + entry.id + "/json", {404});
         if (!inspected_body) return std::unexpected(inspected_body.error());
         if (!*inspected_body) return std::nullopt;
         auto inspected = containers::parse_container_inspect(**inspected_body);
@@ -116,27 +118,35 @@ class ContainersCollector final : public Collector {
         stats.state = inspected->state;
         stats.health = inspected->health;
         stats.restarts = inspected->restart_count;
-        if (stats.state != "running") return stats;
-
-        auto stats_body =
-            get("/containers/" + entry.id + "/stats?stream=false&one-shot=true", true);
-        if (!stats_body) return std::unexpected(stats_body.error());
-        if (!*stats_body) return std::nullopt;
-        auto reading = containers::parse_container_stats(**stats_body);
-        if (!reading) return std::unexpected(reading.error().context(entry.name));
-        stats.memory_bytes = reading->memory_bytes;
-        if (reading->cpu) {
-            if (reading->precpu) {
-                stats.cpu_percent =
-                    containers::cpu_percent_between(*reading->precpu, *reading->cpu);
-            } else if (const auto previous = previous_.find(entry.id);
-                       previous != previous_.end()) {
-                stats.cpu_percent =
-                    containers::cpu_percent_between(previous->second, *reading->cpu);
+        if (stats.state == "running") {
+            if (auto usage = read_usage(entry, stats, readings); !usage) {
+                return std::unexpected(usage.error());
             }
-            readings[entry.id] = *reading->cpu;
         }
         return stats;
+    }
+
+    // Memory and CPU of a running container. A container that stopped or
+    // went away since its inspect (a restart loop does that all the time)
+    // just has none: podman then answers 200 with an empty body, Docker 404
+    // or 409. Only a broken answer fails the collect.
+    Expected<void> read_usage(const containers::ListedContainer& entry, ContainerStats& stats,
+                              std::map<std::string, CpuCounters>& readings) {
+        auto body =
+            get("/containers/" + entry.id + "/stats?stream=false&one-shot=true", {404, 409});
+        if (!body) return std::unexpected(body.error());
+        if (!*body) return {};
+        auto reading = containers::parse_container_stats(**body);
+        if (!reading) return std::unexpected(reading.error().context(entry.name));
+        stats.memory_bytes = reading->memory_bytes;
+        if (!reading->cpu) return {};
+        if (reading->precpu) {
+            stats.cpu_percent = containers::cpu_percent_between(*reading->precpu, *reading->cpu);
+        } else if (const auto previous = previous_.find(entry.id); previous != previous_.end()) {
+            stats.cpu_percent = containers::cpu_percent_between(previous->second, *reading->cpu);
+        }
+        readings[entry.id] = *reading->cpu;
+        return {};
     }
 
     ContainersSettings settings_;

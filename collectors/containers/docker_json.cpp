@@ -119,6 +119,8 @@ Expected<InspectedContainer> parse_container_inspect(std::string_view json) {
 }
 
 Expected<StatsReading> parse_container_stats(std::string_view json) {
+    // podman's answer for a container that is not running (any more).
+    if (json.empty()) return StatsReading{};
     auto document = json::Document::parse(json);
     if (!document) return std::unexpected(document.error().context("container stats"));
     const auto root = document->root().object();

@@ -54,6 +54,8 @@ struct StatsReading {
 
 [[nodiscard]] Expected<std::vector<ListedContainer>> parse_container_list(std::string_view json);
 [[nodiscard]] Expected<InspectedContainer> parse_container_inspect(std::string_view json);
+// An empty body (podman's answer for a container that stopped) is a reading
+// without values.
 [[nodiscard]] Expected<StatsReading> parse_container_stats(std::string_view json);
 
 // The container's CPU use between two readings in percent of one core

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "collectors/containers/container_health.hpp"
@@ -241,4 +242,27 @@ TEST_CASE("against real podman: at most max_containers, with a note, and the tim
     REQUIRE(capped.has_value());
     CHECK(sample.containers.size() == 4);
     CHECK(capped->note == "listed 4 of 10 containers (collectors.containers.max_containers)");
+}
+
+TEST_CASE("against real podman: a container in a restart loop never makes a collect fail") {
+    if (auto why = PodmanService::missing()) OUTPOST_SKIP(*why);
+    PodmanService podman;
+    podman.run_detached("loop", {"/bin/sh", "-c", "sleep 0.05; exit 1"}, {"--restart=always"});
+    auto collector = make_containers_collector(settings_for(podman.socket_path()));
+    std::set<std::string> states;
+    std::uint64_t restarts = 0;
+    for (int i = 0; i < 40; ++i) {
+        Telemetry sample;
+        auto collected = collector->collect(request_for(5s), sample);
+        REQUIRE(collected.has_value());
+        REQUIRE(sample.containers.size() == 1);
+        states.insert(sample.containers[0].state);
+        CHECK(sample.containers[0].restarts >= restarts);
+        restarts = sample.containers[0].restarts;
+        std::this_thread::sleep_for(25ms);
+    }
+    CHECK(restarts > 0);
+    std::string seen;
+    for (const auto& state : states) seen += state + " ";
+    WARN("states seen in a restart loop: " << seen << "after " << restarts << " restarts");
 }

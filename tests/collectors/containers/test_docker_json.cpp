@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "collectors/containers/docker_json.hpp"
+#include "collectors/containers/http_response.hpp"
 
 using namespace outpost::collectors::containers;
 
@@ -125,4 +126,17 @@ TEST_CASE("answers of the wrong shape are errors naming what is wrong") {
     CHECK_FALSE(
         parse_container_inspect(R"({"RestartCount":-1,"State":{"Status":"x"}})").has_value());
     CHECK_FALSE(parse_container_stats("[]").has_value());
+}
+
+TEST_CASE("podman's stats answer for a container that is not running is a reading without values") {
+    // Saved raw: a 200 whose chunked body is empty.
+    auto response = parse_http_response(testdata("stats-stopped.http"), false);
+    REQUIRE(response.has_value());
+    REQUIRE(response->has_value());
+    CHECK((*response)->head.status == 200);
+    CHECK((*response)->body.empty());
+    auto reading = parse_container_stats((*response)->body);
+    REQUIRE(reading.has_value());
+    CHECK_FALSE(reading->memory_bytes.has_value());
+    CHECK_FALSE(reading->cpu.has_value());
 }
