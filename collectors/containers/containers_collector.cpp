@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <initializer_list>
 #include <map>
 
 #include "collectors/containers/docker_json.hpp"
@@ -79,19 +78,26 @@ class ContainersCollector final : public Collector {
     }
 
   private:
-    // The body of a 200 answer to GET `path`; nullopt for a status in
-    // `absent` (a container removed between the list and this request).
-    Expected<std::optional<std::string>> get(const std::string& path,
-                                             std::initializer_list<int> absent = {}) {
+    // The answer to GET `path`, whatever its status; transport and HTTP
+    // errors (a hang, nonsense, a close mid-body) are Errors.
+    Expected<containers::HttpResponse> get_response(const std::string& path) {
         const std::string target = std::string(api_prefix) + path;
         containers::UnixHttpRequest http{settings_.socket, target, deadline_};
         auto response = containers::unix_http_get(http);
         if (!response) return std::unexpected(response.error().context("GET " + target));
+        return response;
+    }
+
+    // The body of a 200 answer to GET `path`; nullopt for a 404 when
+    // `missing_ok` (a container removed between the list and this request).
+    Expected<std::optional<std::string>> get(const std::string& path, bool missing_ok = false) {
+        auto response = get_response(path);
+        if (!response) return std::unexpected(response.error());
         const int status = response->head.status;
-        if (std::find(absent.begin(), absent.end(), status) != absent.end()) return std::nullopt;
+        if (status == 404 && missing_ok) return std::nullopt;
         if (status != 200) {
-            return fail(ErrorKind::io, "GET " + target + ": HTTP " + std::to_string(status) + " " +
-                                           excerpt(response->body));
+            return fail(ErrorKind::io, "GET " + std::string(api_prefix) + path + ": HTTP " +
+                                           std::to_string(status) + " " + excerpt(response->body));
         }
         return std::move(response->body);
     }
@@ -109,7 +115,7 @@ class ContainersCollector final : public Collector {
         stats.id = entry.id;
         stats.name = entry.name;
         stats.image = entry.image;
-        auto inspected_body = get("/containers/" + entry.id + "/json", {404});
+        auto inspected_body = get("/containers/" + entry.id + "/json", true);
         if (!inspected_body) return std::unexpected(inspected_body.error());
         if (!*inspected_body) return std::nullopt;
         auto inspected = containers::parse_container_inspect(**inspected_body);
@@ -128,15 +134,17 @@ class ContainersCollector final : public Collector {
 
     // Memory and CPU of a running container. A container that stopped or
     // went away since its inspect (a restart loop does that all the time)
-    // just has none: podman then answers 200 with an empty body, Docker 404
-    // or 409. Only a broken answer fails the collect.
+    // just has none now: podman then answers 200 with an empty body, or 500
+    // when its cgroup went away mid-read; Docker 404 or 409. So any HTTP
+    // status but 200 means "no usage this time"; only a broken answer (no
+    // HTTP, a hang, a body that is not stats JSON) fails the collect.
     Expected<void> read_usage(const containers::ListedContainer& entry, ContainerStats& stats,
                               std::map<std::string, CpuCounters>& readings) {
-        auto body =
-            get("/containers/" + entry.id + "/stats?stream=false&one-shot=true", {404, 409});
-        if (!body) return std::unexpected(body.error());
-        if (!*body) return {};
-        auto reading = containers::parse_container_stats(**body);
+        auto response =
+            get_response("/containers/" + entry.id + "/stats?stream=false&one-shot=true");
+        if (!response) return std::unexpected(response.error());
+        if (response->head.status != 200) return {};
+        auto reading = containers::parse_container_stats(response->body);
         if (!reading) return std::unexpected(reading.error().context(entry.name));
         stats.memory_bytes = reading->memory_bytes;
         if (!reading->cpu) return {};

@@ -1,8 +1,8 @@
 #pragma once
 // A FAKE Docker socket, for fault shapes only: the ways a broken or hostile
-// daemon can answer that the real one (podman, see podman_service.hpp)
-// cannot be made to produce. Every test of the happy path runs against real
-// podman; this server never stands in for it.
+// daemon can answer that the real one (podman, see
+// tests/support/podman_service.hpp) cannot be made to produce. Every test of
+// the happy path runs against real podman; this server never stands in for it.
 //
 // It listens on a unix socket on its own thread, reads each request's head,
 // then misbehaves as told. The destructor stops the thread at once, even in

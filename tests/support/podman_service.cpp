@@ -1,4 +1,4 @@
-#include "tests/collectors/containers/podman_service.hpp"
+#include "tests/support/podman_service.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
