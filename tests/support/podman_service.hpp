@@ -38,6 +38,8 @@ class PodmanService {
     PodmanService& operator=(const PodmanService&) = delete;
 
     [[nodiscard]] std::string socket_path() const { return dir_.file("podman.sock").string(); }
+    // The service's process (for measuring what the API costs it).
+    [[nodiscard]] pid_t service_pid() const { return service_pid_; }
 
     // `podman <private flags> args…`; its stdout. Throws when it fails or
     // takes longer than `limit`.
