@@ -169,6 +169,10 @@ Expected<HttpResponse> read_response(const Socket& socket, const UnixHttpRequest
         auto response = parse_http_response(bytes, closed);
         if (!response) return std::unexpected(response.error());
         if (*response) return std::move(**response);
+        // The reader completes or refuses every answer once the peer has
+        // closed; were that ever broken, recv() would return 0 at once
+        // forever, so do not ask again.
+        if (closed) return fail(ErrorKind::io, "connection closed before a complete response");
     }
 }
 
