@@ -44,9 +44,10 @@ struct Collected {
     // /proc/pressure): a CollectorProblem{skipped} with `why`, not an error.
     bool skipped = false;
     std::string why;
-    // Something worth showing beside a successful collect (status' last
-    // note, the log), e.g. "listed 100 of 130 containers (max_containers)";
-    // empty when there is nothing to say.
+    // The values were written, but something about them is worth saying: a
+    // fallback (no MemAvailable), a capped list (more than 256 disks), a part
+    // that could not be read (one PSI file). Empty when there is nothing to
+    // say. The pipeline shows it in status and in the sample's `collectors`.
     std::string note;
 };
 

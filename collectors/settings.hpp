@@ -1,8 +1,8 @@
 #pragma once
-// The `collectors` config section (docs/configuration.md), as the registry
-// and each collector read it. Defaults: every collector on, network file
-// systems off, 2 s timeouts, top 5 processes, the usual Docker socket, at
-// most 100 containers.
+// Which collectors run and how (the `collectors` config section,
+// agent/config/schema_collectors.cpp). The defaults are the schema's; the
+// member initialisers below only repeat them for code that builds settings
+// by hand (tests, benchmarks).
 
 #include <chrono>
 #include <cstdint>
@@ -13,14 +13,16 @@ namespace outpost::collectors {
 
 struct DisksSettings {
     bool enabled = true;
+    // nfs, cifs, ceph, … are statvfs'ed only when asked: a hung server makes
+    // the call hang (it runs on a helper thread, disks_collector.hpp).
     bool network_fs = false;
-    std::vector<std::string> exclude_mounts;
-    std::chrono::milliseconds timeout{2000};
+    std::vector<std::string> exclude_mounts;  // mount points, exact match
+    std::chrono::milliseconds timeout{2000};  // the whole statvfs pass
 };
 
 struct ProcessesSettings {
     bool enabled = true;
-    std::uint32_t top = 5;
+    std::uint32_t top = 5;  // entries in top_cpu and in top_rss
 };
 
 struct ContainersSettings {

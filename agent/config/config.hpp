@@ -13,6 +13,7 @@
 
 #include "agent/journal/sync_mode.hpp"
 #include "agent/log/level.hpp"
+#include "collectors/settings.hpp"
 #include "executors/sandbox/protection.hpp"
 
 namespace outpost::config {
@@ -27,6 +28,8 @@ enum class AuthMode { jwt, exchange, static_token };
 using JournalSync = ::outpost::journal::SyncMode;
 using LogLevel = ::outpost::log::Level;
 using LogFormat = ::outpost::log::Format;
+// The `collectors` section is the collectors' own settings type.
+using CollectorsSettings = ::outpost::collectors::CollectorsSettings;
 
 struct ServerConfig {
     std::string url;                     // wss://… (ws:// only with insecure_plaintext)
@@ -179,6 +182,7 @@ struct Config {
     SecurityConfig security;
     ReconnectConfig reconnect;
     TelemetryConfig telemetry;
+    CollectorsSettings collectors;  // schema_collectors.cpp
     HealthConfig health;
     OutboxConfig outbox;
     JournalConfig journal;

@@ -125,6 +125,12 @@ void render_keys(std::ostream& out, const std::vector<KeyDoc>& docs, const std::
             render_entries(out, doc, indent);
             continue;
         }
+        if (doc.presence == Presence::section) {  // a section in a section (collectors.disks)
+            comment(out, indent, doc.description);
+            out << indent << doc.key << ":\n";
+            render_keys(out, doc.children, indent + "  ");
+            continue;
+        }
         comment(out, indent, doc.description);
         comment(out, indent, meta(doc));
         out << indent << key_line(doc) << '\n';

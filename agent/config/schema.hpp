@@ -1,7 +1,7 @@
 #pragma once
 // The public face of the config schema: what keys exist, their types,
 // defaults and descriptions. The typed tables behind it live in
-// schema_sections.cpp and schema_executor.cpp; validation (loader.cpp), the
+// schema_sections.cpp, schema_collectors.cpp and schema_executor.cpp; validation (loader.cpp), the
 // example config (example_yaml.cpp) and key enumeration all read them.
 
 #include <string>

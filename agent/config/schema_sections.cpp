@@ -181,6 +181,8 @@ std::vector<Field<Config>> build_root_table() {
         section("reconnect", &C::reconnect, reconnect_table(),
                 "Reconnect backoff (exponential, full jitter)."),
         section("telemetry", &C::telemetry, telemetry_table(), "System telemetry."),
+        section("collectors", &C::collectors, collectors_table(),
+                "What each telemetry sample holds: one sub-section per collector."),
         section("health", &C::health, health_table(), "Health reports."),
         section("outbox", &C::outbox, outbox_table(),
                 "Durable queue of telemetry, alerts and health while disconnected."),

@@ -11,6 +11,9 @@ namespace outpost::config {
 // One row per top-level section, in file order (schema_sections.cpp).
 [[nodiscard]] const std::vector<Field<Config>>& root_table();
 
+// The `collectors` section (schema_collectors.cpp).
+[[nodiscard]] std::vector<Field<CollectorsSettings>> collectors_table();
+
 // The `executor` section with its command-entry table (schema_executor.cpp).
 [[nodiscard]] std::vector<Field<ExecutorConfig>> executor_table();
 
