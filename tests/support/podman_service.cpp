@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +88,21 @@ bool answers(const std::string& socket_path) {
     return connected;
 }
 
+// The processes other than this one whose command line contains `text`.
+std::vector<pid_t> processes_naming(const std::string& text) {
+    std::vector<pid_t> found;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+        const std::string name = entry.path().filename().string();
+        if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+        const pid_t pid = std::stoi(name);
+        if (pid == ::getpid()) continue;
+        const std::string command_line = read_file(entry.path() / "cmdline");
+        if (command_line.find(text) != std::string::npos) found.push_back(pid);
+    }
+    return found;
+}
+
 }  // namespace
 
 std::optional<std::string> PodmanService::missing() {
@@ -111,6 +128,26 @@ PodmanService::~PodmanService() {
         // Still stop the service and remove the dir; the rm's output is lost.
     }
     if (service_pid_ > 0) stop_process(service_pid_);
+    wait_for_helpers();
+}
+
+// conmon runs `podman … container cleanup` when a container exits, detached
+// from us; one still running after the rm would write its state back into
+// the dir after TempDir removed it. Those processes name our dir (a unique
+// temp path) on their command line: wait for them to end, and end the ones
+// that do not within 15 s, by pid.
+void PodmanService::wait_for_helpers() {
+    const auto deadline = Clock::now() + 15s;
+    for (;;) {
+        const auto helpers = processes_naming(dir_.path().string());
+        if (helpers.empty()) return;
+        if (Clock::now() >= deadline) {
+            for (const pid_t pid : helpers) ::kill(pid, SIGKILL);
+            std::this_thread::sleep_for(100ms);
+            return;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
 }
 
 std::vector<std::string> PodmanService::global_flags() const {

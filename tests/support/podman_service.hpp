@@ -8,7 +8,9 @@
 //
 // Bounded: every podman command has a time limit, and the destructor always
 // removes the containers (podman rm -af -t 0), stops the service by its pid
-// (SIGTERM, then SIGKILL), and removes the temp dir.
+// (SIGTERM, then SIGKILL), waits (at most 15 s) for the helpers conmon
+// started (`podman container cleanup`, which would write into the dir after
+// its removal) to end, and removes the temp dir.
 //
 // Tests call PodmanService::missing() first and OUTPOST_SKIP with its reason
 // when the host has no podman, runc or busybox (scripts/install-deps installs
@@ -55,6 +57,7 @@ class PodmanService {
     [[nodiscard]] std::vector<std::string> global_flags() const;
     void import_image();
     void start_service();
+    void wait_for_helpers();
 
     TempDir dir_{"podman"};
     pid_t service_pid_ = -1;
