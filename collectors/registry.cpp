@@ -1,6 +1,7 @@
 #include "collectors/registry.hpp"
 
 #include "collectors/agent_collector.hpp"
+#include "collectors/containers/containers_collector.hpp"
 #include "collectors/cpu_collector.hpp"
 #include "collectors/disks_collector.hpp"
 #include "collectors/load_collector.hpp"
@@ -17,9 +18,6 @@ struct Row {
     std::unique_ptr<Collector> (*make)(const CollectorsSettings&, const Roots&);
 };
 
-// `containers` (collectors/containers, issue 15's T2) joins this table when
-// that branch is merged: {"containers", s.containers.enabled,
-// make_containers_collector(s.containers)}.
 const Row kRows[] = {
     {"cpu", [](const CollectorsSettings& s) { return s.cpu; },
      [](const CollectorsSettings&, const Roots& r) -> std::unique_ptr<Collector> {
@@ -48,6 +46,10 @@ const Row kRows[] = {
     {"processes", [](const CollectorsSettings& s) { return s.processes.enabled; },
      [](const CollectorsSettings& s, const Roots& r) -> std::unique_ptr<Collector> {
          return std::make_unique<ProcessesCollector>(s.processes, r);
+     }},
+    {"containers", [](const CollectorsSettings& s) { return s.containers.enabled; },
+     [](const CollectorsSettings& s, const Roots&) -> std::unique_ptr<Collector> {
+         return make_containers_collector(s.containers);
      }},
     {"agent", [](const CollectorsSettings& s) { return s.agent; },
      [](const CollectorsSettings&, const Roots& r) -> std::unique_ptr<Collector> {

@@ -44,14 +44,15 @@ TEST_CASE("the registry makes the enabled collectors, in table order") {
     CollectorsSettings settings;
     CHECK(names_of(make_collectors(settings, Roots{})) ==
           std::vector<std::string>{"cpu", "memory", "load", "uptime", "disks", "network",
-                                   "processes", "agent"});
+                                   "processes", "containers", "agent"});
     settings.cpu = false;
     settings.disks.enabled = false;
     settings.processes.enabled = false;
     settings.agent = false;
+    settings.containers.enabled = false;
     CHECK(names_of(make_collectors(settings, Roots{})) ==
           std::vector<std::string>{"memory", "load", "uptime", "network"});
-    CHECK(collector_names().size() == 8);
+    CHECK(collector_names().size() == 9);
 }
 
 TEST_CASE("the agent collector counts its own open fds") {
@@ -68,9 +69,17 @@ TEST_CASE("the agent collector counts its own open fds") {
     CHECK(after.agent.cpu_seconds >= before.agent.cpu_seconds);
 }
 
+// The /proc collectors; containers reads the Docker socket, not /proc, and
+// has its own tests (tests/collectors/containers).
+CollectorsSettings procfs_collectors() {
+    CollectorsSettings settings;
+    settings.containers.enabled = false;
+    return settings;
+}
+
 TEST_CASE("a missing /proc fails every collector with a clear error, none crashes") {
     for (const auto& collector :
-         make_collectors(CollectorsSettings{}, Roots{"/nonexistent-proc", "/nonexistent-sys"})) {
+         make_collectors(procfs_collectors(), Roots{"/nonexistent-proc", "/nonexistent-sys"})) {
         INFO(collector->name());
         Telemetry sample;
         auto result = collector->collect(request_now(), sample);
@@ -80,7 +89,7 @@ TEST_CASE("a missing /proc fails every collector with a clear error, none crashe
 }
 
 TEST_CASE("every collector on the live /proc gives values within range") {
-    auto collectors = make_collectors(CollectorsSettings{}, Roots{});
+    auto collectors = make_collectors(procfs_collectors(), Roots{});
     Telemetry first, sample;
     for (auto& collector : collectors) REQUIRE(collector->collect(request_now(), first));
     std::this_thread::sleep_for(300ms);
