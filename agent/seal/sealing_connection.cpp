@@ -125,7 +125,9 @@ void SealingConnection::on_message(std::string_view text) {
 void SealingConnection::refuse(const SealError& error) {
     broken_ = true;
     // error.what starts with "seal: ", the name this log line has already.
-    log::warn(kLog, "{}; closing with 1008", std::string_view(error.what).substr(kPrefix.size()));
+    std::string_view what = error.what;
+    if (what.starts_with(kPrefix)) what.remove_prefix(kPrefix.size());
+    log::warn(kLog, "{}; closing with 1008", what);
     if (events_.on_seal_failure) {
         events_.on_seal_failure(std::string(to_string(error.refusal)), error.what);
     }

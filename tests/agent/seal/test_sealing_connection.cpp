@@ -13,6 +13,7 @@
 #include "agent/auth/identity.hpp"
 #include "agent/common/json/json_reader.hpp"
 #include "agent/config/loader.hpp"
+#include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/seal/sealing_connection.hpp"
@@ -434,4 +435,29 @@ TEST_CASE("sealing connection: the first message must be hello, nothing else goe
     wire->close(1000, "");
     wire->finish_closing();
     CHECK_FALSE(connection.hello_seal());
+}
+
+TEST_CASE("while sealing, every sender cuts to the inner limit, the transport keeps the outer",
+          "[seal]") {
+    Rig rig;
+    const std::size_t outer = rig.config.protocol.max_message_bytes;
+    CHECK(runtime::outbound_message_limit(rig.config) == max_inner_bytes(outer));
+    CHECK(runtime::outbound_message_limit(rig.config) < outer);
+    config::Config plain = rig.config;
+    plain.security.server_seal_key.reset();
+    CHECK(runtime::outbound_message_limit(plain) == outer);
+
+    // A message the driver encodes at the inner limit goes out sealed
+    // within the outer one.
+    TestServer server = rig.open();
+    rig.wire->receive(server.seal(kWelcome));
+    REQUIRE(rig.driver->online());
+    const std::string head = R"({"type":"telemetry","id":"t","ts":"t","data":{"x":")";
+    const std::string tail = R"("}})";
+    std::string big =
+        head + std::string(max_inner_bytes(outer) - head.size() - tail.size(), 'x') + tail;
+    REQUIRE(big.size() == max_inner_bytes(outer));
+    REQUIRE(rig.driver->send_encoded(big));
+    CHECK(rig.wire->sent.back().size() <= outer);
+    CHECK(server.open(rig.wire->sent.back()) == big);
 }
