@@ -5,6 +5,7 @@
 #include "agent/auth/base64url.hpp"
 #include "agent/auth/uuid.hpp"
 #include "agent/common/json/json_reader.hpp"
+#include "agent/common/printable.hpp"
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/seal/envelope.hpp"
 
@@ -90,9 +91,11 @@ std::expected<Opened, SealError> SealChannel::open(std::string_view text) {
             return std::unexpected(refuse(
                 Refusal::unsealed, "unsealed message from the server (not JSON with a type)"));
         }
-        return std::unexpected(
-            refuse(Refusal::unsealed,
-                   fmt::format("unsealed `{}` from the server", outer.type.substr(0, 64))));
+        // The type is the server's text: cut short and made printable, so
+        // the log, status and the close reason stay one line of valid UTF-8.
+        return std::unexpected(refuse(
+            Refusal::unsealed,
+            fmt::format("unsealed `{}` from the server", printable(outer.type.substr(0, 64)))));
     }
     if (!outer.problem.empty()) {
         return std::unexpected(refuse(

@@ -248,3 +248,13 @@ TEST_CASE("the largest inner message seals within the outer limit, one byte more
     CHECK(max_inner_bytes(10) == 0);
     CHECK(max_inner_bytes(1024 * 1024) == 786315);  // the figure docs/sealing.md gives
 }
+
+TEST_CASE("an unsealed message's type is named cut short and printable") {
+    Pair p;
+    auto opened = p.channel.open(R"({"type":"we\u001b[2Jlcome","id":"i","ts":"t","data":{}})");
+    REQUIRE_FALSE(opened);
+    CHECK(opened.error().what == "seal: unsealed `we\\x1b[2Jlcome` from the server");
+    auto long_type = p.channel.open(R"({"type":")" + std::string(500, 'x') + R"(","data":{}})");
+    REQUIRE_FALSE(long_type);
+    CHECK(long_type.error().what.size() < 123);
+}
