@@ -199,3 +199,41 @@ TEST_CASE("ws:// with insecure_plaintext: warned at start, in status{online} and
     StatusRun run = outpost_status(rig.agent);
     CHECK_THAT(run.out, Catch::Contains("is not encrypted"));
 }
+
+TEST_CASE("sealing: an unsealed welcome is closed with 1008 at once, backed off, counted and shown",
+          "[integration][status][seal]") {
+    // The agent holds S of docs/sealing.md's test vectors; this hub speaks
+    // no §8 and answers hello with a plain welcome, as a control plane
+    // without the key (or an intermediary answering for it) would.
+    Rig rig;
+    rig.agent.set("security", "server_seal_key", "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ");
+    rig.agent.set("reconnect", "initial", "30s");  // stays in backoff while status is read
+    rig.agent.set("reconnect", "max", "60s");
+    const std::size_t from = rig.hub.mark();
+    const std::size_t log_from = rig.agent.mark();
+    rig.agent.start(rig.hub);
+
+    const Event& hello =
+        rig.hub.expect_event(message_of_type("hello"), kFirstOnline, from, "hello");
+    CHECK(hello.num("/msg/data/seal/v") == 1);
+    CHECK(hello.str("/msg/data/seal/epk").value_or("").size() == 43);  // 32 bytes, base64url
+    const auto capabilities = hello.strings("/msg/data/capabilities");
+    REQUIRE(capabilities);
+    CHECK(std::find(capabilities->begin(), capabilities->end(), "sealed") != capabilities->end());
+
+    const Event& closed =
+        rig.hub.expect_event(event_named("closed"), kEventLimit, hello.index(), "closed");
+    CHECK(closed.num("/code") == 1008);
+    // Nothing but hello from the agent: no `error` before the close.
+    CHECK(rig.hub.events([](const Event& e) { return e.is("message"); }, from, closed.index())
+              .size() == 1);
+    REQUIRE(rig.agent.wait_log("unsealed `welcome` from the server; closing with 1008", kEventLimit,
+                               log_from));
+    CHECK(rig.agent.count_log("next attempt in", log_from) >= 1);
+
+    StatusRun run = outpost_status(rig.agent);
+    INFO(run.out);
+    CHECK_THAT(run.out, Catch::Contains("connection: backoff"));
+    CHECK_THAT(run.out, Catch::Contains("seal: unsealed `welcome` from the server"));
+    CHECK_THAT(run.out, Catch::Contains("sealed messages refused (closed with 1008): unsealed 1"));
+}

@@ -236,3 +236,22 @@ TEST_CASE("connection dropped without a close frame backs off") {
     CHECK(h.policy.snapshot().last_error->cause == "EOF");
     CHECK_FALSE(h.policy.snapshot().last_close_code.has_value());
 }
+
+TEST_CASE("a seal failure closes with 1008 at once, backs off, and is counted and shown") {
+    Harness h;
+    online_after_two_failures(h);
+    const Decision d =
+        h.policy.on_seal_failure("did_not_open", "seal: the server's messages did not open");
+    CHECK(d.action == Action::close_then_wait);
+    CHECK(d.close_code == 1008);
+    CHECK(d.delay == 4s);  // the plain backoff of attempt 3, at the top of its jitter
+    CHECK(h.policy.state() == State::backoff);
+    const SessionSnapshot s = h.policy.snapshot();
+    CHECK(s.seal_failures.at("did_not_open") == 1);
+    REQUIRE(s.last_error);
+    CHECK(s.last_error->what == "seal: the server's messages did not open");
+    // The close that follows is ours: it is not a second failure.
+    CHECK(h.policy.on_peer_close(1008).action == Action::none);
+    CHECK(h.policy.on_seal_failure("replayed", "again").action == Action::none);
+    CHECK(h.policy.snapshot().seal_failures.size() == 1);
+}

@@ -30,6 +30,7 @@ StatusReport sample() {
     c.auth_failures = {{"expired", 2}};
     c.invalid_payloads = {{"schema", 1}};
     c.transitions = {{"online", 4}, {"backoff", 3}};
+    c.seal_failures = {{"did_not_open", 2}};
     r.commands =
         CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
     r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", "", 3};
@@ -156,6 +157,7 @@ TEST_CASE("status text: what an operator needs, durations from the answer's cloc
     CHECK_THAT(text, Catch::Contains("token: expires in 13m 0s"));
     CHECK_THAT(text, Catch::Contains("last close code: 1001"));
     CHECK_THAT(text, Catch::Contains("auth failures: expired 2"));
+    CHECK_THAT(text, Catch::Contains("sealed messages refused (closed with 1008): did_not_open 2"));
     CHECK_THAT(text, Catch::Contains(
                          "commands: 2 running, 1 queued (at most 4 at once), 1 awaiting approval, "
                          "3 results not acknowledged yet"));
