@@ -87,18 +87,33 @@ TEST_CASE("telemetry: an outage against a small outbox, drops counted exactly, R
     outage(rig, 15s);
     live_sample_after(rig, protocol::now_rfc3339(), rig.hub.mark());
 
-    // B, the last sample before the outage: one made with the outbox empty
-    // (its own enqueue dropped nothing) and confirmed (the hub's pong to the
-    // ping after it), the hub stopped at once, before the next sample (1 s
-    // later) goes out. So no message the hub already has is still stored to
-    // be dropped later: every drop from here is of a sample never received.
-    const Event& last_before = rig.hub.expect_event(
-        [](const Event& e) {
-            return e.is_message("telemetry") && e.num("/msg/data/agent/outbox/messages") == 0;
-        },
-        kEventLimit, rig.hub.mark(), "a sample made with the outbox empty");
-    rig.hub.expect_event(sent_of_type("pong"), kEventLimit, last_before.index() + 1,
-                         "the pong confirming it");
+    // B, the last sample before the outage: one whose own enqueue dropped
+    // nothing (the outbox below its bound when it was made) and that the
+    // outbox's next ping and the hub's pong confirmed; the hub is stopped at
+    // once, before the next sample (1 s later) goes out. So no message the
+    // hub already has is still stored to be dropped later: every drop from
+    // here on is of a sample the hub never received.
+    const Event* confirmed = nullptr;
+    std::size_t search = rig.hub.mark();
+    while (confirmed == nullptr) {
+        const Event& pong =
+            rig.hub.expect_event(sent_of_type("pong"), kEventLimit, search, "a pong");
+        search = pong.index() + 1;
+        const Event* ping = nullptr;
+        const Event* before_ping = nullptr;
+        for (const Event* e :
+             rig.hub.events([](const Event& e) { return e.name() == "message"; })) {
+            if (e->index() > pong.index()) break;
+            before_ping = ping;
+            ping = e;
+        }
+        if (ping != nullptr && ping->is_message("ping") && before_ping != nullptr &&
+            before_ping->is_message("telemetry") &&
+            before_ping->num("/msg/data/agent/outbox/messages") < kMaxMessages) {
+            confirmed = before_ping;
+        }
+    }
+    const Event& last_before = *confirmed;
     const std::int64_t rss_before = rss_kib(rig.agent.pid());
     const std::size_t from = rig.hub.mark();
     rig.hub.stop();
