@@ -43,12 +43,18 @@ class RuntimeConfig {
         on_health_interval_changed_ = std::move(callback);
     }
 
+    // Called when an accepted update changed telemetry.interval; empty: nobody.
+    void on_telemetry_interval_changed(std::function<void()> callback) {
+        on_telemetry_interval_changed_ = std::move(callback);
+    }
+
   private:
     const config::Config& file_;
     AgentJournal& journal_;
     config::RuntimeOverrides overrides_;
     config::Config effective_;
     std::function<void()> on_health_interval_changed_;
+    std::function<void()> on_telemetry_interval_changed_;
 };
 
 }  // namespace outpost::runtime

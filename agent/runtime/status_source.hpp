@@ -14,6 +14,7 @@
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/status/report.hpp"
+#include "agent/telemetry/telemetry_pipeline.hpp"
 #include "executors/sandbox/probe.hpp"
 
 namespace outpost::runtime {
@@ -30,6 +31,8 @@ struct StatusSources {
     std::string journal_path;
     OutboxSender& outbox;
     std::vector<std::string> warnings;
+    // Null: no telemetry section (tests that build no pipeline).
+    const telemetry::TelemetryPipeline* telemetry = nullptr;
 };
 
 [[nodiscard]] status::StatusReport collect_status(const StatusSources& sources);

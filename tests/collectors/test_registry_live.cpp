@@ -71,7 +71,7 @@ TEST_CASE("the agent collector counts its own open fds") {
 
 // The /proc collectors; containers reads the Docker socket, not /proc, and
 // has its own tests (tests/collectors/containers).
-CollectorsSettings procfs_collectors() {
+static CollectorsSettings procfs_collectors() {
     CollectorsSettings settings;
     settings.containers.enabled = false;
     return settings;
