@@ -24,6 +24,7 @@
 #include <chrono>
 #include <memory>
 
+#include "agent/alerts/alert_monitor.hpp"
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
@@ -67,9 +68,16 @@ class Agent {
 
   private:
     [[nodiscard]] SessionDriver::Hooks session_hooks();
+    [[nodiscard]] alerts::AlertMonitor::Hooks alert_hooks();
     void start_status_server();
     void arm_approval_expiry();
     void schedule_health_report();
+    // The wiring points of the telemetry pipeline (agent/telemetry, T3): each
+    // complete sample goes to the alert rules, each health report decides
+    // with the alerts and the journal whether the node is degraded.
+    void on_sample(const protocol::outbound::Telemetry& sample);
+    void on_health(const protocol::outbound::Health& health);
+    [[nodiscard]] std::optional<std::string> degraded_reason() const;
     void maintain();
     void on_signal(int signal);
     void stop();
@@ -91,6 +99,9 @@ class Agent {
     // Health goes through the outbox (§3.4): kept first, sent after the
     // results once a welcome arrives, deleted once a pong confirms it.
     OutboxSender outbox_;
+    // Alert rules over each sample; `alert` messages go through the outbox.
+    alerts::AlertMonitor alerts_;
+    std::optional<std::string> failing_health_;  // of the last health report
     StatusSources status_sources_;
     std::unique_ptr<status::StatusServer> status_server_;
     transport::Timer approval_expiry_;

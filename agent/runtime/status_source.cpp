@@ -6,6 +6,7 @@
 
 #include "agent/common/version.hpp"
 #include "agent/protocol/outbound_messages.hpp"
+#include "agent/protocol/rfc3339.hpp"
 #include "executors/policy/protections.hpp"
 #include "executors/sandbox/protection.hpp"
 
@@ -66,6 +67,25 @@ std::map<std::string, std::string, std::less<>> unrunnable_entries(
     return out;
 }
 
+namespace {
+
+std::vector<status::AlertInfo> firing_alerts(const alerts::AlertMonitor& monitor) {
+    std::vector<status::AlertInfo> out;
+    for (const auto& alert : monitor.firing()) {
+        out.push_back(status::AlertInfo{
+            .alert_id = alert.alert_id,
+            .rule = alert.rule,
+            .subject = alert.subject,
+            .severity = std::string(protocol::outbound::to_string(alert.severity)),
+            .value = alert.value,
+            .threshold = alert.threshold,
+            .since = protocol::parse_rfc3339(alert.since).value_or(status::TimePoint{})});
+    }
+    return out;
+}
+
+}  // namespace
+
 status::StatusReport collect_status(const StatusSources& sources) {
     status::StatusReport report;
     report.generated_at = std::chrono::system_clock::now();
@@ -113,6 +133,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
         report.checks.results.emplace(name, protocol::outbound::to_string(result));
     }
     report.checks.details = {health.details.begin(), health.details.end()};
+    if (sources.alerts != nullptr) report.alerts = firing_alerts(*sources.alerts);
     report.warnings = sources.warnings;
     if (!report.journal.detail.empty()) {
         report.warnings.push_back("no command can run: " + report.journal.detail);

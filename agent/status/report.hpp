@@ -105,6 +105,18 @@ struct Checks {
     friend bool operator==(const Checks&, const Checks&) = default;
 };
 
+// An alert that is firing (agent/alerts): what `outpost status` lists.
+struct AlertInfo {
+    std::string alert_id;
+    std::string rule;
+    std::string subject;   // e.g. `mount=/`; empty for a rule without selectors
+    std::string severity;  // critical | warning | info
+    double value = 0;
+    double threshold = 0;
+    TimePoint since{};
+    friend bool operator==(const AlertInfo&, const AlertInfo&) = default;
+};
+
 struct StatusReport {
     TimePoint generated_at{};
     AgentInfo agent;
@@ -113,6 +125,7 @@ struct StatusReport {
     JournalInfo journal;
     SandboxInfo sandbox;
     Checks checks;
+    std::vector<AlertInfo> alerts;  // firing now
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.
     std::vector<std::string> warnings;
