@@ -92,12 +92,14 @@ Expected<MetricPath> check_metric_path(std::string_view text) {
     auto path = parse_metric_path(text);
     if (!path) return path;
     // Built and encoded once: the shape never changes while the agent runs.
-    static const Expected<EncodedSample> reference = EncodedSample::of(reference_sample());
-    if (!reference) {
+    // Never destroyed (no non-trivial global is torn down at exit).
+    static const auto* const reference =
+        new Expected<EncodedSample>(EncodedSample::of(reference_sample()));
+    if (!*reference) {
         return fail(fmt::format("metric path `{}`: cannot build the reference sample: {}", text,
-                                reference.error().message()));
+                                reference->error().message()));
     }
-    if (auto problem = shape_problem(*path, reference->root()); !problem.empty()) {
+    if (auto problem = shape_problem(*path, (*reference)->root()); !problem.empty()) {
         return fail(ErrorKind::invalid_input, fmt::format("metric path `{}`: {}", text, problem));
     }
     return path;
