@@ -187,6 +187,10 @@ void Dispatcher::route(const protocol::InboundMessage& message, const std::strin
     } else if (const auto* r = std::get_if<ResultAck>(&body)) {
         lifecycle_.on_result_ack(r->request_id);
     } else if (const auto* h = std::get_if<HealthCheck>(&body)) {
+        if (settings_.on_health_check) {
+            settings_.on_health_check(h->request_id);
+            return;
+        }
         protocol::outbound::Health answer = health();
         answer.ref = h->request_id;
         send(std::move(answer));

@@ -55,6 +55,10 @@ struct DispatcherSettings {
     // became of their processes (executors::reap_leftover_runs). Empty:
     // journal::kReasonRestartedWhileRunning.
     std::string restart_reason{};
+    // health_check: the owner answers with `health{ref}` (the telemetry
+    // pipeline's checks run off the loop, so the answer comes later).
+    // Empty: answered at once with this dispatcher's quick checks.
+    std::function<void(std::string request_id)> on_health_check{};
 };
 
 class Dispatcher {

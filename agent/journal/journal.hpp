@@ -21,6 +21,7 @@
 #include "agent/journal/command.hpp"
 #include "agent/journal/mark_file.hpp"
 #include "agent/journal/outbox.hpp"
+#include "agent/journal/quick_check.hpp"
 #include "agent/journal/sqlite.hpp"
 #include "agent/journal/sync_mode.hpp"
 
@@ -210,8 +211,15 @@ class Journal {
     [[nodiscard]] Expected<std::size_t> remove_through(std::int64_t last_id);
     [[nodiscard]] Expected<std::size_t> size();
     [[nodiscard]] Expected<std::uint64_t> bytes();
-    // Returns the persistent drop counters and resets them to zero.
-    [[nodiscard]] Expected<OutboxDropped> take_dropped_count();
+    // The persistent drop counters: running totals since the journal was
+    // created, never reset (agent.outbox.dropped, protocol.md §3.4).
+    [[nodiscard]] Expected<OutboxDropped> dropped_count();
+
+    // ---- health (quick_check.cpp) ----
+    // SQLite's quick_check of the file through this connection, interrupted
+    // after `limit` (ErrorKind::timed_out). A complaint is a QuickCheck with
+    // ok == false. Read-only.
+    [[nodiscard]] Expected<QuickCheck> quick_check(std::chrono::milliseconds limit);
 
     // ---- config_update (config_updates.cpp) ----
     // A config_update is applied at most once per request_id: its request_id

@@ -70,15 +70,13 @@ Expected<void> add_to_counter(sqlite::Database& db, std::string_view name, std::
     return stmt->run();
 }
 
-Expected<std::uint64_t> take_counter(sqlite::Database& db, std::string_view name) {
-    auto stmt = db.prepare("DELETE FROM counters WHERE name = ? RETURNING value");
+Expected<std::uint64_t> read_counter(sqlite::Database& db, std::string_view name) {
+    auto stmt = db.prepare("SELECT value FROM counters WHERE name = ?");
     if (!stmt) return std::unexpected(stmt.error());
     if (auto ok = stmt->bind_all(name); !ok) return std::unexpected(ok.error());
     auto row = stmt->step();
     if (!row) return std::unexpected(row.error());
-    const std::uint64_t value = *row ? static_cast<std::uint64_t>(stmt->int64(0)) : 0;
-    if (auto ok = stmt->run(); !ok) return std::unexpected(ok.error());
-    return value;
+    return *row ? static_cast<std::uint64_t>(stmt->int64(0)) : std::uint64_t{0};
 }
 
 }  // namespace
@@ -231,17 +229,17 @@ Expected<std::uint64_t> Journal::bytes() {
     return used->bytes;
 }
 
-Expected<OutboxDropped> Journal::take_dropped_count() {
+// Read only: the totals are never reset (protocol.md §3.4), so a server
+// computes losses as the difference between two samples even when the
+// samples that carried the earlier totals were dropped themselves.
+Expected<OutboxDropped> Journal::dropped_count() {
     const auto failed = [&](const Error& e) {
-        return std::unexpected(wrap(e, "outbox take_dropped_count"));
+        return std::unexpected(wrap(e, "outbox dropped_count"));
     };
-    auto tx = begin_write();
-    if (!tx) return failed(tx.error());
-    auto telemetry = take_counter(db_, kDroppedTelemetry);
+    auto telemetry = read_counter(db_, kDroppedTelemetry);
     if (!telemetry) return failed(telemetry.error());
-    auto other = take_counter(db_, kDroppedOther);
+    auto other = read_counter(db_, kDroppedOther);
     if (!other) return failed(other.error());
-    if (auto ok = tx->commit(); !ok) return failed(ok.error());
     return OutboxDropped{.telemetry = *telemetry, .other = *other};
 }
 

@@ -35,7 +35,8 @@ struct EnqueueReport {
     std::uint64_t dropped_other = 0;  // alerts/health/status lost: log them loudly
 };
 
-// Drops since the last take_dropped_count(), kept across restarts.
+// Drops since the journal was created: running totals, kept across
+// restarts and never reset (protocol.md §3.4).
 struct OutboxDropped {
     std::uint64_t telemetry = 0;
     std::uint64_t other = 0;

@@ -212,6 +212,10 @@ Expected<std::string> Database::read_file_start(std::size_t n) {
     return bytes;
 }
 
+void Database::set_progress_handler(int every, int (*handler)(void*), void* arg) {
+    sqlite3_progress_handler(db_, every, handler, arg);
+}
+
 void Database::set_busy_timeout(int milliseconds) {
     sqlite3_busy_timeout(db_, milliseconds);
 }

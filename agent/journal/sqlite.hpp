@@ -77,6 +77,9 @@ class Database {
     [[nodiscard]] Expected<void> sync_wal();
 
     void set_busy_timeout(int milliseconds);
+    // sqlite3_progress_handler: `handler(arg)` every `every` VM steps; a
+    // non-zero return interrupts the statement. Null removes it.
+    void set_progress_handler(int every, int (*handler)(void*), void* arg);
     [[nodiscard]] std::int64_t changes() const;
     [[nodiscard]] std::int64_t last_insert_rowid() const;
 

@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "agent/alerts/alert_state_codec.hpp"
+#include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -55,7 +56,11 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .on_invalid = [this](std::string_view code) { driver_.count_invalid_payload(code); },
               .on_held = [this] { arm_approval_expiry(); },
               .on_journal_failed = [this] { driver_.recheck_status(); },
-              .restart_reason = host_.restart_reason},
+              .restart_reason = host_.restart_reason,
+              .on_health_check =
+                  [this](std::string request_id) {
+                      telemetry_.health_check(std::move(request_id));
+                  }},
           journal_.get(), journal_.error(), std::move(policy), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
           [] { return std::chrono::system_clock::now(); }),
@@ -70,6 +75,18 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .probe = [this] { return driver_.send_probe(); },
               .paused = [this] { return driver_.backpressured(); }}),
       alerts_(runtime_.effective().alerts.rules, alert_hooks()),
+      // The collectors come from collectors/registry.hpp's make_collectors
+      // once the collectors branch is merged; until then a sample carries
+      // only what the loop fills in.
+      telemetry_(
+          loop_, journal_.get(), telemetry_settings(),
+          telemetry::TelemetryPipeline::Hooks{
+              .post = [this](protocol::outbound::Body body) { outbox_.post(std::move(body)); },
+              .send =
+                  [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
+              .commands_running = [this] { return dispatcher_.counts().running; },
+              .journal_problem = [this] { return dispatcher_.journal_problem(); }},
+          telemetry::CollectorSet{}),
       status_sources_{
           .config = config_,
           .identity = identity_,
@@ -83,9 +100,9 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           .outbox = outbox_,
           .warnings = host_.warnings,
           .alerts = &alerts_,
+          .telemetry = &telemetry_,
       },
       approval_expiry_(loop_),
-      health_report_(loop_),
       maintenance_(loop_) {
     dispatcher_.recover();
     // Group commit (journal.sync: full): the batch of one loop pass is
@@ -99,9 +116,19 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
     driver_.set_hooks(session_hooks());
     start_status_server();
     arm_approval_expiry();
-    schedule_health_report();
-    runtime_.on_health_interval_changed([this] { schedule_health_report(); });
+    // protocol.md §3.2: health every health.interval and telemetry every
+    // telemetry.interval (or welcome.telemetry_s), both re-armed from now
+    // when a config_update changes them.
+    runtime_.on_health_interval_changed(
+        [this] { telemetry_.set_health_interval(runtime_.effective().health.interval); });
+    runtime_.on_telemetry_interval_changed(
+        [this] { telemetry_.set_configured_interval(runtime_.effective().telemetry.interval); });
     runtime_.on_alerts_changed([this] { alerts_.set_rules(runtime_.effective().alerts.rules); });
+    telemetry_.on_sample = [this](const protocol::outbound::Telemetry& sample) {
+        on_sample(sample);
+    };
+    telemetry_.on_health = [this](const protocol::outbound::Health& health) { on_health(health); };
+    telemetry_.start();
     maintain();
     loop_.on_signal([this](int signal) { on_signal(signal); });
 }
@@ -112,6 +139,7 @@ Agent::~Agent() {
     loop_.on_signal(nullptr);
     runtime_.on_health_interval_changed(nullptr);
     runtime_.on_alerts_changed(nullptr);
+    runtime_.on_telemetry_interval_changed(nullptr);
 }
 
 // What the rest of the agent contributes to each session.
@@ -135,6 +163,10 @@ SessionDriver::Hooks Agent::session_hooks() {
         .degraded_reason = [this] { return degraded_reason(); },
         // Results refused over the send queue's mark (the outbox resumes by itself).
         .on_send_queue_drained = [this] { dispatcher_.resend_undelivered(); },
+        .on_telemetry_interval =
+            [this](std::optional<std::uint32_t> seconds) {
+                telemetry_.set_server_interval(seconds);
+            },
     };
 }
 
@@ -174,16 +206,18 @@ void Agent::arm_approval_expiry() {
     });
 }
 
-// protocol.md §3.2: `health` every health.interval (ref null), as well as in
-// answer to health_check; one due while offline is kept in the outbox
-// (§3.4). Re-armed from now when a config_update changes the interval.
-void Agent::schedule_health_report() {
-    health_report_.schedule(runtime_.effective().health.interval, [this] {
-        auto health = dispatcher_.health();
-        on_health(health);
-        outbox_.post(std::move(health));
-        schedule_health_report();
-    });
+telemetry::TelemetryPipeline::Settings Agent::telemetry_settings() const {
+    const config::Config& in_force = runtime_.effective();
+    return telemetry::TelemetryPipeline::Settings{
+        .node_id = identity_.node_id,
+        .version = std::string(kAgentVersion),
+        .started_at = started_at_,
+        .interval = in_force.telemetry.interval,
+        .health_interval = in_force.health.interval,
+        .split = {.max_message_bytes = config_.protocol.max_message_bytes},
+        .state_dir = config_.node.state_dir,
+        .journal_path = journal_.get() != nullptr ? journal_.path().native() : std::string{},
+    };
 }
 
 // The alert states live in the journal's `state` table (alert_state_codec.hpp);
@@ -248,8 +282,9 @@ void Agent::run() {
 void Agent::stop() {
     maintenance_.cancel();
     approval_expiry_.cancel();
-    health_report_.cancel();
+    telemetry_.stop();
     runtime_.on_health_interval_changed(nullptr);
+    runtime_.on_telemetry_interval_changed(nullptr);
     // Group commit off and nothing new starts while stopping; what the open
     // batch wrote is made durable.
     group_commit_.cancel();

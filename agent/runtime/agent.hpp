@@ -8,7 +8,7 @@
 //   log streams) posts them to `outbox_`, which keeps them while offline and
 //   sends them at its flush rate once online; it gets a member after
 //   `outbox_` and, when periodic, a Timer scheduled in the constructor like
-//   `health_report_` (the interval read from runtime_.effective()).
+//   the telemetry pipeline's (the interval read from runtime_.effective()).
 // - A new reader of the agent's state (Prometheus metrics) is a member next
 //   to `status_server_`, reading the same parts as StatusSources does.
 // - A second transport (the HTTPS polling fallback, protocol.md §7) is
@@ -37,6 +37,7 @@
 #include "agent/runtime/session_driver.hpp"
 #include "agent/runtime/status_source.hpp"
 #include "agent/status/status_server.hpp"
+#include "agent/telemetry/telemetry_pipeline.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/timer.hpp"
 #include "executors/runner/runner.hpp"
@@ -71,7 +72,7 @@ class Agent {
     [[nodiscard]] alerts::AlertMonitor::Hooks alert_hooks();
     void start_status_server();
     void arm_approval_expiry();
-    void schedule_health_report();
+    [[nodiscard]] telemetry::TelemetryPipeline::Settings telemetry_settings() const;
     // The wiring points of the telemetry pipeline (agent/telemetry, T3): each
     // complete sample goes to the alert rules, each health report decides
     // with the alerts and the journal whether the node is degraded.
@@ -102,10 +103,12 @@ class Agent {
     // Alert rules over each sample; `alert` messages go through the outbox.
     alerts::AlertMonitor alerts_;
     std::optional<std::string> failing_health_;  // of the last health report
+    // Samples and health reports (docs/telemetry.md, "Pipeline"), posted to
+    // outbox_; its collection thread goes before the outbox does.
+    telemetry::TelemetryPipeline telemetry_;
     StatusSources status_sources_;
     std::unique_ptr<status::StatusServer> status_server_;
     transport::Timer approval_expiry_;
-    transport::Timer health_report_;
     transport::Timer maintenance_;
     bool stopping_ = false;
 };

@@ -23,7 +23,8 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
 }
 
 std::vector<std::string> advertised_capabilities(const config::Config& config) {
-    std::vector<std::string> caps{"execute", "cancel", "approval", "health", "config_update"};
+    std::vector<std::string> caps{"execute",   "cancel", "approval",
+                                  "telemetry", "health", "config_update"};
     if (config.security.command_public_key) caps.emplace_back("signed_commands");
     for (const auto& entry : config.executor.commands) {
         if (entry.name == "deploy") caps.emplace_back("deploy");

@@ -95,11 +95,17 @@ void OutboxSender::post(protocol::outbound::Body body) {
         log::warn(kLog, "outbox full: dropped the {} oldest alert/health message(s)",
                   stored->dropped_other);
     }
+    // Telemetry comes every interval: its drops are counted in the samples
+    // (agent.outbox.dropped) and each kept sample is not worth a line.
+    const auto level =
+        kind == journal::OutboxKind::telemetry ? log::Level::debug : log::Level::info;
     if (stored->dropped_telemetry > 0) {
-        log::info(kLog, "outbox full: dropped {} telemetry sample(s)", stored->dropped_telemetry);
+        log::emit(level, kLog, "outbox full: dropped {} telemetry sample(s)",
+                  stored->dropped_telemetry);
     }
     if (!online) {
-        if (stored->id) log::info(kLog, "{} kept in the outbox until the next session", type);
+        if (stored->id)
+            log::emit(level, kLog, "{} kept in the outbox until the next session", type);
         return;
     }
     kick();

@@ -48,6 +48,11 @@ class RuntimeConfig {
         on_alerts_changed_ = std::move(callback);
     }
 
+    // Called when an accepted update changed telemetry.interval; empty: nobody.
+    void on_telemetry_interval_changed(std::function<void()> callback) {
+        on_telemetry_interval_changed_ = std::move(callback);
+    }
+
   private:
     const config::Config& file_;
     AgentJournal& journal_;
@@ -55,6 +60,7 @@ class RuntimeConfig {
     config::Config effective_;
     std::function<void()> on_health_interval_changed_;
     std::function<void()> on_alerts_changed_;
+    std::function<void()> on_telemetry_interval_changed_;
 };
 
 }  // namespace outpost::runtime

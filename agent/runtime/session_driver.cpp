@@ -284,6 +284,7 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
                                   static_cast<std::int64_t>(welcome->heartbeat_s), spread}));
         if (!online()) return;
         save_session_record();
+        if (hooks_.on_telemetry_interval) hooks_.on_telemetry_interval(welcome->telemetry_s);
         if (was_online) {
             log::info(kLog, "re-authenticated (session {})", welcome->session_id);
             return;

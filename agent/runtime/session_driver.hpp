@@ -47,6 +47,9 @@ class SessionDriver {
         // (results among them, perhaps): what is owed may go now rather
         // than after the next welcome. Called from the driver's tick.
         std::function<void()> on_send_queue_drained;
+        // Each welcome's telemetry_s (nullopt: the server set none), before
+        // on_online.
+        std::function<void(std::optional<std::uint32_t>)> on_telemetry_interval;
     };
 
     // `config` and `identity` must outlive the driver.

@@ -47,6 +47,28 @@ status::SandboxInfo sandbox(const protocol::outbound::SandboxReport& report,
     return s;
 }
 
+status::TelemetryInfo telemetry_info(const telemetry::TelemetryPipeline& pipeline) {
+    const telemetry::PipelineStatus p = pipeline.status();
+    status::TelemetryInfo t;
+    t.running = p.running;
+    t.interval_ms = p.interval.count();
+    if (p.last_seq) t.last_seq = static_cast<std::int64_t>(*p.last_seq);
+    t.last_sample_at = p.last_sample_at;
+    t.samples = p.samples;
+    t.skipped_ticks = p.skipped_ticks;
+    t.lag_p50_us = static_cast<std::uint64_t>(p.lag.p50.count());
+    t.lag_p99_us = static_cast<std::uint64_t>(p.lag.p99.count());
+    t.lag_max_us = static_cast<std::uint64_t>(p.lag.max.count());
+    for (const telemetry::CollectorStatus& c : p.collectors) {
+        t.collectors.push_back(status::CollectorInfo{.name = c.name,
+                                                     .enabled = c.enabled,
+                                                     .last_sample = c.last_sample,
+                                                     .last_error = c.last_error,
+                                                     .skipped = c.skipped});
+    }
+    return t;
+}
+
 }  // namespace
 
 std::map<std::string, std::string, std::less<>> unrunnable_entries(
@@ -134,6 +156,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
     }
     report.checks.details = {health.details.begin(), health.details.end()};
     if (sources.alerts != nullptr) report.alerts = firing_alerts(*sources.alerts);
+    if (sources.telemetry != nullptr) report.telemetry = telemetry_info(*sources.telemetry);
     report.warnings = sources.warnings;
     if (!report.journal.detail.empty()) {
         report.warnings.push_back("no command can run: " + report.journal.detail);

@@ -15,6 +15,7 @@
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/status/report.hpp"
+#include "agent/telemetry/telemetry_pipeline.hpp"
 #include "executors/sandbox/probe.hpp"
 
 namespace outpost::runtime {
@@ -32,6 +33,8 @@ struct StatusSources {
     OutboxSender& outbox;
     std::vector<std::string> warnings;
     const alerts::AlertMonitor* alerts = nullptr;  // null: alerting is not running
+    // Null: no telemetry section (tests that build no pipeline).
+    const telemetry::TelemetryPipeline* telemetry = nullptr;
 };
 
 [[nodiscard]] status::StatusReport collect_status(const StatusSources& sources);

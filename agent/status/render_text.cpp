@@ -5,6 +5,7 @@
 #include "agent/common/printable.hpp"
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
 
@@ -203,6 +204,7 @@ std::string render_text(const StatusReport& answer) {
     for (const auto& [name, detail] : report.checks.details) {
         out += fmt::format("  {}: {}\n", name, detail);
     }
+    if (report.telemetry) render_telemetry(out, *report.telemetry, now);
     out += fmt::format("alerts firing: {}\n",
                        report.alerts.empty() ? "none" : std::to_string(report.alerts.size()));
     for (const AlertInfo& alert : report.alerts) {

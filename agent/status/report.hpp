@@ -117,6 +117,32 @@ struct AlertInfo {
     friend bool operator==(const AlertInfo&, const AlertInfo&) = default;
 };
 
+// One telemetry collector (docs/status.md, "telemetry").
+struct CollectorInfo {
+    std::string name;
+    bool enabled = true;
+    std::optional<TimePoint> last_sample;  // the last run that worked
+    std::string last_error;                // of the last run; empty when it worked
+    bool skipped = false;                  // the last run found no source
+    friend bool operator==(const CollectorInfo&, const CollectorInfo&) = default;
+};
+
+// The telemetry pipeline (agent/telemetry/telemetry_pipeline.hpp).
+struct TelemetryInfo {
+    bool running = false;  // the collection thread is up
+    std::int64_t interval_ms = 0;
+    std::optional<std::int64_t> last_seq;
+    std::optional<TimePoint> last_sample_at;
+    std::uint64_t samples = 0;        // since start
+    std::uint64_t skipped_ticks = 0;  // since start
+    // The service loop's lag over its recent probes, microseconds.
+    std::uint64_t lag_p50_us = 0;
+    std::uint64_t lag_p99_us = 0;
+    std::uint64_t lag_max_us = 0;
+    std::vector<CollectorInfo> collectors;
+    friend bool operator==(const TelemetryInfo&, const TelemetryInfo&) = default;
+};
+
 struct StatusReport {
     TimePoint generated_at{};
     AgentInfo agent;
@@ -125,7 +151,8 @@ struct StatusReport {
     JournalInfo journal;
     SandboxInfo sandbox;
     Checks checks;
-    std::vector<AlertInfo> alerts;  // firing now
+    std::vector<AlertInfo> alerts;           // firing now
+    std::optional<TelemetryInfo> telemetry;  // absent from agents without the pipeline
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.
     std::vector<std::string> warnings;

@@ -2,6 +2,7 @@
 #include "agent/common/json/json_writer.hpp"
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
 namespace {
@@ -130,6 +131,7 @@ std::string to_json(const StatusReport& report) {
     string_map(w, "results", report.checks.results);
     string_map(w, "details", report.checks.details);
     w.end_object();
+    write_telemetry(w, report.telemetry);
     alerts(w, report.alerts);
     strings(w, "warnings", report.warnings);
     w.end_object();

@@ -5,6 +5,7 @@
 
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
 namespace {
@@ -68,6 +69,8 @@ class Reader {
     void fail(std::string_view key, std::string_view why) { r_.fail(key, why); }
     [[nodiscard]] bool failed() const { return r_.failed(); }
     [[nodiscard]] std::string error() const { return r_.error(); }
+    // For the sections read in files of their own (telemetry_section.cpp).
+    json::ObjectReader& raw() { return r_; }
 
   private:
     json::ObjectReader r_;
@@ -148,6 +151,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
         report.checks.results = c->string_map("results");
         report.checks.details = c->string_map("details");
     }
+    report.telemetry = read_telemetry(r.raw());
     report.warnings = r.strings("warnings");
     if (r.has("alerts")) {
         for (Reader& a : r.objects("alerts")) {

@@ -96,8 +96,9 @@ void Agent::start(const Hub& hub) {
     if (process_) drain();
     lines_.push_back("=== outpost run (" + node_id_ + ") ===");
     exit_noted_ = false;
-    process_ = std::make_unique<ChildProcess>(
-        SpawnOptions({OUTPOST_AGENT_BIN, "run", "--config", config_path()}, kProxyVariables));
+    SpawnOptions options({OUTPOST_AGENT_BIN, "run", "--config", config_path()}, kProxyVariables);
+    options.set_env = env_;
+    process_ = std::make_unique<ChildProcess>(std::move(options));
 }
 
 void Agent::signal(int sig) {

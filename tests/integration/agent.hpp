@@ -53,6 +53,10 @@ class Agent {
     // The wait status once exited, nullopt at the deadline.
     std::optional<int> wait_exit(std::chrono::milliseconds limit);
     [[nodiscard]] bool running() const { return process_ && !process_->exited(); }
+    // The running agent's process id (-1 before start()).
+    [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
+    // An environment variable for the next start() (e.g. ASAN_OPTIONS).
+    void set_env(const std::string& key, const std::string& value) { env_[key] = value; }
     // SIGTERM, bounded wait, SIGKILL.
     void stop();
 
@@ -76,6 +80,7 @@ class Agent {
     std::string node_id_;
     std::map<std::string, std::map<std::string, std::string>> config_;
     std::vector<std::string> commands_;  // executor.commands entries (flow maps)
+    std::map<std::string, std::string> env_;
     std::optional<std::string> public_key_;
     std::unique_ptr<ChildProcess> process_;
     std::vector<std::string> lines_;

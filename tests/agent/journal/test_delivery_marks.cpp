@@ -101,8 +101,6 @@ std::vector<WritePath> write_paths() {
              return journal.enqueue(j::OutboxKind::telemetry, "{}", at(1h)).has_value();
          }},
         {"remove", [](j::Journal& journal) { return journal.remove({}).has_value(); }},
-        {"take_dropped_count",
-         [](j::Journal& journal) { return journal.take_dropped_count().has_value(); }},
         {"flush_delivery_marks",
          [](j::Journal& journal) { return journal.flush_delivery_marks().has_value(); }},
     };

@@ -39,6 +39,22 @@ StatusReport sample() {
     r.checks.results = {{"agent", "ok"}, {"database", "ok"}, {"disk", "warn"}};
     r.checks.details = {{"disk", "8% free"}};
     r.warnings = {"server.poll_url is set, but polling is not in this version"};
+    TelemetryInfo t;
+    t.running = true;
+    t.interval_ms = 60'000;
+    t.last_seq = 1234;
+    t.last_sample_at = at("2026-11-22T09:59:48.000Z");
+    t.samples = 90;
+    t.skipped_ticks = 2;
+    t.lag_p50_us = 120;
+    t.lag_p99_us = 2400;
+    t.lag_max_us = 9100;
+    t.collectors = {
+        CollectorInfo{"cpu", true, at("2026-11-22T09:59:48.000Z"), "", false},
+        CollectorInfo{"disks", true, std::nullopt, "statvfs /mnt/nfs: timed out", false},
+        CollectorInfo{"containers", true, std::nullopt, "", true},
+        CollectorInfo{"network", false, std::nullopt, "", false}};
+    r.telemetry = t;
     r.alerts = {AlertInfo{"a-1", "disk_full", "mount=/data", "warning", 91.25, 80,
                           at("2026-11-22T09:45:00.000Z")}};
     return r;
@@ -57,6 +73,7 @@ void require_same(const StatusReport& a, const StatusReport& b) {
     CHECK(a.journal == b.journal);
     CHECK(a.sandbox == b.sandbox);
     CHECK(a.checks == b.checks);
+    CHECK(a.telemetry == b.telemetry);
     CHECK(a.alerts == b.alerts);
     CHECK(a == b);
 }
@@ -95,6 +112,38 @@ TEST_CASE("status report: absent optional fields are null and read back as absen
     require_same(r, *parsed);
     CHECK_FALSE(parsed->connection.last_error);
     CHECK_FALSE(parsed->sandbox.exec_helper);
+}
+
+TEST_CASE("status report: an answer without telemetry (an older agent) reads back without it",
+          "[status]") {
+    StatusReport r = sample();
+    r.telemetry.reset();
+    const std::string json = to_json(r);
+    CHECK(json.find(R"("telemetry":null)") != std::string::npos);
+    auto parsed = parse_report(json);
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->telemetry);
+    std::string without = json;
+    without.erase(without.find(R"("telemetry":null,)"),
+                  std::string_view(R"("telemetry":null,)").size());
+    parsed = parse_report(without);
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->telemetry);
+    CHECK(render_text(r).find("telemetry:") == std::string::npos);
+}
+
+TEST_CASE("status text: each collector, the last seq, skipped ticks and the loop lag", "[status]") {
+    StatusReport r = sample();
+    r.telemetry->collectors[1].last_error = "bad\x1b[2J";
+    const std::string text = render_text(r);
+    INFO(text);
+    CHECK_THAT(text, Catch::Contains("telemetry: collecting, every 60 s, last seq 1234 (12 s ago), "
+                                     "2 skipped tick(s)\n"
+                                     "  loop lag: p50 0.1 ms, p99 2.4 ms, max 9.1 ms\n"
+                                     "  collector cpu: ok, last sample 12 s ago\n"
+                                     "  collector disks: failing: bad\\x1b[2J\n"
+                                     "  collector containers: skipped (no source on this host)\n"
+                                     "  collector network: disabled\n"));
 }
 
 TEST_CASE("status report: bad answers fail with the path of what is wrong", "[status]") {

@@ -1,0 +1,309 @@
+#include "agent/telemetry/telemetry_pipeline.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+#include "agent/log/log.hpp"
+#include "agent/protocol/rfc3339.hpp"
+
+namespace outpost::telemetry {
+namespace {
+
+using protocol::outbound::Telemetry;
+
+constexpr std::string_view kLog = "telemetry";
+// The lag probe: often enough for a p99 over a health interval to mean
+// something, rarely enough to cost nothing at idle (4 wakeups a second).
+constexpr std::chrono::milliseconds kLagProbeEvery{250};
+
+std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : size;
+}
+
+}  // namespace
+
+TelemetryPipeline::TelemetryPipeline(transport::EventLoop& loop, journal::Journal* journal,
+                                     Settings settings, Hooks hooks, CollectorSet collectors)
+    : loop_(loop),
+      journal_(journal),
+      settings_(std::move(settings)),
+      hooks_(std::move(hooks)),
+      collectors_(std::make_shared<CollectorSet>(std::move(collectors))),
+      ticks_(sample_interval(settings_.interval, std::nullopt)),
+      sample_timer_(loop),
+      health_timer_(loop),
+      lag_probe_(loop) {
+    for (const auto& collector : *collectors_) {
+        collector_status_.emplace_back().name = std::string(collector->name());
+    }
+    for (const std::string& name : settings_.disabled) {
+        CollectorStatus& status = collector_status_.emplace_back();
+        status.name = name;
+        status.enabled = false;
+    }
+    auto thread = CollectionThread::start();
+    if (!thread) {
+        log::error(kLog, "no telemetry: {}", thread.error().message());
+        return;
+    }
+    CollectionThread* raw = thread->get();
+    auto watch = transport::FdWatch::create(loop_, raw->ready_fd(), [raw] { raw->deliver(); });
+    if (!watch) {
+        log::error(kLog, "no telemetry: cannot watch the collection thread: {}",
+                   watch.error().message());
+        return;
+    }
+    thread_ = std::move(*thread);
+    answers_ = std::move(*watch);
+}
+
+TelemetryPipeline::~TelemetryPipeline() = default;
+
+void TelemetryPipeline::start() {
+    started_ = true;
+    reschedule_samples();
+    arm_health_timer();
+    lag_probe_due_ = Clock::now() + kLagProbeEvery;
+    arm_lag_probe();
+}
+
+void TelemetryPipeline::stop() {
+    started_ = false;
+    sample_timer_.cancel();
+    health_timer_.cancel();
+    lag_probe_.cancel();
+}
+
+// ---- samples ----
+
+void TelemetryPipeline::reschedule_samples() {
+    const auto interval = sample_interval(settings_.interval, server_interval_s_);
+    ticks_.reset(interval, Clock::now());
+    if (started_) arm_sample_timer();
+}
+
+void TelemetryPipeline::set_configured_interval(std::chrono::milliseconds interval) {
+    settings_.interval = interval;
+    reschedule_samples();
+}
+
+void TelemetryPipeline::set_server_interval(std::optional<std::uint32_t> seconds) {
+    if (seconds == server_interval_s_) return;  // every welcome says it again
+    server_interval_s_ = seconds;
+    log::info(kLog, "sampling every {} ms ({})",
+              sample_interval(settings_.interval, seconds).count(),
+              seconds ? "welcome.telemetry_s" : "telemetry.interval");
+    reschedule_samples();
+}
+
+void TelemetryPipeline::arm_sample_timer() {
+    if (!thread_) return;
+    const auto delay = std::max(
+        std::chrono::duration_cast<std::chrono::microseconds>(ticks_.next_due() - Clock::now()),
+        std::chrono::microseconds(0));
+    sample_timer_.schedule(delay, [this] { on_sample_tick(); });
+}
+
+void TelemetryPipeline::on_sample_tick() {
+    const std::uint64_t skipped_before = ticks_.skipped();
+    const bool start = ticks_.on_tick(Clock::now(), sample_in_flight_);
+    if (const auto skipped = ticks_.skipped() - skipped_before; skipped > 0) {
+        log::warn(
+            kLog, "{} sample tick(s) skipped: {}", skipped,
+            start ? "the loop missed their time" : "the previous sample is still being collected");
+    }
+    if (start) start_sample();
+    arm_sample_timer();
+}
+
+void TelemetryPipeline::start_sample() {
+    sample_in_flight_ = true;
+    const auto at = std::chrono::system_clock::now();
+    const auto now = Clock::now();
+    const auto budget = std::min(settings_.collect_budget, ticks_.interval());
+    const collectors::CollectRequest request{.now = now, .deadline = now + budget};
+    thread_->submit([this, set = collectors_, request, at]() -> CollectionThread::Continuation {
+        auto collected = std::make_shared<CollectedSample>(run_collectors(*set, request));
+        return [this, collected, at] { finish_sample(std::move(*collected), at); };
+    });
+}
+
+void TelemetryPipeline::finish_sample(CollectedSample collected,
+                                      std::chrono::system_clock::time_point at) {
+    sample_in_flight_ = false;
+    for (const CollectorOutcome& outcome : collected.outcomes) {
+        auto status = std::find_if(collector_status_.begin(), collector_status_.end(),
+                                   [&](const auto& s) { return s.name == outcome.name; });
+        if (status == collector_status_.end()) continue;
+        status->skipped = outcome.state == CollectorOutcome::State::skipped;
+        status->last_error =
+            outcome.state == CollectorOutcome::State::failed ? outcome.message : std::string{};
+        if (outcome.state == CollectorOutcome::State::ok) status->last_sample = at;
+    }
+    const bool containers_ran = std::any_of(
+        collected.outcomes.begin(), collected.outcomes.end(), [](const CollectorOutcome& o) {
+            return o.name == "containers" && o.state == CollectorOutcome::State::ok;
+        });
+    latest_containers_.reset();
+    if (containers_ran) latest_containers_ = collected.sample.containers;
+
+    Telemetry sample = std::move(collected.sample);
+    sample.node_id = settings_.node_id;
+    sample.seq = next_seq();
+    sample.collected_at = protocol::format_rfc3339(at);
+    fill_loop_fields(sample);
+    last_seq_ = sample.seq;
+    last_sample_at_ = at;
+    ++samples_;
+    if (on_sample) on_sample(sample);
+    publish(std::move(sample));
+}
+
+std::uint64_t TelemetryPipeline::next_seq() {
+    if (journal_ != nullptr) {
+        auto seq = journal_->next_telemetry_seq();
+        if (seq) return *seq;
+        // Still sent: a server sees a seq that may repeat one from before a
+        // restart, which beats no sample at all; the journal's trouble shows
+        // in health and status.
+        log::warn(kLog, "cannot advance telemetry.seq in the journal: {}", seq.error().message());
+    }
+    return last_seq_.value_or(0) + 1;
+}
+
+void TelemetryPipeline::fill_loop_fields(Telemetry& sample) {
+    auto& agent = sample.agent;
+    agent.version = settings_.version;
+    agent.uptime_s = static_cast<std::uint64_t>(std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                            settings_.started_at)
+               .count()));
+    if (hooks_.commands_running) agent.commands_running = hooks_.commands_running();
+    if (!settings_.journal_path.empty()) {
+        const std::filesystem::path path(settings_.journal_path);
+        agent.journal_bytes = file_size_or_zero(path) + file_size_or_zero(path.native() + "-wal");
+    }
+    if (journal_ == nullptr) return;
+    // Each read is a small indexed query on the loop's own connection; a
+    // failure leaves the field as it is and is logged by the outbox.
+    if (auto n = journal_->size(); n) agent.outbox.messages = *n;
+    if (auto bytes = journal_->bytes(); bytes) agent.outbox.bytes = *bytes;
+    if (auto dropped = journal_->dropped_count(); dropped) {
+        agent.outbox.dropped = dropped->total();
+    } else {
+        log::warn(kLog, "cannot read the outbox's drop count: {}", dropped.error().message());
+    }
+}
+
+void TelemetryPipeline::publish(Telemetry sample) {
+    const std::uint64_t seq = sample.seq;
+    SplitSample split = split_sample(std::move(sample), settings_.split);
+    if (split.capped > 0) {
+        log::warn(kLog, "sample {}: {} list item(s) over the caps left out", seq, split.capped);
+    }
+    if (split.unsendable > 0) {
+        log::warn(kLog, "sample {}: {} item(s) too large for protocol.max_message_bytes left out",
+                  seq, split.unsendable);
+    }
+    if (split.parts.size() > 1) {
+        log::info(kLog, "sample {} sent in {} parts", seq, split.parts.size());
+    }
+    if (!hooks_.post) return;
+    for (Telemetry& part : split.parts) hooks_.post(std::move(part));
+}
+
+// ---- health ----
+
+void TelemetryPipeline::set_health_interval(std::chrono::milliseconds interval) {
+    settings_.health_interval = interval;
+    if (started_) arm_health_timer();
+}
+
+void TelemetryPipeline::arm_health_timer() {
+    health_timer_.schedule(settings_.health_interval, [this] {
+        request_health(std::nullopt);
+        arm_health_timer();
+    });
+}
+
+void TelemetryPipeline::health_check(std::string request_id) {
+    request_health(std::move(request_id));
+}
+
+void TelemetryPipeline::request_health(std::optional<std::string> ref) {
+    health_waiting_.push_back(std::move(ref));
+    if (health_in_flight_) return;  // the readings in flight answer it too
+    if (!thread_) {
+        auto readings = std::make_shared<HealthReadings>();
+        readings->disk_free = fail("no collection thread to read it on");
+        readings->memory_available = fail("no collection thread to read it on");
+        finish_health(std::move(readings));
+        return;
+    }
+    health_in_flight_ = true;
+    thread_->submit([this, state_dir = settings_.state_dir,
+                     proc = settings_.proc_root]() -> CollectionThread::Continuation {
+        auto readings = std::make_shared<HealthReadings>();
+        readings->disk_free = read_disk_free(state_dir);
+        readings->memory_available = read_memory_available(proc);
+        return [this, readings] { finish_health(readings); };
+    });
+}
+
+LoopFacts TelemetryPipeline::loop_facts() const {
+    LoopFacts facts;
+    facts.lag = lag_.summary();
+    if (hooks_.journal_problem) facts.journal_problem = hooks_.journal_problem();
+    // Container health (T2's classify_containers) plugs in here, on
+    // latest_containers_; until it is merged the check stays skipped.
+    facts.containers_skipped_why = latest_containers_
+                                       ? "container health checks are not part of this build"
+                                       : "no containers collector ran in the latest sample";
+    return facts;
+}
+
+void TelemetryPipeline::finish_health(std::shared_ptr<HealthReadings> readings) {
+    health_in_flight_ = false;
+    // On the loop, bounded: the journal holds its file exclusively, so only
+    // its own connection can check it (agent/journal/quick_check.cpp).
+    if (journal_ != nullptr)
+        readings->database = journal_->quick_check(settings_.quick_check_limit);
+    const LoopFacts facts = loop_facts();
+    auto waiting = std::exchange(health_waiting_, {});
+    for (auto& ref : waiting) {
+        protocol::outbound::Health health = grade_health(ref, *readings, facts);
+        if (on_health) on_health(health);
+        if (ref && hooks_.send && hooks_.send(health)) continue;
+        if (hooks_.post) hooks_.post(std::move(health));
+    }
+}
+
+// ---- loop lag ----
+
+void TelemetryPipeline::arm_lag_probe() {
+    const auto delay = std::max(
+        std::chrono::duration_cast<std::chrono::microseconds>(lag_probe_due_ - Clock::now()),
+        std::chrono::microseconds(0));
+    lag_probe_.schedule(delay, [this] {
+        const auto now = Clock::now();
+        lag_.record(std::chrono::duration_cast<std::chrono::microseconds>(now - lag_probe_due_));
+        lag_probe_due_ = now + kLagProbeEvery;
+        arm_lag_probe();
+    });
+}
+
+PipelineStatus TelemetryPipeline::status() const {
+    return PipelineStatus{.running = thread_ != nullptr,
+                          .interval = ticks_.interval(),
+                          .last_seq = last_seq_,
+                          .last_sample_at = last_sample_at_,
+                          .samples = samples_,
+                          .skipped_ticks = ticks_.skipped(),
+                          .lag = lag_.summary(),
+                          .collectors = collector_status_};
+}
+
+}  // namespace outpost::telemetry
