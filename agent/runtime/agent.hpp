@@ -73,7 +73,7 @@ class Agent {
     void start_status_server();
     void arm_approval_expiry();
     [[nodiscard]] telemetry::TelemetryPipeline::Settings telemetry_settings() const;
-    // The wiring points of the telemetry pipeline (agent/telemetry, T3): each
+    // From the telemetry pipeline (telemetry_.on_sample, on_health): each
     // complete sample goes to the alert rules, each health report decides
     // with the alerts and the journal whether the node is degraded.
     void on_sample(const protocol::outbound::Telemetry& sample);
