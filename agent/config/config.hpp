@@ -14,6 +14,7 @@
 #include "agent/journal/sync_mode.hpp"
 #include "agent/log/level.hpp"
 #include "collectors/settings.hpp"
+#include "agent/protocol/outbound_messages.hpp"
 #include "executors/sandbox/protection.hpp"
 
 namespace outpost::config {
@@ -180,6 +181,28 @@ struct ExecutorConfig {
     std::vector<CommandEntry> commands;
 };
 
+// One alert rule (docs/configuration.md, "alerts"; agent/alerts/ evaluates it).
+enum class AlertOperator { greater, greater_or_equal, less, less_or_equal };
+using AlertSeverity = ::outpost::protocol::outbound::Severity;
+
+struct AlertRule {
+    std::string name;    // unique; the `rule` of its alert messages
+    std::string metric;  // a checked metric path (agent/alerts/metric_path.hpp)
+    AlertOperator op{};
+    double threshold{};
+    Duration for_duration{};  // how long the condition must hold before firing
+    AlertSeverity severity{};
+    std::optional<double> clear;         // resolves only past this; `threshold` when absent
+    std::optional<std::string> message;  // template (agent/alerts/message_template.hpp)
+    bool operator==(const AlertRule&) const = default;
+};
+
+struct AlertsConfig {
+    std::vector<AlertRule> rules;
+    bool builtin = false;  // the file has no `alerts` key: the original design's rules
+    bool operator==(const AlertsConfig&) const = default;
+};
+
 struct Config {
     ServerConfig server;
     AuthConfig auth;
@@ -195,6 +218,7 @@ struct Config {
     StatusConfig status;
     LoggingConfig logging;
     ExecutorConfig executor;
+    AlertsConfig alerts;
 };
 
 }  // namespace outpost::config

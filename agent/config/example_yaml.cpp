@@ -144,6 +144,10 @@ std::string render_example_yaml() {
     out << kHeader;
     for (const auto& section : schema_docs()) {
         out << '\n';
+        if (section.presence == Presence::entries) {  // a top-level list (`alerts`)
+            render_entries(out, section, "");
+            continue;
+        }
         comment(out, "", section.description);
         out << section.key << ":\n";
         render_keys(out, section.children, "  ");

@@ -12,6 +12,7 @@
 #include "agent/common/json/json_writer.hpp"
 #include "agent/config/field.hpp"
 #include "agent/config/issues.hpp"
+#include "agent/config/runtime_alerts.hpp"
 #include "agent/config/tables.hpp"
 #include "agent/config/value_parsers.hpp"
 
@@ -288,11 +289,14 @@ Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json)
             problems.add(fmt::format("{}: duplicate key", quote_found(name)));
             continue;
         }
+        if (name == "alerts") {  // a list, replaced as a whole
+            result.alerts = parse_runtime_alerts(
+                field.value, [&](std::string problem) { problems.add(std::move(problem)); });
+            continue;
+        }
         const KeyDoc* doc = find_doc(sections, name);
         if (doc == nullptr) {
-            if (name == "alerts") {  // protocol.md §3.3 names it; the schema has no rules yet
-                problems.add("`alerts` is not supported by this agent version");
-            } else if (const auto dot = name.find('.'); dot != std::string::npos) {
+            if (const auto dot = name.find('.'); dot != std::string::npos) {
                 // `{"telemetry.interval": ..}`: a key path where a section belongs.
                 problems.add(
                     fmt::format("unknown key {}; nest the sections as in the file: "
@@ -312,6 +316,7 @@ Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json)
 RuntimeOverrides merge(const RuntimeOverrides& base, const RuntimeOverrides& update) {
     RuntimeOverrides merged = base;
     for (const auto& key : runtime_keys()) key.merge(update, merged);
+    if (update.alerts) merged.alerts = update.alerts;
     return merged;
 }
 
@@ -330,12 +335,14 @@ std::string to_json(const RuntimeOverrides& overrides) {
         out.member(key.name, *text);
     }
     if (!open_section.empty()) out.end_object();
+    if (overrides.alerts) write_runtime_alerts(out, *overrides.alerts);
     out.end_object();
     return std::move(out).take();
 }
 
 Config apply(Config config, const RuntimeOverrides& overrides) {
     for (const auto& key : runtime_keys()) key.put(overrides, config);
+    if (overrides.alerts) config.alerts = *overrides.alerts;
     return config;
 }
 

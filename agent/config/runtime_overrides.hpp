@@ -25,9 +25,10 @@ struct RuntimeOverrides {
     std::optional<Duration> telemetry_interval;  // telemetry.interval
     std::optional<Duration> health_interval;     // health.interval
     std::optional<LogLevel> logging_level;       // logging.level
+    std::optional<AlertsConfig> alerts;          // alerts: the whole list (runtime_alerts.hpp)
 
     [[nodiscard]] bool empty() const {
-        return !telemetry_interval && !health_interval && !logging_level;
+        return !telemetry_interval && !health_interval && !logging_level && !alerts;
     }
     bool operator==(const RuntimeOverrides&) const = default;
 };
@@ -35,7 +36,8 @@ struct RuntimeOverrides {
 // The journal key (agent state) the agent persists the overrides under.
 inline constexpr std::string_view kRuntimeOverridesKey = "runtime_overrides";
 
-// `telemetry.interval`, `health.interval`, `logging.level` (schema order).
+// `telemetry.interval`, `health.interval`, `logging.level` (schema order);
+// `alerts`, a list replaced as a whole, is handled beside them.
 [[nodiscard]] std::vector<std::string> runtime_key_paths();
 
 // A `config_update` object → the overrides it sets. An empty object (or empty
@@ -44,7 +46,7 @@ inline constexpr std::string_view kRuntimeOverridesKey = "runtime_overrides";
 //   unknown key `telemetry.intervall`; did you mean `telemetry.interval`?
 //   `server.url` cannot be changed at runtime
 //   `telemetry.interval`: expected a duration from 1s to 24h (…), found `5 minutes`: …
-//   `alerts` is not supported by this agent version
+//   `alerts[disk_full].threshold`: expected a number (e.g. 90 or 0.5), found `high`: …
 [[nodiscard]] Expected<RuntimeOverrides> parse_runtime_overrides(std::string_view config_json);
 
 // `update`'s set keys over `base`'s.
@@ -53,6 +55,7 @@ inline constexpr std::string_view kRuntimeOverridesKey = "runtime_overrides";
 // The overrides as a config_update object (canonical file syntax, e.g.
 // `{"telemetry":{"interval":"30s"},"logging":{"level":"debug"}}`); what is
 // persisted, and parse_runtime_overrides(to_json(o)) == o. `{}` when empty.
+// `alerts` is written last, as a list of rules in file syntax.
 [[nodiscard]] std::string to_json(const RuntimeOverrides& overrides);
 
 // `config` with the set overrides in place of the file's values.

@@ -197,6 +197,7 @@ std::vector<Field<Config>> build_root_table() {
         section("status", &C::status, status_table(), "Local status endpoint."),
         section("logging", &C::logging, logging_table(), "Logging."),
         section("executor", &C::executor, executor_table(), "Command execution."),
+        alerts_row(),
     };
 }
 

@@ -97,8 +97,9 @@ struct Alert {
     Severity severity = Severity::warning;
     AlertState state = AlertState::firing;
     std::string message;
-    std::optional<double> value;
-    std::optional<double> threshold;
+    // Always JSON numbers (§3.2): a resolve sends the value that ended it.
+    double value = 0;
+    double threshold = 0;
     std::string since;  // RFC 3339
 };
 

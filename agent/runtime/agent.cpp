@@ -2,10 +2,12 @@
 
 #include <csignal>
 
+#include "agent/alerts/alert_state_codec.hpp"
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
+#include "agent/runtime/node_condition.hpp"
 #include "agent/runtime/session_parts.hpp"
 
 namespace outpost::runtime {
@@ -73,6 +75,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },
               .probe = [this] { return driver_.send_probe(); },
               .paused = [this] { return driver_.backpressured(); }}),
+      alerts_(runtime_.effective().alerts.rules, alert_hooks()),
       // The collectors come from collectors/registry.hpp's make_collectors
       // once the collectors branch is merged; until then a sample carries
       // only what the loop fills in.
@@ -97,6 +100,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           .journal_path = journal_.path().native(),
           .outbox = outbox_,
           .warnings = host_.warnings,
+          .alerts = &alerts_,
           .telemetry = &telemetry_,
       },
       approval_expiry_(loop_),
@@ -120,6 +124,11 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
         [this] { telemetry_.set_health_interval(runtime_.effective().health.interval); });
     runtime_.on_telemetry_interval_changed(
         [this] { telemetry_.set_configured_interval(runtime_.effective().telemetry.interval); });
+    runtime_.on_alerts_changed([this] { alerts_.set_rules(runtime_.effective().alerts.rules); });
+    telemetry_.on_sample = [this](const protocol::outbound::Telemetry& sample) {
+        on_sample(sample);
+    };
+    telemetry_.on_health = [this](const protocol::outbound::Health& health) { on_health(health); };
     telemetry_.start();
     maintain();
     loop_.on_signal([this](int signal) { on_signal(signal); });
@@ -130,6 +139,7 @@ Agent::~Agent() {
     // call back into it.
     loop_.on_signal(nullptr);
     runtime_.on_health_interval_changed(nullptr);
+    runtime_.on_alerts_changed(nullptr);
     runtime_.on_telemetry_interval_changed(nullptr);
 }
 
@@ -151,11 +161,7 @@ SessionDriver::Hooks Agent::session_hooks() {
         .sandbox = host_.sandbox,
         .journal = journal_report(journal_.get(), journal_.path()),
         .on_pong = [this](std::string_view ref) { outbox_.on_pong(ref); },
-        .degraded_reason = [this]() -> std::optional<std::string> {
-            std::string problem = dispatcher_.journal_problem();
-            if (problem.empty()) return std::nullopt;
-            return "no command can run: " + problem;
-        },
+        .degraded_reason = [this] { return degraded_reason(); },
         // Results refused over the send queue's mark (the outbox resumes by itself).
         .on_send_queue_drained = [this] { dispatcher_.resend_undelivered(); },
         .on_telemetry_interval =
@@ -213,6 +219,41 @@ telemetry::TelemetryPipeline::Settings Agent::telemetry_settings() const {
         .state_dir = config_.node.state_dir,
         .journal_path = journal_.get() != nullptr ? journal_.path().native() : std::string{},
     };
+}
+
+// The alert states live in the journal's `state` table (alert_state_codec.hpp);
+// without a journal they live in memory only.
+alerts::AlertMonitor::Hooks Agent::alert_hooks() {
+    return alerts::AlertMonitor::Hooks{
+        .load = [this]() -> Expected<std::optional<std::string>> {
+            journal::Journal* journal = journal_.get();
+            if (journal == nullptr) return fail(ErrorKind::journal, journal_.error());
+            return journal->get(alerts::kAlertStateKey);
+        },
+        .save = [this](std::string_view text) -> Expected<void> {
+            journal::Journal* journal = journal_.get();
+            if (journal == nullptr) return fail(ErrorKind::journal, journal_.error());
+            return journal->put(alerts::kAlertStateKey, text);
+        },
+        .send = [this](protocol::outbound::Alert alert) { outbox_.post(std::move(alert)); },
+        .on_firing_changed = [this] { driver_.recheck_status(); },
+    };
+}
+
+void Agent::on_sample(const protocol::outbound::Telemetry& sample) {
+    alerts_.on_sample(sample, std::chrono::system_clock::now());
+}
+
+void Agent::on_health(const protocol::outbound::Health& health) {
+    auto failing = failing_checks(health);
+    if (failing == failing_health_) return;
+    failing_health_ = std::move(failing);
+    driver_.recheck_status();
+}
+
+std::optional<std::string> Agent::degraded_reason() const {
+    return runtime::degraded_reason(dispatcher_.journal_problem(), alerts_.critical_reason(),
+                                    failing_health_);
 }
 
 void Agent::maintain() {

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <memory>
 
+#include "agent/alerts/alert_monitor.hpp"
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
@@ -68,9 +69,16 @@ class Agent {
 
   private:
     [[nodiscard]] SessionDriver::Hooks session_hooks();
+    [[nodiscard]] alerts::AlertMonitor::Hooks alert_hooks();
     void start_status_server();
     void arm_approval_expiry();
     [[nodiscard]] telemetry::TelemetryPipeline::Settings telemetry_settings() const;
+    // From the telemetry pipeline (telemetry_.on_sample, on_health): each
+    // complete sample goes to the alert rules, each health report decides
+    // with the alerts and the journal whether the node is degraded.
+    void on_sample(const protocol::outbound::Telemetry& sample);
+    void on_health(const protocol::outbound::Health& health);
+    [[nodiscard]] std::optional<std::string> degraded_reason() const;
     void maintain();
     void on_signal(int signal);
     void stop();
@@ -92,6 +100,9 @@ class Agent {
     // Health goes through the outbox (§3.4): kept first, sent after the
     // results once a welcome arrives, deleted once a pong confirms it.
     OutboxSender outbox_;
+    // Alert rules over each sample; `alert` messages go through the outbox.
+    alerts::AlertMonitor alerts_;
+    std::optional<std::string> failing_health_;  // of the last health report
     // Samples and health reports (docs/telemetry.md, "Pipeline"), posted to
     // outbox_; its collection thread goes before the outbox does.
     telemetry::TelemetryPipeline telemetry_;

@@ -65,12 +65,14 @@ Expected<void> RuntimeConfig::accept(std::string_view request_id, std::string_vi
     if (!next) return std::unexpected(std::move(next.error()));
     overrides_ = std::move(*next);
     const auto health_interval = effective_.health.interval;
+    const config::AlertsConfig previous_alerts = effective_.alerts;
     const auto telemetry_interval = effective_.telemetry.interval;
     effective_ = config::apply(file_, overrides_);
     configure_logging(effective_.logging);
     if (effective_.health.interval != health_interval && on_health_interval_changed_) {
         on_health_interval_changed_();
     }
+    if (effective_.alerts != previous_alerts && on_alerts_changed_) on_alerts_changed_();
     if (effective_.telemetry.interval != telemetry_interval && on_telemetry_interval_changed_) {
         on_telemetry_interval_changed_();
     }

@@ -2,7 +2,7 @@
 // The config in force: the file's values with the runtime changes that
 // config_update made (docs/configuration.md, "Runtime changes") over them.
 // effective() holds the runtime keys in force (telemetry.interval,
-// health.interval, logging.level); every other key is the file's, so the rest
+// health.interval, logging.level, alerts); every other key is the file's, so the rest
 // of the agent keeps reading the file's Config. effective() is replaced on
 // each accepted config_update: read it at use, keep no references into it.
 
@@ -43,6 +43,11 @@ class RuntimeConfig {
         on_health_interval_changed_ = std::move(callback);
     }
 
+    // Called when an accepted update changed the alert rules; empty: nobody.
+    void on_alerts_changed(std::function<void()> callback) {
+        on_alerts_changed_ = std::move(callback);
+    }
+
     // Called when an accepted update changed telemetry.interval; empty: nobody.
     void on_telemetry_interval_changed(std::function<void()> callback) {
         on_telemetry_interval_changed_ = std::move(callback);
@@ -54,6 +59,7 @@ class RuntimeConfig {
     config::RuntimeOverrides overrides_;
     config::Config effective_;
     std::function<void()> on_health_interval_changed_;
+    std::function<void()> on_alerts_changed_;
     std::function<void()> on_telemetry_interval_changed_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "agent/common/version.hpp"
 #include "agent/protocol/outbound_messages.hpp"
+#include "agent/protocol/rfc3339.hpp"
 #include "executors/policy/protections.hpp"
 #include "executors/sandbox/protection.hpp"
 
@@ -89,6 +90,25 @@ std::map<std::string, std::string, std::less<>> unrunnable_entries(
     return out;
 }
 
+namespace {
+
+std::vector<status::AlertInfo> firing_alerts(const alerts::AlertMonitor& monitor) {
+    std::vector<status::AlertInfo> out;
+    for (const auto& alert : monitor.firing()) {
+        out.push_back(status::AlertInfo{
+            .alert_id = alert.alert_id,
+            .rule = alert.rule,
+            .subject = alert.subject,
+            .severity = std::string(protocol::outbound::to_string(alert.severity)),
+            .value = alert.value,
+            .threshold = alert.threshold,
+            .since = protocol::parse_rfc3339(alert.since).value_or(status::TimePoint{})});
+    }
+    return out;
+}
+
+}  // namespace
+
 status::StatusReport collect_status(const StatusSources& sources) {
     status::StatusReport report;
     report.generated_at = std::chrono::system_clock::now();
@@ -136,6 +156,7 @@ status::StatusReport collect_status(const StatusSources& sources) {
         report.checks.results.emplace(name, protocol::outbound::to_string(result));
     }
     report.checks.details = {health.details.begin(), health.details.end()};
+    if (sources.alerts != nullptr) report.alerts = firing_alerts(*sources.alerts);
     if (sources.telemetry != nullptr) report.telemetry = telemetry_info(*sources.telemetry);
     report.warnings = sources.warnings;
     if (!report.journal.detail.empty()) {

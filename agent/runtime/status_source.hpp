@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/alerts/alert_monitor.hpp"
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/dispatcher.hpp"
@@ -31,6 +32,7 @@ struct StatusSources {
     std::string journal_path;
     OutboxSender& outbox;
     std::vector<std::string> warnings;
+    const alerts::AlertMonitor* alerts = nullptr;  // null: alerting is not running
     // Null: no telemetry section (tests that build no pipeline).
     const telemetry::TelemetryPipeline* telemetry = nullptr;
 };

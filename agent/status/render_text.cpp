@@ -61,6 +61,9 @@ StatusReport printable_report(StatusReport r) {
     r.checks.results = printable_map(r.checks.results);
     r.checks.details = printable_map(r.checks.details);
     for (std::string& s : r.warnings) make_printable(s);
+    for (AlertInfo& a : r.alerts) {
+        for (std::string* s : {&a.alert_id, &a.rule, &a.subject, &a.severity}) make_printable(*s);
+    }
     return r;
 }
 
@@ -164,6 +167,14 @@ void sandbox(std::string& out, const SandboxInfo& s) {
     }
 }
 
+// A value as `outpost status` shows it: at most 2 decimals.
+std::string number_text(double value) {
+    std::string text = fmt::format("{:.2f}", value);
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+}
+
 }  // namespace
 
 bool healthy(const StatusReport& report) {
@@ -199,6 +210,14 @@ std::string render_text(const StatusReport& answer) {
         out += fmt::format("  {}: {}\n", name, detail);
     }
     if (report.telemetry) render_telemetry(out, *report.telemetry, now);
+    out += fmt::format("alerts firing: {}\n",
+                       report.alerts.empty() ? "none" : std::to_string(report.alerts.size()));
+    for (const AlertInfo& alert : report.alerts) {
+        out +=
+            fmt::format("  {} {}{}: {} (threshold {}), since {} ago\n", alert.severity, alert.rule,
+                        alert.subject.empty() ? "" : " " + alert.subject, number_text(alert.value),
+                        number_text(alert.threshold), human(between(alert.since, now)));
+    }
     for (const std::string& warning : report.warnings) {
         out += fmt::format("warning: {}\n", warning);
     }

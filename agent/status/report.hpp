@@ -106,6 +106,18 @@ struct Checks {
     friend bool operator==(const Checks&, const Checks&) = default;
 };
 
+// An alert that is firing (agent/alerts): what `outpost status` lists.
+struct AlertInfo {
+    std::string alert_id;
+    std::string rule;
+    std::string subject;   // e.g. `mount=/`; empty for a rule without selectors
+    std::string severity;  // critical | warning | info
+    double value = 0;
+    double threshold = 0;
+    TimePoint since{};
+    friend bool operator==(const AlertInfo&, const AlertInfo&) = default;
+};
+
 // One telemetry collector (docs/status.md, "telemetry").
 struct CollectorInfo {
     std::string name;
@@ -140,6 +152,7 @@ struct StatusReport {
     JournalInfo journal;
     SandboxInfo sandbox;
     Checks checks;
+    std::vector<AlertInfo> alerts;           // firing now
     std::optional<TelemetryInfo> telemetry;  // absent from agents without the pipeline
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.

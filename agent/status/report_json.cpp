@@ -32,6 +32,22 @@ void string_map(JsonWriter& w, std::string_view name,
     w.end_object();
 }
 
+void alerts(JsonWriter& w, const std::vector<AlertInfo>& firing) {
+    w.key("alerts").begin_array();
+    for (const AlertInfo& alert : firing) {
+        w.begin_object();
+        w.member("alert_id", alert.alert_id);
+        w.member("rule", alert.rule);
+        w.member("subject", alert.subject);
+        w.member("severity", alert.severity);
+        w.member("value", alert.value);
+        w.member("threshold", alert.threshold);
+        time_member(w, "since", alert.since);
+        w.end_object();
+    }
+    w.end_array();
+}
+
 void connection(JsonWriter& w, const ConnectionInfo& c) {
     w.key("connection").begin_object();
     w.member("server_url", c.server_url);
@@ -117,6 +133,7 @@ std::string to_json(const StatusReport& report) {
     string_map(w, "details", report.checks.details);
     w.end_object();
     write_telemetry(w, report.telemetry);
+    alerts(w, report.alerts);
     strings(w, "warnings", report.warnings);
     w.end_object();
     return std::move(w).take();

@@ -54,6 +54,18 @@ class Reader {
         for (json::ObjectReader& inner : r_.objects(key)) out.emplace_back(std::move(inner));
         return out;
     }
+    double number(std::string_view key) {
+        auto value = r_.find(key);
+        if (!value) return 0;
+        auto number = value->number();
+        if (!number) r_.fail(key, "not a number");
+        return number.value_or(0);
+    }
+    // Present and not null: for members older agents do not send.
+    bool has(std::string_view key) {
+        auto value = r_.find(key, false);
+        return value && !value->is_null();
+    }
     void fail(std::string_view key, std::string_view why) { r_.fail(key, why); }
     [[nodiscard]] bool failed() const { return r_.failed(); }
     [[nodiscard]] std::string error() const { return r_.error(); }
@@ -142,6 +154,17 @@ Expected<StatusReport> parse_report(std::string_view json) {
     }
     report.telemetry = read_telemetry(r.raw());
     report.warnings = r.strings("warnings");
+    if (r.has("alerts")) {
+        for (Reader& a : r.objects("alerts")) {
+            report.alerts.push_back(AlertInfo{.alert_id = a.str("alert_id"),
+                                              .rule = a.str("rule"),
+                                              .subject = a.str("subject"),
+                                              .severity = a.str("severity"),
+                                              .value = a.number("value"),
+                                              .threshold = a.number("threshold"),
+                                              .since = a.time("since")});
+        }
+    }
     if (r.failed()) return fail("status answer: " + r.error());
     return report;
 }

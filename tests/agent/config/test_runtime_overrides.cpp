@@ -133,8 +133,12 @@ TEST_CASE("runtime overrides: a value of the wrong JSON type is refused") {
     CHECK(rejected("{").starts_with("config: not valid JSON"));
 }
 
-TEST_CASE("runtime overrides: alerts are not supported by this version") {
-    CHECK(rejected(R"({"alerts":[]})") == "`alerts` is not supported by this agent version");
+TEST_CASE("runtime overrides: alerts are a list of rules (tests/agent/alerts has the rest)") {
+    CHECK(rejected(R"({"alerts":"off"})") == "`alerts`: expected a list of rules, found a string");
+    auto off = parse_runtime_overrides(R"({"alerts":[]})");
+    REQUIRE(off);
+    REQUIRE(off->alerts);
+    CHECK(off->alerts->rules.empty());
 }
 
 TEST_CASE("runtime overrides: duplicate keys are refused") {

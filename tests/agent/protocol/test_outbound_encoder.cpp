@@ -251,6 +251,17 @@ TEST_CASE("encode alert") {
     CHECK(str(d.data, "since") == "2026-11-22T09:00:00.000Z");
 }
 
+TEST_CASE("an alert's value and threshold are always JSON numbers") {
+    // protocol.md §3.2: never null, also for an alert built field by field.
+    Alert m;
+    m.alert_id = "a-2";
+    Decoded d;
+    decode(d, m, "alert");
+    CHECK(d.data["value"].is_number());
+    CHECK(d.data["threshold"].is_number());
+    CHECK(dbl(d.data, "threshold") == 0.0);
+}
+
 TEST_CASE("encode health") {
     Health m;
     m.ref = "hc-1";

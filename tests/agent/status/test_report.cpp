@@ -56,6 +56,8 @@ StatusReport sample() {
         CollectorInfo{"containers", true, std::nullopt, "", true},
         CollectorInfo{"network", false, std::nullopt, "", false}};
     r.telemetry = t;
+    r.alerts = {AlertInfo{"a-1", "disk_full", "mount=/data", "warning", 91.25, 80,
+                          at("2026-11-22T09:45:00.000Z")}};
     return r;
 }
 
@@ -73,6 +75,7 @@ void require_same(const StatusReport& a, const StatusReport& b) {
     CHECK(a.sandbox == b.sandbox);
     CHECK(a.checks == b.checks);
     CHECK(a.telemetry == b.telemetry);
+    CHECK(a.alerts == b.alerts);
     CHECK(a == b);
 }
 
@@ -218,6 +221,22 @@ TEST_CASE("status text: what an operator needs, durations from the answer's cloc
     CHECK_THAT(text, Catch::Contains("through /usr/libexec/outpost/outpost-exec-as"));
     CHECK_THAT(text, Catch::Contains("checks: agent ok, database ok, disk warn\n  disk: 8% free"));
     CHECK_THAT(text, Catch::Contains("warning: server.poll_url is set"));
+    CHECK_THAT(text, Catch::Contains("alerts firing: 1\n"
+                                     "  warning disk_full mount=/data: 91.25 (threshold 80), "
+                                     "since 15m 0s ago\n"));
+}
+
+TEST_CASE("status: an answer without alerts (an older agent) reads as none firing", "[status]") {
+    StatusReport r = sample();
+    r.alerts.clear();
+    std::string json = to_json(r);
+    const auto at = json.find(R"("alerts":[],)");
+    REQUIRE(at != std::string::npos);
+    json.erase(at, std::string_view(R"("alerts":[],)").size());
+    auto parsed = parse_report(json);
+    REQUIRE(parsed);
+    CHECK(parsed->alerts.empty());
+    CHECK_THAT(render_text(*parsed), Catch::Contains("alerts firing: none\n"));
 }
 
 TEST_CASE("status text: server-controlled text cannot drive the terminal or forge lines",
