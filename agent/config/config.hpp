@@ -54,6 +54,10 @@ struct SecurityConfig {
     // Decoded Ed25519 public key (32 bytes) of the control plane; signed
     // commands are required exactly when this is set.
     std::optional<std::array<std::uint8_t, 32>> command_public_key;
+    // Decoded X25519 public key (32 bytes) of the control plane; every
+    // message after hello travels sealed to it exactly when this is set
+    // (protocol.md §8, docs/sealing.md).
+    std::optional<std::array<std::uint8_t, 32>> server_seal_key;
 };
 
 struct ReconnectConfig {

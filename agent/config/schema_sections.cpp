@@ -85,6 +85,11 @@ std::vector<Field<SecurityConfig>> security_table() {
             optional("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
             "Control plane's Ed25519 public key (base64url). When set, commands must arrive "
             "signed with it."),
+        key("server_seal_key", &S::server_seal_key,
+            base64_32_bytes(Base64Alphabet::url, "an X25519 public key"),
+            optional("NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ"),
+            "Control plane's X25519 public key (base64url). When set, every message after "
+            "hello is sealed to it with ChaCha20-Poly1305 (protocol.md §8)."),
     };
 }
 
@@ -177,7 +182,7 @@ std::vector<Field<Config>> build_root_table() {
     return {
         section("server", &C::server, server_table(), "Connection to the control plane."),
         section("auth", &C::auth, auth_table(), "How the agent authenticates."),
-        section("security", &C::security, security_table(), "Signed commands."),
+        section("security", &C::security, security_table(), "Signed commands and sealed messages."),
         section("reconnect", &C::reconnect, reconnect_table(),
                 "Reconnect backoff (exponential, full jitter)."),
         section("telemetry", &C::telemetry, telemetry_table(), "System telemetry."),

@@ -67,6 +67,13 @@ void write_data(json::JsonWriter& out, const Hello& m) {
             .member("trusted", m.journal->trusted)
             .end_object();
     }
+    if (m.seal) {
+        out.key("seal")
+            .begin_object()
+            .member("v", m.seal->v)
+            .member("epk", m.seal->epk)
+            .end_object();
+    }
 }
 
 void write_data(json::JsonWriter& out, const Reauth& m) {

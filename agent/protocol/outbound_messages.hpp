@@ -51,6 +51,13 @@ struct JournalReport {
     bool trusted = false;
 };
 
+// hello.seal (protocol.md §8): the connection's messages are sealed; `epk`
+// is its ephemeral X25519 public key, base64url.
+struct SealOffer {
+    int v = 1;
+    std::string epk;
+};
+
 struct Hello {
     std::string node_id;
     std::string agent_version;
@@ -60,6 +67,7 @@ struct Hello {
     Backlog backlog;
     std::optional<SandboxReport> sandbox;  // sent only when set
     std::optional<JournalReport> journal;  // sent only when set
+    std::optional<SealOffer> seal;         // sent only when set
 };
 
 struct Reauth {

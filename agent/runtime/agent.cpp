@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "agent/log/log.hpp"
+#include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/session_parts.hpp"
 
@@ -39,7 +40,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
       dispatcher_(
           dispatch::DispatcherSettings{
               .node_id = identity_.node_id,
-              .max_message_bytes = config_.protocol.max_message_bytes,
+              .max_message_bytes = outbound_message_limit(config_),
               .max_concurrent = config_.executor.max_concurrent,
               .queue_limits = {.max_queued = config_.executor.max_queued,
                                .max_queued_stdin_bytes = config_.executor.max_queued_stdin_bytes},
@@ -61,7 +62,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
       outbox_(
           loop_, journal_.get(),
           OutboxSender::Settings{.flush_rate = config_.outbox.flush_rate,
-                                 .max_message_bytes = config_.protocol.max_message_bytes},
+                                 .max_message_bytes = outbound_message_limit(config_)},
           OutboxSender::Link{
               .online = [this] { return driver_.online(); },
               .send = [this](std::string text) { return driver_.send_encoded(std::move(text)); },

@@ -1,6 +1,7 @@
 #include "agent/runtime/agent_journal.hpp"
 
 #include "agent/log/log.hpp"
+#include "agent/runtime/connection_settings.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -12,7 +13,9 @@ journal::Options journal_options(const config::Config& config) {
     options.sync = config.journal.sync;
     options.outbox.max_messages = config.outbox.max_messages;
     options.outbox.max_bytes = config.outbox.max_bytes;
-    options.max_message_bytes = config.protocol.max_message_bytes;
+    // Stored output is cut to what one result can carry on the wire, sealed
+    // or not (connection_settings.hpp).
+    options.max_message_bytes = outbound_message_limit(config);
     return options;
 }
 

@@ -1,6 +1,7 @@
 #include "agent/runtime/connection_settings.hpp"
 
 #include "agent/common/version.hpp"
+#include "agent/seal/envelope.hpp"
 #include "agent/session/policy.hpp"
 #include "agent/transport/url.hpp"
 
@@ -14,6 +15,11 @@ transport::TlsSettings tls_settings(const config::Config& config) {
     tls.client_key = config.server.client_key;
     tls.insecure_plaintext = config.server.insecure_plaintext;
     return tls;
+}
+
+std::size_t outbound_message_limit(const config::Config& config) {
+    const std::size_t outer = config.protocol.max_message_bytes;
+    return config.security.server_seal_key ? seal::max_inner_bytes(outer) : outer;
 }
 
 bool plaintext_server(const config::Config& config) {

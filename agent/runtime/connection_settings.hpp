@@ -25,6 +25,13 @@ namespace outpost::runtime {
 // status{online}'s reason (protocol.md §1).
 [[nodiscard]] std::string plaintext_warning();
 
+// The size every sender cuts a message to (results' output, telemetry
+// splits, the journal's stored output, the outbox): protocol.max_message_bytes,
+// or while sealing (security.server_seal_key, protocol.md §8: the limit
+// applies to the outer message) the largest inner message whose sealed
+// form still fits it.
+[[nodiscard]] std::size_t outbound_message_limit(const config::Config& config);
+
 [[nodiscard]] session::ReconnectSettings reconnect_settings(const config::Config& config);
 [[nodiscard]] session::TokenMode token_mode(const config::Config& config);
 

@@ -25,6 +25,7 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
 std::vector<std::string> advertised_capabilities(const config::Config& config) {
     std::vector<std::string> caps{"execute", "cancel", "approval", "health", "config_update"};
     if (config.security.command_public_key) caps.emplace_back("signed_commands");
+    if (config.security.server_seal_key) caps.emplace_back("sealed");
     for (const auto& entry : config.executor.commands) {
         if (entry.name == "deploy") caps.emplace_back("deploy");
         if (entry.name == "update_agent") caps.emplace_back("update_agent");

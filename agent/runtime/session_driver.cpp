@@ -121,6 +121,9 @@ transport::ConnectionEvents SessionDriver::connection_events() {
                     apply(policy_.on_connection_lost(reason.empty() ? "connection lost" : reason));
                 }
             },
+        .on_seal_failure = [this](
+                               std::string counter,
+                               std::string what) { apply(policy_.on_seal_failure(counter, what)); },
     };
 }
 
@@ -246,7 +249,13 @@ void SessionDriver::on_open(std::string_view subprotocol) {
     // protocol.md §3.1: hello first, then nothing else until welcome.
     protocol::outbound::Backlog backlog;
     if (hooks_.backlog) backlog = hooks_.backlog();
-    send_now(build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox, hooks_.journal));
+    auto hello =
+        build_hello(identity_, hooks_.capabilities, backlog, hooks_.sandbox, hooks_.journal);
+    // §8: the transport path's seal offer, when it seals this connection.
+    if (auto seal = connection_->hello_seal()) {
+        hello.seal = protocol::outbound::SealOffer{seal->v, std::move(seal->epk)};
+    }
+    send_now(std::move(hello));
 }
 
 void SessionDriver::on_message(std::string_view text) {

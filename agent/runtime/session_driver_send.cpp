@@ -8,6 +8,7 @@
 #include "agent/log/log.hpp"
 #include "agent/protocol/outbound_encoder.hpp"
 #include "agent/protocol/rfc3339.hpp"
+#include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/session_driver.hpp"
 
 namespace outpost::runtime {
@@ -141,7 +142,7 @@ bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
         return false;
     }
     protocol::OutboundMessage message{std::move(id), protocol::now_rfc3339(), std::move(body)};
-    auto text = protocol::encode_checked(message, config_.protocol.max_message_bytes);
+    auto text = protocol::encode_checked(message, outbound_message_limit(config_));
     if (!text) {
         log::error(kLog, "not sending {}: {}", protocol::type_name(message.body),
                    text.error().message());

@@ -3,6 +3,7 @@
 #include "agent/common/version.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/session_record.hpp"
+#include "agent/seal/sealing_connection.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/https_post.hpp"
 #include "agent/transport/timer.hpp"
@@ -75,6 +76,17 @@ SessionParts websocket_session_parts(transport::EventLoop& loop, const config::C
     parts.make_connection = [&loop](transport::ConnectionEvents events) {
         return std::make_unique<transport::WsConnection>(loop, std::move(events));
     };
+    if (config.security.server_seal_key) {
+        // protocol.md §8: every message after hello is sealed and opened in
+        // this one place of the transport path (polling, §7, plugs in the
+        // same way when it exists: its transport wrapped like this one).
+        parts.make_connection =
+            [&identity, server = *config.security.server_seal_key,
+             make_ws = std::move(parts.make_connection)](transport::ConnectionEvents events) {
+                return std::make_unique<seal::SealingConnection>(
+                    seal::agent_key_pair(identity.secret_key), server, std::move(events), make_ws);
+            };
+    }
     parts.tokens = make_token_provider(loop, config, identity, parts.connect.proxy);
     parts.make_timer = [&loop] { return std::make_unique<LoopTimer>(loop); };
     parts.clock = std::make_unique<session::SystemClock>();

@@ -31,6 +31,7 @@ status::ConnectionInfo connection(const config::Config& config, const session::S
     c.auth_failures = s.auth_failures;
     c.invalid_payloads = s.invalid_payloads;
     c.transitions = s.transitions;
+    c.seal_failures = s.seal_failures;
     return c;
 }
 

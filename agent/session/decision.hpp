@@ -9,9 +9,10 @@
 namespace outpost::session {
 
 // Close codes the agent itself sends.
-inline constexpr int close_normal = 1000;          // answering `reconnect` (§3.3)
-inline constexpr int close_going_away = 1001;      // shutting down
-inline constexpr int close_protocol_error = 1002;  // no/late welcome, version mismatch
+inline constexpr int close_normal = 1000;            // answering `reconnect` (§3.3)
+inline constexpr int close_going_away = 1001;        // shutting down
+inline constexpr int close_protocol_error = 1002;    // no/late welcome, version mismatch
+inline constexpr int close_policy_violation = 1008;  // a sealed channel failed (§8)
 
 enum class Action {
     none,               // nothing to do

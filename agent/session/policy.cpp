@@ -254,6 +254,14 @@ Decision SessionPolicy::on_peer_close(int code, std::string_view reason,
                        with_reason(what, reason));
 }
 
+Decision SessionPolicy::on_seal_failure(std::string_view counter, std::string_view what) {
+    if (!has_connection(state_)) return ignored("seal failure");
+    ++snapshot_.seal_failures[std::string(counter)];
+    record_error(std::string(what), "");
+    return end_attempt(Reaction::backoff, std::nullopt, Action::close_then_wait,
+                       close_policy_violation, std::string(what));
+}
+
 Decision SessionPolicy::on_connection_lost(std::string_view cause) {
     if (!has_connection(state_)) return ignored("connection lost");
     record_error("connection lost", std::string(cause));

@@ -131,6 +131,10 @@ class SessionPolicy {
     // write-side check beside the read-side one: a server that keeps
     // sending but never reads looks alive to the heartbeat.
     void on_send_queue(bool above_mark);
+    // A sealed channel refused what the server sent (§8): close with 1008 at
+    // once, without an `error`, and back off. `counter` names the refusal
+    // (snapshot().seal_failures), `what` is for logs and status.
+    [[nodiscard]] Decision on_seal_failure(std::string_view counter, std::string_view what);
     // The connection broke without a close frame.
     [[nodiscard]] Decision on_connection_lost(std::string_view cause);
     // Timers: welcome timeout, ping, dead peer, reauth, stability reset.

@@ -30,6 +30,7 @@ struct SessionSnapshot {
     std::map<std::string, std::uint64_t, std::less<>> auth_failures;     // by reason
     std::map<std::string, std::uint64_t, std::less<>> invalid_payloads;  // by §3.5 code
     std::map<std::string, std::uint64_t, std::less<>> transitions;       // entries per state
+    std::map<std::string, std::uint64_t, std::less<>> seal_failures;     // §8, by refusal
 };
 
 }  // namespace outpost::session

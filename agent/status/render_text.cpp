@@ -48,6 +48,7 @@ StatusReport printable_report(StatusReport r) {
     if (r.connection.session_id) make_printable(*r.connection.session_id);
     r.connection.auth_failures = printable_map(r.connection.auth_failures);
     r.connection.invalid_payloads = printable_map(r.connection.invalid_payloads);
+    r.connection.seal_failures = printable_map(r.connection.seal_failures);
     r.commands.unrunnable = printable_map(r.commands.unrunnable);
     for (std::string& s : r.sandbox.active) make_printable(s);
     for (Unavailable& u : r.sandbox.unavailable) {
@@ -126,6 +127,10 @@ void connection(std::string& out, const ConnectionInfo& c, TimePoint now) {
     if (!c.invalid_payloads.empty()) {
         out += fmt::format("  invalid messages from the server: {}\n",
                            join_counters(c.invalid_payloads));
+    }
+    if (!c.seal_failures.empty()) {
+        out += fmt::format("  sealed messages refused (closed with 1008): {}\n",
+                           join_counters(c.seal_failures));
     }
 }
 

@@ -56,6 +56,7 @@ struct ConnectionInfo {
     Counters auth_failures;     // by reason
     Counters invalid_payloads;  // by §3.5 code
     Counters transitions;       // entries per state
+    Counters seal_failures;     // protocol.md §8 refusals, by kind
     friend bool operator==(const ConnectionInfo&, const ConnectionInfo&) = default;
 };
 

@@ -58,6 +58,7 @@ void connection(JsonWriter& w, const ConnectionInfo& c) {
     counters(w, "auth_failures", c.auth_failures);
     counters(w, "invalid_payloads", c.invalid_payloads);
     counters(w, "transitions", c.transitions);
+    counters(w, "seal_failures", c.seal_failures);
     w.end_object();
 }
 

@@ -77,6 +77,7 @@ void read_connection(Reader& r, ConnectionInfo& c) {
     c.auth_failures = r.counters("auth_failures");
     c.invalid_payloads = r.counters("invalid_payloads");
     c.transitions = r.counters("transitions");
+    c.seal_failures = r.counters("seal_failures");
 }
 
 void read_commands(Reader& r, CommandsInfo& c) {

@@ -61,6 +61,19 @@ struct ConnectionEvents {
     // Terminal: an open connection ended. `close_code` is the peer's (or,
     // after close(), ours); none for a TCP drop or abort().
     std::function<void(std::optional<int> close_code, std::string reason)> on_closed;
+    // A sealed channel on the path (protocol.md §8, seal::SealingConnection)
+    // refused what the peer sent: the receiver must close with 1008 at once
+    // and back off. `counter` names the refusal ("did_not_open", ...), `what`
+    // is for logs and status (never key material). Nothing more arrives from
+    // this connection; its terminal event still follows the close.
+    std::function<void(std::string counter, std::string what)> on_seal_failure;
+};
+
+// What the transport path adds to `hello` (protocol.md §8: `seal: {v, epk}`
+// when the messages of this connection are sealed).
+struct HelloSeal {
+    int v = 1;
+    std::string epk;  // base64url of this connection's ephemeral X25519 key
 };
 
 enum class ConnectionState { kIdle, kConnecting, kOpen, kClosing };
@@ -96,6 +109,9 @@ class Connection {
     // transport's writer: what the session's high-water mark watches (a peer
     // that stops reading makes it grow; nothing else bounds it).
     [[nodiscard]] virtual size_t queued_bytes() const = 0;
+    // hello.seal for the connection being made, when its messages are
+    // sealed (a decorator does it; a plain transport never does).
+    [[nodiscard]] virtual std::optional<HelloSeal> hello_seal() const { return std::nullopt; }
 };
 
 }  // namespace outpost::transport

@@ -99,6 +99,7 @@ TEST_CASE("every example value in the example config is valid", "[config][exampl
     }
     CHECK(result->executor.commands.size() == 1);
     CHECK(result->security.command_public_key.has_value());
+    CHECK(result->security.server_seal_key.has_value());
 }
 
 TEST_CASE("uncommenting leaves prose alone", "[config][example]") {
@@ -136,6 +137,7 @@ TEST_CASE("the schema has every key the protocol names", "[config][schema]") {
                             "auth.token_url",
                             "auth.token_file",
                             "security.command_public_key",
+                            "security.server_seal_key",
                             "reconnect.initial",
                             "reconnect.max",
                             "reconnect.revoked_interval",

@@ -35,6 +35,7 @@ TEST_CASE("a minimal config gets every default", "[config][loader]") {
     CHECK(c.auth.audience == c.server.url);
     CHECK(c.auth.token_ttl == 3600s);
     CHECK_FALSE(c.security.command_public_key);
+    CHECK_FALSE(c.security.server_seal_key);
     CHECK(c.reconnect.initial == 1s);
     CHECK(c.reconnect.max == 60s);
     CHECK(c.reconnect.revoked_interval == 15min);

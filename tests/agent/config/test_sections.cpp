@@ -128,6 +128,26 @@ TEST_CASE("security.command_public_key is 32 bytes of base64url", "[config][secu
     refuses("security", "command_public_key", "aGVsbG8");
 }
 
+TEST_CASE("security.server_seal_key is 32 bytes of base64url", "[config][security]") {
+    // S of docs/sealing.md's test vectors.
+    auto result =
+        with_value("security", "server_seal_key", "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ");
+    REQUIRE(result.has_value());
+    REQUIRE(result->security.server_seal_key.has_value());
+    CHECK((*result->security.server_seal_key)[0] == 0x35);
+    CHECK((*result->security.server_seal_key)[31] == 0x54);
+    refuses("security", "server_seal_key",
+            "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQA");  // 33 bytes
+    refuses("security", "server_seal_key",
+            "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYl");  // 31 + bits
+    // Padding is accepted, as for every base64url key (§8: "a receiver accepts either").
+    CHECK(with_value("security", "server_seal_key", "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WYlQ=")
+              ->security.server_seal_key == result->security.server_seal_key);
+    refuses("security", "server_seal_key",
+            "NYBy1jZYgNGu6jKa35EhODhR7SGijjt16WXQ0s0WY+Q");  // not url
+    refuses("security", "server_seal_key", "aGVsbG8");
+}
+
 TEST_CASE("reconnect ranges", "[config][reconnect]") {
     accepts("reconnect", "initial", "500ms");
     refuses("reconnect", "initial", "10ms");
