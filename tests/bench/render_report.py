@@ -60,6 +60,12 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
+def sealed_size(inner):
+    """Bytes of a §8 envelope around `inner` bytes: {"type":"sealed","id":<uuid>,"ts":<ts>,
+    "data":{"n":<2 digits>,"c":<base64url of inner + 16>}}."""
+    return 116 + -(-(inner + 16) * 4 // 3)
+
+
 def render_sealed(res):
     """Section 8: sealing (protocol.md §8) against none, from bench_sealed."""
     o = ["\n## 8. Sealed messages (§8): with sealing against without\n"]
@@ -78,9 +84,12 @@ def render_sealed(res):
       f"and §5. Sealed: the hub runs with `--seal-key`, the agent with "
       f"`security.server_seal_key`; every message after `hello` is a `sealed` envelope "
       f"(X25519 + BLAKE2b key schedule once per connection, ChaCha20-Poly1305 per message, "
-      f"base64url). Sizes: ping {ping0['ping_bytes']} → {ping1['ping_bytes']} bytes, "
-      f"execute {ex0['execute_bytes']} → {ex1['execute_bytes']} bytes, command_result "
-      f"{ex0['result_bytes']} → {ex1['result_bytes']} bytes. CPU per message is the agent's "
+      f"base64url). Sizes (the hub's bench records the inner messages): ping "
+      f"{ping0['ping_bytes']}, execute {ex0['execute_bytes']}, command_result "
+      f"{ex0['result_bytes']} bytes; sealed, each travels as base64url(inner + 16-byte tag) in "
+      f"an envelope with a UUID and a timestamp, about "
+      f"{sealed_size(ping0['ping_bytes'])}, {sealed_size(ex0['execute_bytes'])} and "
+      f"{sealed_size(ex0['result_bytes'])} bytes on the wire. CPU per message is the agent's "
       f"(or the hub's) on-CPU time (`schedstat`) over the run divided by the messages it handled: "
       f"2 per ping exchange (ping in, pong out), {sd['messages_per_command']} per command "
       f"(execute, command_ack, command_result, result_ack); the commands' children are not in "
