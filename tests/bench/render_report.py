@@ -60,6 +60,79 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
+def sealed_size(inner):
+    """Bytes of a §8 envelope around `inner` bytes: {"type":"sealed","id":<uuid>,"ts":<ts>,
+    "data":{"n":<2 digits>,"c":<base64url of inner + 16>}}."""
+    return 116 + -(-(inner + 16) * 4 // 3)
+
+
+def render_sealed(res):
+    """Section 8: sealing (protocol.md §8) against none, from bench_sealed."""
+    o = ["\n## 8. Sealed messages (§8): with sealing against without\n"]
+    w = o.append
+    sd = res.get("sealed")
+    if not sd or not sd.get("plain") or not sd.get("sealed"):
+        w("Not measured in this run.\n")
+        return "".join(o)
+    plain = {k: [r[k] for r in sd["plain"]] for k in ("ping", "execute")}
+    sealed = {k: [r[k] for r in sd["sealed"]] for k in ("ping", "execute")}
+    ex0, ping0 = plain["execute"][0], plain["ping"][0]
+    ex1, ping1 = sealed["execute"][0], sealed["ping"][0]
+    w(f"Both variants in the same run, interleaved (each repeat: unsealed, then sealed), each "
+      f"with its own fresh agent (`journal.sync: full`, `true-none`, 50 warm-up commands) and hub: "
+      f"`bench-ping {ping0['count']}` and `bench-execute {ex0['count']} 1 true-none` as in §3 "
+      f"and §5. Sealed: the hub runs with `--seal-key`, the agent with "
+      f"`security.server_seal_key`; every message after `hello` is a `sealed` envelope "
+      f"(X25519 + BLAKE2b key schedule once per connection, ChaCha20-Poly1305 per message, "
+      f"base64url). Sizes (the hub's bench records the inner messages): ping "
+      f"{ping0['ping_bytes']}, execute {ex0['execute_bytes']}, command_result "
+      f"{ex0['result_bytes']} bytes; sealed, each travels as base64url(inner + 16-byte tag) in "
+      f"an envelope with a UUID and a timestamp, about "
+      f"{sealed_size(ping0['ping_bytes'])}, {sealed_size(ex0['execute_bytes'])} and "
+      f"{sealed_size(ex0['result_bytes'])} bytes on the wire. CPU per message is the agent's "
+      f"(or the hub's) on-CPU time (`schedstat`) over the run divided by the messages it handled: "
+      f"2 per ping exchange (ping in, pong out), {sd['messages_per_command']} per command "
+      f"(execute, command_ack, command_result, result_ack); the commands' children are not in "
+      f"it. Best of the repeats, as elsewhere on this page.\n")
+
+    def row(name, key, runs_p, runs_s, fmt, unit, goal=None, goal_ok=None):
+        p_, s_ = best(runs_p, key), best(runs_s, key)
+        if p_ is None or s_ is None:
+            return [name, "—", "—", "—", goal or "", "—"]
+        d = s_ - p_
+        pct = f" ({100 * d / p_:+.1f} %)" if p_ else ""
+        return [name, f"{fmt(p_)} {unit}", f"{fmt(s_)} {unit}", f"{d:+,.2f} {unit}{pct}",
+                goal or "", met(goal_ok(p_, s_)) if goal_ok else ""]
+
+    rows = [
+        row("execute → result p50", "p50_ms", plain["execute"], sealed["execute"], f2, "ms",
+            "≤ +10 %", lambda p_, s_: s_ <= 1.10 * p_),
+        row("execute → result p99", "p99_ms", plain["execute"], sealed["execute"], f2, "ms"),
+        row("execute → command_ack p50", "p50_ms", [r["ack"] for r in plain["execute"]],
+            [r["ack"] for r in sealed["execute"]], f2, "ms"),
+        row("ping → pong p50", "p50_us", plain["ping"], sealed["ping"], f1, "µs"),
+        row("ping → pong p99", "p99_us", plain["ping"], sealed["ping"], f1, "µs"),
+        row("agent CPU per message (execute run)", "agent_cpu_us_per_msg", plain["execute"],
+            sealed["execute"], f1, "µs", "≤ +15 µs", lambda p_, s_: s_ - p_ <= 15),
+        row("agent CPU per message (ping run)", "agent_cpu_us_per_msg", plain["ping"],
+            sealed["ping"], f1, "µs", "≤ +15 µs", lambda p_, s_: s_ - p_ <= 15),
+        row("hub CPU per message (execute run)", "hub_cpu_us_per_msg", plain["execute"],
+            sealed["execute"], f1, "µs"),
+        row("hub CPU per message (ping run)", "hub_cpu_us_per_msg", plain["ping"],
+            sealed["ping"], f1, "µs"),
+        row("commands/s (sequential)", "per_s", plain["execute"], sealed["execute"], f1, "/s"),
+    ]
+    w(table(["figure", "unsealed", "sealed", "sealing adds", "goal", "result"], rows))
+    w("\nAll repeats (unsealed · sealed): execute p50 "
+      f"{all_vals(plain['execute'], 'p50_ms')} · {all_vals(sealed['execute'], 'p50_ms')} ms; "
+      f"p99 {all_vals(plain['execute'], 'p99_ms')} · {all_vals(sealed['execute'], 'p99_ms')} ms; "
+      f"ping p50 {all_vals(plain['ping'], 'p50_us', f1)} · "
+      f"{all_vals(sealed['ping'], 'p50_us', f1)} µs; agent CPU per message (execute) "
+      f"{all_vals(plain['execute'], 'agent_cpu_us_per_msg', f1)} · "
+      f"{all_vals(sealed['execute'], 'agent_cpu_us_per_msg', f1)} µs.\n")
+    return "".join(o)
+
+
 def render(res):
     m = res["machine"]
     errors = res.get("errors", {})
@@ -410,6 +483,7 @@ def render(res):
       "Measured by hand, not by `scripts/bench`: see\n"
       "[`performance-faults.md`](performance-faults.md) (the send queue's mark, the\n"
       "command queue's bounds, the journal-loss mark's cost).\n")
+    w(render_sealed(res))
     import render_telemetry
     w("\n" + render_telemetry.section(res.get("telemetry")))
     w("\n## How to run\n")

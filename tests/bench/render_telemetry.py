@@ -42,7 +42,7 @@ def _loop_lag(status):
     return lag if isinstance(lag, dict) else None
 
 
-def section(t, heading="## 8. Telemetry: the agent against node_exporter and collectd\n"):
+def section(t, heading="## 9. Telemetry: the agent against node_exporter and collectd\n"):
     o = [heading]
     w = o.append
     if not t:

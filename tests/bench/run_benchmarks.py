@@ -128,10 +128,13 @@ def fd_kinds(pid):
 class Hub:
     """outpost-hub as a child: commands on stdin, JSON events from stdout."""
 
-    def __init__(self, binary, certs, agent_key, workdir, quiet, heartbeat=None):
+    def __init__(self, binary, certs, agent_key, workdir, quiet, heartbeat=None,
+                 seal_key_file=None):
         self.port_file = os.path.join(workdir, "hub.port")
         args = [binary, "--certs-dir", certs, "--agent-key", agent_key,
                 "--port-file", self.port_file]
+        if seal_key_file:  # protocol.md §8: every message after hello sealed
+            args += ["--seal-key", seal_key_file]
         if quiet:
             args.append("--quiet-events")
         if heartbeat:
@@ -211,7 +214,7 @@ class Agent:
     """outpost run with a generated config; identity made before the hub starts."""
 
     def __init__(self, binary, workdir, name, sync="full", max_concurrent=8,
-                 reconnect_initial=None, commands=(), extra_yaml=()):
+                 reconnect_initial=None, commands=(), server_seal_key=None, extra_yaml=()):
         self.binary = binary
         self.dir = os.path.join(workdir, name)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -221,6 +224,7 @@ class Agent:
         self.max_concurrent = max_concurrent
         self.reconnect_initial = reconnect_initial
         self.commands = commands
+        self.server_seal_key = server_seal_key
         self.extra_yaml = list(extra_yaml)  # more YAML lines, top-level sections
         self.proc = None
         self._write_config(1, None)
@@ -239,6 +243,8 @@ class Agent:
                   "logging:", "  level: warn"]
         if self.reconnect_initial:
             lines += ["reconnect:", f"  initial: {self.reconnect_initial}", "  max: 1s"]
+        if self.server_seal_key:
+            lines += ["security:", f"  server_seal_key: {self.server_seal_key}"]
         lines += ["executor:", f"  max_concurrent: {self.max_concurrent}"]
         if self.commands:
             lines.append("  commands:")
@@ -466,6 +472,53 @@ def bench_journal_growth(ctx):
     return with_agent(ctx, "agent-growth", "normal", series)
 
 
+def bench_sealed(ctx):
+    """8. Sealed messages (protocol.md §8) against unsealed, interleaved in one run.
+
+    Each repeat runs both variants back to back, each with its own fresh agent
+    and hub (the same journal size, the same machine moment): ping → pong and
+    execute(true-none) → command_result, with the agent's and the hub's CPU
+    per message. A ping exchange is 2 messages (ping in, pong out); a command
+    is 4 (execute, command_ack, command_result, result_ack)."""
+    key_file = os.path.join(ctx.work, "seal.key")
+    public_key = subprocess.run([ctx.hub, "gen-seal-key", "--out", key_file], check=True,
+                                capture_output=True, text=True).stdout.strip()
+    out = {"plain": [], "sealed": [], "messages_per_ping": 2, "messages_per_command": 4}
+    for rep in range(ctx.repeats):
+        for variant in ("plain", "sealed"):
+            sealed = variant == "sealed"
+            agent = Agent(ctx.outpost, ctx.work, f"agent-seal-{variant}-{rep}", sync="full",
+                          commands=EXEC_COMMANDS,
+                          server_seal_key=public_key if sealed else None)
+            hub = Hub(ctx.hub, ctx.certs, f"{agent.node_id}={agent.public_key}", agent.dir,
+                      quiet=True, seal_key_file=key_file if sealed else None)
+            try:
+                pid = agent.start(hub.port, f"{ctx.certs}/ca.pem")
+                hub.wait_online()
+                hub.bench("bench-ping 200", 120)  # warm-up
+                _, a0 = proc_cpu(pid)
+                _, h0 = proc_cpu(hub.proc.pid)
+                ping = hub.bench(f"bench-ping {ctx.ping_count}", 600)
+                _, a1 = proc_cpu(pid)
+                _, h1 = proc_cpu(hub.proc.pid)
+                msgs = 2 * max(ping.get("count", 1), 1)
+                ping["agent_cpu_us_per_msg"] = (a1 - a0) / 1e3 / msgs
+                ping["hub_cpu_us_per_msg"] = (h1 - h0) / 1e3 / msgs
+                hub.bench("bench-execute 50 1 true-none", 300)  # warm-up
+                ex = timed_bench(hub, pid, f"bench-execute {ctx.exec_count} 1 true-none", 1800)
+                ex["agent_cpu_us_per_msg"] = ex["agent_cpu_ms_per_cmd"] * 1000 / 4
+                ex["hub_cpu_us_per_msg"] = ex.get("hub_cpu_ms_per_cmd", 0) * 1000 / 4
+                out[variant].append({"ping": ping, "execute": ex})
+                log(f"sealed bench {variant} rep {rep}: ping p50 {ping['p50_us']} us, "
+                    f"execute p50 {ex['p50_ms']} ms p99 {ex['p99_ms']} ms, agent CPU "
+                    f"{ex['agent_cpu_us_per_msg']:.1f} us/msg (execute), "
+                    f"{ping['agent_cpu_us_per_msg']:.1f} us/msg (ping)")
+            finally:
+                agent.stop()
+                hub.stop()
+    return out
+
+
 # ---------------------------------------------------------------- context
 
 class Ctx:
@@ -542,7 +595,8 @@ def main():
     p.add_argument("--markdown")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
-    p.add_argument("--only", default="", help="comma list: idle,reconnect,execute,growth,baselines,telemetry")
+    p.add_argument("--only", default="",
+                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry")
     a = p.parse_args()
     ctx = Ctx(a)
     os.makedirs(ctx.work, exist_ok=True)
@@ -579,6 +633,8 @@ def main():
         attempt("execute_normal", bench_execute, ctx, "normal")
     if want("growth"):
         attempt("journal_growth", bench_journal_growth, ctx)
+    if want("sealed"):
+        attempt("sealed", bench_sealed, ctx)
     if want("baselines") and want("execute"):
         attempt("fsync_after", lambda: run_json([ctx.tool("fsync_bench"), "--dir", ctx.work,
                                                  "--count", "100" if ctx.quick else "200"]))

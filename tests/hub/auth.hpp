@@ -36,6 +36,8 @@ class Authenticator {
 
     [[nodiscard]] std::string issue_access_token(std::string agent_id, int64_t expires_at);
     void revoke_access_tokens() { issued_.clear(); }
+    // The registered agent keys (--agent-key): sealing derives the agent's X25519 key from them.
+    [[nodiscard]] const std::vector<AgentKey>& agent_keys() const { return policy_.keys; }
 
   private:
     struct Issued {

@@ -7,10 +7,12 @@
 #include <span>
 #include <string_view>
 
+#include "b64.hpp"
 #include "certs.hpp"
 #include "control.hpp"
 #include "hub.hpp"
 #include "options.hpp"
+#include "seal.hpp"
 #include "server.hpp"
 
 namespace outpost::hub {
@@ -39,6 +41,44 @@ int gen_certs(std::span<char* const> args) {
         return 1;
     }
     return 0;
+}
+
+// A fresh server seal key (§8): the private key into `--out` (0600), the
+// public key on stdout for the agent's security.server_seal_key.
+int gen_seal_key(std::span<char* const> args) {
+    auto opts = parse_gen_seal_key_options(args);
+    if (!opts) {
+        fmt::print(stderr, "outpost-hub: {}\n", opts.error().message());
+        return 2;
+    }
+    if (opts->help) {
+        fmt::print("usage: outpost-hub gen-seal-key --out FILE\n");
+        return 0;
+    }
+    seal::Key secret{};
+    randombytes_buf(secret.data(), secret.size());
+    auto pub = seal::public_of(secret);
+    auto ok = pub ? seal::write_private_key_file(opts->out, secret) : Expected<void>{};
+    sodium_memzero(secret.data(), secret.size());
+    if (!pub || !ok) {
+        fmt::print(stderr, "outpost-hub: {}\n", (!pub ? pub.error() : ok.error()).message());
+        return 1;
+    }
+    fmt::print("{}\n", b64url_encode(*pub));
+    return 0;
+}
+
+// --seal-key: the private key and its public half into the hub's state.
+Expected<void> load_seal_key(const Options& o, HubState& hub) {
+    if (o.seal_key_file.empty()) return {};
+    auto secret = seal::read_private_key_file(o.seal_key_file);
+    if (!secret) return std::unexpected(secret.error().context("--seal-key"));
+    auto pub = seal::public_of(*secret);
+    if (!pub) return std::unexpected(pub.error().context("--seal-key"));
+    hub.seal_private = *secret;
+    hub.seal_public = *pub;
+    sodium_memzero(secret->data(), secret->size());
+    return {};
 }
 
 Expected<JwtPolicy> jwt_policy(const Options& o) {
@@ -73,6 +113,10 @@ int serve(std::span<char* const> args) {
         }
     }
     HubState hub(*opts, std::move(*policy));
+    if (auto ok = load_seal_key(*opts, hub); !ok) {
+        fmt::print(stderr, "outpost-hub: {}\n", ok.error().message());
+        return 2;
+    }
     Control control(hub);
     Server server(hub, control);
     if (auto ok = server.start(); !ok) {
@@ -93,6 +137,8 @@ int Main(int argc, char** argv) {
     std::span<char* const> args(argv + 1, static_cast<size_t>(argc > 0 ? argc - 1 : 0));
     if (!args.empty() && std::string_view(args[0]) == "gen-certs")
         return gen_certs(args.subspan(1));
+    if (!args.empty() && std::string_view(args[0]) == "gen-seal-key")
+        return gen_seal_key(args.subspan(1));
     return serve(args);
 }
 

@@ -59,6 +59,7 @@ std::string status_fields(const HubState& hub) {
                         .str("session", s->id())
                         .str_or_null("agent_id", s->info().agent_id)
                         .boolean("hello", s->hello_seen())
+                        .boolean("sealed", s->sealed())
                         .done();
     }
     sessions += "]";
@@ -182,6 +183,21 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         hub_.auth.revoke_access_tokens();
     } else if (verb == "status") {
         hub_.events.status(status_fields(hub_));
+    } else if (verb == "seal-fault") {
+        // Test-only: the next sealed message the hub sends misbehaves (§8 refusals).
+        const auto mode = next_word(rest);
+        if (mode == "off") {
+            hub_.seal_fault.reset();
+            return {};
+        }
+        auto fault = seal_fault_from(mode);
+        if (!fault) return fail("usage: seal-fault unsealed|reuse-n|tamper|wrong-id|off");
+        if (!hub_.seal_private) return fail("the hub has no --seal-key");
+        hub_.seal_fault = *fault;
+    } else if (verb == "seal-replay") {
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        return (*s)->replay_last_sealed();
     } else if (verb.starts_with("bench-")) {
         return bench_command(hub_, verb, rest);  // bench.hpp
     } else if (verb == "quit") {

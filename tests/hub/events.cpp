@@ -70,9 +70,10 @@ void Events::connected(std::string_view session, std::string_view agent_id, std:
 }
 
 void Events::message(std::string_view session, std::string_view type, std::string_view msg_json,
-                     std::string_view raw_text) {
+                     std::string_view raw_text, std::optional<uint64_t> sealed) {
     JsonObject o;
     o.str("event", "message").str("session", session).str_or_null("type", type);
+    if (sealed) o.raw("sealed_n", std::to_string(*sealed));
     // When the hub read it (CLOCK_MONOTONIC, ms): for tests of send rates.
     o.num("received_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())
@@ -91,17 +92,50 @@ void Events::message(std::string_view session, std::string_view type, std::strin
     emit(o.done(), fmt::format("← {} {}", type.empty() ? "(invalid)" : type, shorten(shown, 400)));
 }
 
-void Events::sent(std::string_view session, std::string_view type, std::string_view id) {
+void Events::sent(std::string_view session, std::string_view type, std::string_view id,
+                  std::optional<uint64_t> sealed, std::string_view fault) {
+    JsonObject o;
+    o.str("event", "sent").str("session", session).str_or_null("type", type).str_or_null("id", id);
+    o.num("sent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count());
+    if (sealed) o.raw("sealed_n", std::to_string(*sealed));
+    if (!fault.empty()) o.str("seal_fault", fault);
+    emit(o.done(), fmt::format("→ {}{}", type.empty() ? "(raw)" : type, sealed ? " (sealed)" : ""));
+}
+
+void Events::seal_started(std::string_view session, int64_t version, std::string_view epk) {
     emit(JsonObject()
-             .str("event", "sent")
+             .str("event", "seal_started")
              .str("session", session)
-             .str_or_null("type", type)
-             .str_or_null("id", id)
-             .num("sent_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count())
+             .num("v", version)
+             .str("epk", epk)
              .done(),
-         fmt::format("→ {}", type.empty() ? "(raw)" : type));
+         fmt::format("session {} sealed (§8 v{})", session, version));
+}
+
+void Events::sealed_opened(std::string_view session, uint64_t n, std::string_view outer_id,
+                           std::string_view inner_type, size_t bytes) {
+    emit(JsonObject()
+             .str("event", "sealed_opened")
+             .str("session", session)
+             .raw("n", std::to_string(n))
+             .str("id", outer_id)
+             .str_or_null("inner_type", inner_type)
+             .num("bytes", static_cast<int64_t>(bytes))
+             .done(),
+         "");
+}
+
+void Events::seal_refused(std::string_view session, std::string_view reason, int code) {
+    emit(JsonObject()
+             .str("event", "seal_refused")
+             .str("session", session)
+             .str("reason", reason)
+             .num("code", code)
+             .done(),
+         fmt::format("session {}: sealed message refused ({}), close {}", session, reason, code),
+         true);
 }
 
 void Events::welcomed(std::string_view session, std::string_view agent_id, bool again) {

@@ -3,6 +3,7 @@
 // readable lines for the demo (--human), or almost nothing (--quiet-events).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,9 +28,17 @@ class Events {
     void upgrade(const UpgradeInfo& u);
     void connected(std::string_view session, std::string_view agent_id, std::string_view auth);
     // `msg_json`: the agent's message, minified; empty when it was not JSON.
+    // `sealed`: the n of the sealed message it arrived in (§8), if it did.
     void message(std::string_view session, std::string_view type, std::string_view msg_json,
-                 std::string_view raw_text);
-    void sent(std::string_view session, std::string_view type, std::string_view id);
+                 std::string_view raw_text, std::optional<uint64_t> sealed = {});
+    // `sealed`: the n it went out with; `fault`: a `seal-fault` applied to it.
+    void sent(std::string_view session, std::string_view type, std::string_view id,
+              std::optional<uint64_t> sealed = {}, std::string_view fault = {});
+    // §8: a session that seals (hello.seal accepted), one message opened, a refusal.
+    void seal_started(std::string_view session, int64_t version, std::string_view epk);
+    void sealed_opened(std::string_view session, uint64_t n, std::string_view outer_id,
+                       std::string_view inner_type, size_t bytes);
+    void seal_refused(std::string_view session, std::string_view reason, int code);
     void welcomed(std::string_view session, std::string_view agent_id, bool again);
     void closed(std::string_view session, int code, std::string_view reason, std::string_view by);
     // `header_agent_id`, `user_agent`: the request's X-Agent-Id and User-Agent.

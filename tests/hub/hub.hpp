@@ -8,6 +8,8 @@
 #include "auth.hpp"
 #include "events.hpp"
 #include "options.hpp"
+#include "seal.hpp"
+#include "seal_channel.hpp"
 #include "token_endpoint.hpp"
 
 namespace outpost::hub {
@@ -34,6 +36,11 @@ struct HubState {
     int sessions_started = 0;
     std::vector<Session*> live;  // established sessions, oldest first
     bool stop_requested = false;
+    // --seal-key: the server's X25519 pair (§8). Unset: the hub does not seal.
+    std::optional<seal::Key> seal_private;
+    seal::Key seal_public{};
+    // `seal-fault`: how the next sealed message the hub sends misbehaves (one shot).
+    std::optional<SealFault> seal_fault;
 
     // The newest established session: the one control commands address.
     [[nodiscard]] Session* current() const { return live.empty() ? nullptr : live.back(); }

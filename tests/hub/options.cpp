@@ -147,6 +147,10 @@ const std::vector<OptionSpec>& option_table() {
              o.output = OutputMode::quiet;
              return {};
          }},
+        {"--seal-key", "FILE",
+         "seal every message after hello (protocol.md §8) with this X25519 private key "
+         "(outpost-hub gen-seal-key); agents must send hello.seal",
+         str_field(&Options::seal_key_file)},
         {"--verbose", "", "libwebsockets notices on stderr", flag(&Options::verbose)},
         {"--help", "", "this text", flag(&Options::help)},
     };
@@ -213,10 +217,31 @@ Expected<GenCertsOptions> parse_gen_certs_options(std::span<char* const> args) {
     return o;
 }
 
+Expected<GenSealKeyOptions> parse_gen_seal_key_options(std::span<char* const> args) {
+    GenSealKeyOptions o;
+    for (size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == "--help") {
+            o.help = true;
+        } else if (a == "--out" && i + 1 < args.size()) {
+            o.out = args[++i];
+        } else if (a.starts_with("--out=")) {
+            o.out = std::string(a.substr(6));
+        } else {
+            return fail(fmt::format("gen-seal-key: unexpected argument '{}'", a));
+        }
+    }
+    if (o.out.empty() && !o.help) return fail("gen-seal-key needs --out FILE");
+    return o;
+}
+
 std::string usage() {
     std::string out =
         "usage: outpost-hub [options]          serve protocol.md's control plane side\n"
-        "       outpost-hub gen-certs --dir D  create test CA, server and client certs\n\n"
+        "       outpost-hub gen-certs --dir D  create test CA, server and client certs\n"
+        "       outpost-hub gen-seal-key --out F\n"
+        "                                      an X25519 seal key (0600); prints the public\n"
+        "                                      key for security.server_seal_key\n\n"
         "options:\n";
     for (const auto& s : option_table()) {
         out += fmt::format("  {:<34} {}\n", fmt::format("{} {}", s.name, s.arg), s.help);

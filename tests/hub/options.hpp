@@ -40,6 +40,7 @@ struct Options {
     bool read_stdin = true;
     OutputMode output = OutputMode::json;
     bool verbose = false;
+    std::string seal_key_file;  // --seal-key: the server's X25519 private key (§8)
     bool help = false;
 };
 
@@ -48,8 +49,14 @@ struct GenCertsOptions {
     bool help = false;
 };
 
+struct GenSealKeyOptions {
+    std::string out;
+    bool help = false;
+};
+
 [[nodiscard]] Expected<Options> parse_options(std::span<char* const> args);
 [[nodiscard]] Expected<GenCertsOptions> parse_gen_certs_options(std::span<char* const> args);
+[[nodiscard]] Expected<GenSealKeyOptions> parse_gen_seal_key_options(std::span<char* const> args);
 [[nodiscard]] std::string usage();
 
 }  // namespace outpost::hub

@@ -301,7 +301,7 @@ int Server::on_ws_writeable(lws* wsi) {
             hub_.events.error(fmt::format("session {}: write failed", s.id()));
             return -1;
         }
-        if (!out->quiet) hub_.events.sent(s.id(), out->type, out->id);
+        if (!out->quiet) hub_.events.sent(s.id(), out->type, out->id, out->sealed_n, out->fault);
         if (s.has_output() || s.close_request() || s.drop_requested())
             lws_callback_on_writable(wsi);
         return 0;

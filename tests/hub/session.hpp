@@ -7,17 +7,20 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "agent/common/error.hpp"
 #include "auth.hpp"
+#include "json_in.hpp"
+#include "seal_channel.hpp"
 
 namespace outpost::hub {
 
 struct HubState;
-class JsonDoc;
 
 struct ConnInfo {
     std::string agent_id;
@@ -34,7 +37,9 @@ struct Outgoing {
     std::string text;
     std::string type;  // empty for raw text from `send`
     std::string id;
-    bool quiet = false;  // no `sent` event (the pings of `stop-reading`)
+    bool quiet = false;                // no `sent` event (the pings of `stop-reading`)
+    std::optional<uint64_t> sealed_n;  // the n it went out sealed with (§8)
+    std::string fault;                 // the `seal-fault` applied to it, if any
 };
 
 // `stop-reading`: the hub stops reading the agent's socket and sends
@@ -53,6 +58,8 @@ class Session {
     [[nodiscard]] const std::string& id() const { return id_; }
     [[nodiscard]] const ConnInfo& info() const { return info_; }
     [[nodiscard]] bool hello_seen() const { return hello_seen_; }
+    // Whether this session seals (§8: the hub holds a key and hello.seal was accepted).
+    [[nodiscard]] bool sealed() const { return seal_ != nullptr; }
 
     // Inbound: one chunk of a WebSocket message.
     void on_receive(std::string_view chunk, bool final, bool binary);
@@ -62,6 +69,8 @@ class Session {
     // Requests from control commands.
     void send_raw(std::string text);
     void send_typed(std::string_view type, std::string_view data_json);
+    // `seal-replay`: the last sealed message again, byte for byte (same n).
+    [[nodiscard]] Expected<void> replay_last_sealed();
     void close(int code, std::string reason);
     void drop();
     // nullopt: read again (and stop the pings).
@@ -80,6 +89,14 @@ class Session {
 
   private:
     void handle_message(std::string_view text);
+    void open_sealed(std::string_view text, const std::optional<JsonDoc>& outer);
+    // One message as the protocol sees it (the inner one when sealed).
+    void dispatch(const JsonDoc& doc, std::string_view text, std::optional<uint64_t> sealed_n);
+    // hello.seal with --seal-key: derives the session's keys; false after a refusal.
+    [[nodiscard]] bool start_seal(simdjson::dom::element hello_data);
+    void refuse_seal(std::string_view reason, int code);
+    // Every outgoing message passes here: sealed once the session seals.
+    void enqueue(Outgoing o);
     void handle_hello(const JsonDoc& doc);
     void handle_reauth(const JsonDoc& doc);
     void send_welcome();
@@ -97,6 +114,7 @@ class Session {
     bool drop_ = false;
     std::optional<ReadStop> read_stop_;
     bool read_stop_changed_ = false;
+    std::unique_ptr<SealChannel> seal_;
 };
 
 }  // namespace outpost::hub

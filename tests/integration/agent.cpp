@@ -88,9 +88,9 @@ const std::string& Agent::public_key() {
     return *public_key_;
 }
 
-void Agent::start(const Hub& hub) {
+void Agent::start(const Hub& hub, const std::string& url) {
     REQUIRE_FALSE(running());
-    set("server", "url", hub.url());
+    set("server", "url", url.empty() ? hub.url() : url);
     if (!config_["server"].contains("ca_file")) set("server", "ca_file", hub.pki_file("ca.pem"));
     write_config();
     if (process_) drain();

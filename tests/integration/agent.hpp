@@ -43,9 +43,10 @@ class Agent {
     // `outpost identity` (creates the key on first use): the base64url key.
     const std::string& public_key();
 
-    // Points server.url at `hub` (and server.ca_file at its CA unless set),
-    // writes the config and runs `outpost run --config FILE`.
-    void start(const Hub& hub);
+    // Points server.url at `hub` (or at `url` when given: a proxy in front
+    // of it), server.ca_file at its CA unless set, writes the config and runs
+    // `outpost run --config FILE`.
+    void start(const Hub& hub, const std::string& url = {});
     void signal(int sig);
     // SIGKILL (a crash) and the reap; REQUIREs the exit within 10 s. start()
     // again runs a new process with the same config and state dir.
