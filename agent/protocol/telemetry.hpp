@@ -140,12 +140,15 @@ struct AgentStats {
     std::uint64_t commands_running = 0;
 };
 
-// A collector that did not contribute: `skipped` (its source does not exist
-// here, e.g. no Docker socket) or `failed` (the source exists and could not
-// be read). Only these are sent; a collector that worked has no entry.
+// A collector that did not contribute fully: `skipped` (its source does not
+// exist here, e.g. no Docker socket), `failed` (the source exists and could
+// not be read), or `partial` (it wrote its values, and says what about them
+// a reader must know: a list capped, a fallback used, a walk cut short at
+// its deadline). Only these are sent; a collector that just worked has no
+// entry.
 struct CollectorProblem {
     std::string collector;
-    enum class State { skipped, failed } state = State::failed;
+    enum class State { skipped, failed, partial } state = State::failed;
     std::string message;
 };
 

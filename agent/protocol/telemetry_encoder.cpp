@@ -156,16 +156,27 @@ void write_agent(json::JsonWriter& out, const AgentStats& agent) {
     out.member("commands_running", agent.commands_running).end_object();
 }
 
-// Only the collectors that did not contribute: {"containers": {"state":
+std::string_view state_name(CollectorProblem::State state) {
+    switch (state) {
+        case CollectorProblem::State::skipped:
+            return "skipped";
+        case CollectorProblem::State::failed:
+            return "failed";
+        case CollectorProblem::State::partial:
+            return "partial";
+    }
+    return "failed";
+}
+
+// Only the collectors that did not contribute fully: {"containers": {"state":
 // "skipped", "message": ".."}}; an empty object when all worked.
 void write_collector_problems(json::JsonWriter& out,
                               const std::vector<CollectorProblem>& problems) {
     out.key("collectors").begin_object();
     for (const CollectorProblem& problem : problems) {
-        const bool skipped = problem.state == CollectorProblem::State::skipped;
         out.key(problem.collector)
             .begin_object()
-            .member("state", skipped ? "skipped" : "failed")
+            .member("state", state_name(problem.state))
             .member("message", problem.message)
             .end_object();
     }

@@ -9,6 +9,7 @@
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
 #include "agent/runtime/session_parts.hpp"
+#include "collectors/registry.hpp"
 
 namespace outpost::runtime {
 namespace {
@@ -76,9 +77,6 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .probe = [this] { return driver_.send_probe(); },
               .paused = [this] { return driver_.backpressured(); }}),
       alerts_(runtime_.effective().alerts.rules, alert_hooks()),
-      // The collectors come from collectors/registry.hpp's make_collectors
-      // once the collectors branch is merged; until then a sample carries
-      // only what the loop fills in.
       telemetry_(
           loop_, journal_.get(), telemetry_settings(),
           telemetry::TelemetryPipeline::Hooks{
@@ -87,7 +85,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
                   [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
               .commands_running = [this] { return dispatcher_.counts().running; },
               .journal_problem = [this] { return dispatcher_.journal_problem(); }},
-          telemetry::CollectorSet{}),
+          collectors::make_collectors(config_.collectors, collectors::Roots{})),
       status_sources_{
           .config = config_,
           .identity = identity_,
@@ -215,7 +213,9 @@ telemetry::TelemetryPipeline::Settings Agent::telemetry_settings() const {
         .started_at = started_at_,
         .interval = in_force.telemetry.interval,
         .health_interval = in_force.health.interval,
-        .split = {.max_message_bytes = config_.protocol.max_message_bytes},
+        // Sealing (protocol.md §8) makes the outer message larger than the
+        // inner one: split against what the inner message may be.
+        .split = {.max_message_bytes = outbound_message_limit(config_)},
         .state_dir = config_.node.state_dir,
         .journal_path = journal_.get() != nullptr ? journal_.path().native() : std::string{},
     };

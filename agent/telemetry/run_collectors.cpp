@@ -24,6 +24,8 @@ CollectorOutcome run_one(collectors::Collector& collector,
         } else if (collected->skipped) {
             outcome.state = CollectorOutcome::State::skipped;
             outcome.message = collected->why;
+        } else {
+            outcome.note = collected->note;
         }
     } catch (const std::exception& e) {
         outcome.state = CollectorOutcome::State::failed;
@@ -43,7 +45,12 @@ CollectedSample run_collectors(CollectorSet& set, const collectors::CollectReque
     const auto started = std::chrono::steady_clock::now();
     for (const auto& collector : set) {
         CollectorOutcome outcome = run_one(*collector, request, out.sample);
-        if (outcome.state != CollectorOutcome::State::ok) {
+        if (outcome.state == CollectorOutcome::State::ok && !outcome.note.empty()) {
+            out.sample.collectors.push_back(
+                CollectorProblem{.collector = outcome.name,
+                                 .state = CollectorProblem::State::partial,
+                                 .message = outcome.note});
+        } else if (outcome.state != CollectorOutcome::State::ok) {
             out.sample.collectors.push_back(
                 CollectorProblem{.collector = outcome.name,
                                  .state = outcome.state == CollectorOutcome::State::skipped

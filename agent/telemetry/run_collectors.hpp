@@ -20,6 +20,7 @@ struct CollectorOutcome {
     std::string name;
     enum class State { ok, skipped, failed } state = State::ok;
     std::string message;  // why skipped or failed
+    std::string note;     // ok, but something about the values (Collected::note)
     std::chrono::steady_clock::duration took{};
 };
 

@@ -6,6 +6,7 @@
 
 #include "agent/log/log.hpp"
 #include "agent/protocol/rfc3339.hpp"
+#include "collectors/containers/container_health.hpp"
 
 namespace outpost::telemetry {
 namespace {
@@ -257,11 +258,12 @@ LoopFacts TelemetryPipeline::loop_facts() const {
     LoopFacts facts;
     facts.lag = lag_.summary();
     if (hooks_.journal_problem) facts.journal_problem = hooks_.journal_problem();
-    // Container health (T2's classify_containers) plugs in here, on
-    // latest_containers_; until it is merged the check stays skipped.
-    facts.containers_skipped_why = latest_containers_
-                                       ? "container health checks are not part of this build"
-                                       : "no containers collector ran in the latest sample";
+    if (latest_containers_) {
+        auto verdict = collectors::classify_containers(*latest_containers_);
+        facts.containers = std::pair{verdict.result, std::move(verdict.detail)};
+    } else {
+        facts.containers_skipped_why = "no containers collector ran in the latest sample";
+    }
     return facts;
 }
 

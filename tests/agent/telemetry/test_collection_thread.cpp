@@ -54,6 +54,30 @@ TEST_CASE("run_collectors: a failing, a throwing and an absent collector, the ot
     CHECK(collected.outcomes[3].state == CollectorOutcome::State::ok);
 }
 
+TEST_CASE("run_collectors: a collector's note goes into the sample as partial, beside its values") {
+    // The real disks collector on a snapshot with more file systems than
+    // its cap would note the cut; a note is a note, whoever writes it.
+    class NotingCollector : public collectors::Collector {
+      public:
+        [[nodiscard]] std::string_view name() const override { return "memory"; }
+        Expected<collectors::Collected> collect(const collectors::CollectRequest&,
+                                                protocol::outbound::Telemetry& sample) override {
+            sample.system.uptime_s = 7;
+            return collectors::Collected{
+                .skipped = false, .why = {}, .note = "no MemAvailable: MemFree+Buffers+Cached"};
+        }
+    };
+    telemetry::CollectorSet set;
+    set.push_back(std::make_unique<NotingCollector>());
+    auto collected = telemetry::run_collectors(set, request_for(1s));
+    CHECK(collected.sample.system.uptime_s == 7);
+    REQUIRE(collected.sample.collectors.size() == 1);
+    CHECK(collected.sample.collectors[0].collector == "memory");
+    CHECK(collected.sample.collectors[0].state == CollectorProblem::State::partial);
+    CHECK(collected.sample.collectors[0].message == "no MemAvailable: MemFree+Buffers+Cached");
+    CHECK(collected.outcomes[0].state == CollectorOutcome::State::ok);
+}
+
 TEST_CASE("collection thread: jobs run off the caller's thread and come back in order") {
     auto thread = CollectionThread::start();
     REQUIRE(thread);

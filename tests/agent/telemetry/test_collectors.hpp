@@ -48,7 +48,7 @@ class AbsentCollector : public collectors::Collector {
     [[nodiscard]] std::string_view name() const override { return "containers"; }
     Expected<collectors::Collected> collect(const collectors::CollectRequest&,
                                             protocol::outbound::Telemetry&) override {
-        return collectors::Collected{.skipped = true, .why = "no socket"};
+        return collectors::Collected{.skipped = true, .why = "no socket", .note = {}};
     }
 };
 
