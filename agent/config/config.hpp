@@ -13,8 +13,8 @@
 
 #include "agent/journal/sync_mode.hpp"
 #include "agent/log/level.hpp"
-#include "collectors/settings.hpp"
 #include "agent/protocol/outbound_messages.hpp"
+#include "collectors/settings.hpp"
 #include "executors/sandbox/protection.hpp"
 
 namespace outpost::config {
