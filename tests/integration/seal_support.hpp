@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent.hpp"
+#include "command_events.hpp"
 #include "hub.hpp"
 #include "support.hpp"
 
@@ -23,14 +24,6 @@ struct SealKey {
 
 // HubOptions with `--seal-key key.file` (and anything in `extra`).
 HubOptions sealed_hub(const SealKey& key, std::vector<std::string> extra = {});
-
-// `send-type execute {...}` for a command with string arguments.
-std::string execute_line(const std::string& request_id, const std::string& command,
-                         const std::vector<std::string>& args);
-
-EventPredicate ack_for(const std::string& request_id);
-EventPredicate result_for(const std::string& request_id);
-EventPredicate in_session(EventPredicate pred, std::string session);
 
 // The append helper (outpost-test-append) where the allow-list trusts it,
 // as entry `append` writing its first argument to `side_file`. usable() is

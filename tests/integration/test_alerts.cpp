@@ -3,19 +3,10 @@
 // checked like the file's, applied, and persisted across a restart.
 #include <catch2/catch.hpp>
 
+#include "command_events.hpp"
 #include "rig.hpp"
 
 using namespace outpost::integration;
-
-namespace {
-
-EventPredicate ack_for(const std::string& request_id) {
-    return [request_id](const Event& e) {
-        return e.is_message("command_ack") && e.str("/msg/data/request_id") == request_id;
-    };
-}
-
-}  // namespace
 
 TEST_CASE(
     "config_update alerts: refused with the file's message, accepted, kept across a "

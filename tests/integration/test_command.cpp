@@ -10,6 +10,7 @@
 
 #include <ctime>
 
+#include "command_events.hpp"
 #include "rig.hpp"
 
 using namespace outpost::integration;
@@ -18,35 +19,6 @@ namespace {
 
 // The request_id pattern of protocol.md §3.3, as an allow-list regex.
 constexpr const char* kIdRule = "{regex: '^[A-Za-z0-9._:-]{1,128}$'}";
-
-std::string execute_line(const std::string& request_id, const std::string& command,
-                         const std::vector<std::string>& args) {
-    std::string line = "send-type execute {\"request_id\":" + json_quote(request_id) +
-                       ",\"command\":" + json_quote(command) + ",\"args\":[";
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (i) line += ",";
-        line += json_quote(args[i]);
-    }
-    return line + "]}";
-}
-
-EventPredicate ack_for(const std::string& request_id) {
-    return [request_id](const Event& e) {
-        return e.is_message("command_ack") && e.str("/msg/data/request_id") == request_id;
-    };
-}
-
-EventPredicate result_for(const std::string& request_id) {
-    return [request_id](const Event& e) {
-        return e.is_message("command_result") && e.str("/msg/data/request_id") == request_id;
-    };
-}
-
-EventPredicate in_session(EventPredicate pred, std::string session) {
-    return [pred = std::move(pred), session = std::move(session)](const Event& e) {
-        return e.str("/session") == session && pred(e);
-    };
-}
 
 // Waits until `n` events since `from` match `pred`; returns them in order.
 std::vector<const Event*> expect_count(Hub& hub, const EventPredicate& pred, std::size_t n,

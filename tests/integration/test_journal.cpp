@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "child_process.hpp"
+#include "command_events.hpp"
 #include "rig.hpp"
 
 using namespace outpost::integration;
@@ -21,18 +22,6 @@ std::string execute_line(const std::string& request_id, const std::string& comma
                          const std::string& args) {
     return "send-type execute {\"request_id\":\"" + request_id + "\",\"command\":\"" + command +
            "\",\"args\":[" + args + "]}";
-}
-
-EventPredicate ack_for(const std::string& request_id) {
-    return [request_id](const Event& e) {
-        return e.is_message("command_ack") && e.str("/msg/data/request_id") == request_id;
-    };
-}
-
-EventPredicate result_for(const std::string& request_id) {
-    return [request_id](const Event& e) {
-        return e.is_message("command_result") && e.str("/msg/data/request_id") == request_id;
-    };
 }
 
 // The hello of the session that `connected` opened.
