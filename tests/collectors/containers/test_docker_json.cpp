@@ -9,21 +9,11 @@
 
 #include "collectors/containers/docker_json.hpp"
 #include "collectors/containers/http_response.hpp"
+#include "testdata.hpp"
 
 using namespace outpost::collectors::containers;
 
-namespace {
-
-std::string testdata(const std::string& name) {
-    std::ifstream in(OUTPOST_SOURCE_DIR "/tests/collectors/testdata/containers/" + name,
-                     std::ios::binary);
-    REQUIRE(in);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-}  // namespace
+using outpost::collectors::containers::test::testdata;
 
 TEST_CASE("the saved container list gives names without the slash, images and states") {
     auto list = parse_container_list(testdata("list.json"));

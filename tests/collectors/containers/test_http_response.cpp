@@ -7,23 +7,13 @@
 #include <sstream>
 
 #include "collectors/containers/http_response.hpp"
+#include "testdata.hpp"
 
 using outpost::ErrorKind;
 using outpost::collectors::containers::BodyFraming;
 using outpost::collectors::containers::parse_http_response;
 
-namespace {
-
-std::string testdata(const std::string& name) {
-    std::ifstream in(OUTPOST_SOURCE_DIR "/tests/collectors/testdata/containers/" + name,
-                     std::ios::binary);
-    REQUIRE(in);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-}  // namespace
+using outpost::collectors::containers::test::testdata;
 
 TEST_CASE("a saved podman answer with Content-Length reads whole, and not before its last byte") {
     const std::string bytes = testdata("list.http");
