@@ -35,6 +35,16 @@ std::string excerpt(std::string_view body) {
     return body.size() > limit ? text + "..." : text;
 }
 
+// The notes of one collect as one Collected::note.
+std::string joined(const std::vector<std::string>& notes) {
+    std::string out;
+    for (const auto& note : notes) {
+        if (!out.empty()) out += "; ";
+        out += note;
+    }
+    return out;
+}
+
 class ContainersCollector final : public Collector {
   public:
     explicit ContainersCollector(ContainersSettings settings) : settings_(std::move(settings)) {}
@@ -56,20 +66,23 @@ class ContainersCollector final : public Collector {
 
         auto listed = list_containers();
         if (!listed) return std::unexpected(listed.error());
-        Collected collected;
-        if (listed->size() > settings_.max_containers) {
-            collected.note = "listed " + std::to_string(settings_.max_containers) + " of " +
-                             std::to_string(listed->size()) +
-                             " containers (collectors.containers.max_containers)";
-            listed->resize(settings_.max_containers);
+        std::vector<std::string> notes = std::move(listed->left_out);
+        auto& entries = listed->containers;
+        if (entries.size() > settings_.max_containers) {
+            notes.push_back("listed " + std::to_string(settings_.max_containers) + " of " +
+                            std::to_string(entries.size()) +
+                            " containers (collectors.containers.max_containers)");
+            entries.resize(settings_.max_containers);
         }
         std::map<std::string, CpuCounters> readings;
         std::vector<ContainerStats> containers;
-        for (const auto& entry : *listed) {
+        for (const auto& entry : entries) {
             auto stats = read_container(entry, readings);
             if (!stats) return std::unexpected(stats.error());
             if (*stats) containers.push_back(std::move(**stats));
         }
+        Collected collected;
+        collected.note = joined(notes);
         // Only the containers seen now are kept, so the map never grows with
         // containers long removed.
         previous_ = std::move(readings);
@@ -102,7 +115,7 @@ class ContainersCollector final : public Collector {
         return std::move(response->body);
     }
 
-    Expected<std::vector<containers::ListedContainer>> list_containers() {
+    Expected<containers::ContainerList> list_containers() {
         auto body = get("/containers/json?all=1");
         if (!body) return std::unexpected(body.error());
         return containers::parse_container_list(**body);
