@@ -18,6 +18,8 @@ using protocol::outbound::ContainerStats;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view api_prefix = "/v1.41";
+// Containers whose answers failed that a note names one by one.
+constexpr std::size_t kNamedFailures = 3;
 
 // An answer's body shown in an error, cut short: enough to recognise the
 // engine's message ({"message":"no such container"}), never megabytes, and
@@ -76,11 +78,23 @@ class ContainersCollector final : public Collector {
         }
         std::map<std::string, CpuCounters> readings;
         std::vector<ContainerStats> containers;
+        std::size_t failed = 0;
         for (const auto& entry : entries) {
             auto stats = read_container(entry, readings);
-            if (!stats) return std::unexpected(stats.error());
+            if (!stats) {
+                // One container's broken answer costs that container, not
+                // the others (the list itself worked). The first few are
+                // named; a daemon that hangs on every one is counted.
+                if (++failed <= kNamedFailures)
+                    notes.push_back("container " + entry.name +
+                                    " left out: " + stats.error().message());
+                continue;
+            }
             if (*stats) containers.push_back(std::move(**stats));
         }
+        if (failed > kNamedFailures)
+            notes.push_back(std::to_string(failed - kNamedFailures) +
+                            " more container(s) left out: their answers failed too");
         Collected collected;
         collected.note = joined(notes);
         // Only the containers seen now are kept, so the map never grows with
@@ -132,7 +146,7 @@ class ContainersCollector final : public Collector {
         if (!inspected_body) return std::unexpected(inspected_body.error());
         if (!*inspected_body) return std::nullopt;
         auto inspected = containers::parse_container_inspect(**inspected_body);
-        if (!inspected) return std::unexpected(inspected.error().context(entry.name));
+        if (!inspected) return std::unexpected(inspected.error());
         // The inspect answer is newer than the list's state.
         stats.state = inspected->state;
         stats.health = inspected->health;
@@ -150,7 +164,8 @@ class ContainersCollector final : public Collector {
     // just has none now: podman then answers 200 with an empty body, or 500
     // when its cgroup went away mid-read; Docker 404 or 409. So any HTTP
     // status but 200 means "no usage this time"; only a broken answer (no
-    // HTTP, a hang, a body that is not stats JSON) fails the collect.
+    // HTTP, a hang, a body that is not stats JSON) is an Error, which leaves
+    // this container out of the sample (collect()'s note says why).
     Expected<void> read_usage(const containers::ListedContainer& entry, ContainerStats& stats,
                               std::map<std::string, CpuCounters>& readings) {
         auto response =
@@ -158,7 +173,7 @@ class ContainersCollector final : public Collector {
         if (!response) return std::unexpected(response.error());
         if (response->head.status != 200) return {};
         auto reading = containers::parse_container_stats(response->body);
-        if (!reading) return std::unexpected(reading.error().context(entry.name));
+        if (!reading) return std::unexpected(reading.error());
         stats.memory_bytes = reading->memory_bytes;
         if (!reading->cpu) return {};
         if (reading->precpu) {

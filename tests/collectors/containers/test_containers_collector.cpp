@@ -174,6 +174,24 @@ TEST_CASE("a container whose Id could smuggle a request is left out, and never a
     CHECK(server.connections() == 1);  // the list only
 }
 
+TEST_CASE("one container's broken answer leaves that container out, not the sample") {
+    TempDir dir("containers-one-broken");
+    Telemetry sample;
+    // Every request gets the list back: for the inspect of each container
+    // that is an array, not the object it must be.
+    FaultServer server(
+        dir.file("docker.sock"), Fault::canned,
+        ok_answer(R"([{"Id":"0123456789ab","Names":["/web"],"Image":"i","State":"running"},)"
+                  R"({"Id":"0123456789ac","Names":["/db"],"Image":"i","State":"running"}])"));
+    auto collected = make_containers_collector(settings_for(server.socket_path().string()))
+                         ->collect(request_for(2s), sample);
+    REQUIRE(collected.has_value());
+    CHECK(sample.containers.empty());
+    CHECK(collected->note ==
+          "container web left out: container inspect: not a JSON object; "
+          "container db left out: container inspect: not a JSON object");
+}
+
 TEST_CASE("against real podman: running, stopped, restarted and never-started containers") {
     if (auto why = PodmanService::missing()) OUTPOST_SKIP(*why);
     PodmanService podman;
