@@ -69,15 +69,19 @@ void AlertEngine::drop_stale(Alerts& out) {
 }
 
 AlertEngine::Alerts AlertEngine::restore(std::vector<SubjectState> states) {
+    put_back(std::move(states));
+    Alerts out;
+    drop_stale(out);
+    return out;
+}
+
+void AlertEngine::put_back(std::vector<SubjectState> states) {
     states_.clear();
     for (auto& state : states) {
         Key key{state.rule, state.subject};
         states_.insert_or_assign(std::move(key), std::move(state));
     }
     ++revision_;
-    Alerts out;
-    drop_stale(out);
-    return out;
 }
 
 AlertEngine::Alerts AlertEngine::set_rules(std::vector<CompiledRule> rules) {
@@ -89,6 +93,7 @@ AlertEngine::Alerts AlertEngine::set_rules(std::vector<CompiledRule> rules) {
 
 AlertEngine::Alerts AlertEngine::evaluate(const json::Value& sample, TimePoint now) {
     Alerts out;
+    drop_stale(out);
     for (const auto& rule : rules_) evaluate_rule(rule, sample, now, out);
     return out;
 }

@@ -76,7 +76,14 @@ class AlertEngine {
     [[nodiscard]] Alerts set_rules(std::vector<CompiledRule> rules);
 
     // One complete sample (the encoded `telemetry` data) read at `now`.
+    // States left by rules that changed or are gone (put back by
+    // put_back()) are resolved first.
     [[nodiscard]] Alerts evaluate(const json::Value& sample, TimePoint now);
+
+    // Replaces the states with `states` (an earlier states()) as they are,
+    // sending nothing: the caller could not hand on the messages of a
+    // change, so the change is undone and made again by the next evaluate().
+    void put_back(std::vector<SubjectState> states);
 
     [[nodiscard]] const std::vector<CompiledRule>& rules() const { return rules_; }
     // Every non-idle state, ordered by rule name then subject.

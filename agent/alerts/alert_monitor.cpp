@@ -53,10 +53,10 @@ AlertMonitor::AlertMonitor(const std::vector<config::AlertRule>& rules, Hooks ho
     : hooks_(std::move(hooks)), engine_(compiled(rules), options) {
     auto states = load_states(hooks_);
     const bool had_states = !states.empty();
-    auto resolved = engine_.restore(std::move(states));
+    auto resolved = engine_.restore(states);
     // Nothing to save when nothing was there and nothing changed.
     if (!had_states) saved_revision_ = engine_.revision();
-    deliver(std::move(resolved));
+    deliver(std::move(resolved), std::move(states));
     if (had_states) {
         log::info(kLog, "{} alert(s) firing at start", firing().size());
     }
@@ -69,22 +69,35 @@ void AlertMonitor::on_sample(const protocol::outbound::Telemetry& sample, TimePo
         log::error(kLog, "cannot read sample {}: {}", sample.seq, encoded.error().message());
         return;
     }
-    deliver(engine_.evaluate(encoded->root(), now));
+    auto before = engine_.states();
+    deliver(engine_.evaluate(encoded->root(), now), std::move(before));
 }
 
 void AlertMonitor::set_rules(const std::vector<config::AlertRule>& rules) {
-    deliver(engine_.set_rules(compiled(rules)));
+    auto before = engine_.states();
+    deliver(engine_.set_rules(compiled(rules)), std::move(before));
     log::info(kLog, "{} alert rule(s) in force", engine_.rules().size());
 }
 
-void AlertMonitor::deliver(AlertEngine::Alerts alerts) {
-    // Persisted first: a crash after sending must not announce them again.
-    persist_if_changed();
+void AlertMonitor::deliver(AlertEngine::Alerts alerts, std::vector<SubjectState> before) {
     for (auto& alert : alerts) {
         log::info(kLog, "alert {} {}: {}", alert.rule, protocol::outbound::to_string(alert.state),
                   alert.message);
-        if (hooks_.send) hooks_.send(std::move(alert));
+        if (!hooks_.send || hooks_.send(alert)) continue;
+        // Lost (offline, and the outbox refused it). Saving the new states
+        // now would lose the transition for good; undone instead, the next
+        // sample makes it again. The messages after this one go then too,
+        // and those before it a second time (ids differ, alert_id does not).
+        log::warn(kLog,
+                  "alert {} {} could not be kept: the alert states stay as they were, and the "
+                  "transition is sent again at the next sample",
+                  alert.rule, protocol::outbound::to_string(alert.state));
+        engine_.put_back(std::move(before));
+        return;
     }
+    // Saved only now: a crash before this line restores the older states,
+    // and the transition is sent again after the restart.
+    persist_if_changed();
     if (!alerts.empty() && hooks_.on_firing_changed) hooks_.on_firing_changed();
 }
 

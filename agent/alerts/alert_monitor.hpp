@@ -5,6 +5,13 @@
 // they changed, and tells `on_firing_changed` when the set of firing alerts
 // changed (the node's status, `outpost status`). Everything runs on the
 // service loop.
+//
+// Better twice than never (docs/alerts.md): the states are saved only after
+// every message of the change was handed on. A message `send` could not
+// keep undoes the change (the engine's states go back to before it), so the
+// next sample makes it again and sends it then; a crash between the send
+// and the save restores the older states, and the transition is sent again
+// after the restart.
 
 #include <functional>
 #include <optional>
@@ -38,7 +45,8 @@ class AlertMonitor {
         // the monitor starts from nothing.
         std::function<Expected<std::optional<std::string>>()> load;
         std::function<Expected<void>(std::string_view)> save;
-        std::function<void(protocol::outbound::Alert)> send;
+        // True when the message was kept (the outbox) or sent; false: lost.
+        std::function<bool(protocol::outbound::Alert)> send;
         std::function<void()> on_firing_changed;  // may be empty
     };
 
@@ -60,7 +68,8 @@ class AlertMonitor {
     [[nodiscard]] std::optional<std::string> critical_reason() const;
 
   private:
-    void deliver(AlertEngine::Alerts alerts);
+    // `before`: the engine's states before the change that made `alerts`.
+    void deliver(AlertEngine::Alerts alerts, std::vector<SubjectState> before);
     void persist_if_changed();
 
     Hooks hooks_;

@@ -235,7 +235,8 @@ alerts::AlertMonitor::Hooks Agent::alert_hooks() {
             if (journal == nullptr) return fail(ErrorKind::journal, journal_.error());
             return journal->put(alerts::kAlertStateKey, text);
         },
-        .send = [this](protocol::outbound::Alert alert) { outbox_.post(std::move(alert)); },
+        .send =
+            [this](protocol::outbound::Alert alert) { return outbox_.deliver(std::move(alert)); },
         .on_firing_changed = [this] { driver_.recheck_status(); },
     };
 }

@@ -64,7 +64,7 @@ std::optional<std::uint64_t> OutboxSender::kept() {
     return *size;
 }
 
-void OutboxSender::post(protocol::outbound::Body body) {
+bool OutboxSender::deliver(protocol::outbound::Body body) {
     const auto kind = outbox_kind(body);
     const std::string_view type = protocol::type_name(body);
     if (!kind) log::error(kLog, "{} is not an outbox message; sending it directly", type);
@@ -74,22 +74,22 @@ void OutboxSender::post(protocol::outbound::Body body) {
     auto text = protocol::encode_checked(message, settings_.max_message_bytes);
     if (!text) {
         log::error(kLog, "not sending {}: {}", type, text.error().message());
-        return;
+        return false;
     }
     const bool online = link_.online();
     if (!kind || journal_ == nullptr) {
-        if (online && link_.send(std::move(*text))) return;
+        if (online && link_.send(std::move(*text))) return true;
         log::warn(kLog, "{} lost: not connected{}", type,
                   kind ? ", and the journal that keeps the outbox is unavailable" : "");
-        return;
+        return false;
     }
     auto stored = journal_->enqueue(*kind, *text, std::chrono::system_clock::now());
     if (!stored) {
         log::warn(kLog, "{} could not be kept in the outbox: {}", type, stored.error().message());
         // Sent once, unconfirmed, rather than not at all.
-        if (online && link_.send(std::move(*text))) return;
+        if (online && link_.send(std::move(*text))) return true;
         log::warn(kLog, "{} lost", type);
-        return;
+        return false;
     }
     if (stored->dropped_other > 0) {
         log::warn(kLog, "outbox full: dropped the {} oldest alert/health message(s)",
@@ -106,9 +106,10 @@ void OutboxSender::post(protocol::outbound::Body body) {
     if (!online) {
         if (stored->id)
             log::emit(level, kLog, "{} kept in the outbox until the next session", type);
-        return;
+        return true;
     }
     kick();
+    return true;
 }
 
 void OutboxSender::start_session() {

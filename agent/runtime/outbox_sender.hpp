@@ -60,7 +60,12 @@ class OutboxSender {
 
     // A telemetry, alert or health message; any other body is a programming
     // error, logged and sent directly.
-    void post(protocol::outbound::Body body);
+    void post(protocol::outbound::Body body) { static_cast<void>(deliver(std::move(body))); }
+    // post(), saying whether the message was handed on: true when it is kept
+    // in the outbox or (the journal refusing it, or none) went to the
+    // connection; false when it is lost. An alert's state moves only on true
+    // (agent/alerts/alert_monitor.hpp), so a lost transition is sent again.
+    [[nodiscard]] bool deliver(protocol::outbound::Body body);
     // After each welcome, once the stored results are queued: what the
     // previous session sent without a confirmation goes again.
     void start_session();

@@ -18,6 +18,8 @@ using protocol::outbound::ContainerStats;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view api_prefix = "/v1.41";
+// Containers whose answers failed that a note names one by one.
+constexpr std::size_t kNamedFailures = 3;
 
 // An answer's body shown in an error, cut short: enough to recognise the
 // engine's message ({"message":"no such container"}), never megabytes, and
@@ -33,6 +35,16 @@ std::string excerpt(std::string_view body) {
         },
         '?');
     return body.size() > limit ? text + "..." : text;
+}
+
+// The notes of one collect as one Collected::note.
+std::string joined(const std::vector<std::string>& notes) {
+    std::string out;
+    for (const auto& note : notes) {
+        if (!out.empty()) out += "; ";
+        out += note;
+    }
+    return out;
 }
 
 class ContainersCollector final : public Collector {
@@ -56,20 +68,35 @@ class ContainersCollector final : public Collector {
 
         auto listed = list_containers();
         if (!listed) return std::unexpected(listed.error());
-        Collected collected;
-        if (listed->size() > settings_.max_containers) {
-            collected.note = "listed " + std::to_string(settings_.max_containers) + " of " +
-                             std::to_string(listed->size()) +
-                             " containers (collectors.containers.max_containers)";
-            listed->resize(settings_.max_containers);
+        std::vector<std::string> notes = std::move(listed->left_out);
+        auto& entries = listed->containers;
+        if (entries.size() > settings_.max_containers) {
+            notes.push_back("listed " + std::to_string(settings_.max_containers) + " of " +
+                            std::to_string(entries.size()) +
+                            " containers (collectors.containers.max_containers)");
+            entries.resize(settings_.max_containers);
         }
         std::map<std::string, CpuCounters> readings;
         std::vector<ContainerStats> containers;
-        for (const auto& entry : *listed) {
+        std::size_t failed = 0;
+        for (const auto& entry : entries) {
             auto stats = read_container(entry, readings);
-            if (!stats) return std::unexpected(stats.error());
+            if (!stats) {
+                // One container's broken answer costs that container, not
+                // the others (the list itself worked). The first few are
+                // named; a daemon that hangs on every one is counted.
+                if (++failed <= kNamedFailures)
+                    notes.push_back("container " + entry.name +
+                                    " left out: " + stats.error().message());
+                continue;
+            }
             if (*stats) containers.push_back(std::move(**stats));
         }
+        if (failed > kNamedFailures)
+            notes.push_back(std::to_string(failed - kNamedFailures) +
+                            " more container(s) left out: their answers failed too");
+        Collected collected;
+        collected.note = joined(notes);
         // Only the containers seen now are kept, so the map never grows with
         // containers long removed.
         previous_ = std::move(readings);
@@ -102,7 +129,7 @@ class ContainersCollector final : public Collector {
         return std::move(response->body);
     }
 
-    Expected<std::vector<containers::ListedContainer>> list_containers() {
+    Expected<containers::ContainerList> list_containers() {
         auto body = get("/containers/json?all=1");
         if (!body) return std::unexpected(body.error());
         return containers::parse_container_list(**body);
@@ -119,7 +146,7 @@ class ContainersCollector final : public Collector {
         if (!inspected_body) return std::unexpected(inspected_body.error());
         if (!*inspected_body) return std::nullopt;
         auto inspected = containers::parse_container_inspect(**inspected_body);
-        if (!inspected) return std::unexpected(inspected.error().context(entry.name));
+        if (!inspected) return std::unexpected(inspected.error());
         // The inspect answer is newer than the list's state.
         stats.state = inspected->state;
         stats.health = inspected->health;
@@ -137,7 +164,8 @@ class ContainersCollector final : public Collector {
     // just has none now: podman then answers 200 with an empty body, or 500
     // when its cgroup went away mid-read; Docker 404 or 409. So any HTTP
     // status but 200 means "no usage this time"; only a broken answer (no
-    // HTTP, a hang, a body that is not stats JSON) fails the collect.
+    // HTTP, a hang, a body that is not stats JSON) is an Error, which leaves
+    // this container out of the sample (collect()'s note says why).
     Expected<void> read_usage(const containers::ListedContainer& entry, ContainerStats& stats,
                               std::map<std::string, CpuCounters>& readings) {
         auto response =
@@ -145,7 +173,7 @@ class ContainersCollector final : public Collector {
         if (!response) return std::unexpected(response.error());
         if (response->head.status != 200) return {};
         auto reading = containers::parse_container_stats(response->body);
-        if (!reading) return std::unexpected(reading.error().context(entry.name));
+        if (!reading) return std::unexpected(reading.error());
         stats.memory_bytes = reading->memory_bytes;
         if (!reading->cpu) return {};
         if (reading->precpu) {

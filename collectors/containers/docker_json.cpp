@@ -1,5 +1,7 @@
 #include "collectors/containers/docker_json.hpp"
 
+#include <algorithm>
+
 #include "agent/common/json/json_reader.hpp"
 
 namespace outpost::collectors::containers {
@@ -17,6 +19,26 @@ std::optional<std::uint64_t> uint64_at(const json::Object& object, std::string_v
 std::optional<json::Object> object_at(const json::Object& object, std::string_view key) {
     const auto value = object.find(key);
     return value ? value->object() : std::nullopt;
+}
+
+// Text from the engine shown in a note: at most 80 bytes, every byte outside
+// printable ASCII as \xNN, so a CR/LF or escape sequence reaches no log.
+std::string printable_excerpt(std::string_view text) {
+    constexpr std::size_t limit = 80;
+    std::string out = "\"";
+    for (const char c : text.substr(0, limit)) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+            constexpr std::string_view hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[byte >> 4];
+            out += hex[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += text.size() > limit ? "\"..." : "\"";
+    return out;
 }
 
 std::string strip_leading_slash(std::string_view name) {
@@ -78,13 +100,21 @@ std::optional<std::uint64_t> read_memory(const json::Object& stats) {
 
 }  // namespace
 
-Expected<std::vector<ListedContainer>> parse_container_list(std::string_view json) {
+bool is_container_id(std::string_view id) {
+    constexpr std::size_t shortest = 12;
+    constexpr std::size_t longest = 64;
+    if (id.size() < shortest || id.size() > longest) return false;
+    return std::ranges::all_of(
+        id, [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Expected<ContainerList> parse_container_list(std::string_view json) {
     auto document = json::Document::parse(json);
     if (!document) return std::unexpected(document.error().context("container list"));
     const auto array = document->root().array();
     if (!array) return bad("container list", "not a JSON array");
-    std::vector<ListedContainer> containers;
-    containers.reserve(array->size());
+    ContainerList list;
+    list.containers.reserve(array->size());
     std::size_t index = 0;
     for (const auto entry : *array) {
         const auto object = entry.object();
@@ -93,9 +123,15 @@ Expected<std::vector<ListedContainer>> parse_container_list(std::string_view jso
         json::ObjectReader reader(*object);
         auto container = read_listed(reader);
         if (!container) return std::unexpected(container.error().context(where));
-        containers.push_back(std::move(*container));
+        if (!is_container_id(container->id)) {
+            // Shown in status and the sample: escaped, and cut short.
+            list.left_out.push_back(where + ": Id " + printable_excerpt(container->id) +
+                                    " is not 12 to 64 lowercase hex digits; left out");
+            continue;
+        }
+        list.containers.push_back(std::move(*container));
     }
-    return containers;
+    return list;
 }
 
 Expected<InspectedContainer> parse_container_inspect(std::string_view json) {

@@ -27,6 +27,19 @@ struct ListedContainer {
     std::string state;  // "running", "exited", "created", "restarting", …
 };
 
+// GET /containers/json?all=1 as read: the entries we can ask about, and,
+// for each one left out, why (the collector's note).
+struct ContainerList {
+    std::vector<ListedContainer> containers;
+    std::vector<std::string> left_out;
+};
+
+// A container id as the engine makes them: 12 to 64 lowercase hex digits
+// (the full id is 64). Only such an id goes into a request path: one with
+// '/', '?', a space or CR/LF would reach another endpoint or smuggle a
+// second request (a POST …/kill) to the engine.
+[[nodiscard]] bool is_container_id(std::string_view id);
+
 // The few facts of GET /containers/{id}/json we need.
 struct InspectedContainer {
     std::string state;   // State.Status
@@ -52,7 +65,9 @@ struct StatsReading {
     std::optional<CpuCounters> precpu;
 };
 
-[[nodiscard]] Expected<std::vector<ListedContainer>> parse_container_list(std::string_view json);
+// An entry whose Id is no container id (is_container_id) is left out, not
+// an Error: the others are still worth reporting.
+[[nodiscard]] Expected<ContainerList> parse_container_list(std::string_view json);
 [[nodiscard]] Expected<InspectedContainer> parse_container_inspect(std::string_view json);
 // An empty body (podman's answer for a container that stopped) is a reading
 // without values.

@@ -178,7 +178,24 @@ Expected<HttpResponse> read_response(const Socket& socket, const UnixHttpRequest
 
 }  // namespace
 
+Expected<void> check_target(std::string_view target) {
+    if (!target.starts_with('/'))
+        return fail(ErrorKind::invalid_input, "request target does not start with '/'");
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(target[i]);
+        if (byte <= 0x20 || byte >= 0x7f || byte == '#') {
+            return fail(ErrorKind::invalid_input, "request target has byte " +
+                                                      std::to_string(byte) + " at offset " +
+                                                      std::to_string(i) + ": not sent");
+        }
+    }
+    return {};
+}
+
 Expected<HttpResponse> unix_http_get(const UnixHttpRequest& request) {
+    // Refused before connecting: nothing of it reaches the engine.
+    if (auto checked = check_target(request.target); !checked)
+        return std::unexpected(checked.error());
     auto fd = connect_unix(request);
     if (!fd) return std::unexpected(fd.error());
     const Socket socket(*fd);

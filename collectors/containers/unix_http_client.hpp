@@ -31,7 +31,15 @@ struct UnixHttpRequest {
     std::size_t max_response_bytes = default_max_response_bytes;
 };
 
+// Whether `target` can go into the request line "GET <target> HTTP/1.1" as
+// it is: it starts with '/' and has only visible ASCII, no '#'. A space or
+// CR/LF would end the line early or start a second request on the same
+// connection (a smuggled POST to the engine).
+[[nodiscard]] Expected<void> check_target(std::string_view target);
+
 // The response, whatever its status (the caller decides what a 404 means).
+// A target check_target() refuses is an invalid_input Error, and nothing is
+// sent.
 // Errors: not_found (no socket at the path), permission, io (refused, reset,
 // closed early), timed_out, invalid_input (a reply that is not HTTP, or too
 // large).

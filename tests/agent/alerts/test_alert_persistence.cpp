@@ -31,7 +31,11 @@ struct Harness {
             AlertMonitor::Hooks{
                 .load = [this] { return journal.get(kAlertStateKey); },
                 .save = [this](std::string_view text) { return journal.put(kAlertStateKey, text); },
-                .send = [this](Alert alert) { sent.push_back(std::move(alert)); },
+                .send =
+                    [this](Alert alert) {
+                        sent.push_back(std::move(alert));
+                        return true;
+                    },
                 .on_firing_changed = [this] { ++firing_changes; }});
     }
 

@@ -146,6 +146,52 @@ TEST_CASE("a daemon answering nonsense or an error status gives a clear Error") 
     }
 }
 
+namespace {
+
+// A 200 answer with `body`, whatever was asked.
+std::string ok_answer(const std::string& body) {
+    return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+TEST_CASE("a container whose Id could smuggle a request is left out, and never asked about") {
+    TempDir dir("containers-bad-id");
+    Telemetry sample;
+    // The JSON escape \r\n gives an Id with CR/LF in it.
+    FaultServer server(
+        dir.file("docker.sock"), Fault::canned,
+        ok_answer(R"([{"Id":"0123456789ab/json HTTP/1.1\r\nHost: docker\r\n\r\nPOST )"
+                  R"(/v1.41/containers/0123456789ab/kill","Names":["/evil"],"Image":"i",)"
+                  R"("State":"running"}])"));
+    auto collected = make_containers_collector(settings_for(server.socket_path().string()))
+                         ->collect(request_for(2s), sample);
+    REQUIRE(collected.has_value());
+    CHECK(sample.containers.empty());
+    CHECK_THAT(collected->note,
+               Catch::StartsWith("container list entry 0: Id \"0123456789ab/json"));
+    CHECK_THAT(collected->note, Catch::Contains("left out"));
+    CHECK(server.connections() == 1);  // the list only
+}
+
+TEST_CASE("one container's broken answer leaves that container out, not the sample") {
+    TempDir dir("containers-one-broken");
+    Telemetry sample;
+    // Every request gets the list back: for the inspect of each container
+    // that is an array, not the object it must be.
+    FaultServer server(
+        dir.file("docker.sock"), Fault::canned,
+        ok_answer(R"([{"Id":"0123456789ab","Names":["/web"],"Image":"i","State":"running"},)"
+                  R"({"Id":"0123456789ac","Names":["/db"],"Image":"i","State":"running"}])"));
+    auto collected = make_containers_collector(settings_for(server.socket_path().string()))
+                         ->collect(request_for(2s), sample);
+    REQUIRE(collected.has_value());
+    CHECK(sample.containers.empty());
+    CHECK(collected->note ==
+          "container web left out: container inspect: not a JSON object; "
+          "container db left out: container inspect: not a JSON object");
+}
+
 TEST_CASE("against real podman: running, stopped, restarted and never-started containers") {
     if (auto why = PodmanService::missing()) OUTPOST_SKIP(*why);
     PodmanService podman;

@@ -16,19 +16,49 @@ using namespace outpost::collectors::containers;
 using outpost::collectors::containers::test::testdata;
 
 TEST_CASE("the saved container list gives names without the slash, images and states") {
-    auto list = parse_container_list(testdata("list.json"));
-    REQUIRE(list.has_value());
-    REQUIRE(list->size() == 4);
-    CHECK((*list)[0].name == "web");
-    CHECK((*list)[0].state == "running");
-    CHECK((*list)[0].image == "localhost/bb:1");
-    CHECK((*list)[0].id == "15e619fdcea4e78790076ce18be365bee4343cb5935105177b60c5813188853f");
-    CHECK((*list)[1].name == "stopped");
-    CHECK((*list)[1].state == "exited");
-    CHECK((*list)[2].name == "created");
-    CHECK((*list)[2].state == "created");
-    CHECK((*list)[3].name == "flappy");
-    CHECK((*list)[3].state == "exited");
+    auto parsed = parse_container_list(testdata("list.json"));
+    REQUIRE(parsed.has_value());
+    CHECK(parsed->left_out.empty());
+    const auto& list = parsed->containers;
+    REQUIRE(list.size() == 4);
+    CHECK(list[0].name == "web");
+    CHECK(list[0].state == "running");
+    CHECK(list[0].image == "localhost/bb:1");
+    CHECK(list[0].id == "15e619fdcea4e78790076ce18be365bee4343cb5935105177b60c5813188853f");
+    CHECK(list[1].name == "stopped");
+    CHECK(list[1].state == "exited");
+    CHECK(list[2].name == "created");
+    CHECK(list[2].state == "created");
+    CHECK(list[3].name == "flappy");
+    CHECK(list[3].state == "exited");
+}
+
+TEST_CASE("a listed Id that is not 12 to 64 lowercase hex digits is left out with a note") {
+    const std::string good = "15e619fdcea4e78790076ce18be365bee4343cb5935105177b60c5813188853f";
+    for (const std::string& bad :
+         {std::string("15e619fdcea4/../../x"), std::string("15e619fdcea4?force=1"),
+          std::string("15e619fdcea4 HTTP/1.1\\r\\nPOST /containers/x/kill"),
+          std::string("15E619FDCEA4"), std::string("15e619fdcea"), good + "0", std::string()}) {
+        INFO(bad);
+        auto parsed =
+            parse_container_list(R"([{"Id":")" + bad +
+                                 R"(","Names":["/evil"],"Image":"i","State":"running"},)"
+                                 R"({"Id":")" +
+                                 good + R"(","Names":["/web"],"Image":"i","State":"running"}])");
+        REQUIRE(parsed.has_value());
+        REQUIRE(parsed->containers.size() == 1);
+        CHECK(parsed->containers[0].name == "web");
+        REQUIRE(parsed->left_out.size() == 1);
+        CHECK_THAT(parsed->left_out[0], Catch::StartsWith("container list entry 0: Id \""));
+        CHECK_THAT(parsed->left_out[0],
+                   Catch::EndsWith("is not 12 to 64 lowercase hex digits; left out"));
+        CHECK(parsed->left_out[0].find('\r') == std::string::npos);
+        CHECK(parsed->left_out[0].find('\n') == std::string::npos);
+    }
+    CHECK(is_container_id("0123456789ab"));
+    CHECK(is_container_id(good));
+    CHECK_FALSE(is_container_id("0123456789a"));
+    CHECK_FALSE(is_container_id("0123456789ag"));
 }
 
 TEST_CASE("the saved inspect answers give state, restart count and an empty health") {

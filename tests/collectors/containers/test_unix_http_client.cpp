@@ -135,3 +135,31 @@ TEST_CASE("no socket, a refusing socket and a path too long are errors of their 
     REQUIRE_FALSE(too_long.has_value());
     CHECK(too_long.error().kind() == ErrorKind::invalid_input);
 }
+
+TEST_CASE("a target the request line cannot carry safely is refused before connecting") {
+    TempDir dir("docker-target");
+    FaultServer server(dir.file("docker.sock"), Fault::canned,
+                       "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]");
+    const std::string smuggled =
+        "/v1.41/containers/x/json HTTP/1.1\r\nHost: docker\r\n\r\n"
+        "POST /v1.41/containers/y/kill";
+    for (const std::string& target :
+         {smuggled, std::string("/v1.41/containers/a b/json"), std::string("/a\nb"),
+          std::string("/a\rb"), std::string("/a\tb"), std::string("/a#b"),
+          std::string("/caf\xc3\xa9"), std::string("containers/json"), std::string()}) {
+        INFO(target);
+        auto response = unix_http_get({server.socket_path().string(), target, Clock::now() + 2s});
+        REQUIRE_FALSE(response.has_value());
+        CHECK(response.error().kind() == ErrorKind::invalid_input);
+    }
+    CHECK(server.connections() == 0);
+    // The targets the collector sends still go.
+    for (const std::string& target :
+         {std::string("/v1.41/containers/json?all=1"),
+          std::string("/v1.41/containers/0123456789ab/stats?stream=false&one-shot=true")}) {
+        INFO(target);
+        auto response = unix_http_get({server.socket_path().string(), target, Clock::now() + 2s});
+        REQUIRE(response.has_value());
+        CHECK(response->head.status == 200);
+    }
+}
