@@ -36,10 +36,12 @@ def _peer_note(peer):
 
 
 def _loop_lag(status):
-    """The agent's own loop-lag figures, as `outpost status --json` reports them."""
+    """The agent's own loop-lag figures (`outpost status --json`: telemetry.lag_*_us), in ms."""
     tel = (status or {}).get("telemetry") or {}
-    lag = tel.get("loop_lag") or (status or {}).get("loop_lag")
-    return lag if isinstance(lag, dict) else None
+    if "lag_p99_us" not in tel:
+        return None
+    return {k: tel[f"lag_{k}_us"] / 1000.0 if tel.get(f"lag_{k}_us") is not None else None
+            for k in ("p50", "p99", "max")}
 
 
 def section(t, heading="## 9. Telemetry: the agent against node_exporter and collectd\n"):
@@ -85,10 +87,10 @@ def section(t, heading="## 9. Telemetry: the agent against node_exporter and col
                      f"{d:+.2f} MiB", "≤ 0.5 MiB", _met(d <= 0.5)])
     lag = _loop_lag(on.get("status"))
     if lag:
-        p99 = lag.get("p99_ms")
+        p99 = lag.get("p99")
         rows.append(["service-loop lag while collecting (the agent's own measure)",
-                     f"p50 {_f(lag.get('p50_ms'), 3)} · p99 {_f(p99, 3)} · max "
-                     f"{_f(lag.get('max_ms'), 3)} ms", "p99 ≤ 2 ms",
+                     f"p50 {_f(lag.get('p50'), 3)} · p99 {_f(p99, 3)} · max "
+                     f"{_f(lag.get('max'), 3)} ms", "p99 ≤ 2 ms",
                      _met(p99 <= 2.0 if p99 is not None else None)])
     size = on.get("bytes_per_message")
     if size:
