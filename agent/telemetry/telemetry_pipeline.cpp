@@ -40,6 +40,17 @@ TelemetryPipeline::TelemetryPipeline(transport::EventLoop& loop, journal::Journa
     for (const auto& collector : *collectors_) {
         collector_status_.emplace_back().name = std::string(collector->name());
     }
+    // A read, which works even when the journal refuses writes (a full
+    // disk): without it, a journal failing from the start would number the
+    // samples 1, 2, 3… again, values used long ago (protocol.md §3.2).
+    if (journal_ != nullptr) {
+        if (auto seq = journal_->telemetry_seq(); seq) {
+            if (*seq > 0) last_seq_ = *seq;
+        } else {
+            log::warn(kLog, "cannot read telemetry.seq from the journal: {}",
+                      seq.error().message());
+        }
+    }
     for (const std::string& name : settings_.disabled) {
         CollectorStatus& status = collector_status_.emplace_back();
         status.name = name;
@@ -164,15 +175,18 @@ void TelemetryPipeline::finish_sample(CollectedSample collected,
 }
 
 std::uint64_t TelemetryPipeline::next_seq() {
+    const std::uint64_t next_in_memory = last_seq_.value_or(0) + 1;
     if (journal_ != nullptr) {
-        auto seq = journal_->next_telemetry_seq();
-        if (seq) return *seq;
-        // Still sent: a server sees a seq that may repeat one from before a
-        // restart, which beats no sample at all; the journal's trouble shows
-        // in health and status.
+        // The journal's counter did not move while its writes failed, but
+        // the samples of that time were sent: it catches up to the memory's
+        // count in the same statement, so no seq is ever used twice.
+        auto seq = journal_->next_telemetry_seq(next_in_memory);
+        if (seq) return std::max(*seq, next_in_memory);
+        // Still sent, numbered on from the last seq (read from the journal
+        // at start); the journal's trouble shows in health and status.
         log::warn(kLog, "cannot advance telemetry.seq in the journal: {}", seq.error().message());
     }
-    return last_seq_.value_or(0) + 1;
+    return next_in_memory;
 }
 
 void TelemetryPipeline::fill_loop_fields(Telemetry& sample) {

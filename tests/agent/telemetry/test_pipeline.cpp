@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "../journal/fault_vfs.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/telemetry/telemetry_pipeline.hpp"
@@ -144,6 +145,44 @@ TEST_CASE("pipeline: samples every interval, seq from the journal, the loop's fi
         REQUIRE(f.run_until([&] { return !f.posted.empty(); }));
         CHECK(f.posted.front().seq == last + 1);
     }
+}
+
+// A full disk (a VFS that refuses every write, over the real file): the
+// samples sent meanwhile go on from the journal's last seq, and once the
+// disk has room the counter catches up, so no seq is ever used twice.
+TEST_CASE("pipeline: seq never repeats while the journal refuses writes, nor after it recovers") {
+    TempDir dir;
+    auto loop = make_loop();
+    journal_test::FaultVfs& vfs = journal_test::FaultVfs::install();
+    journal::Options options;
+    options.sync = journal::SyncMode::normal;
+    options.vfs = journal_test::FaultVfs::kName;
+    auto opened = journal::Journal::open(dir.file("journal.db"), options);
+    REQUIRE(opened);
+    for (int i = 0; i < 5; ++i) REQUIRE(opened->next_telemetry_seq());  // samples of long ago
+
+    std::vector<std::uint64_t> seqs;
+    TelemetryPipeline::Settings settings;
+    settings.node_id = "node-1";
+    settings.interval = 20ms;
+    TelemetryPipeline::Hooks hooks;
+    hooks.post = [&](protocol::outbound::Body body) {
+        if (auto* t = std::get_if<Telemetry>(&body)) seqs.push_back(t->seq);
+    };
+    vfs.disk_full = true;  // full from the start
+    TelemetryPipeline pipeline(*loop, &*opened, settings, hooks, working_and_failing());
+    pipeline.start();
+    const bool full_run = loop->run_until([&] { return seqs.size() >= 3; }, 10s);
+    vfs.disk_full = false;
+    REQUIRE(full_run);
+    const std::size_t while_full = seqs.size();
+    REQUIRE(loop->run_until([&] { return seqs.size() >= while_full + 3; }, 10s));
+    pipeline.stop();
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        INFO("sample " << i);
+        CHECK(seqs[i] == 6 + i);
+    }
+    CHECK(opened->telemetry_seq().value_or(0) == seqs.back());
 }
 
 TEST_CASE("pipeline: a sample still running when the next is due skips that tick") {
