@@ -220,6 +220,8 @@ TEST_CASE("sealing: an unsealed welcome is closed with 1008 at once, backed off,
     const auto capabilities = hello.strings("/msg/data/capabilities");
     REQUIRE(capabilities);
     CHECK(std::find(capabilities->begin(), capabilities->end(), "sealed") != capabilities->end());
+    // It sends `alert` messages and takes config_update.alerts (§3.1).
+    CHECK(std::find(capabilities->begin(), capabilities->end(), "alerts") != capabilities->end());
 
     const Event& closed =
         rig.hub.expect_event(event_named("closed"), kEventLimit, hello.index(), "closed");
