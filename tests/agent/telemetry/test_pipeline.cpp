@@ -227,6 +227,76 @@ TEST_CASE("pipeline: health_check is answered with its ref, the periodic report 
     CHECK_FALSE(f.health_posted[0].ref);
 }
 
+// A collector that does not return by its deadline holds the collection
+// thread; health is read elsewhere and still answers, and says so.
+TEST_CASE("pipeline: a stuck collector does not hold health back, health says it is busy") {
+    Fixture f;
+    auto stuck = std::make_unique<StuckCollector>(2500ms);
+    const StuckCollector& probe = *stuck;
+    telemetry::CollectorSet set;
+    set.push_back(std::move(stuck));
+    TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(20ms), f.hooks(), std::move(set));
+    pipeline.start();
+    REQUIRE(f.run_until([&] { return probe.started.load(); }));
+    // Past the sample's deadline (20 ms) by more than a second.
+    (void)f.run_until([] { return false; }, 1200ms);
+    const auto asked = std::chrono::steady_clock::now();
+    pipeline.health_check("req-1");
+    pipeline.health_check("req-2");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 2; }, 800ms));
+    CHECK(std::chrono::steady_clock::now() - asked < 800ms);
+    CHECK(f.posted.empty());  // the sample is indeed still stuck
+    using protocol::outbound::CheckResult;
+    for (const auto& health : f.health_sent) {
+        CHECK(health.checks.agent == CheckResult::warn);
+        CHECK_THAT(health.details.at("agent"), Catch::Contains("collection thread busy since "));
+        CHECK(health.checks.disk != CheckResult::skipped);
+    }
+    CHECK(f.health_sent[0].ref == "req-1");
+    CHECK(f.health_sent[1].ref == "req-2");
+    pipeline.stop();
+}
+
+TEST_CASE("pipeline: a health_check reuses a fresh database verdict, a periodic report checks") {
+    Fixture f;
+    TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(1h), f.hooks(), {});
+    pipeline.start();
+    pipeline.health_check("req-1");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 1; }));
+    pipeline.health_check("req-2");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 2; }));
+    const auto& first = f.health_sent[0].details.at("database");
+    const auto& second = f.health_sent[1].details.at("database");
+    CHECK(first.find("s ago") == std::string::npos);  // checked for it
+    CHECK_THAT(second, Catch::StartsWith("quick_check ok in ") &&
+                           Catch::EndsWith(" s ago: at most once per health.interval)"));
+    pipeline.set_health_interval(50ms);
+    REQUIRE(f.run_until([&] { return !f.health_posted.empty(); }));
+    CHECK(f.health_posted[0].details.at("database").find("s ago") == std::string::npos);
+}
+
+TEST_CASE("pipeline: containers health is warn when the collector failed, skipped without socket") {
+    using protocol::outbound::CheckResult;
+    const auto containers_check = [](std::unique_ptr<collectors::Collector> collector) {
+        Fixture f;
+        telemetry::CollectorSet set;
+        set.push_back(std::move(collector));
+        TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(20ms), f.hooks(), std::move(set));
+        pipeline.start();
+        REQUIRE(f.run_until([&] { return !f.posted.empty(); }));
+        pipeline.health_check("req-1");
+        REQUIRE(f.run_until([&] { return !f.health_sent.empty(); }));
+        return std::pair{f.health_sent[0].checks.containers,
+                         f.health_sent[0].details.at("containers")};
+    };
+    const auto [hung, hung_why] = containers_check(std::make_unique<HungDockerCollector>());
+    CHECK(hung == CheckResult::warn);
+    CHECK(hung_why == "containers collector failed: GET /v1.41/containers/json: timed out");
+    const auto [absent, absent_why] = containers_check(std::make_unique<AbsentCollector>());
+    CHECK(absent == CheckResult::skipped);
+    CHECK(absent_why == "no socket");
+}
+
 // The figures of docs/telemetry.md, "Pipeline": the same loop, 8 s idle,
 // 8 s collecting every 100 ms with a collector that burns 30 ms of CPU per
 // sample (a /proc walk of a big host), and 8 s collecting every 400 ms with
