@@ -302,15 +302,16 @@ void TelemetryPipeline::request_health(std::optional<std::string> ref) {
     if (health_in_flight_) {
         // The reading in flight answers it, unless that reading is already
         // overdue (answered with what is known) or too many wait for it.
-        if (!health_deadline_.pending() || health_waiting_.size() > kMaxHealthWaiting) {
-            answer_health_with_known();
+        const bool overdue = !health_deadline_.pending();
+        if (overdue || health_waiting_.size() > kMaxHealthWaiting) {
+            answer_health_with_known(overdue);
         }
         return;
     }
     health_in_flight_ = true;
     health_reading_since_ = std::chrono::system_clock::now();
     health_deadline_.schedule(settings_.health_reading_limit,
-                              [this] { answer_health_with_known(); });
+                              [this] { answer_health_with_known(true); });
     health_thread_->submit([this, state_dir = settings_.state_dir,
                             proc = settings_.proc_root]() -> CollectionThread::Continuation {
         auto readings = std::make_shared<HealthReadings>();
@@ -327,14 +328,14 @@ void TelemetryPipeline::on_health_reading(std::shared_ptr<HealthReadings> readin
     if (!health_waiting_.empty()) finish_health(std::make_shared<HealthReadings>(*readings), false);
 }
 
-void TelemetryPipeline::answer_health_with_known() {
+void TelemetryPipeline::answer_health_with_known(bool overdue) {
     health_deadline_.cancel();
     auto readings = std::make_shared<HealthReadings>();
     const std::string why = "the health reading thread is busy since " +
                             protocol::format_rfc3339(health_reading_since_);
     readings->disk_free = last_readings_ ? last_readings_->disk_free : fail(why);
     readings->memory_available = last_readings_ ? last_readings_->memory_available : fail(why);
-    finish_health(std::move(readings), true);
+    finish_health(std::move(readings), overdue || !last_readings_);
 }
 
 LoopFacts TelemetryPipeline::loop_facts() const {

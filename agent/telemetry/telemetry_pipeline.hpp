@@ -150,7 +150,9 @@ class TelemetryPipeline {
     void arm_health_timer();
     void request_health(std::optional<std::string> ref);
     void on_health_reading(std::shared_ptr<HealthReadings> readings);
-    void answer_health_with_known();
+    // `overdue`: the reading in flight is past health_reading_limit (else
+    // too many requests wait for it).
+    void answer_health_with_known(bool overdue);
     void finish_health(std::shared_ptr<HealthReadings> readings, bool overdue);
     // The age of the verdict when it was reused; nullopt when checked now.
     [[nodiscard]] std::optional<std::chrono::seconds> check_database(HealthReadings& readings,
