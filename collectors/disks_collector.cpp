@@ -39,6 +39,20 @@ std::string outcome_error(const StatvfsOutcome& outcome, std::chrono::millisecon
     return {};
 }
 
+// A disk with an error (a hung, failed or unchecked mount) is still a
+// success of the collector, but not a quiet one: the note makes the sample
+// say `partial` and `outpost status` show it. The first such disk is named;
+// the rest are counted.
+std::string disk_errors_note(const std::vector<DiskStats>& disks) {
+    const auto has_error = [](const DiskStats& disk) { return disk.error.has_value(); };
+    const auto first = std::find_if(disks.begin(), disks.end(), has_error);
+    if (first == disks.end()) return {};
+    std::string note = first->mount + ": " + *first->error;
+    const auto more = std::count_if(first + 1, disks.end(), has_error);
+    if (more > 0) note += " (and " + std::to_string(more) + " more disk(s) with an error)";
+    return note;
+}
+
 }  // namespace
 
 DiskStats disk_figures(const struct statvfs& stats) {
@@ -97,9 +111,11 @@ Expected<Collected> DisksCollector::collect(const CollectRequest& request,
     }
 
     Collected collected;
+    collected.note = disk_errors_note(sample.system.disks);
     if (selection.dropped_by_cap > 0) {
-        collected.note = "disks: capped at " + std::to_string(kMaxDisks) + ", " +
-                         std::to_string(selection.dropped_by_cap) + " more not sent";
+        if (!collected.note.empty()) collected.note += "; ";
+        collected.note += "disks: capped at " + std::to_string(kMaxDisks) + ", " +
+                          std::to_string(selection.dropped_by_cap) + " more not sent";
     }
     if (info.malformed > 0) {
         collected.note += (collected.note.empty() ? "" : "; ") + std::string("mountinfo: ") +

@@ -74,4 +74,12 @@ std::vector<std::string_view> collector_names() {
     return names;
 }
 
+std::vector<std::string> disabled_collector_names(const CollectorsSettings& settings) {
+    std::vector<std::string> names;
+    for (const Row& row : kRows) {
+        if (!row.enabled(settings)) names.emplace_back(row.name);
+    }
+    return names;
+}
+
 }  // namespace outpost::collectors

@@ -4,6 +4,7 @@
 // itself; adding a collector is adding a row.
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -19,5 +20,9 @@ namespace outpost::collectors {
 // Every collector's name, enabled or not, in the table's order (status
 // lists the disabled ones too).
 [[nodiscard]] std::vector<std::string_view> collector_names();
+
+// The names of the collectors the settings turn off, in the table's order
+// (`outpost status` lists them as disabled).
+[[nodiscard]] std::vector<std::string> disabled_collector_names(const CollectorsSettings& settings);
 
 }  // namespace outpost::collectors

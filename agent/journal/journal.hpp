@@ -237,8 +237,13 @@ class Journal {
 
     // ---- durable agent state (state.cpp) ----
     // Telemetry seq: 1 for the first sample ever, then one more per call,
-    // across restarts.
-    [[nodiscard]] Expected<std::uint64_t> next_telemetry_seq();
+    // across restarts; never below `at_least` (the pipeline's own count,
+    // which went on while writes failed: the counter catches up to it in
+    // the same statement, so a seq is never reused).
+    [[nodiscard]] Expected<std::uint64_t> next_telemetry_seq(std::uint64_t at_least = 1);
+    // The last telemetry seq handed out; 0 when none. A read: it works when
+    // writes are refused (a full disk).
+    [[nodiscard]] Expected<std::uint64_t> telemetry_seq();
     [[nodiscard]] Expected<std::optional<std::string>> get(std::string_view key);
     [[nodiscard]] Expected<void> put(std::string_view key, std::string_view text);
     [[nodiscard]] Expected<bool> erase(std::string_view key);

@@ -218,6 +218,9 @@ telemetry::TelemetryPipeline::Settings Agent::telemetry_settings() const {
         .split = {.max_message_bytes = outbound_message_limit(config_)},
         .state_dir = config_.node.state_dir,
         .journal_path = journal_.get() != nullptr ? journal_.path().native() : std::string{},
+        // The pipeline is made from config_.collectors (the file's: collectors
+        // cannot change at runtime), so the disabled ones are the file's too.
+        .disabled = collectors::disabled_collector_names(config_.collectors),
     };
 }
 

@@ -23,8 +23,10 @@ protocol::outbound::Hello build_hello(const auth::Identity& identity,
 }
 
 std::vector<std::string> advertised_capabilities(const config::Config& config) {
-    std::vector<std::string> caps{"execute",   "cancel", "approval",
-                                  "telemetry", "health", "config_update"};
+    // `alerts`: the agent sends `alert` messages and accepts
+    // config_update.alerts (protocol.md §3.1).
+    std::vector<std::string> caps{"execute", "cancel", "approval",     "telemetry",
+                                  "health",  "alerts", "config_update"};
     if (config.security.command_public_key) caps.emplace_back("signed_commands");
     if (config.security.server_seal_key) caps.emplace_back("sealed");
     for (const auto& entry : config.executor.commands) {

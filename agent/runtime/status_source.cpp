@@ -57,6 +57,7 @@ status::TelemetryInfo telemetry_info(const telemetry::TelemetryPipeline& pipelin
     t.last_sample_at = p.last_sample_at;
     t.samples = p.samples;
     t.skipped_ticks = p.skipped_ticks;
+    t.unsendable_samples = p.unsendable_samples;
     t.lag_p50_us = static_cast<std::uint64_t>(p.lag.p50.count());
     t.lag_p99_us = static_cast<std::uint64_t>(p.lag.p99.count());
     t.lag_max_us = static_cast<std::uint64_t>(p.lag.max.count());
@@ -65,7 +66,8 @@ status::TelemetryInfo telemetry_info(const telemetry::TelemetryPipeline& pipelin
                                                      .enabled = c.enabled,
                                                      .last_sample = c.last_sample,
                                                      .last_error = c.last_error,
-                                                     .skipped = c.skipped});
+                                                     .skipped = c.skipped,
+                                                     .note = c.note});
     }
     return t;
 }

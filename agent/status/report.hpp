@@ -125,6 +125,7 @@ struct CollectorInfo {
     std::optional<TimePoint> last_sample;  // the last run that worked
     std::string last_error;                // of the last run; empty when it worked
     bool skipped = false;                  // the last run found no source
+    std::string note;                      // the last run worked, partly (a hung mount)
     friend bool operator==(const CollectorInfo&, const CollectorInfo&) = default;
 };
 
@@ -136,6 +137,8 @@ struct TelemetryInfo {
     std::optional<TimePoint> last_sample_at;
     std::uint64_t samples = 0;        // since start
     std::uint64_t skipped_ticks = 0;  // since start
+    // Samples not sent: part 1 over protocol.max_message_bytes even trimmed.
+    std::uint64_t unsendable_samples = 0;
     // The service loop's lag over its recent probes, microseconds.
     std::uint64_t lag_p50_us = 0;
     std::uint64_t lag_p99_us = 0;

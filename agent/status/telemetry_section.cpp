@@ -1,5 +1,7 @@
 #include "agent/status/telemetry_section.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "agent/protocol/rfc3339.hpp"
@@ -58,6 +60,7 @@ void write_telemetry(json::JsonWriter& w, const std::optional<TelemetryInfo>& te
     optional_time(w, "last_sample_at", t.last_sample_at);
     w.member("samples", t.samples);
     w.member("skipped_ticks", t.skipped_ticks);
+    w.member("unsendable_samples", t.unsendable_samples);
     w.member("lag_p50_us", t.lag_p50_us);
     w.member("lag_p99_us", t.lag_p99_us);
     w.member("lag_max_us", t.lag_max_us);
@@ -69,6 +72,7 @@ void write_telemetry(json::JsonWriter& w, const std::optional<TelemetryInfo>& te
         optional_time(w, "last_sample", c.last_sample);
         w.member("last_error", c.last_error);
         w.member("skipped", c.skipped);
+        w.member("note", c.note);
         w.end_object();
     }
     w.end_array();
@@ -87,6 +91,9 @@ std::optional<TelemetryInfo> read_telemetry(json::ObjectReader& r) {
     info.last_sample_at = read_optional_time(*t, "last_sample_at");
     info.samples = t->uint64("samples");
     info.skipped_ticks = t->uint64("skipped_ticks");
+    // Absent from an older agent's report.
+    info.unsendable_samples = static_cast<std::uint64_t>(
+        std::max<std::int64_t>(0, t->optional_int64("unsendable_samples").value_or(0)));
     info.lag_p50_us = t->uint64("lag_p50_us");
     info.lag_p99_us = t->uint64("lag_p99_us");
     info.lag_max_us = t->uint64("lag_max_us");
@@ -97,6 +104,8 @@ std::optional<TelemetryInfo> read_telemetry(json::ObjectReader& r) {
         collector.last_sample = read_optional_time(c, "last_sample");
         collector.last_error = c.string("last_error");
         collector.skipped = read_bool(c, "skipped");
+        // Absent from an older agent's report.
+        collector.note = c.optional_string("note").value_or("");
         info.collectors.push_back(std::move(collector));
     }
     return info;
@@ -110,6 +119,11 @@ void render_telemetry(std::string& out, const TelemetryInfo& t, TimePoint now) {
         t.last_sample_at ? " (" + ago(*t.last_sample_at, now) + ")" : "", t.skipped_ticks);
     out += fmt::format("  loop lag: p50 {}, p99 {}, max {}\n", ms(t.lag_p50_us), ms(t.lag_p99_us),
                        ms(t.lag_max_us));
+    if (t.unsendable_samples > 0) {
+        out += fmt::format(
+            "  {} sample(s) not sent: over protocol.max_message_bytes even trimmed (see log)\n",
+            t.unsendable_samples);
+    }
     for (const CollectorInfo& c : t.collectors) {
         std::string state;
         if (!c.enabled) {
@@ -118,6 +132,8 @@ void render_telemetry(std::string& out, const TelemetryInfo& t, TimePoint now) {
             state = "failing: " + printable(c.last_error);
         } else if (c.skipped) {
             state = "skipped (no source on this host)";
+        } else if (!c.note.empty()) {
+            state = "partial: " + printable(c.note);
         } else {
             state = "ok";
         }

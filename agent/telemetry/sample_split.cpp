@@ -36,6 +36,41 @@ std::size_t cap_lists(Telemetry& sample, const SplitLimits& limits) {
     return cut;
 }
 
+// Room for `part: {index, count}` with counts up to 9 999 999.
+constexpr protocol::outbound::SamplePart kLargestPart{9'999'999, 9'999'999};
+// A problem message shortened to fit part 1 keeps this many bytes.
+constexpr std::size_t kShortMessage = 64;
+
+// Cuts part 1's own values, least telling first, until `first` (with its
+// largest `part`) fits; returns how many values were cut.
+std::size_t trim_first_part(Telemetry& first, std::size_t max_bytes) {
+    const auto fits = [&] { return encoded_size(first) <= max_bytes; };
+    std::size_t cut = 0;
+    if (first.system.cpu && !fits()) {
+        cut += std::exchange(first.system.cpu->per_core_percent, {}).size();
+    }
+    if (auto& processes = first.system.processes) {
+        while (!fits() && (!processes->top_cpu.empty() || !processes->top_rss.empty())) {
+            for (auto* list : {&processes->top_cpu, &processes->top_rss}) {
+                const std::size_t keep = list->size() / 2;
+                cut += list->size() - keep;
+                list->resize(keep);
+            }
+        }
+    }
+    for (auto& problem : first.collectors) {
+        if (fits()) break;
+        if (problem.message.size() <= kShortMessage) continue;
+        // Cut on a UTF-8 boundary: never in the middle of a character.
+        std::size_t end = kShortMessage;
+        while (end > 0 && (static_cast<unsigned char>(problem.message[end]) & 0xC0) == 0x80) --end;
+        problem.message.resize(end);
+        problem.message += "…";
+        ++cut;
+    }
+    return cut;
+}
+
 // What the parts after the first carry besides their list items.
 Telemetry later_part_base(const Telemetry& sample) {
     Telemetry base;
@@ -53,9 +88,8 @@ class Packer {
   public:
     Packer(Telemetry first_base, Telemetry later_base, std::size_t max_bytes)
         : later_base_(std::move(later_base)), max_bytes_(max_bytes) {
-        // Room for `part: {index, count}` with counts up to 9 999 999.
-        first_base.part = protocol::outbound::SamplePart{9'999'999, 9'999'999};
-        later_base_.part = first_base.part;
+        first_base.part = kLargestPart;
+        later_base_.part = kLargestPart;
         first_base_size_ = encoded_size(first_base);
         later_base_size_ = encoded_size(later_base_);
         open(std::move(first_base), first_base_size_);
@@ -133,6 +167,12 @@ SplitSample split_sample(Telemetry sample, const SplitLimits& limits) {
     auto network = std::exchange(sample.system.network, {});
     auto containers = std::exchange(sample.containers, {});
     Telemetry later = later_part_base(sample);
+    sample.part = kLargestPart;
+    out.trimmed = trim_first_part(sample, limits.max_message_bytes);
+    if (encoded_size(sample) > limits.max_message_bytes) {
+        out.dropped = true;
+        return out;
+    }
     Packer packer(std::move(sample), std::move(later), limits.max_message_bytes);
     for (auto& d : disks) packer.add_disk(std::move(d));
     for (auto& n : network) packer.add_interface(std::move(n));

@@ -17,6 +17,12 @@
 //   item whole in one part.
 // A list item that cannot fit even alone beside the part's other sections is
 // left out and counted (`unsendable`).
+// Part 1's own sections can be over a low limit (1 024 per-core values, two
+// top lists of 100, every collector's message, under a sealed 4 KiB
+// limit): then the per-core values go first, then the top lists (halved
+// until it fits), then the problem messages are shortened; the values cut
+// are counted (`trimmed`). A part 1 that still does not fit cannot be sent
+// at all: the sample is `dropped` (no parts), for the caller to count.
 
 #include <cstddef>
 #include <vector>
@@ -38,6 +44,8 @@ struct SplitSample {
     std::vector<protocol::outbound::Telemetry> parts;  // one: not split
     std::size_t capped = 0;                            // list items cut by the caps
     std::size_t unsendable = 0;                        // items too large for any part
+    std::size_t trimmed = 0;  // part 1 values cut to fit (per-core, top lists, messages)
+    bool dropped = false;     // part 1 cannot fit even trimmed: nothing to send
 };
 
 [[nodiscard]] SplitSample split_sample(protocol::outbound::Telemetry sample,

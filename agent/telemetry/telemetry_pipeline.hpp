@@ -11,11 +11,17 @@
 //   whole sample to on_sample, splits it (split_sample) and posts each part
 //   to the outbox.
 // - Every health.interval, and on each health_check, a health job reads
-//   disk and memory on the same thread; the loop adds the journal's
-//   quick_check (bounded by quick_check_limit: the journal's file is held
-//   exclusively by its own connection, so nothing else can read it), its
-//   own lag measurement (LagMeter, fed by a probe timer) and the latest
-//   sample's containers, calls on_health and posts or answers it.
+//   disk and memory on a thread of its own, so that a stuck sample (a
+//   collector past its deadline) never holds health back. Readings not back
+//   within health_reading_limit are replaced by the last known ones, and
+//   the report goes out anyway, `agent` warn "… busy since …". The loop
+//   adds the journal's quick_check (bounded by quick_check_limit, and run
+//   at most once per health.interval for health_check answers: the
+//   journal's file is held exclusively by its own connection, so nothing
+//   else can read it), its own lag measurement (LagMeter, fed by a probe
+//   timer) and the latest sample's containers, calls on_health and posts
+//   or answers it. Requests that arrive while a reading is in flight share
+//   it; a periodic one is never queued twice.
 // Nothing else here blocks the loop: its other I/O is the journal's own
 // small reads and writes (seq, outbox counts), as every other part does.
 
@@ -49,6 +55,7 @@ struct CollectorStatus {
     std::optional<std::chrono::system_clock::time_point> last_sample{};  // last run that worked
     std::string last_error{};  // of the last run; empty when it worked
     bool skipped = false;      // the last run found no source
+    std::string note{};        // the last run worked, partly (Collected::note)
 };
 
 struct PipelineStatus {
@@ -58,6 +65,9 @@ struct PipelineStatus {
     std::optional<std::chrono::system_clock::time_point> last_sample_at;
     std::uint64_t samples = 0;
     std::uint64_t skipped_ticks = 0;
+    // Samples whose first part could not fit the message limit even trimmed
+    // (a tiny protocol.max_message_bytes): not sent, counted here and logged.
+    std::uint64_t unsendable_samples = 0;
     LagSummary lag;
     std::vector<CollectorStatus> collectors;
 };
@@ -81,6 +91,9 @@ class TelemetryPipeline {
         // A sample's collectors must be done by this much after it starts
         // (or by the next tick, when the interval is shorter).
         std::chrono::milliseconds collect_budget{10'000};
+        // The disk and memory readings of a health report must be back by
+        // then; past it the report goes out with what is known.
+        std::chrono::milliseconds health_reading_limit{2'000};
         // Names of collectors configured off, listed in status as disabled.
         std::vector<std::string> disabled{};
     };
@@ -136,7 +149,15 @@ class TelemetryPipeline {
     void publish(protocol::outbound::Telemetry sample);
     void arm_health_timer();
     void request_health(std::optional<std::string> ref);
-    void finish_health(std::shared_ptr<HealthReadings> readings);
+    void on_health_reading(std::shared_ptr<HealthReadings> readings);
+    // `overdue`: the reading in flight is past health_reading_limit (else
+    // too many requests wait for it).
+    void answer_health_with_known(bool overdue);
+    void finish_health(std::shared_ptr<HealthReadings> readings, bool overdue);
+    // The age of the verdict when it was reused; nullopt when checked now.
+    [[nodiscard]] std::optional<std::chrono::seconds> check_database(HealthReadings& readings,
+                                                                     bool periodic);
+    void report_busy(protocol::outbound::Health& health, bool overdue) const;
     [[nodiscard]] LoopFacts loop_facts() const;
     void arm_lag_probe();
     void reschedule_samples();
@@ -153,13 +174,34 @@ class TelemetryPipeline {
     std::optional<std::uint64_t> last_seq_;
     std::optional<std::chrono::system_clock::time_point> last_sample_at_;
     std::uint64_t samples_ = 0;
+    std::uint64_t unsendable_samples_ = 0;
     bool sample_in_flight_ = false;
+    Clock::time_point sample_deadline_{};                     // of the sample in flight
+    std::chrono::system_clock::time_point sample_started_{};  // for "busy since"
+    // A health reading job submitted and not yet back; it may be overdue
+    // (then the requests were answered with what was known).
     bool health_in_flight_ = false;
+    std::chrono::system_clock::time_point health_reading_since_{};
     std::vector<std::optional<std::string>> health_waiting_;  // refs; nullopt: periodic
-    // The latest sample's containers and whether that collector ran.
-    std::optional<std::vector<protocol::outbound::ContainerStats>> latest_containers_;
+    std::shared_ptr<HealthReadings> last_readings_;           // the last that came back
+    // The database verdict and when it was reached (quick_check runs at
+    // most once per health.interval for health_check answers).
+    std::optional<Expected<journal::QuickCheck>> database_verdict_;
+    Clock::time_point database_checked_at_{};
+    // The containers collector's outcome in the latest sample (its state,
+    // why it failed or was skipped) and the containers it listed; none: no
+    // containers collector ran.
+    struct ContainersOutcome {
+        CollectorOutcome::State state = CollectorOutcome::State::ok;
+        std::string message;
+        std::vector<protocol::outbound::ContainerStats> containers;
+    };
+    std::optional<ContainersOutcome> latest_containers_;
     std::unique_ptr<CollectionThread> thread_;
     std::unique_ptr<transport::FdWatch> answers_;
+    std::unique_ptr<CollectionThread> health_thread_;  // disk and memory readings
+    std::unique_ptr<transport::FdWatch> health_answers_;
+    transport::Timer health_deadline_;
     transport::Timer sample_timer_;
     transport::Timer health_timer_;
     transport::Timer lag_probe_;

@@ -52,6 +52,9 @@ TEST_CASE("the registry makes the enabled collectors, in table order") {
     settings.containers.enabled = false;
     CHECK(names_of(make_collectors(settings, Roots{})) ==
           std::vector<std::string>{"memory", "load", "uptime", "network"});
+    CHECK(disabled_collector_names(settings) ==
+          std::vector<std::string>{"cpu", "disks", "processes", "containers", "agent"});
+    CHECK(disabled_collector_names(CollectorsSettings{}).empty());
     CHECK(collector_names().size() == 9);
 }
 

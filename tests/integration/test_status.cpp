@@ -52,6 +52,7 @@ TEST_CASE("outpost status: online, then the control plane gone, then the agent s
           "[integration][status]") {
     Rig rig;
     rig.agent.add_command("{name: id, path: /usr/bin/id, run_as: nobody, sandbox: strict}");
+    rig.agent.set("collectors", "load", "{enabled: false}");  // listed as disabled
     const Event& connected = rig.start_online();
     const std::string session = *connected.str("/session");
 
@@ -89,6 +90,8 @@ TEST_CASE("outpost status: online, then the control plane gone, then the agent s
         CHECK_THAT(run.out,
                    Catch::Contains("journal: ok, " + rig.agent.state_dir() + "/journal.db"));
         CHECK_THAT(run.out, Catch::Contains("checks: agent ok"));
+        CHECK_THAT(run.out, Catch::Contains("collector load: disabled"));
+        CHECK_THAT(run.out, Catch::Contains("collector cpu: "));
     }
     {
         StatusRun run = outpost_status(rig.agent, {"--json"});
@@ -220,6 +223,8 @@ TEST_CASE("sealing: an unsealed welcome is closed with 1008 at once, backed off,
     const auto capabilities = hello.strings("/msg/data/capabilities");
     REQUIRE(capabilities);
     CHECK(std::find(capabilities->begin(), capabilities->end(), "sealed") != capabilities->end());
+    // It sends `alert` messages and takes config_update.alerts (§3.1).
+    CHECK(std::find(capabilities->begin(), capabilities->end(), "alerts") != capabilities->end());
 
     const Event& closed =
         rig.hub.expect_event(event_named("closed"), kEventLimit, hello.index(), "closed");

@@ -47,14 +47,17 @@ StatusReport sample() {
     t.last_sample_at = at("2026-11-22T09:59:48.000Z");
     t.samples = 90;
     t.skipped_ticks = 2;
+    t.unsendable_samples = 3;
     t.lag_p50_us = 120;
     t.lag_p99_us = 2400;
     t.lag_max_us = 9100;
     t.collectors = {
-        CollectorInfo{"cpu", true, at("2026-11-22T09:59:48.000Z"), "", false},
-        CollectorInfo{"disks", true, std::nullopt, "statvfs /mnt/nfs: timed out", false},
-        CollectorInfo{"containers", true, std::nullopt, "", true},
-        CollectorInfo{"network", false, std::nullopt, "", false}};
+        CollectorInfo{"cpu", true, at("2026-11-22T09:59:48.000Z"), "", false, ""},
+        CollectorInfo{"disks", true, std::nullopt, "statvfs /mnt/nfs: timed out", false, ""},
+        CollectorInfo{"containers", true, std::nullopt, "", true, ""},
+        CollectorInfo{"network", false, std::nullopt, "", false, ""},
+        CollectorInfo{"processes", true, at("2026-11-22T09:59:48.000Z"), "", false,
+                      "/mnt/nfs: statvfs did not answer within 2000 ms (hung mount?)"}};
     r.telemetry = t;
     r.alerts = {AlertInfo{"a-1", "disk_full", "mount=/data", "warning", 91.25, 80,
                           at("2026-11-22T09:45:00.000Z")}};
@@ -138,13 +141,18 @@ TEST_CASE("status text: each collector, the last seq, skipped ticks and the loop
     r.telemetry->collectors[1].last_error = "bad\x1b[2J";
     const std::string text = render_text(r);
     INFO(text);
-    CHECK_THAT(text, Catch::Contains("telemetry: collecting, every 60 s, last seq 1234 (12 s ago), "
-                                     "2 skipped tick(s)\n"
-                                     "  loop lag: p50 0.1 ms, p99 2.4 ms, max 9.1 ms\n"
-                                     "  collector cpu: ok, last sample 12 s ago\n"
-                                     "  collector disks: failing: bad\\x1b[2J\n"
-                                     "  collector containers: skipped (no source on this host)\n"
-                                     "  collector network: disabled\n"));
+    CHECK_THAT(text,
+               Catch::Contains("telemetry: collecting, every 60 s, last seq 1234 (12 s ago), "
+                               "2 skipped tick(s)\n"
+                               "  loop lag: p50 0.1 ms, p99 2.4 ms, max 9.1 ms\n"
+                               "  3 sample(s) not sent: over protocol.max_message_bytes "
+                               "even trimmed (see log)\n"
+                               "  collector cpu: ok, last sample 12 s ago\n"
+                               "  collector disks: failing: bad\\x1b[2J\n"
+                               "  collector containers: skipped (no source on this host)\n"
+                               "  collector network: disabled\n"
+                               "  collector processes: partial: /mnt/nfs: statvfs did not "
+                               "answer within 2000 ms (hung mount?), last sample 12 s ago\n"));
 }
 
 TEST_CASE("status report: bad answers fail with the path of what is wrong", "[status]") {

@@ -52,6 +52,34 @@ class AbsentCollector : public collectors::Collector {
     }
 };
 
+// A Docker socket that hangs: the containers collector fails.
+class HungDockerCollector : public collectors::Collector {
+  public:
+    [[nodiscard]] std::string_view name() const override { return "containers"; }
+    Expected<collectors::Collected> collect(const collectors::CollectRequest&,
+                                            protocol::outbound::Telemetry&) override {
+        return fail(ErrorKind::timed_out, "GET /v1.41/containers/json: timed out");
+    }
+};
+
+// Breaks its promise: returns `stuck` after it started, whatever the
+// deadline (an NSS lookup through an LDAP server that does not answer).
+class StuckCollector : public collectors::Collector {
+  public:
+    explicit StuckCollector(std::chrono::milliseconds stuck) : stuck_(stuck) {}
+    [[nodiscard]] std::string_view name() const override { return "processes"; }
+    Expected<collectors::Collected> collect(const collectors::CollectRequest&,
+                                            protocol::outbound::Telemetry&) override {
+        started = true;
+        std::this_thread::sleep_for(stuck_);
+        return collectors::Collected{};
+    }
+    std::atomic<bool> started = false;
+
+  private:
+    std::chrono::milliseconds stuck_;
+};
+
 // Busy for `work` of CPU (a /proc walk of a big host) or asleep (a slow
 // statvfs), within its deadline.
 class SlowCollector : public collectors::Collector {

@@ -9,6 +9,7 @@
 
 #include <fstream>
 
+#include "../journal/fault_vfs.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/telemetry/telemetry_pipeline.hpp"
@@ -146,6 +147,44 @@ TEST_CASE("pipeline: samples every interval, seq from the journal, the loop's fi
     }
 }
 
+// A full disk (a VFS that refuses every write, over the real file): the
+// samples sent meanwhile go on from the journal's last seq, and once the
+// disk has room the counter catches up, so no seq is ever used twice.
+TEST_CASE("pipeline: seq never repeats while the journal refuses writes, nor after it recovers") {
+    TempDir dir;
+    auto loop = make_loop();
+    journal_test::FaultVfs& vfs = journal_test::FaultVfs::install();
+    journal::Options options;
+    options.sync = journal::SyncMode::normal;
+    options.vfs = journal_test::FaultVfs::kName;
+    auto opened = journal::Journal::open(dir.file("journal.db"), options);
+    REQUIRE(opened);
+    for (int i = 0; i < 5; ++i) REQUIRE(opened->next_telemetry_seq());  // samples of long ago
+
+    std::vector<std::uint64_t> seqs;
+    TelemetryPipeline::Settings settings;
+    settings.node_id = "node-1";
+    settings.interval = 20ms;
+    TelemetryPipeline::Hooks hooks;
+    hooks.post = [&](protocol::outbound::Body body) {
+        if (auto* t = std::get_if<Telemetry>(&body)) seqs.push_back(t->seq);
+    };
+    vfs.disk_full = true;  // full from the start
+    TelemetryPipeline pipeline(*loop, &*opened, settings, hooks, working_and_failing());
+    pipeline.start();
+    const bool full_run = loop->run_until([&] { return seqs.size() >= 3; }, 10s);
+    vfs.disk_full = false;
+    REQUIRE(full_run);
+    const std::size_t while_full = seqs.size();
+    REQUIRE(loop->run_until([&] { return seqs.size() >= while_full + 3; }, 10s));
+    pipeline.stop();
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        INFO("sample " << i);
+        CHECK(seqs[i] == 6 + i);
+    }
+    CHECK(opened->telemetry_seq().value_or(0) == seqs.back());
+}
+
 TEST_CASE("pipeline: a sample still running when the next is due skips that tick") {
     Fixture f;
     telemetry::CollectorSet set;
@@ -186,6 +225,76 @@ TEST_CASE("pipeline: health_check is answered with its ref, the periodic report 
     pipeline.set_health_interval(50ms);
     REQUIRE(f.run_until([&] { return !f.health_posted.empty(); }));
     CHECK_FALSE(f.health_posted[0].ref);
+}
+
+// A collector that does not return by its deadline holds the collection
+// thread; health is read elsewhere and still answers, and says so.
+TEST_CASE("pipeline: a stuck collector does not hold health back, health says it is busy") {
+    Fixture f;
+    auto stuck = std::make_unique<StuckCollector>(2500ms);
+    const StuckCollector& probe = *stuck;
+    telemetry::CollectorSet set;
+    set.push_back(std::move(stuck));
+    TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(20ms), f.hooks(), std::move(set));
+    pipeline.start();
+    REQUIRE(f.run_until([&] { return probe.started.load(); }));
+    // Past the sample's deadline (20 ms) by more than a second.
+    (void)f.run_until([] { return false; }, 1200ms);
+    const auto asked = std::chrono::steady_clock::now();
+    pipeline.health_check("req-1");
+    pipeline.health_check("req-2");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 2; }, 800ms));
+    CHECK(std::chrono::steady_clock::now() - asked < 800ms);
+    CHECK(f.posted.empty());  // the sample is indeed still stuck
+    using protocol::outbound::CheckResult;
+    for (const auto& health : f.health_sent) {
+        CHECK(health.checks.agent == CheckResult::warn);
+        CHECK_THAT(health.details.at("agent"), Catch::Contains("collection thread busy since "));
+        CHECK(health.checks.disk != CheckResult::skipped);
+    }
+    CHECK(f.health_sent[0].ref == "req-1");
+    CHECK(f.health_sent[1].ref == "req-2");
+    pipeline.stop();
+}
+
+TEST_CASE("pipeline: a health_check reuses a fresh database verdict, a periodic report checks") {
+    Fixture f;
+    TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(1h), f.hooks(), {});
+    pipeline.start();
+    pipeline.health_check("req-1");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 1; }));
+    pipeline.health_check("req-2");
+    REQUIRE(f.run_until([&] { return f.health_sent.size() >= 2; }));
+    const auto& first = f.health_sent[0].details.at("database");
+    const auto& second = f.health_sent[1].details.at("database");
+    CHECK(first.find("s ago") == std::string::npos);  // checked for it
+    CHECK_THAT(second, Catch::StartsWith("quick_check ok in ") &&
+                           Catch::EndsWith(" s ago: at most once per health.interval)"));
+    pipeline.set_health_interval(50ms);
+    REQUIRE(f.run_until([&] { return !f.health_posted.empty(); }));
+    CHECK(f.health_posted[0].details.at("database").find("s ago") == std::string::npos);
+}
+
+TEST_CASE("pipeline: containers health is warn when the collector failed, skipped without socket") {
+    using protocol::outbound::CheckResult;
+    const auto containers_check = [](std::unique_ptr<collectors::Collector> collector) {
+        Fixture f;
+        telemetry::CollectorSet set;
+        set.push_back(std::move(collector));
+        TelemetryPipeline pipeline(*f.loop, &*f.db, f.settings(20ms), f.hooks(), std::move(set));
+        pipeline.start();
+        REQUIRE(f.run_until([&] { return !f.posted.empty(); }));
+        pipeline.health_check("req-1");
+        REQUIRE(f.run_until([&] { return !f.health_sent.empty(); }));
+        return std::pair{f.health_sent[0].checks.containers,
+                         f.health_sent[0].details.at("containers")};
+    };
+    const auto [hung, hung_why] = containers_check(std::make_unique<HungDockerCollector>());
+    CHECK(hung == CheckResult::warn);
+    CHECK(hung_why == "containers collector failed: GET /v1.41/containers/json: timed out");
+    const auto [absent, absent_why] = containers_check(std::make_unique<AbsentCollector>());
+    CHECK(absent == CheckResult::skipped);
+    CHECK(absent_why == "no socket");
 }
 
 // The figures of docs/telemetry.md, "Pipeline": the same loop, 8 s idle,

@@ -122,3 +122,42 @@ TEST_CASE("split: an item that cannot fit any part is left out and counted") {
     }
     CHECK(disks == 1);
 }
+
+// protocol.max_message_bytes may be 4 KiB; sealed, the inner limit is then
+// about 2.9 KiB. Part 1's own sections must fit it too.
+TEST_CASE("split: part 1 over a low limit is trimmed to fit, and the cut counted") {
+    Telemetry t = big_sample(20, 0, 0);
+    t.system.cpu->per_core_percent.assign(1024, 42.5);
+    auto& processes = t.system.processes.emplace();
+    for (int i = 0; i < 100; ++i) {
+        ProcessEntry p;
+        p.pid = 1000 + i;
+        p.name = fmt::format("worker-{}", i);
+        p.user = "www-data";
+        processes.top_cpu.push_back(p);
+        processes.top_rss.push_back(p);
+    }
+    t.collectors.push_back(
+        CollectorProblem{"disks", CollectorProblem::State::failed, std::string(3000, 'e')});
+    const std::size_t limit = 2900;
+    auto split = split_sample(t, SplitLimits{.max_message_bytes = limit});
+    CHECK_FALSE(split.dropped);
+    REQUIRE_FALSE(split.parts.empty());
+    for (const Telemetry& part : split.parts) CHECK(encoded_size(part) <= limit);
+    const Telemetry& first = split.parts[0];
+    CHECK(first.system.cpu->per_core_percent.empty());
+    CHECK(first.system.cpu->usage_percent == 12.5);  // the totals stay
+    CHECK(first.system.processes->top_cpu.size() < 100);
+    CHECK(split.trimmed >= 1024 + 2);
+    std::size_t disks = 0;
+    for (const auto& part : split.parts) disks += part.system.disks.size();
+    CHECK(disks == 20);
+}
+
+TEST_CASE("split: a part 1 that cannot fit even trimmed drops the sample, which says so") {
+    Telemetry t = big_sample(2, 0, 0);
+    t.node_id = std::string(600, 'n');  // the envelope alone is over the limit
+    auto split = split_sample(t, SplitLimits{.max_message_bytes = 500});
+    CHECK(split.dropped);
+    CHECK(split.parts.empty());
+}
