@@ -13,6 +13,7 @@
 #include "agent/transport/fd_watch.hpp"
 #include "agent/transport/lws_callbacks.hpp"
 #include "agent/transport/timer.hpp"
+#include "agent/transport/timer_queue.hpp"
 
 namespace outpost::transport {
 namespace {
@@ -93,10 +94,14 @@ Expected<std::unique_ptr<EventLoop>> EventLoop::create(Options options) {
     auto watch = FdWatch::create(*loop, loop->signal_fd_, [self] { self->read_signals(); });
     if (!watch) return std::unexpected(watch.error().context("watching the signalfd"));
     loop->signal_watch_ = std::move(*watch);
+    auto timers = TimerQueue::create(*loop);
+    if (!timers) return std::unexpected(timers.error());
+    loop->timers_ = std::move(*timers);
     return loop;
 }
 
 EventLoop::~EventLoop() {
+    timers_.reset();
     signal_watch_.reset();
     if (epoll_wsi_ != nullptr) lws_set_opaque_user_data(epoll_wsi_, nullptr);
     if (context_ != nullptr) lws_context_destroy(context_);

@@ -28,6 +28,7 @@ struct lws_context_creation_info;
 namespace outpost::transport {
 
 class FdWatch;
+class TimerQueue;
 
 class EventLoop {
   public:
@@ -75,6 +76,8 @@ class EventLoop {
     void on_signal(std::function<void(int)> handler) { on_signal_ = std::move(handler); }
 
     [[nodiscard]] lws_context* context() const { return context_; }
+    // Every Timer's entries (timer_queue.hpp).
+    [[nodiscard]] TimerQueue& timers() { return *timers_; }
 
     // Client vhosts carry per-configuration TLS and proxy settings (lws keeps
     // those per vhost); they are created on first use and live as long as the
@@ -101,6 +104,7 @@ class EventLoop {
     sigset_t old_mask_{};
     bool mask_changed_ = false;
     std::unique_ptr<FdWatch> signal_watch_;
+    std::unique_ptr<TimerQueue> timers_;
     // Every FdWatch is one entry of this epoll set, and lws polls only the set
     // (adopted once as a raw fd). Adopting each fd into lws instead cost a
     // dup, an fcntl, an lws_cancel_service() wake-up, an extra poll() pass and

@@ -1,35 +1,24 @@
 #include "agent/transport/timer.hpp"
 
-#include <libwebsockets.h>
-
-#include <type_traits>
-
 #include "agent/transport/event_loop.hpp"
+#include "agent/transport/timer_queue.hpp"
 
 namespace outpost::transport {
 
+// Entries live in the loop's TimerQueue (timer_queue.hpp says why not
+// lws_sul). The Impl stays where it is when a Timer moves, so the queue's
+// pointer to `fire` stays valid.
 struct Timer::Impl {
-    // Standard layout with `sul` first, so the lws callback can get back here.
-    struct Node {
-        lws_sorted_usec_list_t sul;
-        Impl* owner;
-    };
-    static_assert(std::is_standard_layout_v<Node>);
-    Node node{{}, this};
     EventLoop* loop = nullptr;
     std::function<void()> callback;
     bool pending = false;
-
-    static void fire(lws_sorted_usec_list_t* sul) {
-        Impl* self = reinterpret_cast<Node*>(sul)->owner;
-        self->pending = false;
+    TimerQueue::Key key{};
+    TimerQueue::Callback fire = [this] {
+        pending = false;
         // Moved out first: the callback may destroy the Timer (and this Impl).
-        auto callback = std::move(self->callback);
-        EventLoop* loop = self->loop;
-        if (callback) callback();
-        // lws runs timers before it waits; wake it so run_until() re-checks.
-        loop->wake();
-    }
+        auto run = std::move(callback);
+        if (run) run();
+    };
 };
 
 Timer::Timer(EventLoop& loop) : impl_(std::make_unique<Impl>()) {
@@ -54,13 +43,13 @@ void Timer::schedule(std::chrono::microseconds delay, std::function<void()> call
     cancel();
     impl_->callback = std::move(callback);
     impl_->pending = true;
-    const auto us = delay.count() > 0 ? static_cast<lws_usec_t>(delay.count()) : 1;
-    lws_sul_schedule(impl_->loop->context(), 0, &impl_->node.sul, &Impl::fire, us);
+    const auto due = TimerQueue::Clock::now() + std::max(delay, std::chrono::microseconds(0));
+    impl_->key = impl_->loop->timers().add(due, &impl_->fire);
 }
 
 void Timer::cancel() {
     if (!impl_) return;  // moved-from
-    if (impl_->pending) lws_sul_cancel(&impl_->node.sul);
+    if (impl_->pending) impl_->loop->timers().remove(impl_->key);
     impl_->pending = false;
     impl_->callback = nullptr;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// A one-shot timer on the loop (an lws_sul underneath). RAII: destroying or
+// A one-shot timer on the loop (an entry of the loop's TimerQueue). RAII: destroying or
 // re-scheduling it cancels the pending callback, so an owner that goes away
 // can never be called back. The callback may destroy the Timer itself.
 
