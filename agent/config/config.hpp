@@ -203,6 +203,32 @@ struct AlertsConfig {
     bool operator==(const AlertsConfig&) const = default;
 };
 
+// Log streaming (protocol.md §3.3 stream_logs; docs/log-streaming.md).
+// `source` in stream_logs names one of these entries, never a path.
+enum class LogSourceKind { file, journal };
+
+struct LogSourceEntry {
+    std::string name;  // unique; what stream_logs.source names
+    LogSourceKind kind{};
+    std::string path;  // kind == file: absolute path of the file
+    std::string unit;  // kind == journal: the systemd unit (`nginx.service`)
+    // kind == journal: read the journal files in this directory instead of
+    // the system journal (journals written by systemd-journal-remote, tests).
+    std::optional<std::string> journal_directory;
+    std::uint32_t max_line_bytes{};    // longer lines are cut and marked
+    std::uint32_t lines_per_second{};  // this source's rate, per stream
+    bool operator==(const LogSourceEntry&) const = default;
+};
+
+struct LogsConfig {
+    std::vector<LogSourceEntry> sources;
+    std::uint32_t max_streams{};           // open at once; one more is refused
+    std::uint32_t max_lines_per_second{};  // all streams together
+    std::uint32_t max_history_lines{};     // stream_logs.lines above it is capped
+    Duration partial_line_timeout{};       // a last line without a newline waits this long
+    bool operator==(const LogsConfig&) const = default;
+};
+
 struct Config {
     ServerConfig server;
     AuthConfig auth;
@@ -219,6 +245,7 @@ struct Config {
     LoggingConfig logging;
     ExecutorConfig executor;
     AlertsConfig alerts;
+    LogsConfig logs;  // schema_logs.cpp
 };
 
 }  // namespace outpost::config

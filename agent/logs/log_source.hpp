@@ -1,0 +1,109 @@
+#pragma once
+// One allow-listed log source as a stream reads it (protocol.md §3.3
+// `stream_logs`; docs/log-streaming.md). Two kinds implement it: a file
+// (agent/logs/file/) and a systemd unit's journal (agent/logs/journal/). The
+// stream manager (agent/logs/streams/) owns the sources of the open streams
+// and decides when to read: a source never pushes lines, it says "readable"
+// and is pulled, so a paused stream (the connection's send queue above its
+// mark) leaves the rest in the file or the journal, not in memory.
+//
+// Everything runs on the service loop. A source keeps at most one bounded
+// read buffer of its own; history() and read() are bounded by their
+// arguments, never by the size of the file or the journal.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/common/error.hpp"
+
+namespace outpost::transport {
+class EventLoop;
+}
+
+namespace outpost::logs {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// One line (a file) or one entry's MESSAGE (the journal), ready to send.
+struct LogRecord {
+    // Valid UTF-8 (ill-formed bytes became U+FFFD), without the line
+    // terminator, at most the source's max_line_bytes; a longer line was cut
+    // at a code-point boundary at or below the cap.
+    std::string text;
+    // Bytes of the original line past the cut; 0 when it was whole. The
+    // stream marks a cut line (docs/protocol-notes.md, "log_line").
+    std::uint64_t cut_bytes = 0;
+    // The entry's own time (journal: __REALTIME_TIMESTAMP); for a file, when
+    // the agent read the line (a file line carries no time of its own).
+    TimePoint ts{};
+    // A partial last line sent because it stayed incomplete past
+    // logs.partial_line_timeout (its rest, if it ever comes, is a new line).
+    bool partial = false;
+};
+
+// What a following source tells its stream. Called from the loop; never
+// from inside history() / read() / follow().
+struct SourceEvents {
+    // There may be records to read() now (new data, a rotation, the file
+    // appeared). Spurious calls are allowed: read() may return nothing.
+    std::function<void()> on_readable;
+    // The source cannot be followed any more (deleted and not recreated
+    // within the grace period is NOT this: a file is waited for. This is an
+    // I/O error, the journal files vanished, permission lost). `reason` is for
+    // stream_end and the log.
+    std::function<void(std::string reason)> on_failed;
+};
+
+// Counters a source keeps for `outpost status` and stream_end.
+struct SourceCounters {
+    std::uint64_t rotations = 0;  // a file: renames/recreations followed
+    std::uint64_t truncations = 0;  // a file: copytruncate (size went down)
+    // Lines the source knows it missed: a file truncated (copytruncate)
+    // after lines were written that the agent had not read yet counts the
+    // lines it can prove were lost (docs/log-streaming.md, "copytruncate").
+    std::uint64_t lost = 0;
+};
+
+class LogSource {
+  public:
+    virtual ~LogSource() = default;
+
+    // The last `lines` records that exist now, oldest first (fewer when the
+    // source has fewer). A file is read backwards from its end in bounded
+    // blocks, never whole; the journal steps back from its tail. Marks the
+    // position where follow() will continue, so nothing is repeated or
+    // skipped between history and following. `lines` = 0: nothing, position
+    // at the end. A source that does not exist yet has no history (not an
+    // error: it is waited for when following).
+    [[nodiscard]] virtual Expected<std::vector<LogRecord>> history(std::uint32_t lines) = 0;
+
+    // Starts watching for new records after the position history() left
+    // (inotify for files, sd_journal_get_fd() for the journal), both as fds
+    // in the loop. Called at most once, after history().
+    [[nodiscard]] virtual Expected<void> follow(transport::EventLoop& loop, SourceEvents events) = 0;
+
+    // Up to `max_records` complete records (and, once their timeout passed,
+    // held partial lines), together at most about `max_bytes` of text, from
+    // the current position; advances past what it returns. Empty: nothing
+    // available now (on_readable will say when). Never blocks on the source
+    // growing; reads at most ~max_bytes + one block from the file.
+    [[nodiscard]] virtual std::vector<LogRecord> read(std::size_t max_records,
+                                                      std::size_t max_bytes) = 0;
+
+    // Bytes known to be written and not yet returned by read() (a file: its
+    // size past the position; the journal: 0 when unknown). For the stream's
+    // "falling behind" decision and status; an estimate.
+    [[nodiscard]] virtual std::uint64_t backlog_bytes() const = 0;
+
+    [[nodiscard]] virtual SourceCounters counters() const = 0;
+
+    // For logs and status: "file /var/log/app.log" or "journal nginx.service".
+    [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+}  // namespace outpost::logs
