@@ -61,7 +61,7 @@ struct SourceEvents {
 
 // Counters a source keeps for `outpost status` and stream_end.
 struct SourceCounters {
-    std::uint64_t rotations = 0;  // a file: renames/recreations followed
+    std::uint64_t rotations = 0;    // a file: renames/recreations followed
     std::uint64_t truncations = 0;  // a file: copytruncate (size went down)
     // Lines the source knows it missed: a file truncated (copytruncate)
     // after lines were written that the agent had not read yet counts the
@@ -85,7 +85,8 @@ class LogSource {
     // Starts watching for new records after the position history() left
     // (inotify for files, sd_journal_get_fd() for the journal), both as fds
     // in the loop. Called at most once, after history().
-    [[nodiscard]] virtual Expected<void> follow(transport::EventLoop& loop, SourceEvents events) = 0;
+    [[nodiscard]] virtual Expected<void> follow(transport::EventLoop& loop,
+                                                SourceEvents events) = 0;
 
     // Up to `max_records` complete records (and, once their timeout passed,
     // held partial lines), together at most about `max_bytes` of text, from
