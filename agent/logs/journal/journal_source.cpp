@@ -56,7 +56,19 @@ Expected<JournalHandle> open_journal(const config::LogSourceEntry& entry) {
                                      : std::string("opening the system journal");
         return fail(kind_of(r), describe_errno(what, r));
     }
-    return JournalHandle(raw);
+    JournalHandle journal(raw);
+    // sd-journal skips the files it may not read without an error, so a
+    // user outside the systemd-journal group would follow an empty journal
+    // in silence. No system journal file at all is that, or no journald:
+    // either way nothing would ever arrive, so say so. (A journal_directory
+    // may be empty for now: journal-remote creates files as senders come.)
+    std::uint64_t bytes = 0;
+    if (!entry.journal_directory && sd_journal_get_usage(raw, &bytes) >= 0 && bytes == 0) {
+        return fail(ErrorKind::permission,
+                    "the system journal has no file this process can read (is the agent's "
+                    "user in the systemd-journal group, and is journald running?)");
+    }
+    return journal;
 }
 
 std::uint64_t monotonic_usec() {

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -312,4 +315,61 @@ TEST_CASE("journal: a journal directory that does not exist is an error at open"
     REQUIRE_FALSE(source);
     CHECK(source.error().kind() == ErrorKind::not_found);
     CHECK_THAT(source.error().message(), Catch::Contains("missing"));
+}
+
+namespace {
+
+// Journal files this process can open in the system journal's places.
+bool readable_system_journal_file() {
+    std::error_code ec;
+    for (const char* root : {"/run/log/journal", "/var/log/journal"}) {
+        for (std::filesystem::recursive_directory_iterator it(root, ec), end; !ec && it != end;
+             it.increment(ec)) {
+            if (it->path().extension() == ".journal" && ::access(it->path().c_str(), R_OK) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("journal: the system journal opens, or says why nothing could be read",
+          "[logs][journal]") {
+    auto entry = unit_entry("/unused");
+    entry.journal_directory.reset();
+    auto source = JournalSource::open(entry);
+    if (readable_system_journal_file()) {
+        REQUIRE(source);
+        CHECK((*source)->describe() == "journal app.service");
+        CHECK((*source)->history(1));
+    } else {  // a container without journald, as in CI
+        REQUIRE_FALSE(source);
+        CHECK(source.error().kind() == ErrorKind::permission);
+        CHECK_THAT(source.error().message(), Catch::Contains("systemd-journal group"));
+    }
+}
+
+TEST_CASE("journal: a journal directory the agent may not read is a permission error",
+          "[logs][journal]") {
+    REQUIRE_JOURNAL_REMOTE();
+    if (::geteuid() != 0) {
+        OUTPOST_SKIP("needs root to switch to an unprivileged user for the check");
+    }
+    test_support::TempDir dir("journal");
+    append_entries(dir.file("a.journal"), numbered(0, 1));
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::owner_all);
+    // The check runs in a child that drops to nobody (the test itself is root).
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+        auto source = JournalSource::open(unit_entry(dir.path()));
+        ::_exit(!source && source.error().kind() == ErrorKind::permission ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
