@@ -98,6 +98,7 @@ struct JournalSource::State {
     void on_journal_event();
     void arm_recheck();
     [[nodiscard]] bool files_gone() const;
+    void fail_now(std::string reason);
     void fail_later(std::string reason);
 };
 
@@ -125,23 +126,19 @@ std::optional<LogRecord> JournalSource::State::current_record() const {
 void JournalSource::State::on_journal_event() {
     const int r = sd_journal_process(journal.get());
     if (r < 0) {
-        failure = describe_errno("following the journal", r);
-        watch.reset();
-        recheck.reset();
-        if (events.on_failed) events.on_failed(failure);
+        fail_now(describe_errno("following the journal", r));
         return;
     }
     arm_recheck();
     if (r == SD_JOURNAL_INVALIDATE && files_gone()) {
-        failure = entry.journal_directory
-                      ? fmt::format("the journal files in {} are gone", *entry.journal_directory)
-                      : std::string("the journal files are gone");
-        watch.reset();
-        recheck.reset();
-        if (events.on_failed) events.on_failed(failure);
+        fail_now(entry.journal_directory
+                     ? fmt::format("the journal files in {} are gone", *entry.journal_directory)
+                     : std::string("the journal files are gone"));
         return;
     }
-    if (r != SD_JOURNAL_NOP && events.on_readable) events.on_readable();
+    if (r == SD_JOURNAL_NOP) return;
+    auto on_readable = events.on_readable;  // a copy: it may destroy the source
+    if (on_readable) on_readable();
 }
 
 // sd-journal may need to be called back even without fd activity (journal
@@ -168,6 +165,16 @@ bool JournalSource::State::files_gone() const {
     return sd_journal_get_usage(journal.get(), &bytes) >= 0 && bytes == 0;
 }
 
+// Stops following and tells the stream, from a loop callback (the watch's or
+// the recheck timer's, both of which may be destroyed by it). Last thing done.
+void JournalSource::State::fail_now(std::string reason) {
+    failure = std::move(reason);
+    watch.reset();
+    if (recheck) recheck->cancel();
+    auto on_failed = events.on_failed;  // a copy: it may destroy the source
+    if (on_failed) on_failed(failure);
+}
+
 // read() must not call back into the stream: the failure is told from the
 // loop, once.
 void JournalSource::State::fail_later(std::string reason) {
@@ -177,7 +184,8 @@ void JournalSource::State::fail_later(std::string reason) {
     if (recheck) recheck->cancel();
     if (!notice) return;  // not following: nobody to tell; history() reports its own
     notice->schedule(std::chrono::microseconds(0), [this] {
-        if (events.on_failed) events.on_failed(failure);
+        auto on_failed = events.on_failed;  // a copy: it may destroy the source
+        if (on_failed) on_failed(failure);
     });
 }
 
