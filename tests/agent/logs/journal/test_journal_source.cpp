@@ -276,6 +276,22 @@ TEST_CASE("journal: a unit with no entries yet gets all of its first ones", "[lo
     CHECK(texts(follower.received) == line_texts(0, 3));
 }
 
+TEST_CASE("journal: an empty journal directory is followed until its files appear",
+          "[logs][journal]") {
+    REQUIRE_JOURNAL_REMOTE();
+    test_support::TempDir dir("journal");
+    auto source = open_source(unit_entry(dir.path()));
+    auto history = source->history(10);
+    REQUIRE(history);
+    CHECK(history->empty());
+    Follower follower(std::move(source));
+    append_entries(dir.file("first.journal"), numbered(0, 3));
+    REQUIRE(follower.wait_for(3));
+    follower.loop->run_until([] { return false; }, 200ms);
+    CHECK(texts(follower.received) == line_texts(0, 3));
+    CHECK(follower.failures.empty());
+}
+
 TEST_CASE("journal: read() honours its record and byte budgets and keeps its place",
           "[logs][journal]") {
     REQUIRE_JOURNAL_REMOTE();
