@@ -82,7 +82,14 @@ transport::ConnectionEvents SessionDriver::connection_events(Role role) {
                     log::info(kLog, "connection closed with {} {}", *code, reason);
                     apply(policy_.on_peer_close(*code, reason));
                 } else {
-                    log::info(kLog, "connection lost{}", reason.empty() ? "" : ": " + reason);
+                    // A polling period ends this way on every bad answer (a
+                    // redirect, HTML, a body over the limit, a timeout): say why.
+                    const std::string cause = reason.empty() ? "" : ": " + reason;
+                    if (policy_.polling()) {
+                        log::warn(kLog, "polling period ended{}", cause);
+                    } else {
+                        log::info(kLog, "connection lost{}", cause);
+                    }
                     apply(policy_.on_connection_lost(reason.empty() ? "connection lost" : reason));
                 }
             },
