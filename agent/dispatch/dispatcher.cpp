@@ -56,11 +56,14 @@ Dispatcher::Dispatcher(DispatcherSettings settings, journal::Journal* journal,
       lifecycle_(CommandLifecycle::Settings{.max_message_bytes = settings_.max_message_bytes,
                                             .max_concurrent = settings_.max_concurrent,
                                             .queue_limits = settings_.queue_limits,
-                                            .on_held = settings_.on_held},
+                                            .on_held = settings_.on_held,
+                                            .on_finished = settings_.on_command_finished},
                  CommandLifecycle::Parts{
                      .journal = journal, .runner = runner, .commit = commit_, .health = health_},
                  std::move(policy), send_, clock_),
-      config_updates_(journal, settings_.on_config_update) {}
+      config_updates_(journal, settings_.on_config_update) {
+    commit_.on_sync_timed(settings_.on_journal_sync);
+}
 
 // --- start-up and maintenance ---
 

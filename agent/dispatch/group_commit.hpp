@@ -41,6 +41,12 @@ class GroupCommit {
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
+    // Each journal sync's duration, on the loop or the sync thread (the
+    // metrics' histogram); may be empty.
+    void on_sync_timed(std::function<void(std::chrono::steady_clock::duration)> observer) {
+        on_sync_timed_ = std::move(observer);
+    }
+
     void enable(Schedule schedule, journal::WalSyncThread* sync_thread,
                 std::chrono::milliseconds slow_sync, unsigned fast_syncs_to_return);
 
@@ -84,6 +90,7 @@ class GroupCommit {
 
     journal::Journal* journal_;
     OnFailed on_failed_;
+    std::function<void(std::chrono::steady_clock::duration)> on_sync_timed_;
     Schedule schedule_;                              // set: group commit on
     journal::WalSyncThread* sync_thread_ = nullptr;  // set: batches may sync off the loop
     std::chrono::milliseconds slow_sync_{0};
