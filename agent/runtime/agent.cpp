@@ -64,6 +64,17 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .on_health_check =
                   [this](std::string request_id) {
                       telemetry_.health_check(std::move(request_id));
+                  },
+              .on_command_finished =
+                  [this](std::string_view state, std::int64_t duration_ms) {
+                      metrics::bump(instruments_.commands_finished, state);
+                      instruments_.command_duration.observe(static_cast<double>(duration_ms) /
+                                                            1000.0);
+                  },
+              .on_journal_sync =
+                  [this](std::chrono::steady_clock::duration took) {
+                      instruments_.journal_sync.observe(
+                          std::chrono::duration<double>(took).count());
                   }},
           journal_.get(), journal_.error(), std::move(policy), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
@@ -193,7 +204,19 @@ void Agent::start_status_server() {
     log::info(kLog, "status: answering `outpost status` on {}", config_.status.socket);
 }
 
+// Like the status socket, the metrics are not what the agent is for: an
+// address already in use is an error in the log, not a reason to stop.
 void Agent::start_metrics() {
+    if (config_.metrics.listen) {
+        auto started = metrics::HttpEndpoint::start(loop_, *config_.metrics.listen,
+                                                    [this] { return render_metrics(); });
+        if (started) {
+            http_metrics_ = std::move(*started);
+            log::info(kLog, "metrics: serving GET /metrics on {}", *config_.metrics.listen);
+        } else {
+            log::error(kLog, "{}; not serving metrics over HTTP", started.error().message());
+        }
+    }
     if (!config_.metrics.textfile) return;
     textfile_ = std::make_unique<metrics::TextfilePublisher>(
         loop_, *config_.metrics.textfile,

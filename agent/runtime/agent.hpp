@@ -29,6 +29,7 @@
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/metrics/http_endpoint.hpp"
 #include "agent/metrics/instruments.hpp"
 #include "agent/metrics/textfile.hpp"
 #include "agent/runtime/agent_journal.hpp"
@@ -121,6 +122,8 @@ class Agent {
     std::unique_ptr<status::StatusServer> status_server_;
     // metrics.textfile, when set: rendered on the loop, written off it.
     std::unique_ptr<metrics::TextfilePublisher> textfile_;
+    // metrics.listen, when set: GET /metrics on a loopback address.
+    std::unique_ptr<metrics::HttpEndpoint> http_metrics_;
     transport::Timer approval_expiry_;
     transport::Timer maintenance_;
     bool stopping_ = false;
