@@ -9,6 +9,7 @@
 #include <random>
 
 #include "agent/metrics/exposition.hpp"
+#include "agent/metrics/http_endpoint.hpp"
 
 using namespace outpost::metrics;
 
@@ -127,4 +128,22 @@ TEST_CASE("metrics: histograms have cumulative buckets, +Inf, _sum and _count", 
     e.histogram("x_seconds", {}, empty);
     CHECK_THAT(e.text(), Catch::Contains("x_seconds_bucket{le=\"+Inf\"} 0\n"));
     CHECK_THAT(e.text(), Catch::EndsWith("x_seconds_sum 0\nx_seconds_count 0\n"));
+}
+
+TEST_CASE("metrics endpoint: GET /metrics answers, anything else is refused", "[metrics]") {
+    const auto render = [] { return std::string("a 1\n"); };
+    const std::string ok = http_response("GET /metrics HTTP/1.1\r\nHost: x\r\n", render);
+    CHECK_THAT(ok, Catch::StartsWith("HTTP/1.1 200 OK\r\n"));
+    CHECK_THAT(ok, Catch::Contains("Content-Type: text/plain; version=0.0.4"));
+    CHECK_THAT(ok, Catch::Contains("Content-Length: 4\r\n"));
+    CHECK_THAT(ok, Catch::EndsWith("\r\n\r\na 1\n"));
+    CHECK_THAT(http_response("HEAD /metrics HTTP/1.0\r\n", render), Catch::EndsWith("\r\n\r\n"));
+    CHECK_THAT(http_response("GET / HTTP/1.1\r\n", render), Catch::StartsWith("HTTP/1.1 404"));
+    CHECK_THAT(http_response("POST /metrics HTTP/1.1\r\n", render),
+               Catch::StartsWith("HTTP/1.1 405"));
+    for (const char* junk : {"", "GET", "GET /metrics", "\x16\x03\x01\x02", "GET /metrics SMTP\r\n",
+                             "hello world\r\n"}) {
+        INFO(junk);
+        CHECK_THAT(http_response(junk, render), Catch::StartsWith("HTTP/1.1 400"));
+    }
 }
