@@ -110,8 +110,9 @@ std::expected<std::string, FetchError> read_answer(int fd, const std::string& pa
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         // An agent from before requests existed answers without reading the
         // request line; closing with it unread resets the connection after
-        // the whole answer was queued: the end of the answer, not an error.
-        if (n < 0 && errno == ECONNRESET && !answer.empty()) break;
+        // the whole answer was queued: the end of the answer (an empty one
+        // is refused below), not a read error.
+        if (n < 0 && errno == ECONNRESET) break;
         if (n < 0) {
             return error(FetchError::Kind::failed,
                          "reading from " + path + ": " + std::strerror(errno));
