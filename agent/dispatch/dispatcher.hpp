@@ -63,6 +63,9 @@ struct DispatcherSettings {
     // ran) and each journal sync of the group commit (how long it took).
     std::function<void(std::string_view state, std::int64_t duration_ms)> on_command_finished{};
     std::function<void(std::chrono::steady_clock::duration)> on_journal_sync{};
+    // Each command_ack sent in answer to a message: how long after the
+    // message arrived (its journal write and the batch's sync included).
+    std::function<void(std::chrono::steady_clock::duration)> on_ack_sent{};
 };
 
 class Dispatcher {

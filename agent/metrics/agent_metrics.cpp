@@ -175,6 +175,9 @@ void instrument_families(ExpositionWriter& w, const Instruments& in) {
     w.family("outpost_command_duration_seconds", C::histogram,
              "How long finished commands ran, seconds.");
     w.histogram("outpost_command_duration_seconds", {}, in.command_duration);
+    w.family("outpost_command_ack_latency_seconds", C::histogram,
+             "From a command message's arrival to its command_ack being sent, seconds.");
+    w.histogram("outpost_command_ack_latency_seconds", {}, in.ack_latency);
     w.family("outpost_journal_sync_duration_seconds", C::histogram,
              "How long each journal commit's sync (fsync) took, seconds.");
     w.histogram("outpost_journal_sync_duration_seconds", {}, in.journal_sync);

@@ -13,7 +13,9 @@ std::vector<double> command_duration_buckets() {
 }
 
 Instruments::Instruments()
-    : command_duration(command_duration_buckets()), journal_sync(latency_buckets()) {}
+    : command_duration(command_duration_buckets()),
+      journal_sync(latency_buckets()),
+      ack_latency(latency_buckets()) {}
 
 void Instruments::on_connection_state(const session::SessionSnapshot& snapshot) {
     using session::State;

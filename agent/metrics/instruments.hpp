@@ -32,6 +32,7 @@ struct Instruments {
     LabelledCounts commands_finished;
     Histogram command_duration;  // seconds, from the journal's result
     Histogram journal_sync;      // seconds per journal commit/fsync
+    Histogram ack_latency;       // seconds, execute received → command_ack sent
 
     // Feeds each connection state change (SessionDriver's on_state_changed):
     // an attempt that ends in a waiting state counts as a reconnect.

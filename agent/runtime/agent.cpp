@@ -75,6 +75,10 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
                   [this](std::chrono::steady_clock::duration took) {
                       instruments_.journal_sync.observe(
                           std::chrono::duration<double>(took).count());
+                  },
+              .on_ack_sent =
+                  [this](std::chrono::steady_clock::duration took) {
+                      instruments_.ack_latency.observe(std::chrono::duration<double>(took).count());
                   }},
           journal_.get(), journal_.error(), std::move(policy), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },

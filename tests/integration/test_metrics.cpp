@@ -123,6 +123,7 @@ TEST_CASE("metrics: outpost metrics, the textfile through node_exporter, GET /me
     CHECK_THAT(metrics.out,
                Catch::Contains("outpost_commands_finished_total{state=\"succeeded\"} 1\n"));
     CHECK_THAT(metrics.out, Catch::Contains("outpost_command_duration_seconds_count 1\n"));
+    CHECK_THAT(metrics.out, Catch::Contains("outpost_command_ack_latency_seconds_count 1\n"));
     CHECK_THAT(metrics.out, Catch::Contains("\nprocess_open_fds "));
     promtool_accepts(metrics.out);
 
@@ -152,8 +153,17 @@ TEST_CASE("metrics: outpost metrics, the textfile through node_exporter, GET /me
                       "--collector.textfile", "--collector.textfile.directory=" + textfile_dir,
                       "--web.listen-address=127.0.0.1:" + std::to_string(exporter_port)})};
     REQUIRE(wait_for_port(exporter_port, 15s));
-    const std::string exported =
-        tcp_exchange(exporter_port, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n");
+    // The file lags the agent by up to textfile_interval: scraped until it
+    // shows the session (or the limit).
+    std::string exported;
+    const auto deadline = Clock::now() + kEventLimit;
+    do {
+        exported = tcp_exchange(exporter_port, "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        if (exported.find("outpost_connection_state{state=\"online\"} 1") != std::string::npos) {
+            break;
+        }
+        std::this_thread::sleep_for(500ms);
+    } while (Clock::now() < deadline);
     INFO(exported.substr(0, 3000));
     CHECK_THAT(exported, Catch::Contains("outpost_build_info{version=\""));
     CHECK_THAT(exported, Catch::Contains("outpost_connection_state{state=\"online\"} 1"));

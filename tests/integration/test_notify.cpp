@@ -143,7 +143,9 @@ TEST_CASE("systemd notify: READY=1 while the control plane is unreachable",
     Rig rig({}, false);  // no hub: the agent never gets online
     NotifySocket systemd(rig.dir.file("notify.sock"));
     rig.agent.set_env("NOTIFY_SOCKET", rig.dir.file("notify.sock"));
-    rig.agent.start(rig.hub);
+    // Nothing listens there: every attempt fails.
+    rig.agent.start(rig.hub,
+                    "wss://localhost:" + std::to_string(free_loopback_port()) + "/v1/agent");
     auto ready = systemd.wait_for(starts("READY=1"), kFirstOnline);
     INFO("received: " << systemd.all());
     REQUIRE(ready);
