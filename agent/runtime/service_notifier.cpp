@@ -70,6 +70,7 @@ void ServiceNotifier::reloading() {
 }
 
 void ServiceNotifier::stopping() {
+    if (stopping_) return;  // the signal and the stop itself both say so
     stopping_ = true;
     watchdog_.cancel();
     send("STOPPING=1");
