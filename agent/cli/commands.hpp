@@ -29,6 +29,7 @@ int cmd_identity(const CommandContext&);
 int cmd_enroll(const CommandContext&);
 int cmd_run(const CommandContext&);
 int cmd_status(const CommandContext&);
+int cmd_metrics(const CommandContext&);
 int cmd_journal(const CommandContext&);
 
 // The registry: every subcommand, in the order `outpost --help` lists them.

@@ -229,6 +229,13 @@ struct LogsConfig {
     bool operator==(const LogsConfig&) const = default;
 };
 
+// Prometheus metrics (docs/metrics.md; schema_metrics.cpp).
+struct MetricsConfig {
+    std::optional<std::string> textfile;  // absolute path for node_exporter's textfile collector
+    Duration textfile_interval{};
+    std::optional<std::string> listen;  // 127.0.0.1:PORT or [::1]:PORT
+};
+
 struct Config {
     ServerConfig server;
     AuthConfig auth;
@@ -245,7 +252,8 @@ struct Config {
     LoggingConfig logging;
     ExecutorConfig executor;
     AlertsConfig alerts;
-    LogsConfig logs;  // schema_logs.cpp
+    MetricsConfig metrics;  // schema_metrics.cpp
+    LogsConfig logs;        // schema_logs.cpp
 };
 
 }  // namespace outpost::config

@@ -195,6 +195,7 @@ std::vector<Field<Config>> build_root_table() {
         section("protocol", &C::protocol, protocol_table(), "Wire protocol limits."),
         section("node", &C::node, node_table(), "This node."),
         section("status", &C::status, status_table(), "Local status endpoint."),
+        section("metrics", &C::metrics, metrics_table(), "Prometheus metrics (docs/metrics.md)."),
         section("logging", &C::logging, logging_table(), "Logging."),
         section("executor", &C::executor, executor_table(), "Command execution."),
         alerts_row(),

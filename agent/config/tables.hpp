@@ -17,6 +17,9 @@ namespace outpost::config {
 // The `executor` section with its command-entry table (schema_executor.cpp).
 [[nodiscard]] std::vector<Field<ExecutorConfig>> executor_table();
 
+// The `metrics` section (schema_metrics.cpp).
+[[nodiscard]] std::vector<Field<MetricsConfig>> metrics_table();
+
 // The `alerts` list of rules, with its built-in default (schema_alerts.cpp).
 [[nodiscard]] Field<Config> alerts_row();
 

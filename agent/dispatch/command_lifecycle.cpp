@@ -325,7 +325,14 @@ std::optional<journal::TimePoint> CommandLifecycle::next_approval_deadline() {
 
 void CommandLifecycle::ack(const std::string& request_id, AckState state,
                            std::optional<std::string> reason) {
-    send(protocol::outbound::CommandAck{request_id, state, std::move(reason)});
+    // Set while a message is being handled (the metrics' ack latency).
+    const auto received = commit_.message_received();
+    commit_.after_durable([this, received,
+                           body = protocol::outbound::Body(protocol::outbound::CommandAck{
+                               request_id, state, std::move(reason)})]() mutable {
+        if (commit_.muted()) return;
+        if (send_(std::move(body)) && received) commit_.note_ack_sent(*received);
+    });
 }
 
 void CommandLifecycle::unknown_request(std::string message, const std::string& ref) {

@@ -43,6 +43,8 @@ class CommandLifecycle {
         // A command was held for approval (next_approval_deadline may now
         // be earlier).
         std::function<void()> on_held{};
+        // A run ended with this final state after this long (metrics).
+        std::function<void(std::string_view state, std::int64_t duration_ms)> on_finished{};
     };
     // What it works with; all must outlive it. `journal` null: no journal,
     // every command is rejected (health says why).

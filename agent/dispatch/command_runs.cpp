@@ -108,6 +108,9 @@ void CommandLifecycle::on_run_done(const PendingRun& pending, unsigned attempt,
 void CommandLifecycle::finish(const std::string& request_id, const journal::CommandResult& result) {
     log::info(kLog, "{}: {}{}", request_id, journal::to_string(result.state),
               result.exit_code ? fmt::format(" (exit {})", *result.exit_code) : "");
+    if (settings_.on_finished) {
+        settings_.on_finished(journal::to_string(result.state), result.duration_ms);
+    }
     bounds_.release(request_id);  // its run is over: no copy of its stdin is left
     commit_.before_write();
     if (auto stored = journal_->finish(request_id, result); !stored) {

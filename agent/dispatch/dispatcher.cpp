@@ -56,11 +56,15 @@ Dispatcher::Dispatcher(DispatcherSettings settings, journal::Journal* journal,
       lifecycle_(CommandLifecycle::Settings{.max_message_bytes = settings_.max_message_bytes,
                                             .max_concurrent = settings_.max_concurrent,
                                             .queue_limits = settings_.queue_limits,
-                                            .on_held = settings_.on_held},
+                                            .on_held = settings_.on_held,
+                                            .on_finished = settings_.on_command_finished},
                  CommandLifecycle::Parts{
                      .journal = journal, .runner = runner, .commit = commit_, .health = health_},
                  std::move(policy), send_, clock_),
-      config_updates_(journal, settings_.on_config_update) {}
+      config_updates_(journal, settings_.on_config_update) {
+    commit_.on_sync_timed(settings_.on_journal_sync);
+    commit_.on_ack_sent(settings_.on_ack_sent);
+}
 
 // --- start-up and maintenance ---
 
@@ -160,12 +164,15 @@ void Dispatcher::on_journal_failed(std::string why) {
 // --- the gate, then routing ---
 
 void Dispatcher::handle(const protocol::InboundMessage& message) {
+    // Only with the metrics' observer set: one clock read per message.
+    if (settings_.on_ack_sent) commit_.mark_message(std::chrono::steady_clock::now());
     auto admitted = gate_.admit(message);
     if (!admitted) {
         refuse(std::move(admitted.error()));
-        return;
+    } else {
+        route(*admitted ? **admitted : message, message.id);
     }
-    route(*admitted ? **admitted : message, message.id);
+    commit_.mark_message(std::nullopt);
 }
 
 void Dispatcher::route(const protocol::InboundMessage& message, const std::string& frame_id) {
@@ -213,7 +220,13 @@ void Dispatcher::refuse(protocol::ProtocolError error) {
 }
 
 void Dispatcher::ack(const std::string& request_id, const AckOutcome& outcome) {
-    send(protocol::outbound::CommandAck{request_id, outcome.state, outcome.reason});
+    const auto received = commit_.message_received();
+    commit_.after_durable([this, received,
+                           body = protocol::outbound::Body(protocol::outbound::CommandAck{
+                               request_id, outcome.state, outcome.reason})]() mutable {
+        if (commit_.muted()) return;
+        if (send_(std::move(body)) && received) commit_.note_ack_sent(*received);
+    });
 }
 
 void Dispatcher::send(protocol::outbound::Body body) {

@@ -59,6 +59,13 @@ struct DispatcherSettings {
     // pipeline's checks run off the loop, so the answer comes later).
     // Empty: answered at once with this dispatcher's quick checks.
     std::function<void(std::string request_id)> on_health_check{};
+    // Metrics: each command run that ended (its final state, how long it
+    // ran) and each journal sync of the group commit (how long it took).
+    std::function<void(std::string_view state, std::int64_t duration_ms)> on_command_finished{};
+    std::function<void(std::chrono::steady_clock::duration)> on_journal_sync{};
+    // Each command_ack sent in answer to a message: how long after the
+    // message arrived (its journal write and the batch's sync included).
+    std::function<void(std::chrono::steady_clock::duration)> on_ack_sent{};
 };
 
 class Dispatcher {

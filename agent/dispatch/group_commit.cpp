@@ -125,6 +125,7 @@ void GroupCommit::close() {
 }
 
 void GroupCommit::note_sync_time(std::chrono::steady_clock::duration took) {
+    if (on_sync_timed_) on_sync_timed_(took);
     // On this machine's VM a hand-off to the thread costs ~0.1 ms of CPU and
     // ~0.2 ms of latency per command (two cross-CPU wake-ups), more than a
     // good disk's whole sync; so the loop syncs until the disk shows it is
@@ -140,6 +141,7 @@ void GroupCommit::note_sync_time(std::chrono::steady_clock::duration took) {
 }
 
 void GroupCommit::note_thread_sync_time(std::chrono::steady_clock::duration took) {
+    if (on_sync_timed_) on_sync_timed_(took);
     // A disk with an occasional slow sync (this VM's shows 12–140 ms ones
     // every few thousand) should not pay the hand-off for the rest of the
     // run: once the thread has seen enough fast syncs in a row, the loop

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,27 @@ class GroupCommit {
     GroupCommit(journal::Journal* journal, OnFailed on_failed);
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
+
+    // Each journal sync's duration, on the loop or the sync thread (the
+    // metrics' histogram); may be empty.
+    void on_sync_timed(std::function<void(std::chrono::steady_clock::duration)> observer) {
+        on_sync_timed_ = std::move(observer);
+    }
+    // The ack latency (message received → command_ack sent), for the
+    // metrics: the dispatcher marks the message it is handling; an ack
+    // queued meanwhile carries that time through the batch to its send.
+    void on_ack_sent(std::function<void(std::chrono::steady_clock::duration)> observer) {
+        on_ack_sent_ = std::move(observer);
+    }
+    void mark_message(std::optional<std::chrono::steady_clock::time_point> received) {
+        message_received_ = received;
+    }
+    [[nodiscard]] std::optional<std::chrono::steady_clock::time_point> message_received() const {
+        return on_ack_sent_ ? message_received_ : std::nullopt;
+    }
+    void note_ack_sent(std::chrono::steady_clock::time_point received) {
+        if (on_ack_sent_) on_ack_sent_(std::chrono::steady_clock::now() - received);
+    }
 
     void enable(Schedule schedule, journal::WalSyncThread* sync_thread,
                 std::chrono::milliseconds slow_sync, unsigned fast_syncs_to_return);
@@ -84,6 +106,9 @@ class GroupCommit {
 
     journal::Journal* journal_;
     OnFailed on_failed_;
+    std::function<void(std::chrono::steady_clock::duration)> on_sync_timed_;
+    std::function<void(std::chrono::steady_clock::duration)> on_ack_sent_;
+    std::optional<std::chrono::steady_clock::time_point> message_received_;
     Schedule schedule_;                              // set: group commit on
     journal::WalSyncThread* sync_thread_ = nullptr;  // set: batches may sync off the loop
     std::chrono::milliseconds slow_sync_{0};

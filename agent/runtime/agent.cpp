@@ -5,6 +5,7 @@
 #include "agent/alerts/alert_state_codec.hpp"
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
+#include "agent/metrics/agent_metrics.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -34,6 +35,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
       loop_(base.loop),
       journal_(base.journal),
       runtime_(base.runtime),
+      notifier_(loop_),
       host_(HostFacts::probe(config_)),
       runner_(loop_, host_.caps,
               executors::Runner::Options{.max_concurrent = config_.executor.max_concurrent,
@@ -62,6 +64,21 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .on_health_check =
                   [this](std::string request_id) {
                       telemetry_.health_check(std::move(request_id));
+                  },
+              .on_command_finished =
+                  [this](std::string_view state, std::int64_t duration_ms) {
+                      metrics::bump(instruments_.commands_finished, state);
+                      instruments_.command_duration.observe(static_cast<double>(duration_ms) /
+                                                            1000.0);
+                  },
+              .on_journal_sync =
+                  [this](std::chrono::steady_clock::duration took) {
+                      instruments_.journal_sync.observe(
+                          std::chrono::duration<double>(took).count());
+                  },
+              .on_ack_sent =
+                  [this](std::chrono::steady_clock::duration took) {
+                      instruments_.ack_latency.observe(std::chrono::duration<double>(took).count());
                   }},
           journal_.get(), journal_.error(), std::move(policy), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
@@ -114,6 +131,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
         off_loop_sync_.thread.get(), kSlowJournalSync);
     driver_.set_hooks(session_hooks());
     start_status_server();
+    start_metrics();
     arm_approval_expiry();
     // protocol.md §3.2: health every health.interval and telemetry every
     // telemetry.interval (or welcome.telemetry_s), both re-armed from now
@@ -166,21 +184,61 @@ SessionDriver::Hooks Agent::session_hooks() {
             [this](std::optional<std::uint32_t> seconds) {
                 telemetry_.set_server_interval(seconds);
             },
+        .on_state_changed =
+            [this] {
+                const session::SessionSnapshot snapshot = driver_.snapshot();
+                instruments_.on_connection_state(snapshot);
+                notifier_.status(connection_status_text(config_.server.url, snapshot));
+            },
     };
 }
 
 // `outpost status`. Without it the agent still does its job, so a socket it
 // cannot serve is an error in the log, not a reason to stop.
 void Agent::start_status_server() {
-    auto started = status::StatusServer::start(loop_, config_.status.socket, [this] {
-        return status::to_json(collect_status(status_sources_));
-    });
+    auto started = status::StatusServer::start(
+        loop_, config_.status.socket,
+        [this] { return status::to_json(collect_status(status_sources_)); },
+        [this] { return render_metrics(); });
     if (!started) {
         log::error(kLog, "status: {}; `outpost status` will not answer", started.error().message());
         return;
     }
     status_server_ = std::move(*started);
     log::info(kLog, "status: answering `outpost status` on {}", config_.status.socket);
+}
+
+// Like the status socket, the metrics are not what the agent is for: an
+// address already in use is an error in the log, not a reason to stop.
+void Agent::start_metrics() {
+    if (config_.metrics.listen) {
+        auto started = metrics::HttpEndpoint::start(loop_, *config_.metrics.listen,
+                                                    [this] { return render_metrics(); });
+        if (started) {
+            http_metrics_ = std::move(*started);
+            log::info(kLog, "metrics: serving GET /metrics on {}", *config_.metrics.listen);
+        } else {
+            log::error(kLog, "{}; not serving metrics over HTTP", started.error().message());
+        }
+    }
+    if (!config_.metrics.textfile) return;
+    textfile_ = std::make_unique<metrics::TextfilePublisher>(
+        loop_, *config_.metrics.textfile,
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.textfile_interval),
+        [this] { return render_metrics(); });
+    log::info(kLog, "metrics: writing {} every {} s", *config_.metrics.textfile,
+              std::chrono::duration_cast<std::chrono::seconds>(config_.metrics.textfile_interval)
+                  .count());
+}
+
+std::string Agent::render_metrics() {
+    const status::StatusReport report = collect_status(status_sources_);
+    return metrics::render_agent_metrics(metrics::MetricsInput{
+        .report = report,
+        .instruments = &instruments_,
+        .process = metrics::read_process_stats(),
+        .journal_bytes = metrics::journal_file_bytes(report.journal.path),
+    });
 }
 
 // Held commands expire at their deadline, not at the next maintenance tick:
@@ -273,6 +331,7 @@ void Agent::on_signal(int signal) {
     }
     if (stopping_) return;
     stopping_ = true;
+    notifier_.stopping();
     log::info(kLog, "{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     driver_.shutdown("agent stopping");
     loop_.stop();
@@ -280,11 +339,17 @@ void Agent::on_signal(int signal) {
 
 void Agent::run() {
     driver_.start();
+    // The journal was restored by the constructor (dispatcher_.recover());
+    // READY=1 goes on the loop's first pass, not when online: a node that
+    // cannot reach the control plane is running, and says why in STATUS=.
+    notifier_.status(connection_status_text(config_.server.url, driver_.snapshot()));
+    notifier_.start();
     loop_.run();
     stop();
 }
 
 void Agent::stop() {
+    notifier_.stopping();  // also when the loop ended for another reason
     maintenance_.cancel();
     approval_expiry_.cancel();
     telemetry_.stop();

@@ -28,11 +28,15 @@
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/metrics/http_endpoint.hpp"
+#include "agent/metrics/instruments.hpp"
+#include "agent/metrics/textfile.hpp"
 #include "agent/runtime/agent_journal.hpp"
 #include "agent/runtime/host_facts.hpp"
 #include "agent/runtime/journal_sync.hpp"
 #include "agent/runtime/outbox_sender.hpp"
 #include "agent/runtime/runtime_config.hpp"
+#include "agent/runtime/service_notifier.hpp"
 #include "agent/runtime/session_driver.hpp"
 #include "agent/runtime/status_source.hpp"
 #include "agent/status/status_server.hpp"
@@ -70,6 +74,9 @@ class Agent {
     [[nodiscard]] SessionDriver::Hooks session_hooks();
     [[nodiscard]] alerts::AlertMonitor::Hooks alert_hooks();
     void start_status_server();
+    void start_metrics();
+    // The Prometheus text (docs/metrics.md) of the agent's state now.
+    [[nodiscard]] std::string render_metrics();
     void arm_approval_expiry();
     [[nodiscard]] telemetry::TelemetryPipeline::Settings telemetry_settings() const;
     // From the telemetry pipeline (telemetry_.on_sample, on_health): each
@@ -89,6 +96,11 @@ class Agent {
     AgentJournal& journal_;
     RuntimeConfig& runtime_;
 
+    // systemd's Type=notify: READY, STATUS, WATCHDOG, STOPPING.
+    ServiceNotifier notifier_;
+    // What only the metrics count (reconnects by reason, command outcomes,
+    // journal sync times); bumped by the hooks below, read by render_metrics.
+    metrics::Instruments instruments_;
     HostFacts host_;
     executors::Runner runner_;
     SessionDriver driver_;
@@ -107,6 +119,10 @@ class Agent {
     telemetry::TelemetryPipeline telemetry_;
     StatusSources status_sources_;
     std::unique_ptr<status::StatusServer> status_server_;
+    // metrics.textfile, when set: rendered on the loop, written off it.
+    std::unique_ptr<metrics::TextfilePublisher> textfile_;
+    // metrics.listen, when set: GET /metrics on a loopback address.
+    std::unique_ptr<metrics::HttpEndpoint> http_metrics_;
     transport::Timer approval_expiry_;
     transport::Timer maintenance_;
     bool stopping_ = false;

@@ -383,6 +383,7 @@ void SessionDriver::log_transition() {
     log::info(kLog, "state {} -> {}{}", session::to_string(logged_state_), session::to_string(now),
               reason.empty() ? "" : " (" + reason + ")");
     logged_state_ = now;
+    if (hooks_.on_state_changed) hooks_.on_state_changed();
 }
 
 void SessionDriver::shutdown(std::string_view reason) {

@@ -61,6 +61,9 @@ class SessionDriver {
         // Each welcome's telemetry_s (nullopt: the server set none), before
         // on_online.
         std::function<void(std::optional<std::uint32_t>)> on_telemetry_interval;
+        // After each change of the connection state (snapshot() has it):
+        // systemd's STATUS= line.
+        std::function<void()> on_state_changed;
     };
 
     // `config` and `identity` must outlive the driver.

@@ -108,6 +108,11 @@ std::expected<std::string, FetchError> read_answer(int fd, const std::string& pa
         if (ready == 0) continue;
         ssize_t n = ::read(fd, buffer, sizeof(buffer));
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        // An agent from before requests existed answers without reading the
+        // request line; closing with it unread resets the connection after
+        // the whole answer was queued: the end of the answer (an empty one
+        // is refused below), not a read error.
+        if (n < 0 && errno == ECONNRESET) break;
         if (n < 0) {
             return error(FetchError::Kind::failed,
                          "reading from " + path + ": " + std::strerror(errno));
@@ -127,10 +132,28 @@ std::expected<std::string, FetchError> read_answer(int fd, const std::string& pa
     return answer;
 }
 
+// The request line. It is tiny and the socket new: one non-blocking send
+// takes it whole.
+std::expected<void, FetchError> send_request(int fd, const std::string& path,
+                                             std::string_view request) {
+    const std::string line = std::string(request) + "\n";
+    ssize_t sent = ::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    // An agent from before requests existed may have answered and closed
+    // already: its answer waits in our receive queue, read it.
+    if (sent < 0 && (errno == EPIPE || errno == ECONNRESET)) return {};
+    if (sent != static_cast<ssize_t>(line.size())) {
+        return error(FetchError::Kind::failed,
+                     "sending the request on " + path + ": " +
+                         (sent < 0 ? std::strerror(errno) : std::string("short write")));
+    }
+    return {};
+}
+
 }  // namespace
 
 std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path& socket_path,
-                                                    std::chrono::milliseconds limit) {
+                                                    std::chrono::milliseconds limit,
+                                                    std::string_view request) {
     const std::string& path = socket_path.native();
     const auto address = unix_address(path);
     if (!address) {
@@ -144,6 +167,8 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
     if (!fd) return std::unexpected(fd.error());
     if (auto believed = check_peer(fd->get(), path); !believed)
         return std::unexpected(believed.error());
+    if (auto sent = send_request(fd->get(), path, request); !sent)
+        return std::unexpected(sent.error());
     return read_answer(fd->get(), path, deadline, limit);
 }
 

@@ -1,11 +1,13 @@
 #pragma once
-// The CLI side of the status socket: connect, read the one answer to EOF.
+// The CLI side of the status socket: connect, send the request line, read
+// the one answer to EOF (status_server.hpp has the exchange).
 
 #include <chrono>
 #include <cstddef>
 #include <expected>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace outpost::status {
 
@@ -18,7 +20,9 @@ struct FetchError {
     std::string message;
 };
 
+// `request`: `status` or `metrics`.
 [[nodiscard]] std::expected<std::string, FetchError> fetch_answer(
-    const std::filesystem::path& socket_path, std::chrono::milliseconds limit);
+    const std::filesystem::path& socket_path, std::chrono::milliseconds limit,
+    std::string_view request = "status");
 
 }  // namespace outpost::status

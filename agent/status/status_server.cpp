@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "agent/log/log.hpp"
+#include "agent/status/report.hpp"
 #include "agent/status/unix_address.hpp"
 
 namespace outpost::status {
@@ -115,18 +116,25 @@ Expected<void> check_directory(const std::filesystem::path& path) {
 
 }  // namespace
 
-StatusServer::StatusServer(transport::EventLoop& loop, std::filesystem::path path, Answer answer)
-    : loop_(loop), path_(std::move(path)), answer_(std::move(answer)), resume_(loop) {}
+StatusServer::StatusServer(transport::EventLoop& loop, std::filesystem::path path, Answer status,
+                           Answer metrics)
+    : loop_(loop),
+      path_(std::move(path)),
+      status_(std::move(status)),
+      metrics_(std::move(metrics)),
+      silent_(loop),
+      resume_(loop) {}
 
 Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop& loop,
                                                             const std::filesystem::path& path,
-                                                            Answer answer) {
+                                                            Answer status, Answer metrics) {
     auto address = address_of(path);
     if (!address) return std::unexpected(address.error());
     if (auto ok = check_directory(path); !ok) return std::unexpected(ok.error());
     if (auto ok = make_room(path, *address); !ok) return std::unexpected(ok.error());
 
-    std::unique_ptr<StatusServer> server(new StatusServer(loop, path, std::move(answer)));
+    std::unique_ptr<StatusServer> server(
+        new StatusServer(loop, path, std::move(status), std::move(metrics)));
     server->listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!server->listen_fd_.valid()) return fail("status socket: " + errno_text(errno));
     // bind() creates the file with the umask's mode: 0600 from the first
@@ -155,6 +163,8 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
 StatusServer::~StatusServer() {
     watch_.reset();
     resume_.cancel();
+    silent_.cancel();
+    waiting_.clear();
     if (!listen_fd_.valid()) return;
     listen_fd_.reset();
     // Only our own file: a second agent may have replaced a socket it found
@@ -182,7 +192,6 @@ void StatusServer::pause(std::string_view why) {
 }
 
 void StatusServer::on_acceptable() {
-    std::string answer;  // made once for every client of this pass
     for (int i = 0; i < kAcceptsPerPass; ++i) {
         int client = ::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client < 0) {
@@ -192,18 +201,106 @@ void StatusServer::on_acceptable() {
             pause("accept: " + errno_text(error));
             return;
         }
-        if (answer.empty()) answer = answer_();
-        // The answer (a few KiB) fits in an empty socket buffer, so one
-        // non-blocking send either takes it all or the client went away.
-        ssize_t sent = ::send(client, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent != static_cast<ssize_t>(answer.size())) {
-            log::debug(kLog, "status answer not sent whole ({} of {} bytes): {}",
-                       sent < 0 ? 0 : sent, answer.size(),
-                       sent < 0 ? errno_text(errno) : "socket buffer full");
-        } else {
-            ++answered_;
+        take_client(executors::UniqueFd(client));
+    }
+}
+
+// The request is usually there already (the client sends it right after
+// connecting); otherwise the client waits, watched by the loop.
+void StatusServer::take_client(executors::UniqueFd client) {
+    if (waiting_.size() >= kMaxWaitingClients) {
+        respond(client.get(), "status");  // the behaviour before requests existed
+        return;
+    }
+    const std::uint64_t id = next_id_++;
+    Waiting& w = waiting_[id];
+    w.fd = std::move(client);
+    w.since = std::chrono::steady_clock::now();
+    on_request_bytes(id);
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) return;  // answered at once
+    auto watch = transport::FdWatch::create(loop_, it->second.fd.get(),
+                                            [this, id] { on_request_bytes(id); });
+    if (!watch) {
+        respond(it->second.fd.get(), "status");
+        waiting_.erase(it);
+        return;
+    }
+    it->second.watch = std::move(*watch);
+    if (!silent_.pending()) {
+        silent_.schedule(kSilentClientGrace, [this] { answer_silent_clients(); });
+    }
+}
+
+void StatusServer::on_request_bytes(std::uint64_t id) {
+    auto it = waiting_.find(id);
+    if (it == waiting_.end()) return;
+    Waiting& w = it->second;
+    char buffer[kMaxRequestBytes];
+    const std::size_t room = kMaxRequestBytes - w.request.size();
+    ssize_t n = ::recv(w.fd.get(), buffer, room, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n < 0) {
+        waiting_.erase(it);  // the client went away
+        return;
+    }
+    w.request.append(buffer, static_cast<std::size_t>(n));
+    const auto newline = w.request.find('\n');
+    if (newline != std::string::npos || n == 0) {
+        // EOF without a line: a client that shut down its side without
+        // asking; it gets the status like a silent one.
+        const std::string line = newline != std::string::npos ? w.request.substr(0, newline)
+                                 : w.request.empty()          ? "status"
+                                                              : w.request;
+        respond(w.fd.get(), line);
+        waiting_.erase(it);
+        return;
+    }
+    if (w.request.size() >= kMaxRequestBytes) {
+        log::debug(kLog, "status socket: a request over {} bytes; closed", kMaxRequestBytes);
+        waiting_.erase(it);
+    }
+}
+
+void StatusServer::answer_silent_clients() {
+    const auto now = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> next;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+        if (now - it->second.since >= kSilentClientGrace) {
+            respond(it->second.fd.get(), "status");
+            it = waiting_.erase(it);
+            continue;
         }
-        ::close(client);
+        if (!next || it->second.since < *next) next = it->second.since;
+        ++it;
+    }
+    if (next) {
+        auto delay =
+            std::chrono::duration_cast<std::chrono::microseconds>(*next + kSilentClientGrace - now);
+        silent_.schedule(delay, [this] { answer_silent_clients(); });
+    }
+}
+
+void StatusServer::respond(int fd, std::string_view request_line) {
+    if (request_line.ends_with('\r')) request_line.remove_suffix(1);
+    std::string answer;
+    if (request_line == "status") {
+        answer = status_();
+    } else if (request_line == "metrics" && metrics_) {
+        answer = metrics_();
+    } else {
+        // Printable and bounded: the request is at most kMaxRequestBytes.
+        answer = "error: unknown request \"" + printable(request_line) +
+                 "\" (this agent answers: status, metrics)\n";
+    }
+    // The answer (tens of KiB at most) fits in an empty socket buffer, so one
+    // non-blocking send either takes it all or the client went away.
+    ssize_t sent = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent != static_cast<ssize_t>(answer.size())) {
+        log::debug(kLog, "status answer not sent whole ({} of {} bytes): {}", sent < 0 ? 0 : sent,
+                   answer.size(), sent < 0 ? errno_text(errno) : "socket buffer full");
+    } else {
+        ++answered_;
     }
 }
 

@@ -1,8 +1,14 @@
 #pragma once
 // The status socket (`status.socket`, default /run/outpost/status.sock): a
-// Unix stream socket, mode 0600, served by the event loop. A client connects,
-// the agent writes one JSON answer (report.hpp) and closes; the client sends
-// nothing, so there is no request to parse and no client state to keep.
+// Unix stream socket, mode 0600, served by the event loop. A client connects
+// and sends one request line, `status\n` or `metrics\n`; the agent writes
+// the answer (the JSON report, report.hpp, or the Prometheus text) and
+// closes. A client that sends nothing for kSilentClientGrace (the CLI before
+// `outpost metrics` existed) gets the status: old clients still work.
+//
+// Waiting clients are bounded (kMaxWaitingClients; past it a client gets the
+// status at once, as before requests existed) and so is a request
+// (kMaxRequestBytes): a client cannot make the agent hold memory or the loop.
 //
 // Start-up never steals a live socket: a path that is not a socket is left
 // alone, a socket another process still answers on is left alone (both are
@@ -11,8 +17,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -24,13 +32,24 @@
 
 namespace outpost::status {
 
+// What a client may ask for; the request line is its name.
+enum class Request { status, metrics };
+
+// A client silent this long after connecting is asked for `status`.
+inline constexpr std::chrono::milliseconds kSilentClientGrace{100};
+inline constexpr std::size_t kMaxRequestBytes = 64;
+inline constexpr std::size_t kMaxWaitingClients = 64;
+
 class StatusServer {
   public:
-    // Makes the answer; called once per loop pass that has clients waiting.
+    // Makes one answer; called for each client.
     using Answer = std::function<std::string()>;
 
+    // `metrics` may be empty: a `metrics` request is then answered with an
+    // error line.
     [[nodiscard]] static Expected<std::unique_ptr<StatusServer>> start(
-        transport::EventLoop& loop, const std::filesystem::path& socket_path, Answer answer);
+        transport::EventLoop& loop, const std::filesystem::path& socket_path, Answer status,
+        Answer metrics = {});
     ~StatusServer();
     StatusServer(const StatusServer&) = delete;
     StatusServer& operator=(const StatusServer&) = delete;
@@ -38,14 +57,32 @@ class StatusServer {
     [[nodiscard]] std::uint64_t answered() const { return answered_; }
 
   private:
-    StatusServer(transport::EventLoop& loop, std::filesystem::path path, Answer answer);
+    // A client connected that has not sent its whole request yet.
+    struct Waiting {
+        executors::UniqueFd fd;
+        std::unique_ptr<transport::FdWatch> watch;
+        std::chrono::steady_clock::time_point since;
+        std::string request;
+    };
+
+    StatusServer(transport::EventLoop& loop, std::filesystem::path path, Answer status,
+                 Answer metrics);
     [[nodiscard]] Expected<void> watch();
     void on_acceptable();
+    void take_client(executors::UniqueFd client);
+    // Reads what the client sent; answers once the line (or EOF) is in.
+    void on_request_bytes(std::uint64_t id);
+    void answer_silent_clients();
+    void respond(int fd, std::string_view request_line);
     void pause(std::string_view why);
 
     transport::EventLoop& loop_;
     std::filesystem::path path_;
-    Answer answer_;
+    Answer status_;
+    Answer metrics_;
+    std::map<std::uint64_t, Waiting> waiting_;
+    std::uint64_t next_id_ = 1;
+    transport::Timer silent_;
     executors::UniqueFd listen_fd_;
     dev_t dev_ = 0;  // identity of the socket file we bound, to remove only ours
     ino_t ino_ = 0;

@@ -156,6 +156,16 @@ TEST_CASE("status: bad options and a missing config are usage errors") {
     CHECK(r.err.find("--socket PATH") != std::string::npos);
 }
 
+TEST_CASE("metrics: no agent answering is exit 3, bad options exit 2") {
+    TempDir tmp;
+    Run r = run({"metrics", "--socket", (tmp.path() / "status.sock").string()});
+    CHECK(r.code == 3);
+    CHECK(r.out.empty());
+    CHECK(r.err.find("outpost metrics: no status socket at ") != std::string::npos);
+    CHECK(run({"metrics", "--json"}).code == 2);  // metrics are text only
+    CHECK(run({"metrics", "--config", (tmp.path() / "missing.yaml").string()}).code == 2);
+}
+
 TEST_CASE("check-config refuses a FIFO at once with exit 2") {
     TempDir dir;
     const fs::path fifo = dir.path() / "agent.yaml";

@@ -316,3 +316,79 @@ TEST_CASE("status client: a bad path, a stale socket, no answer, or one too larg
     REQUIRE(whole);
     CHECK(whole->size() == status::kMaxAnswerBytes);
 }
+
+namespace {
+
+// A request sent by hand on a connected socket, the answer read to EOF
+// while this thread services the loop.
+std::string exchange(transport::EventLoop& loop, const fs::path& socket, std::string_view request) {
+    int fd = connect_to(loop, socket);
+    if (!request.empty()) {
+        REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(request.size()));
+    }
+    std::string answer;
+    const auto limit = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < limit) {
+        loop.run_until([] { return false; }, 10ms);
+        char buffer[4096];
+        ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (n == 0) break;
+        if (n > 0) answer.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return answer;
+}
+
+}  // namespace
+
+TEST_CASE("status socket: requests status and metrics, old silent clients get the status",
+          "[status]") {
+    TempDir dir;
+    const fs::path socket = dir.path() / "status.sock";
+    auto loop = make_loop();
+    auto server = status::StatusServer::start(
+        *loop, socket, [] { return std::string("{\"status\":1}"); },
+        [] { return std::string("# HELP m m\n"); });
+    REQUIRE(server);
+
+    CHECK(exchange(*loop, socket, "status\n") == "{\"status\":1}");
+    CHECK(exchange(*loop, socket, "metrics\n") == "# HELP m m\n");
+    CHECK(exchange(*loop, socket, "metrics\r\n") == "# HELP m m\n");
+    // In pieces: the line is assembled before it is answered.
+    {
+        int fd = connect_to(*loop, socket);
+        REQUIRE(::send(fd, "metr", 4, MSG_NOSIGNAL) == 4);
+        loop->run_until([] { return false; }, 20ms);
+        REQUIRE(::send(fd, "ics\n", 4, MSG_NOSIGNAL) == 4);
+        std::string answer;
+        for (int i = 0; i < 100 && answer.empty(); ++i) {
+            loop->run_until([] { return false; }, 10ms);
+            char buffer[256];
+            ssize_t n = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+            if (n > 0) answer.assign(buffer, static_cast<std::size_t>(n));
+        }
+        ::close(fd);
+        CHECK(answer == "# HELP m m\n");
+    }
+    CHECK_THAT(exchange(*loop, socket, "frob\n"),
+               Catch::StartsWith("error: unknown request \"frob\""));
+    // A client from before requests existed sends nothing: the status, after
+    // the grace, not never.
+    const auto began = std::chrono::steady_clock::now();
+    CHECK(exchange(*loop, socket, "") == "{\"status\":1}");
+    CHECK(std::chrono::steady_clock::now() - began >= status::kSilentClientGrace);
+    // A request that never ends is cut at kMaxRequestBytes: closed, no answer.
+    CHECK(exchange(*loop, socket, std::string(status::kMaxRequestBytes, 'x')).empty());
+    // The CLI's client asks for what it wants.
+    auto metrics =
+        std::async(std::launch::async, [&] { return status::fetch_answer(socket, 5s, "metrics"); });
+    const auto limit = std::chrono::steady_clock::now() + 10s;
+    while (metrics.wait_for(0s) != std::future_status::ready &&
+           std::chrono::steady_clock::now() < limit) {
+        loop->run_until([] { return false; }, 10ms);
+    }
+    auto got = metrics.get();
+    REQUIRE(got);
+    CHECK(*got == "# HELP m m\n");
+}
