@@ -1,6 +1,7 @@
 #pragma once
 // The status socket (`status.socket`, default /run/outpost/status.sock): a
-// Unix stream socket, mode 0600, served by the event loop. A client connects,
+// Unix stream socket, mode 0660, group `outpost` (socket_access.hpp: who may
+// ask, and the peer check), served by the event loop. A client connects,
 // the agent writes one JSON answer (report.hpp) and closes; the client sends
 // nothing, so there is no request to parse and no client state to keep.
 //
@@ -17,6 +18,7 @@
 #include <string>
 
 #include "agent/common/error.hpp"
+#include "agent/status/socket_access.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "agent/transport/timer.hpp"
@@ -42,10 +44,13 @@ class StatusServer {
     [[nodiscard]] Expected<void> watch();
     void on_acceptable();
     void pause(std::string_view why);
+    // True (the client told why and closed) for a peer outside the group.
+    [[nodiscard]] bool refuse_outsider(int client);
 
     transport::EventLoop& loop_;
     std::filesystem::path path_;
     Answer answer_;
+    SocketAccess access_;
     executors::UniqueFd listen_fd_;
     dev_t dev_ = 0;  // identity of the socket file we bound, to remove only ours
     ino_t ino_ = 0;
