@@ -294,7 +294,7 @@ void Agent::on_signal(int signal) {
 void Agent::on_reloaded(const config::Config& in_force) {
     host_.unrunnable = unrunnable_entries(in_force.executor, host_.caps);
     for (const auto& [name, why] : host_.unrunnable) {
-        log::warn(kLog, "allow-list entry {} can never run on this host: {}", name, why);
+        log::warn(kLog, "allow-list entry {} cannot run on this host: {}", name, why);
     }
 }
 
