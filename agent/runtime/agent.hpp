@@ -75,6 +75,11 @@ class Agent {
     void add_reload_observer(ConfigReloader::Observer observer) {
         reloader_.add_observer(std::move(observer));
     }
+    // Around each reload that applies: for systemd's RELOADING=1 / READY=1
+    // (a ServiceNotifier's reloading() and ready()).
+    void around_reload(std::function<void()> before, std::function<void()> after) {
+        reloader_.around_reload(std::move(before), std::move(after));
+    }
 
   private:
     [[nodiscard]] SessionDriver::Hooks session_hooks();
