@@ -18,11 +18,13 @@ struct DisksSettings {
     bool network_fs = false;
     std::vector<std::string> exclude_mounts;  // mount points, exact match
     std::chrono::milliseconds timeout{2000};  // the whole statvfs pass
+    bool operator==(const DisksSettings&) const = default;
 };
 
 struct ProcessesSettings {
     bool enabled = true;
     std::uint32_t top = 5;  // entries in top_cpu and in top_rss
+    bool operator==(const ProcessesSettings&) const = default;
 };
 
 struct ContainersSettings {
@@ -30,6 +32,7 @@ struct ContainersSettings {
     std::string socket = "/var/run/docker.sock";
     std::chrono::milliseconds timeout{2000};
     std::uint32_t max_containers = 100;
+    bool operator==(const ContainersSettings&) const = default;
 };
 
 struct CollectorsSettings {
@@ -42,6 +45,7 @@ struct CollectorsSettings {
     DisksSettings disks;
     ProcessesSettings processes;
     ContainersSettings containers;
+    bool operator==(const CollectorsSettings&) const = default;
 };
 
 }  // namespace outpost::collectors

@@ -14,7 +14,7 @@ int cmd_run(const CommandContext& ctx) {
         ctx.err << "outpost run: not started: " << ctx.options.config_path << " is invalid\n";
         return kExitUsage;
     }
-    return runtime::run_agent(*loaded);
+    return runtime::run_agent(*loaded, ctx.options.config_path);
 }
 
 }  // namespace outpost::cli

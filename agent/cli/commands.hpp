@@ -31,6 +31,7 @@ int cmd_run(const CommandContext&);
 int cmd_status(const CommandContext&);
 int cmd_metrics(const CommandContext&);
 int cmd_journal(const CommandContext&);
+int cmd_commands(const CommandContext&);
 
 // The registry: every subcommand, in the order `outpost --help` lists them.
 [[nodiscard]] std::span<const Command> all_commands();

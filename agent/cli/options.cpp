@@ -1,5 +1,7 @@
 #include "agent/cli/options.hpp"
 
+#include <charconv>
+
 namespace outpost::cli {
 
 Expected<Options> parse_options(const std::vector<std::string>& args, OptionRules rules) {
@@ -18,6 +20,23 @@ Expected<Options> parse_options(const std::vector<std::string>& args, OptionRule
                 return usage("--socket needs a socket path");
             }
             options.socket_path = args[++i];
+        } else if (rules.listing && (arg == "--limit" || arg == "--state")) {
+            if (i + 1 >= args.size() || args[i + 1].empty()) {
+                return usage(arg + (arg == "--limit" ? " needs a number" : " needs a state"));
+            }
+            const std::string& value = args[++i];
+            if (arg == "--state") {
+                options.state = value;
+                continue;
+            }
+            std::size_t limit = 0;
+            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+            if (ec != std::errc{} || end != value.data() + value.size() || limit == 0 ||
+                limit > kMaxListLimit) {
+                return usage("--limit needs a number from 1 to " + std::to_string(kMaxListLimit) +
+                             ", not '" + value + "'");
+            }
+            options.limit = limit;
         } else if (rules.config && (arg == "--config" || arg == "-c")) {
             if (i + 1 >= args.size() || args[i + 1].empty()) {
                 return usage(arg + " needs a file path");

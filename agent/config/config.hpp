@@ -44,6 +44,7 @@ struct ServerConfig {
     Duration poll_after{};
     Duration poll_interval{};
     Transport transport{};
+    bool operator==(const ServerConfig&) const = default;
 };
 
 struct AuthConfig {
@@ -52,6 +53,7 @@ struct AuthConfig {
     Duration token_ttl{};
     std::optional<std::string> token_url;   // set when mode == exchange
     std::optional<std::string> token_file;  // set when mode == static_token
+    bool operator==(const AuthConfig&) const = default;
 };
 
 struct SecurityConfig {
@@ -62,6 +64,7 @@ struct SecurityConfig {
     // message after hello travels sealed to it exactly when this is set
     // (protocol.md §8, docs/sealing.md).
     std::optional<std::array<std::uint8_t, 32>> server_seal_key;
+    bool operator==(const SecurityConfig&) const = default;
 };
 
 struct ReconnectConfig {
@@ -69,43 +72,52 @@ struct ReconnectConfig {
     Duration max{};
     Duration revoked_interval{};
     Duration incompatible_interval{};
+    bool operator==(const ReconnectConfig&) const = default;
 };
 
 struct TelemetryConfig {
     Duration interval{};
+    bool operator==(const TelemetryConfig&) const = default;
 };
 
 struct HealthConfig {
     Duration interval{};
+    bool operator==(const HealthConfig&) const = default;
 };
 
 struct OutboxConfig {
     std::uint64_t max_messages{};
     std::uint64_t max_bytes{};
     std::uint64_t flush_rate{};  // messages per second
+    bool operator==(const OutboxConfig&) const = default;
 };
 
 struct JournalConfig {
     Duration retention{};
     JournalSync sync{};
+    bool operator==(const JournalConfig&) const = default;
 };
 
 struct ProtocolConfig {
     std::uint64_t max_message_bytes{};
+    bool operator==(const ProtocolConfig&) const = default;
 };
 
 struct NodeConfig {
     std::optional<std::string> id;  // generated and kept in state_dir when absent
     std::string state_dir;
+    bool operator==(const NodeConfig&) const = default;
 };
 
 struct StatusConfig {
     std::string socket;
+    bool operator==(const StatusConfig&) const = default;
 };
 
 struct LoggingConfig {
     LogLevel level{};
     LogFormat format{};
+    bool operator==(const LoggingConfig&) const = default;
 };
 
 // How an allow-listed command is sandboxed (docs/allow-list.md): `strict`
@@ -127,6 +139,7 @@ struct ArgRule {
     bool allow_dash{};                    // the argument may start with `-`
     bool allow_newline{};                 // regex only: `\n`/`\r` may reach the regex
     bool allow_missing{};                 // path_under only: the path need not exist yet
+    bool operator==(const ArgRule&) const = default;
 };
 
 // The rule for the arguments after the positional ones: at most `max` of
@@ -141,6 +154,7 @@ struct VariadicRule {
     bool allow_dash{};
     bool allow_newline{};
     bool allow_missing{};
+    bool operator==(const VariadicRule&) const = default;
 };
 
 // An environment variable the control plane may set, and its value rule.
@@ -148,6 +162,7 @@ struct EnvRule {
     std::string name;
     std::string regex;  // RE2, whole-value match
     bool allow_newline{};
+    bool operator==(const EnvRule&) const = default;
 };
 
 // One allow-listed command (protocol.md §3.3: `command` names an entry).
@@ -172,6 +187,7 @@ struct CommandEntry {
     std::vector<Protection> required_protections;  // `requires`: refused without them
     bool idempotent{};
     std::uint64_t retries{};  // dispatcher retries; only when idempotent
+    bool operator==(const CommandEntry&) const = default;
 };
 
 struct ExecutorConfig {
@@ -179,6 +195,7 @@ struct ExecutorConfig {
     std::uint64_t max_queued{};              // accepted commands waiting for a slot
     std::uint64_t max_queued_stdin_bytes{};  // stdin held for unfinished commands
     std::vector<CommandEntry> commands;
+    bool operator==(const ExecutorConfig&) const = default;
 };
 
 // One alert rule (docs/configuration.md, "alerts"; agent/alerts/ evaluates it).
@@ -234,6 +251,7 @@ struct MetricsConfig {
     std::optional<std::string> textfile;  // absolute path for node_exporter's textfile collector
     Duration textfile_interval{};
     std::optional<std::string> listen;  // 127.0.0.1:PORT or [::1]:PORT
+    bool operator==(const MetricsConfig&) const = default;
 };
 
 struct Config {

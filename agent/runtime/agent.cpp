@@ -6,6 +6,7 @@
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
 #include "agent/metrics/agent_metrics.hpp"
+#include "agent/runtime/banner.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -28,7 +29,7 @@ constexpr std::chrono::seconds kMaintenanceEvery{30};
 
 }  // namespace
 
-Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
+Agent::Agent(AgentBase base, ReloadableAllowList::Built allow_list)
     : config_(base.config),
       started_at_(base.started_at),
       identity_(base.identity),
@@ -40,6 +41,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
       runner_(loop_, host_.caps,
               executors::Runner::Options{.max_concurrent = config_.executor.max_concurrent,
                                          .exec_helper = [this] { return host_.helper.for_run(); }}),
+      allow_list_(std::move(allow_list)),
       driver_(config_, identity_, websocket_session_parts(loop_, config_, identity_)),
       off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
                                          config_.journal.sync == journal::SyncMode::full)),
@@ -80,7 +82,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
                   [this](std::chrono::steady_clock::duration took) {
                       instruments_.ack_latency.observe(std::chrono::duration<double>(took).count());
                   }},
-          journal_.get(), journal_.error(), std::move(policy), runner_,
+          journal_.get(), journal_.error(), allow_list_.policy(), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
           [] { return std::chrono::system_clock::now(); }),
       group_commit_(loop_),
@@ -103,8 +105,12 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .commands_running = [this] { return dispatcher_.counts().running; },
               .journal_problem = [this] { return dispatcher_.journal_problem(); }},
           collectors::make_collectors(config_.collectors, collectors::Roots{})),
+      reloader_(base.config_path, started_at_,
+                ConfigReloader::Parts{.runtime = runtime_, .allow_list = allow_list_}),
       status_sources_{
-          .config = config_,
+          // The config in force: the allow-list and the intervals a reload
+          // or config_update changed, not only the start-up file's.
+          .config = runtime_.effective(),
           .identity = identity_,
           .started_at = started_at_,
           .driver = driver_,
@@ -117,9 +123,15 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           .warnings = host_.warnings,
           .alerts = &alerts_,
           .telemetry = &telemetry_,
+          .config_info = &reloader_.info(),
       },
       approval_expiry_(loop_),
       maintenance_(loop_) {
+    log::info(kLog, "{}",
+              startup_banner(BannerFacts{.node_id = identity_.node_id,
+                                         .config_path = reloader_.info().path,
+                                         .config = config_,
+                                         .sandbox = host_.sandbox}));
     dispatcher_.recover();
     // Group commit (journal.sync: full): the batch of one loop pass is
     // synced at the start of the next, before poll() waits again; on the
@@ -146,6 +158,9 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
     };
     telemetry_.on_health = [this](const protocol::outbound::Health& health) { on_health(health); };
     telemetry_.start();
+    reloader_.add_observer([this](const config::Config& in_force) { on_reloaded(in_force); });
+    // systemd (Type=notify): RELOADING=1 while a SIGHUP reload runs, READY=1 after it.
+    reloader_.around_reload([this] { notifier_.reloading(); }, [this] { notifier_.ready(); });
     maintain();
     loop_.on_signal([this](int signal) { on_signal(signal); });
 }
@@ -326,7 +341,7 @@ void Agent::maintain() {
 
 void Agent::on_signal(int signal) {
     if (signal == SIGHUP) {
-        log::info(kLog, "SIGHUP: configuration reload is not supported; restart to apply");
+        if (!stopping_) reloader_.reload();
         return;
     }
     if (stopping_) return;
@@ -335,6 +350,13 @@ void Agent::on_signal(int signal) {
     log::info(kLog, "{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     driver_.shutdown("agent stopping");
     loop_.stop();
+}
+
+void Agent::on_reloaded(const config::Config& in_force) {
+    host_.unrunnable = unrunnable_entries(in_force.executor, host_.caps);
+    for (const auto& [name, why] : host_.unrunnable) {
+        log::warn(kLog, "allow-list entry {} cannot run on this host: {}", name, why);
+    }
 }
 
 void Agent::run() {

@@ -32,6 +32,8 @@
 #include "agent/metrics/instruments.hpp"
 #include "agent/metrics/textfile.hpp"
 #include "agent/runtime/agent_journal.hpp"
+#include "agent/runtime/allow_list_policy.hpp"
+#include "agent/runtime/config_reload.hpp"
 #include "agent/runtime/host_facts.hpp"
 #include "agent/runtime/journal_sync.hpp"
 #include "agent/runtime/outbox_sender.hpp"
@@ -54,14 +56,15 @@ struct AgentBase {
     const auth::Identity& identity;
     transport::EventLoop& loop;
     AgentJournal& journal;
-    RuntimeConfig& runtime;  // the file's values with config_update's changes
+    RuntimeConfig& runtime;   // the file's values with config_update's changes
+    std::string config_path;  // the file `config` came from; SIGHUP reads it again
 };
 
 class Agent {
   public:
     // Probes the host, builds and wires every part, recovers the journal's
     // commands; nothing connects before run().
-    Agent(AgentBase base, dispatch::CommandPolicy policy);
+    Agent(AgentBase base, ReloadableAllowList::Built allow_list);
     ~Agent();
     Agent(const Agent&) = delete;
     Agent& operator=(const Agent&) = delete;
@@ -69,6 +72,17 @@ class Agent {
     // Connects and serves until SIGTERM/SIGINT, then stops gracefully
     // (status{offline}, close 1001), boundedly.
     void run();
+
+    // Told the config in force after each SIGHUP reload that applied
+    // (config_reload.hpp), e.g. the log streams' apply_config(config.logs).
+    void add_reload_observer(ConfigReloader::Observer observer) {
+        reloader_.add_observer(std::move(observer));
+    }
+    // Around each reload that applies: for systemd's RELOADING=1 / READY=1
+    // (a ServiceNotifier's reloading() and ready()).
+    void around_reload(std::function<void()> before, std::function<void()> after) {
+        reloader_.around_reload(std::move(before), std::move(after));
+    }
 
   private:
     [[nodiscard]] SessionDriver::Hooks session_hooks();
@@ -87,6 +101,8 @@ class Agent {
     [[nodiscard]] std::optional<std::string> degraded_reason() const;
     void maintain();
     void on_signal(int signal);
+    // After a reload: the entries this host cannot run, for status and log.
+    void on_reloaded(const config::Config& in_force);
     void stop();
 
     const config::Config& config_;
@@ -103,6 +119,8 @@ class Agent {
     metrics::Instruments instruments_;
     HostFacts host_;
     executors::Runner runner_;
+    // Before the dispatcher, which checks every request against it.
+    ReloadableAllowList allow_list_;
     SessionDriver driver_;
     // Before the dispatcher: it outlives its close_batch().
     const OffLoopSync off_loop_sync_;
@@ -117,6 +135,7 @@ class Agent {
     // Samples and health reports (docs/telemetry.md, "Pipeline"), posted to
     // outbox_; its collection thread goes before the outbox does.
     telemetry::TelemetryPipeline telemetry_;
+    ConfigReloader reloader_;
     StatusSources status_sources_;
     std::unique_ptr<status::StatusServer> status_server_;
     // metrics.textfile, when set: rendered on the loop, written off it.

@@ -47,26 +47,47 @@ dispatch::ApprovedRun to_run(const policy::ApprovedCommand& approved) {
     return run;
 }
 
+// The policy over `allow_list`: approved requests become a RunSpec, refusals
+// an invalid_input naming the failed rule.
+Expected<dispatch::ApprovedRun> check_request(const policy::AllowList& allow_list,
+                                              const dispatch::CommandRequest& request) {
+    policy::Request checked;
+    checked.command = std::string(request.command);
+    checked.args = request.args;
+    checked.env = {request.env.begin(), request.env.end()};
+    checked.stdin_bytes = request.stdin_bytes;
+    checked.timeout_ms = request.timeout_ms;
+    auto approved = allow_list.check(checked);
+    // The message names the failed rule, e.g. `args[0]: "x" is not one
+    // of a, b (executor.commands[0].arg_rules[0])`.
+    if (!approved) return fail(ErrorKind::invalid_input, approved.error().message);
+    return to_run(*approved);
+}
+
 }  // namespace
 
 Expected<dispatch::CommandPolicy> make_allow_list_policy(const config::Config& config) {
+    auto built = ReloadableAllowList::build(config);
+    if (!built) return std::unexpected(built.error());
+    return dispatch::CommandPolicy(
+        [allow_list = std::move(*built)](const dispatch::CommandRequest& request) {
+            return check_request(*allow_list, request);
+        });
+}
+
+Expected<ReloadableAllowList::Built> ReloadableAllowList::build(const config::Config& config) {
     auto built = policy::AllowList::build(config.executor);
     if (!built) return std::unexpected(built.error());
-    auto allow_list = std::make_shared<const policy::AllowList>(std::move(*built));
-    return dispatch::CommandPolicy(
-        [allow_list](const dispatch::CommandRequest& request) -> Expected<dispatch::ApprovedRun> {
-            policy::Request checked;
-            checked.command = std::string(request.command);
-            checked.args = request.args;
-            checked.env = {request.env.begin(), request.env.end()};
-            checked.stdin_bytes = request.stdin_bytes;
-            checked.timeout_ms = request.timeout_ms;
-            auto approved = allow_list->check(checked);
-            // The message names the failed rule, e.g. `args[0]: "x" is not one
-            // of a, b (executor.commands[0].arg_rules[0])`.
-            if (!approved) return fail(ErrorKind::invalid_input, approved.error().message);
-            return to_run(*approved);
-        });
+    return std::make_shared<const policy::AllowList>(std::move(*built));
+}
+
+ReloadableAllowList::ReloadableAllowList(Built first)
+    : current_(std::make_shared<Built>(std::move(first))) {}
+
+dispatch::CommandPolicy ReloadableAllowList::policy() const {
+    return [current = current_](const dispatch::CommandRequest& request) {
+        return check_request(**current, request);
+    };
 }
 
 }  // namespace outpost::runtime

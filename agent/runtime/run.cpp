@@ -23,7 +23,7 @@ constexpr unsigned kLwsFds = 64;
 
 // What can stop the agent before it starts is checked here, with its exit
 // code; what the Agent stands on is made here and outlives it.
-int run_agent(const config::Config& config) {
+int run_agent(const config::Config& config, const std::filesystem::path& config_path) {
     const auto started_at = std::chrono::system_clock::now();
     configure_logging(config.logging);
     auto identity = auth::load_or_create_identity(config.node.state_dir, config.node.id);
@@ -31,9 +31,9 @@ int run_agent(const config::Config& config) {
         log::error(kLog, "identity: {}", identity.error().message());
         return kExitFailure;
     }
-    auto policy = make_allow_list_policy(config);
-    if (!policy) {
-        log::error(kLog, "allow-list: {}", policy.error().message());
+    auto allow_list = ReloadableAllowList::build(config);
+    if (!allow_list) {
+        log::error(kLog, "allow-list: {}", allow_list.error().message());
         return kExitUsage;
     }
     transport::EventLoop::Options loop_options;
@@ -43,7 +43,6 @@ int run_agent(const config::Config& config) {
         log::error(kLog, "event loop: {}", loop.error().message());
         return kExitFailure;
     }
-    log::info(kLog, "outpost {} starting as node {}", kAgentVersion, identity->node_id);
 
     AgentJournal journal = AgentJournal::open(config);
     RuntimeConfig runtime(config, journal);
@@ -53,8 +52,9 @@ int run_agent(const config::Config& config) {
                               .identity = *identity,
                               .loop = **loop,
                               .journal = journal,
-                              .runtime = runtime},
-                    std::move(*policy));
+                              .runtime = runtime,
+                              .config_path = std::filesystem::absolute(config_path).native()},
+                    std::move(*allow_list));
         agent.run();
     }
     journal.flush_at_stop();

@@ -64,6 +64,17 @@ Expected<void> RuntimeConfig::accept(std::string_view request_id, std::string_vi
         });
     if (!next) return std::unexpected(std::move(next.error()));
     overrides_ = std::move(*next);
+    recompute();
+    log::info(kLog, "runtime config changes now in force: {}", config::to_json(overrides_));
+    return {};
+}
+
+void RuntimeConfig::replace_file(config::Config file) {
+    file_ = std::move(file);
+    recompute();
+}
+
+void RuntimeConfig::recompute() {
     const auto health_interval = effective_.health.interval;
     const config::AlertsConfig previous_alerts = effective_.alerts;
     const auto telemetry_interval = effective_.telemetry.interval;
@@ -76,8 +87,6 @@ Expected<void> RuntimeConfig::accept(std::string_view request_id, std::string_vi
     if (effective_.telemetry.interval != telemetry_interval && on_telemetry_interval_changed_) {
         on_telemetry_interval_changed_();
     }
-    log::info(kLog, "runtime config changes now in force: {}", config::to_json(overrides_));
-    return {};
 }
 
 }  // namespace outpost::runtime

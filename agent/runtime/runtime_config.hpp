@@ -4,7 +4,9 @@
 // effective() holds the runtime keys in force (telemetry.interval,
 // health.interval, logging.level, alerts); every other key is the file's, so the rest
 // of the agent keeps reading the file's Config. effective() is replaced on
-// each accepted config_update: read it at use, keep no references into it.
+// each accepted config_update and each config reload (SIGHUP,
+// config_reload.hpp): read it at use, keep no references into it (a
+// reference to effective() itself stays valid: it is assigned in place).
 
 #include <expected>
 #include <functional>
@@ -26,12 +28,20 @@ class RuntimeConfig {
     // Applies what earlier config_updates persisted in `journal`. A blob
     // that cannot be read or no longer validates is logged and ignored: it
     // never stops the agent, and the next accepted update replaces it.
-    // `file` and `journal` must outlive this object.
+    // `journal` must outlive this object; `file` is copied (a reload
+    // replaces it).
     RuntimeConfig(const config::Config& file, AgentJournal& journal);
     RuntimeConfig(const RuntimeConfig&) = delete;
     RuntimeConfig& operator=(const RuntimeConfig&) = delete;
 
     [[nodiscard]] const config::Config& effective() const { return effective_; }
+    // The file's values in force (a reload replaces the reloadable ones).
+    [[nodiscard]] const config::Config& file() const { return file_; }
+
+    // A reloaded file's values (config_reload.cpp: only the reloadable keys
+    // differ from file()); config_update's changes stay over them, and the
+    // change callbacks below run as for an accepted update.
+    void replace_file(config::Config file);
 
     // config_update (the dispatcher's ConfigUpdateHandler): validate, persist
     // the merged set, then apply. Without a journal nothing can be
@@ -54,7 +64,11 @@ class RuntimeConfig {
     }
 
   private:
-    const config::Config& file_;
+    // effective() again from file_ and overrides_; runs the callbacks of
+    // what changed.
+    void recompute();
+
+    config::Config file_;
     AgentJournal& journal_;
     config::RuntimeOverrides overrides_;
     config::Config effective_;

@@ -163,7 +163,17 @@ status::StatusReport collect_status(const StatusSources& sources) {
     report.checks.details = {health.details.begin(), health.details.end()};
     if (sources.alerts != nullptr) report.alerts = firing_alerts(*sources.alerts);
     if (sources.telemetry != nullptr) report.telemetry = telemetry_info(*sources.telemetry);
-    report.warnings = sources.warnings;
+    if (sources.config_info != nullptr) {
+        report.config = *sources.config_info;
+        const auto& reload = report.config->last_reload;
+        if (reload && reload->result != "ok") {
+            report.warnings.push_back(
+                "the config file is invalid, the config in force is the "
+                "previous one: " +
+                reload->error);
+        }
+    }
+    report.warnings.insert(report.warnings.end(), sources.warnings.begin(), sources.warnings.end());
     if (!report.journal.detail.empty()) {
         report.warnings.push_back("no command can run: " + report.journal.detail);
     }

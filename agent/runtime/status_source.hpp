@@ -35,6 +35,8 @@ struct StatusSources {
     const alerts::AlertMonitor* alerts = nullptr;  // null: alerting is not running
     // Null: no telemetry section (tests that build no pipeline).
     const telemetry::TelemetryPipeline* telemetry = nullptr;
+    // Null: no config section (tests without a reloader).
+    const status::ConfigInfo* config_info = nullptr;
 };
 
 [[nodiscard]] status::StatusReport collect_status(const StatusSources& sources);

@@ -4,6 +4,7 @@
 
 #include "agent/common/printable.hpp"
 #include "agent/protocol/rfc3339.hpp"
+#include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
 #include "agent/status/telemetry_section.hpp"
 
@@ -218,6 +219,7 @@ std::string render_text(const StatusReport& answer) {
         out += fmt::format("  {}: {}\n", name, detail);
     }
     if (report.telemetry) render_telemetry(out, *report.telemetry, now);
+    if (report.config) render_config_section(out, *report.config, now);
     out += fmt::format("alerts firing: {}\n",
                        report.alerts.empty() ? "none" : std::to_string(report.alerts.size()));
     for (const AlertInfo& alert : report.alerts) {

@@ -153,6 +153,25 @@ struct TelemetryInfo {
     friend bool operator==(const TelemetryInfo&, const TelemetryInfo&) = default;
 };
 
+// The config file in force and the last SIGHUP reload (docs/status.md,
+// "config"; agent/runtime/config_reload.hpp).
+struct ReloadInfo {
+    TimePoint at{};
+    std::string result;  // ok | failed
+    std::string error;   // why it failed; empty when ok
+    friend bool operator==(const ReloadInfo&, const ReloadInfo&) = default;
+};
+
+struct ConfigInfo {
+    std::string path;
+    TimePoint loaded_at{};  // of the values in force: the start or the last good reload
+    std::optional<ReloadInfo> last_reload;
+    // Keys whose value in the file differs from the one in force and that
+    // only a restart applies (docs/configuration.md, "Reloading").
+    std::vector<std::string> restart_needed;
+    friend bool operator==(const ConfigInfo&, const ConfigInfo&) = default;
+};
+
 struct StatusReport {
     TimePoint generated_at{};
     AgentInfo agent;
@@ -163,6 +182,7 @@ struct StatusReport {
     Checks checks;
     std::vector<AlertInfo> alerts;           // firing now
     std::optional<TelemetryInfo> telemetry;  // absent from agents without the pipeline
+    std::optional<ConfigInfo> config;        // absent from agents before reload
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.
     std::vector<std::string> warnings;

@@ -1,6 +1,7 @@
 // StatusReport → the status socket's JSON (field list: docs/status.md).
 #include "agent/common/json/json_writer.hpp"
 #include "agent/protocol/rfc3339.hpp"
+#include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
 #include "agent/status/telemetry_section.hpp"
 
@@ -136,6 +137,7 @@ std::string to_json(const StatusReport& report) {
     string_map(w, "details", report.checks.details);
     w.end_object();
     write_telemetry(w, report.telemetry);
+    write_config_section(w, report.config);
     alerts(w, report.alerts);
     strings(w, "warnings", report.warnings);
     w.end_object();

@@ -4,6 +4,7 @@
 #include "agent/common/json/json_reader.hpp"
 
 #include "agent/protocol/rfc3339.hpp"
+#include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
 #include "agent/status/telemetry_section.hpp"
 
@@ -157,6 +158,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
         report.checks.details = c->string_map("details");
     }
     report.telemetry = read_telemetry(r.raw());
+    report.config = read_config_section(r.raw());
     report.warnings = r.strings("warnings");
     if (r.has("alerts")) {
         for (Reader& a : r.objects("alerts")) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/status/socket_access.hpp"
 #include "agent/status/unix_address.hpp"
 #include "executors/sandbox/unique_fd.hpp"
 
@@ -20,16 +21,25 @@ std::unexpected<FetchError> error(FetchError::Kind kind, std::string message) {
     return std::unexpected(FetchError{kind, std::move(message)});
 }
 
+// Why connect() failed, in the words of what to do about it.
 std::string connect_problem(const std::string& path, int e) {
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    struct stat st {};
     switch (e) {
         case ENOENT:
+            if (!dir.empty() && ::stat(dir.c_str(), &st) != 0 && errno == ENOENT) {
+                return "the directory " + dir.native() + " of " + path +
+                       " does not exist: the agent is not running (its service creates it at "
+                       "start), or status.socket differs (try --socket)";
+            }
             return "no status socket at " + path +
                    ": the agent is not running (or status.socket differs; try --socket)";
         case ECONNREFUSED:
             return "nothing answers on " + path + ": the agent is not running (stale socket)";
         case EACCES:
         case EPERM:
-            return "permission denied on " + path + ": the socket is root's only (mode 0600)";
+            return "permission denied on " + path + ": run as root or as a member of group " +
+                   std::string(kOperatorGroup);
         default:
             return "cannot connect to " + path + ": " + std::strerror(e);
     }
@@ -169,7 +179,14 @@ std::expected<std::string, FetchError> fetch_answer(const std::filesystem::path&
         return std::unexpected(believed.error());
     if (auto sent = send_request(fd->get(), path, request); !sent)
         return std::unexpected(sent.error());
-    return read_answer(fd->get(), path, deadline, limit);
+    auto answer = read_answer(fd->get(), path, deadline, limit);
+    // The agent's own refusal (socket_access.hpp): its reason, as is.
+    if (answer && answer->starts_with(kRefusedPrefix)) {
+        std::string why = answer->substr(kRefusedPrefix.size());
+        while (!why.empty() && why.back() == '\n') why.pop_back();
+        return error(FetchError::Kind::failed, "the agent refused to answer: " + why);
+    }
+    return answer;
 }
 
 }  // namespace outpost::status

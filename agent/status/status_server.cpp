@@ -11,6 +11,7 @@
 
 #include "agent/log/log.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/socket_access.hpp"
 #include "agent/status/unix_address.hpp"
 
 namespace outpost::status {
@@ -123,7 +124,20 @@ StatusServer::StatusServer(transport::EventLoop& loop, std::filesystem::path pat
       status_(std::move(status)),
       metrics_(std::move(metrics)),
       silent_(loop),
+      access_(socket_access()),
       resume_(loop) {}
+
+// A peer the socket's mode should have kept out (docs/status.md, "Who may
+// ask"): told why in one line, and logged.
+bool StatusServer::refuse_outsider(int client) {
+    const std::string why = refused_peer(client, access_);
+    if (why.empty()) return false;
+    log::warn(kLog, "status socket: refused a client: {}", why);
+    const std::string line = std::string(kRefusedPrefix) + why + "\n";
+    (void)::send(client, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::close(client);
+    return true;
+}
 
 Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop& loop,
                                                             const std::filesystem::path& path,
@@ -137,9 +151,10 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
         new StatusServer(loop, path, std::move(status), std::move(metrics)));
     server->listen_fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!server->listen_fd_.valid()) return fail("status socket: " + errno_text(errno));
-    // bind() creates the file with the umask's mode: 0600 from the first
+    // bind() creates the file with the umask's mode: 0660 from the first
     // instant, and no chmod() by path afterwards (it would follow a link).
-    mode_t old_mask = ::umask(0177);
+    // Its group is the agent's until give_to_group() below: never wider.
+    mode_t old_mask = ::umask(0117);
     int rc = ::bind(server->listen_fd_.get(), reinterpret_cast<const sockaddr*>(&*address),
                     sizeof(*address));
     int bind_error = errno;
@@ -153,6 +168,11 @@ Expected<std::unique_ptr<StatusServer>> StatusServer::start(transport::EventLoop
     }
     server->dev_ = st.st_dev;
     server->ino_ = st.st_ino;
+    if (auto given = give_to_group(path, server->access_); !given) {
+        // Root and the agent's user can still ask; say who else cannot.
+        log::warn(kLog, "{}; only root and the agent's user can use it", given.error().message());
+        server->access_.group = ::getegid();
+    }
     if (::listen(server->listen_fd_.get(), kBacklog) != 0) {
         return fail("status.socket " + path.native() + ": " + errno_text(errno));
     }
@@ -201,6 +221,7 @@ void StatusServer::on_acceptable() {
             pause("accept: " + errno_text(error));
             return;
         }
+        if (refuse_outsider(client)) continue;
         take_client(executors::UniqueFd(client));
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The status socket (`status.socket`, default /run/outpost/status.sock): a
-// Unix stream socket, mode 0600, served by the event loop. A client connects
+// Unix stream socket, mode 0660, group `outpost` (socket_access.hpp: who may
+// ask, and the peer check), served by the event loop. A client connects
 // and sends one request line, `status\n` or `metrics\n`; the agent writes
 // the answer (the JSON report, report.hpp, or the Prometheus text) and
 // closes. A client that sends nothing for kSilentClientGrace (the CLI before
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "agent/common/error.hpp"
+#include "agent/status/socket_access.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/fd_watch.hpp"
 #include "agent/transport/timer.hpp"
@@ -75,6 +77,8 @@ class StatusServer {
     void answer_silent_clients();
     void respond(int fd, std::string_view request_line);
     void pause(std::string_view why);
+    // True (the client told why and closed) for a peer outside the group.
+    [[nodiscard]] bool refuse_outsider(int client);
 
     transport::EventLoop& loop_;
     std::filesystem::path path_;
@@ -83,6 +87,7 @@ class StatusServer {
     std::map<std::uint64_t, Waiting> waiting_;
     std::uint64_t next_id_ = 1;
     transport::Timer silent_;
+    SocketAccess access_;
     executors::UniqueFd listen_fd_;
     dev_t dev_ = 0;  // identity of the socket file we bound, to remove only ours
     ino_t ino_ = 0;

@@ -36,6 +36,14 @@ class Agent {
     // verbatim ("{name: id, path: /usr/bin/id, run_as: nobody}"); the list is
     // written as `executor.commands: [..]` with the config.
     void add_command(const std::string& flow_map);
+    // Empties executor.commands (for a reload that removes entries).
+    void clear_commands() {
+        commands_.clear();
+        set("executor", "commands", "");
+    }
+    // Writes the config file as set so far (start() does it too), for a
+    // running agent to read at SIGHUP.
+    void rewrite_config() { write_config(); }
 
     [[nodiscard]] const std::string& node_id() const { return node_id_; }
     // node.state_dir (journal.db, the identity key); the same across restarts.

@@ -137,7 +137,8 @@ TEST_CASE("outpost status: a kill -9 leaves a stale socket, the next start repla
     const std::string socket = rig.dir.file(rig.agent.node_id() + "-status.sock");
     REQUIRE(std::filesystem::is_socket(socket));
     CHECK((std::filesystem::status(socket).permissions() & std::filesystem::perms::all) ==
-          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+           std::filesystem::perms::group_read | std::filesystem::perms::group_write));
 
     rig.agent.kill();
     REQUIRE(std::filesystem::is_socket(socket));  // nothing removed it

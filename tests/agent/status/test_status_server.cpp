@@ -84,7 +84,7 @@ int bound_socket(const fs::path& socket, int type) {
 
 }  // namespace
 
-TEST_CASE("status socket: answers each client whole, mode 0600, removed at the end", "[status]") {
+TEST_CASE("status socket: answers each client whole, mode 0660, removed at the end", "[status]") {
     TempDir dir;
     const fs::path socket = dir.path() / "run" / "status.sock";  // the directory is created
     auto loop = make_loop();
@@ -100,7 +100,7 @@ TEST_CASE("status socket: answers each client whole, mode 0600, removed at the e
         struct stat st {};
         REQUIRE(::lstat(socket.c_str(), &st) == 0);
         CHECK(S_ISSOCK(st.st_mode));
-        CHECK((st.st_mode & 07777) == 0600);
+        CHECK((st.st_mode & 07777) == 0660);
 
         for (int i = 1; i <= 3; ++i) {
             auto answer = ask(*loop, socket);
