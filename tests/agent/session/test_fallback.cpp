@@ -35,7 +35,7 @@ TEST_CASE("fallback: without poll_url the WebSocket is the only transport, whate
     CHECK(FallbackPolicy(only, clock).transport() == Transport::websocket);
 }
 
-TEST_CASE("fallback: transport poll polls from the start and never probes the WebSocket") {
+TEST_CASE("fallback: transport poll polls from the start and probes the WebSocket in the background") {
     FakeClock clock;
     FallbackSettings s = with_poll_url();
     s.poll_only = true;
@@ -43,7 +43,11 @@ TEST_CASE("fallback: transport poll polls from the start and never probes the We
     CHECK(policy.transport() == Transport::poll);
     CHECK(policy.snapshot().reason == "server.transport: poll");
     CHECK(policy.snapshot().since == clock.wall_now());
-    CHECK_FALSE(policy.probes_websocket());
+    // §7: "falls back to polling [...] at once when server.transport: poll [...]
+    // while it keeps trying the WebSocket in the background".
+    CHECK(policy.probes_websocket());
+    CHECK(policy.on_websocket_up());
+    CHECK(policy.transport() == Transport::websocket);
 }
 
 TEST_CASE("fallback: three answers in a row that no outpost server sends start polling at once") {
