@@ -191,8 +191,8 @@ Expected<FileSource::Look> FileSource::look() {
     seen_size_ = status->size;
     if (seen.change == FileChange::replaced) hold_successor();
     for (const auto& successor : successors_) {
-        const auto status = successor.status();
-        if (status && status->size > 0) seen.successor_written = true;
+        const auto successor_status = successor.status();
+        if (successor_status && successor_status->size > 0) seen.successor_written = true;
     }
     return seen;
 }
