@@ -268,3 +268,67 @@ TEST_CASE("follow: two rotations while the stream is paused lose nothing") {
     CHECK(texts(follower.records) == lines({"a", "b", "c"}));
     CHECK(source.counters().rotations == 2);
 }
+
+TEST_CASE("follow: lines written between history and follow come once") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "1\n2\n");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    auto history = source.history(1);
+    REQUIRE(history);
+    CHECK(texts(*history) == lines({"2"}));
+    append(path, "3\n");
+    Follower follower(*loop, source);
+    follower.start();
+    append(path, "4\n");
+    REQUIRE(follower.run_until_records(2, 5s));
+    loop->run_until([] { return false; }, 50ms);
+    CHECK(texts(follower.records) == lines({"3", "4"}));
+}
+
+TEST_CASE("follow: a file deleted and not recreated is drained, closed and waited for") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    append(path, "last words\n");
+    loop->run_until([] { return false; }, 30ms);
+    fs::remove(path);
+    loop->run_until([] { return false; }, 30ms);
+    follower.paused = false;
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"last words"}));
+    // Its space is freed: no descriptor of this process names it any more.
+    for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+        std::error_code error;
+        const auto target = fs::read_symlink(entry.path(), error);
+        CHECK(target.string().find(path.string()) == std::string::npos);
+    }
+    CHECK(follower.failure.empty());
+    append(path, "back\n");
+    REQUIRE(follower.run_until_records(2, 5s));
+    CHECK(follower.records[1].text == "back");
+}
+
+TEST_CASE("read: takes about max_bytes plus one block from the file, whatever is there") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    std::string chunk;
+    for (int i = 0; i < 1000; ++i) chunk += "a line of some forty bytes of log text\n";
+    for (int i = 0; i < 100; ++i) append(path, chunk);   // 3.9 MB
+    const std::size_t line_bytes = chunk.size() / 1000;  // with its LF
+    const auto before = source.bytes_read();
+    const auto batch = source.read(1000000, 16 * 1024);
+    // Lines until their text reaches the budget: the one crossing it is whole.
+    CHECK(batch.size() == (16 * 1024 + line_bytes - 2) / (line_bytes - 1));
+    CHECK(source.bytes_read() - before <= 16 * 1024 + 64 * 1024);
+    CHECK(source.backlog_bytes() == 100 * chunk.size() - batch.size() * line_bytes);
+    const auto counted = source.read(10, SIZE_MAX);
+    CHECK(counted.size() == 10);
+}
