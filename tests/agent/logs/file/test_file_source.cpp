@@ -332,3 +332,24 @@ TEST_CASE("read: takes about max_bytes plus one block from the file, whatever is
     const auto counted = source.read(10, SIZE_MAX);
     CHECK(counted.size() == 10);
 }
+
+TEST_CASE("follow: a directory removed and made again is watched again") {
+    TempDir dir("logs-follow");
+    fs::create_directory(dir.file("sub"));
+    const auto path = dir.file("sub") / "app.log";
+    append(path, "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    append(path, "before\n");
+    REQUIRE(follower.run_until_records(1, 5s));
+    fs::remove_all(dir.file("sub"));
+    loop->run_until([] { return false; }, 50ms);
+    fs::create_directory(dir.file("sub"));
+    append(path, "after\n");
+    REQUIRE(follower.run_until_records(2, 5s));
+    CHECK(texts(follower.records) == lines({"before", "after"}));
+    CHECK(follower.failure.empty());
+}
