@@ -101,6 +101,18 @@ void render_entries(std::ostream& out, const KeyDoc& doc, const std::string& ind
         comment(out, indent, fmt::format("- {}: {} {}", child.key, child.description, meta(child)),
                 "  ");
     }
+    // A list whose entries cannot all hold every key (`logs.sources`: a file
+    // or a unit) gives its own example entries, one line each, written as
+    // they sit under the key.
+    if (!doc.example.empty()) {
+        comment(out, indent, "Example entries:");
+        out << indent << doc.key << ":\n";
+        std::istringstream lines(doc.example);
+        for (std::string line; std::getline(lines, line);) {
+            out << indent << "  " << line << '\n';
+        }
+        return;
+    }
     comment(out, indent, "Example entry:");
     out << indent << doc.key << ":\n";
     // The `#` goes right before the text (not in place of a space), so

@@ -24,7 +24,8 @@ struct KeyDoc {
     std::string constraint;  // allowed range or values; may be empty
     Presence presence = Presence::optional;
     std::string default_value;  // defaulted: YAML literal; derived: prose
-    std::string example;        // YAML literal shown for required/optional/derived keys
+    std::string example;        // YAML literal shown for required/optional/derived keys;
+                                // entries: its own example entries (lines under the key)
     std::string description;
     std::vector<KeyDoc> children;
 };

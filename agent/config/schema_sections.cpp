@@ -198,6 +198,7 @@ std::vector<Field<Config>> build_root_table() {
         section("logging", &C::logging, logging_table(), "Logging."),
         section("executor", &C::executor, executor_table(), "Command execution."),
         alerts_row(),
+        logs_row(),
     };
 }
 

@@ -20,4 +20,7 @@ namespace outpost::config {
 // The `alerts` list of rules, with its built-in default (schema_alerts.cpp).
 [[nodiscard]] Field<Config> alerts_row();
 
+// The `logs` section: log sources and stream limits (schema_logs.cpp).
+[[nodiscard]] Field<Config> logs_row();
+
 }  // namespace outpost::config
