@@ -21,6 +21,7 @@
 #include "agent/dispatch/signed.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
+#include "agent/protocol/errors.hpp"
 #include "agent/protocol/inbound_messages.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "executors/runner/runner.hpp"
@@ -59,6 +60,12 @@ struct DispatcherSettings {
     // pipeline's checks run off the loop, so the answer comes later).
     // Empty: answered at once with this dispatcher's quick checks.
     std::function<void(std::string request_id)> on_health_check{};
+    // stream_logs and stop_stream (the log streams, agent/logs/streams/):
+    // a refusal that is an `error` comes back to be sent like the
+    // dispatcher's own. Empty: answered as unsupported.
+    std::function<std::optional<protocol::ProtocolError>(const protocol::inbound::Body& body,
+                                                         const std::string& frame_id)>
+        on_stream{};
 };
 
 class Dispatcher {

@@ -5,6 +5,7 @@
 #include "agent/alerts/alert_state_codec.hpp"
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
+#include "agent/logs/streams/open_source.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -39,6 +40,16 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               executors::Runner::Options{.max_concurrent = config_.executor.max_concurrent,
                                          .exec_helper = [this] { return host_.helper.for_run(); }}),
       driver_(config_, identity_, websocket_session_parts(loop_, config_, identity_)),
+      streams_(
+          loop_,
+          logs::streams::StreamManager::Settings{
+              .logs = config_.logs, .max_message_bytes = outbound_message_limit(config_)},
+          logs::streams::open_source,
+          logs::streams::StreamLinks{
+              .send =
+                  [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
+              .backpressured = [this] { return driver_.backpressured(); },
+              .online = [this] { return driver_.online(); }}),
       off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
                                          config_.journal.sync == journal::SyncMode::full)),
       dispatcher_(
@@ -62,6 +73,10 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
               .on_health_check =
                   [this](std::string request_id) {
                       telemetry_.health_check(std::move(request_id));
+                  },
+              .on_stream =
+                  [this](const protocol::inbound::Body& body, const std::string& frame_id) {
+                      return streams_.handle(body, frame_id);
                   }},
           journal_.get(), journal_.error(), std::move(policy), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
@@ -100,6 +115,7 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           .warnings = host_.warnings,
           .alerts = &alerts_,
           .telemetry = &telemetry_,
+          .streams = &streams_,
       },
       approval_expiry_(loop_),
       maintenance_(loop_) {
@@ -147,6 +163,9 @@ SessionDriver::Hooks Agent::session_hooks() {
         .on_message = [this](const protocol::InboundMessage& m) { dispatcher_.handle(m); },
         .on_online =
             [this] {
+                // Streams are not journaled: those of the last session
+                // ended with it (docs/log-streaming.md, "Sessions").
+                streams_.on_session_start();
                 dispatcher_.resend_undelivered();
                 outbox_.start_session();
             },
@@ -274,6 +293,8 @@ void Agent::on_signal(int signal) {
     if (stopping_) return;
     stopping_ = true;
     log::info(kLog, "{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    // stream_end for every open stream, before status{offline}.
+    streams_.end_all("agent stopping");
     driver_.shutdown("agent stopping");
     loop_.stop();
 }

@@ -29,6 +29,7 @@
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/runtime/agent_journal.hpp"
 #include "agent/runtime/host_facts.hpp"
 #include "agent/runtime/journal_sync.hpp"
@@ -67,6 +68,10 @@ class Agent {
     // (status{offline}, close 1001), boundedly.
     void run();
 
+    // The SIGHUP reload's part for log streams: streams whose source was
+    // removed or changed end (StreamManager::apply_config).
+    void apply_logs_config(const config::LogsConfig& logs) { streams_.apply_config(logs); }
+
   private:
     [[nodiscard]] SessionDriver::Hooks session_hooks();
     [[nodiscard]] alerts::AlertMonitor::Hooks alert_hooks();
@@ -93,6 +98,8 @@ class Agent {
     HostFacts host_;
     executors::Runner runner_;
     SessionDriver driver_;
+    // Log streams (docs/log-streaming.md): live only, straight to driver_.
+    logs::streams::StreamManager streams_;
     // Before the dispatcher: it outlives its close_batch().
     const OffLoopSync off_loop_sync_;
     dispatch::Dispatcher dispatcher_;

@@ -10,6 +10,7 @@
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/outbox_sender.hpp"
@@ -35,6 +36,8 @@ struct StatusSources {
     const alerts::AlertMonitor* alerts = nullptr;  // null: alerting is not running
     // Null: no telemetry section (tests that build no pipeline).
     const telemetry::TelemetryPipeline* telemetry = nullptr;
+    // Null: no streams section (tests that build no stream manager).
+    const logs::streams::StreamManager* streams = nullptr;
 };
 
 [[nodiscard]] status::StatusReport collect_status(const StatusSources& sources);

@@ -5,6 +5,7 @@
 #include "agent/common/printable.hpp"
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -210,6 +211,7 @@ std::string render_text(const StatusReport& answer) {
         out += fmt::format("  {}: {}\n", name, detail);
     }
     if (report.telemetry) render_telemetry(out, *report.telemetry, now);
+    if (!report.streams.empty()) render_streams(out, report.streams, now);
     out += fmt::format("alerts firing: {}\n",
                        report.alerts.empty() ? "none" : std::to_string(report.alerts.size()));
     for (const AlertInfo& alert : report.alerts) {

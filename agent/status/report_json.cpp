@@ -2,6 +2,7 @@
 #include "agent/common/json/json_writer.hpp"
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -133,6 +134,7 @@ std::string to_json(const StatusReport& report) {
     string_map(w, "details", report.checks.details);
     w.end_object();
     write_telemetry(w, report.telemetry);
+    write_streams(w, report.streams);
     alerts(w, report.alerts);
     strings(w, "warnings", report.warnings);
     w.end_object();

@@ -5,6 +5,7 @@
 
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -153,6 +154,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
         report.checks.details = c->string_map("details");
     }
     report.telemetry = read_telemetry(r.raw());
+    report.streams = read_streams(r.raw());
     report.warnings = r.strings("warnings");
     if (r.has("alerts")) {
         for (Reader& a : r.objects("alerts")) {
