@@ -177,7 +177,10 @@ TEST_CASE("log streams: binary junk, a cut line, and a source deleted while foll
     std::size_t from = rig.hub.mark();
     rig.hub.command("stream-logs j1 app on 0");
     rig.agent.wait_log("stream j1:", kEventLimit);
-    append(file, std::string("bin\x00\xff\xfe\x01ary\n", 11) + std::string(1000, 'x') + "\n");
+    append(file, std::string("bin\x00\xff\xfe\x01"
+                             "ary\n",
+                             11) +
+                     std::string(1000, 'x') + "\n");
     rig.hub.expect_event(message_of_stream("log_line", "j1"), kEventLimit, from, "junk line");
     const Event& cut = rig.hub.expect_event(
         [](const Event& e) { return e.is_message("log_line") && e.has("/msg/data/truncated"); },
@@ -188,7 +191,7 @@ TEST_CASE("log streams: binary junk, a cut line, and a source deleted while foll
     REQUIRE_FALSE(lines.empty());
     CHECK(lines[0] == std::string("bin\0\xEF\xBF\xBD\xEF\xBF\xBD\x01"
                                   "ary",
-                                  13));
+                                  14));
 
     // Deleted: the stream waits, and goes on with the recreated file.
     std::filesystem::remove(file);
