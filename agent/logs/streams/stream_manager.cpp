@@ -40,8 +40,9 @@ struct StreamManager::Stream {
     config::LogSourceEntry entry;  // as opened: apply_config compares it
     bool follow;
     std::unique_ptr<LogSource> source;
-    // History not sent yet: it is paced like the lines that follow it.
-    std::deque<LogRecord> history;
+    // Records not sent yet: the history (paced like the lines that follow
+    // it), and what a pass read before the send queue reached its mark.
+    std::deque<LogRecord> pending;
     StreamPolicy policy;
     transport::Timer timer;  // the stream's next pass
     TimePoint since;
@@ -98,7 +99,7 @@ std::optional<protocol::ProtocolError> StreamManager::open(
     }
     Stream& stream = **started;
     log::info(kLog, "stream {}: {} ({} lines of history{})", stream.id, stream.source->describe(),
-              stream.history.size(), stream.follow ? ", following" : "");
+              stream.pending.size(), stream.follow ? ", following" : "");
     streams_.emplace(stream.id, std::move(*started));
     wake(stream);
     return std::nullopt;
@@ -114,7 +115,7 @@ Expected<std::unique_ptr<StreamManager::Stream>> StreamManager::start(
     auto history = stream->source->history(lines);
     if (!history)
         return fail(history.error().kind(), "source failed: " + history.error().message());
-    stream->history.assign(std::make_move_iterator(history->begin()),
+    stream->pending.assign(std::make_move_iterator(history->begin()),
                            std::make_move_iterator(history->end()));
     if (stream->follow) {
         // The callbacks find the stream by id: it may be gone by the time
@@ -250,7 +251,7 @@ void StreamManager::pass(Stream& stream) {
     const bool skipping = plan.skip && skip_lines(stream);
     const Sent sent = send_lines(stream, plan.send_lines);
     if (sent == Sent::stream_ended) return;
-    if (!stream.follow && stream.history.empty()) {
+    if (!stream.follow && stream.pending.empty()) {
         end(stream.id, std::string(kReasonDone));
         return;
     }
@@ -274,29 +275,30 @@ void StreamManager::schedule_pass(Stream& stream, std::chrono::microseconds dela
 
 StreamManager::Sent StreamManager::send_lines(Stream& stream, std::size_t lines) {
     const std::size_t max_text = max_text_for(settings_.max_message_bytes);
+    bool dry = !stream.follow;
+    // Read only once the history is (nearly) out, so the order holds.
+    if (stream.follow && stream.pending.size() < lines) {
+        const std::size_t wanted = lines - stream.pending.size();
+        auto records = stream.source->read(wanted, kBytesPerPass);
+        dry = records.size() < wanted;
+        for (auto& record : records) stream.pending.push_back(std::move(record));
+    }
     std::size_t sent = 0;
     std::size_t bytes = 0;
-    const auto send_one = [&](LogRecord record) {
+    while (sent < lines && bytes < kBytesPerPass && !stream.pending.empty()) {
+        // The send queue reached its mark mid-pass: the rest (at most one
+        // pass's records) waits here, not refused and lost.
+        if (links_.backpressured()) break;
+        LogRecord record = std::move(stream.pending.front());
+        stream.pending.pop_front();
         bytes += record.text.size();
         ++sent;
-        return send_line(stream, to_log_line(stream.id, std::move(record), max_text));
-    };
-    while (sent < lines && bytes < kBytesPerPass && !stream.history.empty()) {
-        LogRecord record = std::move(stream.history.front());
-        stream.history.pop_front();
-        if (!send_one(std::move(record))) return Sent::stream_ended;
-    }
-    bool dry = !stream.follow;
-    if (stream.follow && stream.history.empty() && sent < lines && bytes < kBytesPerPass) {
-        const std::size_t wanted = lines - sent;
-        auto records = stream.source->read(wanted, kBytesPerPass - bytes);
-        dry = records.size() < wanted;
-        for (auto& record : records) {
-            if (!send_one(std::move(record))) return Sent::stream_ended;
+        if (!send_line(stream, to_log_line(stream.id, std::move(record), max_text))) {
+            return Sent::stream_ended;
         }
     }
     stream.policy.sent(sent, total_);
-    return dry && stream.history.empty() ? Sent::source_dry : Sent::budget_used;
+    return dry && stream.pending.empty() ? Sent::source_dry : Sent::budget_used;
 }
 
 bool StreamManager::skip_lines(Stream& stream) {

@@ -110,8 +110,11 @@ struct Fixture {
             },
             StreamLinks{.send =
                             [this](Body body) {
-                                if (!online) return false;
+                                // Like SessionDriver::send: refused offline
+                                // and above the send queue's mark.
+                                if (!online || backpressured) return false;
                                 sent.push_back(std::move(body));
+                                if (sent.size() == mark_after) backpressured = true;
                                 return true;
                             },
                         .backpressured = [this] { return backpressured; },
@@ -150,6 +153,7 @@ struct Fixture {
     MemoryLog other;
     std::vector<Body> sent;
     bool backpressured = false;
+    std::size_t mark_after = 0;  // the send queue reaches its mark after this many
     bool online = true;
     std::unique_ptr<transport::EventLoop> loop;
     std::unique_ptr<StreamManager> manager;
@@ -347,4 +351,20 @@ TEST_CASE("a send that finds the session gone ends every stream") {
     f.run(200ms, [&] { return f.manager->open_count() == 0; });
     CHECK(f.manager->open_count() == 0);
     CHECK(f.sent.empty());
+}
+
+TEST_CASE("the send queue reaching its mark mid-pass holds the rest, none is dropped") {
+    Fixture f;
+    f.mark_after = 10;
+    CHECK_FALSE(f.open("s1", "app", true, 0).has_value());
+    for (int i = 0; i < 100; ++i) f.app.append(fmt::format("l{}", i));
+    f.run(100ms);
+    CHECK(f.lines().size() == 10);
+    CHECK(f.manager->status()[0].dropped == 0);
+    f.backpressured = false;
+    f.run(2s, [&] { return f.lines().size() == 100; });
+    const auto lines = f.lines();
+    REQUIRE(lines.size() == 100);
+    for (int i = 0; i < 100; ++i) REQUIRE(lines[i].line == fmt::format("l{}", i));
+    CHECK(f.manager->status()[0].dropped == 0);
 }
