@@ -1,6 +1,7 @@
 #include "agent/logs/streams/open_source.hpp"
 
 #include "agent/logs/file/file_source.hpp"
+#include "agent/logs/journal/journal_source.hpp"
 
 namespace outpost::logs::streams {
 
@@ -12,10 +13,13 @@ Expected<std::unique_ptr<LogSource>> open_source(const config::LogSourceEntry& e
                 file::FileSourceOptions{.path = entry.path,
                                         .max_line_bytes = entry.max_line_bytes,
                                         .partial_line_timeout = logs.partial_line_timeout});
-        case config::LogSourceKind::journal:
-            break;
+        case config::LogSourceKind::journal: {
+            auto opened = JournalSource::open(entry);
+            if (!opened) return std::unexpected(std::move(opened.error()));
+            return std::unique_ptr<LogSource>(std::move(*opened));
+        }
     }
-    return fail(ErrorKind::unsupported, "journald sources are not built into this agent yet");
+    return fail(ErrorKind::invalid_input, "a log source of an unknown kind");
 }
 
 }  // namespace outpost::logs::streams
