@@ -280,7 +280,9 @@ StreamManager::Sent StreamManager::send_lines(Stream& stream, std::size_t lines)
     if (stream.follow && stream.pending.size() < lines) {
         const std::size_t wanted = lines - stream.pending.size();
         auto records = stream.source->read(wanted, kBytesPerPass);
-        dry = records.size() < wanted;
+        // Only an empty read means "nothing now, on_readable will say when"
+        // (log_source.hpp); fewer than asked may stop at a rotation.
+        dry = records.empty();
         for (auto& record : records) stream.pending.push_back(std::move(record));
     }
     std::size_t sent = 0;

@@ -117,7 +117,7 @@ class StreamManager {
     void pass(Stream& stream);
     enum class Sent {
         budget_used,   // as many as allowed: there may be more
-        source_dry,    // the source had fewer: on_readable says when more come
+        source_dry,    // the source had none: on_readable says when more come
         stream_ended,  // a send found the session gone: the stream is gone
     };
     // This pass's lines, history first, then the source's.
