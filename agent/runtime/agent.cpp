@@ -48,7 +48,9 @@ Agent::Agent(AgentBase base, dispatch::CommandPolicy policy)
           logs::streams::StreamLinks{
               .send =
                   [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
-              .backpressured = [this] { return driver_.backpressured(); },
+              // Half the mark: a full stream leaves the rest to pongs,
+              // acks and results (docs/log-streaming.md, "Flow control").
+              .backpressured = [this] { return driver_.half_backpressured(); },
               .online = [this] { return driver_.online(); }}),
       off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
                                          config_.journal.sync == journal::SyncMode::full)),

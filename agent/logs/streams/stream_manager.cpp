@@ -256,7 +256,7 @@ void StreamManager::pass(Stream& stream) {
         return;
     }
     if (skipping) {
-        schedule_pass(stream, std::chrono::microseconds(0));  // still too far behind
+        schedule_pass(stream, kSkipPause);  // still too far behind
     } else if (sent == Sent::budget_used) {
         // Out of tokens or of this pass's share: the next pass once a batch
         // is there (at once when it already is).

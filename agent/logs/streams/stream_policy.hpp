@@ -38,7 +38,10 @@ inline constexpr std::size_t kBytesPerPass = 256 * 1024;
 inline constexpr std::uint64_t kSkipBacklogBytes = 4 * 1024 * 1024;
 // What one pass may read to skip (bounded like a send pass).
 inline constexpr std::size_t kSkipLinesPerPass = 4096;
-inline constexpr std::size_t kSkipBytesPerPass = 1024 * 1024;
+inline constexpr std::size_t kSkipBytesPerPass = 256 * 1024;
+// Between two skipping passes: the loop's fds (the session's reads, pongs)
+// get their turn even when skipping is all a stream has to do.
+inline constexpr std::chrono::milliseconds kSkipPause{1};
 inline constexpr std::chrono::seconds kMarkerEvery{5};
 // While paused by back-pressure, the stream looks again this often.
 inline constexpr std::chrono::milliseconds kPausedRetry{5};
