@@ -129,7 +129,7 @@ def bench_baseline(ctx, lat_count, burst_count):
     def read():
         buf = b""
         while True:
-            data = server.stdout.read1(65536)
+            data = server.stdout.read(65536)  # raw: what is there
             if not data:
                 return
             now = time.monotonic()
@@ -157,11 +157,12 @@ def bench_baseline(ctx, lat_count, burst_count):
         for i in range(lat_count):
             key = f"lat {i}"
             sent = write_line(fd, key)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 5
             while key not in received and time.monotonic() < deadline:
                 time.sleep(0.0002)
-            if key in received:
-                latencies.append(1000 * (received[key] - sent))
+            if key not in received:
+                break  # the pipeline is not delivering: report what there is
+            latencies.append(1000 * (received[key] - sent))
             time.sleep(0.01)
         c0 = (rb.proc_cpu(tail_p.pid), rb.proc_cpu(client.pid))
         t0 = burst(fd, burst_count)
