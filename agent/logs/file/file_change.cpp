@@ -3,13 +3,13 @@
 namespace outpost::logs::file {
 
 FileChange classify_change(const FileIdentity& open, std::uint64_t open_size,
-                           std::uint64_t position, const std::optional<FileIdentity>& at_path) {
+                           std::uint64_t known_size, const std::optional<FileIdentity>& at_path) {
     if (!at_path) return FileChange::gone;
     if (*at_path != open) return FileChange::replaced;
-    // Shorter than what was consumed: truncated in place. (Truncated and
-    // grown back past the position before this look cannot be told from
-    // growth: docs/log-streaming.md, "copytruncate".)
-    if (open_size < position) return FileChange::truncated;
+    // Shorter than it was: truncated in place. (Truncated and grown back
+    // past that size before this look cannot be told from growth:
+    // docs/log-streaming.md, "copytruncate".)
+    if (open_size < known_size) return FileChange::truncated;
     return FileChange::none;
 }
 

@@ -22,15 +22,17 @@ struct FileIdentity {
 
 enum class FileChange {
     none,       // the path still names the open file, and it did not shrink
-    truncated,  // same file, now shorter than the position: copytruncate
+    truncated,  // same file, now shorter than it was known to be: copytruncate
     replaced,   // the path names another file: renamed/deleted and created anew
     gone,       // nothing at the path: renamed or deleted, nothing created yet
 };
 
-// `open_size`: fstat of the open descriptor; `position`: bytes of it consumed;
-// `at_path`: stat of the path, nullopt when it does not exist.
+// `open_size`: fstat of the open descriptor; `known_size`: how much of it is
+// known to have existed (the larger of the bytes consumed and the largest
+// size seen before); `at_path`: stat of the path, nullopt when it does not
+// exist.
 [[nodiscard]] FileChange classify_change(const FileIdentity& open, std::uint64_t open_size,
-                                         std::uint64_t position,
+                                         std::uint64_t known_size,
                                          const std::optional<FileIdentity>& at_path);
 
 }  // namespace outpost::logs::file

@@ -1,6 +1,5 @@
 #include "agent/logs/file/file_source.hpp"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,13 +15,15 @@ namespace outpost::logs::file {
 
 namespace {
 
-[[nodiscard]] std::string errno_text(const char* what, const std::string& path) {
-    return std::string(what) + " " + path + ": " + std::strerror(errno);
-}
-
 [[nodiscard]] std::chrono::microseconds until(TimePoint deadline, TimePoint now) {
     if (deadline <= now) return std::chrono::microseconds{0};
     return std::chrono::duration_cast<std::chrono::microseconds>(deadline - now);
+}
+
+[[nodiscard]] TimePoint modification_time(const struct stat& info) {
+    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
+        std::chrono::seconds(info.st_mtim.tv_sec) +
+        std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
 }
 
 }  // namespace
@@ -31,43 +32,51 @@ FileSource::FileSource(FileSourceOptions options)
     : options_(std::move(options)), assembler_(options_.max_line_bytes) {}
 
 FileSource::~FileSource() {
-    watcher_.reset();
-    close_file();
+    *alive_ = false;
+    watcher_.reset();  // its inotify fd holds every inode watch
 }
 
 Expected<bool> FileSource::open_path() {
-    // O_NONBLOCK: a FIFO at the path must not block the loop in open(); it is
-    // refused below anyway.
-    const int fd = ::open(options_.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR) return false;  // waited for
-        return fail(errno == EACCES ? ErrorKind::permission : ErrorKind::io,
-                    errno_text("open", options_.path));
-    }
-    struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        ::close(fd);
-        return fail(ErrorKind::invalid_input, "not a regular file: " + options_.path);
-    }
-    fd_ = fd;
-    identity_ = FileIdentity{info.st_dev, info.st_ino};
-    position_ = 0;
-    if (had_file_) ++counters_.rotations;
-    had_file_ = true;
-    if (watcher_) {
-        inode_wd_ = watcher_->watch_path_inode();
-        if (successor_wd_ >= 0 && successor_wd_ != inode_wd_) watcher_->unwatch(successor_wd_);
-    }
-    successor_wd_ = -1;
+    auto opened = OpenFile::open(options_.path);
+    if (!opened) return std::unexpected(opened.error());
+    if (!*opened) return false;  // waited for: the directory watch says when
+    adopt(std::move(**opened));
+    if (watcher_) current_->watch = watcher_->watch_path_inode();
     return true;
 }
 
-void FileSource::close_file() {
-    if (fd_ < 0) return;
-    ::close(fd_);
-    fd_ = -1;
-    if (watcher_ && inode_wd_ >= 0) watcher_->unwatch(inode_wd_);
-    inode_wd_ = -1;
+void FileSource::adopt(OpenFile file) {
+    current_ = std::move(file);
+    position_ = 0;
+    seen_size_ = 0;
+    (void)unread_.take_lost();  // nothing of the new file was counted
+    if (had_file_) ++counters_.rotations;
+    had_file_ = true;
+}
+
+void FileSource::unwatch(const OpenFile& file) {
+    // Two handles may share a watch when the path changed between opening
+    // and watching; the watch goes only with the last of them.
+    if (!watcher_ || file.watch < 0) return;
+    int users = current_ && current_->watch == file.watch ? 1 : 0;
+    for (const auto& successor : successors_) users += successor.watch == file.watch ? 1 : 0;
+    if (users <= 1) watcher_->unwatch(file.watch);
+}
+
+void FileSource::hold_successor() {
+    // Opened as soon as it is seen: if other rotations rename it away before
+    // the old file is drained, the source still has it.
+    if (!current_ || successors_.size() >= kMaxSuccessors) return;
+    auto opened = OpenFile::open(options_.path);
+    if (!opened || !*opened) return;
+    const auto& identity = (*opened)->identity();
+    if (identity == current_->identity()) return;
+    for (const auto& successor : successors_) {
+        if (successor.identity() == identity) return;
+    }
+    successors_.push_back(std::move(**opened));
+    // Its writes must wake the source too: they are what lets it move on.
+    if (watcher_) successors_.back().watch = watcher_->watch_path_inode();
 }
 
 Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
@@ -75,35 +84,36 @@ Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
     if (!opened) return std::unexpected(opened.error());
     if (!*opened) return std::vector<LogRecord>{};  // not there yet: no history
     struct stat info {};
-    if (::fstat(fd_, &info) != 0) return fail(ErrorKind::io, errno_text("fstat", options_.path));
+    if (::fstat(current_->fd(), &info) != 0) {
+        return fail(ErrorKind::io, "fstat " + options_.path + ": " + std::strerror(errno));
+    }
     const auto size = static_cast<std::uint64_t>(info.st_size);
     const auto now = std::chrono::system_clock::now();
-    auto window = read_history(fd_, size, lines, options_.max_line_bytes, now);
+    auto window = read_history(current_->fd(), size, lines, options_.max_line_bytes, now);
     if (!window) return std::unexpected(window.error().context(options_.path));
     bytes_read_ += window->bytes_read;
     position_ = window->end;
     auto records = std::move(window->records);
-    const TimePoint modified = std::chrono::system_clock::time_point(
-        std::chrono::seconds(info.st_mtim.tv_sec) + std::chrono::nanoseconds(info.st_mtim.tv_nsec));
-    const bool tail_is_stale = modified + options_.partial_line_timeout <= now;
-    if (position_ < size && tail_is_stale && lines == 0) position_ = size;
-    if (position_ < size && tail_is_stale && lines > 0) {
-        // An unterminated last line nobody has written to for longer than the
-        // partial timeout is a partial line whose time has passed: it is part
-        // of the history. A fresher one is held by read() like any other.
-        std::vector<LogRecord> tail;
-        ReadBudget unlimited{SIZE_MAX, SIZE_MAX};
-        while (position_ < size) {
-            auto got = read_block();
-            if (!got) return std::unexpected(got.error());
-            if (*got == 0) break;
-            position_ +=
-                assembler_.feed(std::string_view(buffer_.data(), *got), tail, unlimited, now);
-        }
-        records.insert(records.end(), tail.begin(), tail.end());
-        if (assembler_.holding()) records.push_back(assembler_.take_partial(now));
-        if (records.size() > lines) records.erase(records.begin(), records.end() - lines);
+    if (position_ == size || modification_time(info) + options_.partial_line_timeout > now) {
+        return records;  // a fresh unterminated tail is held by read() like any other
     }
+    // An unterminated last line nobody has written to for longer than the
+    // partial timeout is a partial line whose time has passed: part of the
+    // history (or skipped with it when no lines are asked for).
+    if (lines == 0) {
+        position_ = size;
+        return records;
+    }
+    ReadBudget unlimited{SIZE_MAX, SIZE_MAX};
+    while (position_ < size) {
+        auto got = read_block(position_);
+        if (!got) return std::unexpected(got.error());
+        if (*got == 0) break;
+        position_ +=
+            assembler_.feed(std::string_view(buffer_.data(), *got), records, unlimited, now);
+    }
+    if (assembler_.holding()) records.push_back(assembler_.take_partial(now));
+    if (records.size() > lines) records.erase(records.begin(), records.end() - lines);
     return records;
 }
 
@@ -113,7 +123,7 @@ Expected<void> FileSource::follow(transport::EventLoop& loop, SourceEvents event
     auto watcher = FileWatcher::create(loop, options_.path, [this] { on_file_event(); });
     if (!watcher) return std::unexpected(watcher.error().context(options_.path));
     watcher_ = std::move(*watcher);
-    if (fd_ >= 0) inode_wd_ = watcher_->watch_path_inode();
+    if (current_) current_->watch = watcher_->watch_path_inode();
     partial_timer_.emplace(loop);
     notify_timer_.emplace(loop);
     // Whatever was written since history(), or a tail it left, is there now.
@@ -122,14 +132,42 @@ Expected<void> FileSource::follow(transport::EventLoop& loop, SourceEvents event
 }
 
 void FileSource::on_file_event() {
-    if (failed_ || !events_.on_readable) return;
-    const auto on_readable = events_.on_readable;  // it may destroy this source
-    on_readable();
+    if (failed_) return;
+    hold_successor();
+    if (events_.on_readable) {
+        const auto alive = alive_;
+        const auto on_readable = events_.on_readable;  // it may destroy this source
+        on_readable();
+        if (!*alive) return;
+    }
+    count_unread_lines();
+}
+
+void FileSource::count_unread_lines() {
+    // What the stream left unread (paused, or out of budget): its newlines
+    // are what a truncation would provably lose.
+    if (!current_ || failed_) return;
+    const auto status = current_->status();
+    if (!status || status->size < std::max(position_, seen_size_)) return;  // read() sees it
+    seen_size_ = status->size;
+    const std::uint64_t limit = std::min(status->size, position_ + kScanAheadBytes);
+    std::uint64_t at = unread_.scan_from(position_);
+    std::uint64_t newlines = 0;
+    while (at < limit) {
+        const auto got = read_block(at);
+        if (!got || *got == 0) break;
+        const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(*got, limit - at));
+        newlines +=
+            static_cast<std::uint64_t>(std::count(buffer_.data(), buffer_.data() + length, '\n'));
+        at += length;
+    }
+    unread_.add_scanned(position_, at, newlines);
 }
 
 void FileSource::fail_later(std::string reason) {
     failed_ = true;
-    close_file();
+    successors_.clear();
+    current_.reset();
     if (!notify_timer_) return;
     notify_timer_->schedule(std::chrono::microseconds{0}, [this, reason = std::move(reason)] {
         if (!events_.on_failed) return;
@@ -138,67 +176,73 @@ void FileSource::fail_later(std::string reason) {
     });
 }
 
-Expected<FileSource::Look> FileSource::look() const {
-    struct stat open_info {};
-    if (::fstat(fd_, &open_info) != 0)
-        return fail(ErrorKind::io, errno_text("fstat", options_.path));
-    Look seen;
-    seen.open_deleted = open_info.st_nlink == 0;
+Expected<FileSource::Look> FileSource::look() {
+    const auto status = current_->status();
+    if (!status) return std::unexpected(status.error().context(options_.path));
     std::optional<FileIdentity> at_path;
     struct stat path_info {};
     if (::stat(options_.path.c_str(), &path_info) == 0) {
         at_path = FileIdentity{path_info.st_dev, path_info.st_ino};
-        seen.path_size = static_cast<std::uint64_t>(path_info.st_size);
     }
-    seen.change = classify_change(identity_, static_cast<std::uint64_t>(open_info.st_size),
-                                  position_, at_path);
+    Look seen;
+    seen.open_deleted = status->deleted;
+    seen.change = classify_change(current_->identity(), status->size,
+                                  std::max(position_, seen_size_), at_path);
+    seen_size_ = status->size;
+    if (seen.change == FileChange::replaced) hold_successor();
+    for (const auto& successor : successors_) {
+        const auto successor_status = successor.status();
+        if (successor_status && successor_status->size > 0) seen.successor_written = true;
+    }
     return seen;
 }
 
-Expected<std::size_t> FileSource::read_block() {
+Expected<std::size_t> FileSource::read_block(std::uint64_t offset) {
     buffer_.resize(kBlockBytes);
     for (;;) {
         const ssize_t n =
-            ::pread(fd_, buffer_.data(), buffer_.size(), static_cast<off_t>(position_));
+            ::pread(current_->fd(), buffer_.data(), buffer_.size(), static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail(ErrorKind::io, errno_text("read", options_.path));
+        if (n < 0) {
+            return fail(ErrorKind::io, "read " + options_.path + ": " + std::strerror(errno));
+        }
         bytes_read_ += static_cast<std::uint64_t>(n);
         return static_cast<std::size_t>(n);
     }
 }
 
+void FileSource::consume(std::size_t got, std::vector<LogRecord>& out, ReadBudget& budget,
+                         TimePoint now) {
+    const std::size_t before = out.size();
+    position_ += assembler_.feed(std::string_view(buffer_.data(), got), out, budget, now);
+    unread_.consumed(position_, out.size() - before);
+}
+
 void FileSource::restart_after_truncation(std::vector<LogRecord>& out) {
     ++counters_.truncations;
+    counters_.lost += unread_.take_lost();
     // The held line's rest was in the part cut off: it ends here.
     if (assembler_.holding())
         out.push_back(assembler_.take_partial(std::chrono::system_clock::now()));
     position_ = 0;
 }
 
-void FileSource::watch_successor() {
-    // Its writes must wake the source too: they are what lets it switch.
-    if (!watcher_) return;
-    const int wd = watcher_->watch_path_inode();
-    if (successor_wd_ >= 0 && successor_wd_ != wd && successor_wd_ != inode_wd_) {
-        watcher_->unwatch(successor_wd_);
-    }
-    successor_wd_ = wd;
-}
-
 bool FileSource::leave_file(const Look& seen, std::vector<LogRecord>& out, TimePoint now) {
-    // At the end of the open file. Switch to what the path names once the
-    // writer has moved there (it has data) or nobody can write the old file
-    // any more (no name left); a deleted file with no successor is closed
-    // so that its space is freed.
-    const bool switch_now =
-        (seen.change == FileChange::replaced && (seen.path_size > 0 || seen.open_deleted)) ||
-        (seen.change == FileChange::gone && seen.open_deleted);
-    if (!switch_now) {
-        if (seen.change == FileChange::replaced) watch_successor();
-        return false;
-    }
+    // At the end of the open file. Move to the next file once the writer has
+    // moved past this one (a later file has data: looked at before this end
+    // was read) or nobody can write it any more (no name left); a deleted
+    // file with no successor is closed so that its space is freed.
+    const bool to_successor = !successors_.empty() && (seen.successor_written || seen.open_deleted);
+    const bool deleted = seen.change == FileChange::gone && seen.open_deleted;
+    if (!to_successor && !deleted) return false;
     if (assembler_.holding()) out.push_back(assembler_.take_partial(now));
-    close_file();
+    unwatch(*current_);
+    current_.reset();
+    if (to_successor) {
+        OpenFile next = std::move(successors_.front());
+        successors_.pop_front();
+        adopt(std::move(next));
+    }
     return true;
 }
 
@@ -219,23 +263,23 @@ std::vector<LogRecord> FileSource::read(std::size_t max_records, std::size_t max
     const auto now = std::chrono::system_clock::now();
     bool at_end = false;
     while (!budget.exhausted(out.size())) {
-        if (fd_ < 0) {
+        if (!current_) {
             auto opened = open_path();
             if (!opened) {
                 fail_later(opened.error().message());
                 return out;
             }
-            if (!*opened) break;  // waited for: the directory watch says when
+            if (!*opened) break;
         }
         auto seen = look();
         if (seen && seen->change == FileChange::truncated) restart_after_truncation(out);
-        auto got = read_block();
+        auto got = seen ? read_block(position_) : Expected<std::size_t>(0);
         if (!seen || !got) {
             fail_later(!seen ? seen.error().message() : got.error().message());
             return out;
         }
         if (*got > 0) {
-            position_ += assembler_.feed(std::string_view(buffer_.data(), *got), out, budget, now);
+            consume(*got, out, budget, now);
             continue;
         }
         if (!leave_file(*seen, out, now)) {
@@ -243,15 +287,15 @@ std::vector<LogRecord> FileSource::read(std::size_t max_records, std::size_t max
             break;
         }
     }
-    if (at_end || fd_ < 0) release_expired_partial(out, now);
+    if (at_end || !current_) release_expired_partial(out, now);
     return out;
 }
 
 std::uint64_t FileSource::backlog_bytes() const {
-    struct stat info {};
-    if (fd_ < 0 || ::fstat(fd_, &info) != 0) return 0;
-    const auto size = static_cast<std::uint64_t>(info.st_size);
-    return size > position_ ? size - position_ : 0;
+    if (!current_) return 0;
+    const auto status = current_->status();
+    if (!status) return 0;
+    return status->size > position_ ? status->size - position_ : 0;
 }
 
 }  // namespace outpost::logs::file

@@ -7,16 +7,20 @@
 //
 // Rotation, without losing or repeating a line:
 // - rename-and-create: the renamed file is drained through the descriptor
-//   the source holds; it switches to the new file once that has data (the
-//   writer moved over, so whatever it wrote before is in the old file and
-//   already read) or the old file has no name left;
+//   the source holds. Each file the path names afterwards is opened as
+//   soon as it is seen (so later rotations that rename it away before the
+//   source got to it do not lose it; up to kMaxSuccessors), and the source
+//   moves to the next once a later file has data (the writer moved on, so
+//   all it wrote before is in the files before and already read) or the old
+//   file has no name left;
 // - copytruncate: the file is shorter than the position: read from 0,
-//   counting the lines it can prove were lost;
+//   counting the lines it can prove were lost (unread_lines.hpp);
 // - delete-and-recreate: the deleted file is drained, closed (its space is
 //   freed), and the path is waited for.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,12 +28,21 @@
 
 #include "agent/logs/file/file_change.hpp"
 #include "agent/logs/file/line_assembler.hpp"
+#include "agent/logs/file/open_file.hpp"
+#include "agent/logs/file/unread_lines.hpp"
 #include "agent/logs/log_source.hpp"
 #include "agent/transport/timer.hpp"
 
 namespace outpost::logs::file {
 
 class FileWatcher;
+
+// How far past the position the source counts newlines for `lost`: beyond
+// it, a truncation's loss is counted only up to here (a lower bound).
+inline constexpr std::uint64_t kScanAheadBytes = 8 * 1024 * 1024;
+// Files that replaced the one being read, held open until read: rotations
+// the source is behind by. More are not held (their lines are skipped).
+inline constexpr std::size_t kMaxSuccessors = 16;
 
 struct FileSourceOptions {
     std::string path;  // absolute
@@ -52,37 +65,42 @@ class FileSource final : public LogSource {
     [[nodiscard]] SourceCounters counters() const override { return counters_; }
     [[nodiscard]] std::string describe() const override { return "file " + options_.path; }
 
-    // Bytes read from the file so far (history and following), for the tests
-    // of the reading bounds.
+    // Bytes read from the file so far (history, following, counting), for
+    // the tests of the reading bounds.
     [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
 
   private:
-    // What one look at the descriptor and the path found.
+    // What one look at the open file, its successor and the path found.
     struct Look {
         FileChange change = FileChange::none;
-        bool open_deleted = false;    // the open file has no name left
-        std::uint64_t path_size = 0;  // size of what the path names
+        bool open_deleted = false;       // the open file has no name left
+        bool successor_written = false;  // a held successor has data
     };
 
     [[nodiscard]] Expected<bool> open_path();
-    void close_file();
-    [[nodiscard]] Expected<Look> look() const;
-    [[nodiscard]] Expected<std::size_t> read_block();
+    void adopt(OpenFile file);
+    void unwatch(const OpenFile& file);
+    void hold_successor();
+    [[nodiscard]] Expected<Look> look();
+    [[nodiscard]] Expected<std::size_t> read_block(std::uint64_t offset);
+    void consume(std::size_t got, std::vector<LogRecord>& out, ReadBudget& budget, TimePoint now);
     [[nodiscard]] bool leave_file(const Look& seen, std::vector<LogRecord>& out, TimePoint now);
-    void watch_successor();
     void restart_after_truncation(std::vector<LogRecord>& out);
     void release_expired_partial(std::vector<LogRecord>& out, TimePoint now);
+    void count_unread_lines();
     void fail_later(std::string reason);
     void on_file_event();
 
     FileSourceOptions options_;
-    int fd_ = -1;
-    FileIdentity identity_{};
-    int inode_wd_ = -1;      // the open file's inode watch
-    int successor_wd_ = -1;  // the inode the path names while the old one is drained
-    bool had_file_ = false;  // a file was open before: opening another is a rotation
+    std::optional<OpenFile> current_;  // the file being read
+    std::deque<OpenFile> successors_;  // what replaced it at the path, oldest first
+    bool had_file_ = false;            // a file was open before: opening another is a rotation
     std::uint64_t position_ = 0;
+    // The largest size the open file was seen to have: shrinking below it is
+    // a truncation even where the position is further back (a paused stream).
+    std::uint64_t seen_size_ = 0;
     LineAssembler assembler_;
+    UnreadLines unread_;
     std::string buffer_;  // one block
     std::uint64_t bytes_read_ = 0;
     SourceCounters counters_;
@@ -93,6 +111,8 @@ class FileSource final : public LogSource {
     std::unique_ptr<FileWatcher> watcher_;
     std::optional<transport::Timer> partial_timer_;  // a held line's timeout
     std::optional<transport::Timer> notify_timer_;   // on_readable/on_failed from the loop
+    // False once destroyed: on_readable may destroy the source it is called from.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace outpost::logs::file

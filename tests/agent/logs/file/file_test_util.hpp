@@ -16,6 +16,7 @@
 
 #include "agent/logs/file/file_source.hpp"
 #include "agent/transport/event_loop.hpp"
+#include "agent/transport/timer.hpp"
 
 namespace outpost::logs::file::test {
 
@@ -45,10 +46,12 @@ inline std::vector<std::string> texts(const std::vector<LogRecord>& records) {
 }
 
 // Follows a source and keeps every record it reads, pulling in batches like
-// a stream with budget would.
+// a stream with budget: one batch per loop pass, the next on a zero timer
+// while batches come back non-empty (the loop runs between them).
 class Follower {
   public:
-    Follower(transport::EventLoop& loop, FileSource& source) : loop_(loop), source_(source) {}
+    Follower(transport::EventLoop& loop, FileSource& source)
+        : loop_(loop), source_(source), again_(loop) {}
 
     void start() {
         SourceEvents events;
@@ -58,10 +61,21 @@ class Follower {
         if (!followed) throw std::runtime_error(followed.error().message());
     }
 
+    // A paused stream: told "readable", reads nothing.
+    bool paused = false;
+
     void pull() {
-        for (;;) {
-            auto batch = source_.read(256, 64 * 1024);
-            if (batch.empty()) return;
+        if (paused) return;
+        auto batch = source_.read(256, 64 * 1024);
+        if (batch.empty()) return;
+        for (auto& record : batch) records.push_back(std::move(record));
+        again_.schedule(std::chrono::microseconds{0}, [this] { pull(); });
+    }
+
+    // Pulls until the source has nothing more now.
+    void drain() {
+        for (auto batch = source_.read(256, 64 * 1024); !batch.empty();
+             batch = source_.read(256, 64 * 1024)) {
             for (auto& record : batch) records.push_back(std::move(record));
         }
     }
@@ -76,6 +90,7 @@ class Follower {
   private:
     transport::EventLoop& loop_;
     FileSource& source_;
+    transport::Timer again_;
 };
 
 }  // namespace outpost::logs::file::test

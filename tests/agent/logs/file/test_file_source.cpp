@@ -241,3 +241,30 @@ TEST_CASE("follow: a 1 GiB line without a newline does not grow memory") {
     CHECK(rss_after - rss_before < 16 * 1024);
     CHECK(source.bytes_read() == 1ull << 30);
 }
+
+TEST_CASE("follow: two rotations while the stream is paused lose nothing") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(10));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    append(path, "a\n");
+    loop->run_until([] { return false; }, 30ms);
+    // First rotation: the writer moves to the new file at once.
+    fs::rename(path, dir.file("app.log.1"));
+    append(path, "b\n");
+    loop->run_until([] { return false; }, 30ms);
+    // Second rotation before the stream read anything: "b" is only in the
+    // file now called app.log.2.
+    fs::rename(dir.file("app.log.1"), dir.file("app.log.2"));
+    fs::rename(path, dir.file("app.log.1"));
+    append(path, "c\n");
+    loop->run_until([] { return false; }, 30ms);
+    follower.paused = false;
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"a", "b", "c"}));
+    CHECK(source.counters().rotations == 2);
+}
