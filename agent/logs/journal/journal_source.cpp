@@ -86,7 +86,6 @@ struct JournalSource::State {
     // The journal had no entry of the unit when history() ran: the first
     // read() starts at the head, as every entry there is then new.
     bool read_from_head = false;
-    transport::EventLoop* loop = nullptr;
     SourceEvents events;
     std::unique_ptr<transport::FdWatch> watch;
     std::unique_ptr<transport::Timer> recheck;  // sd_journal_get_timeout()
@@ -252,7 +251,6 @@ Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines) {
 
 Expected<void> JournalSource::follow(transport::EventLoop& loop, SourceEvents events) {
     State& state = *state_;
-    state.loop = &loop;
     state.events = std::move(events);
     state.recheck = std::make_unique<transport::Timer>(loop);
     state.notice = std::make_unique<transport::Timer>(loop);
@@ -285,6 +283,9 @@ std::vector<LogRecord> JournalSource::read(std::size_t max_records, std::size_t 
             break;
         }
         if (r == 0) break;  // nothing more now; on_readable says when
+        // An entry without MESSAGE is stepped over, not returned; stepping
+        // on past it (rather than returning early) keeps "empty = nothing
+        // now" true, which the stream relies on to wait for on_readable.
         if (auto record = state.current_record()) {
             bytes += record->text.size();
             records.push_back(std::move(*record));
