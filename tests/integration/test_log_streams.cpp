@@ -207,12 +207,7 @@ TEST_CASE("log streams: binary junk, a cut line, and a source deleted while foll
     CHECK(rig.hub.events(message_of_stream("stream_end", "j1"), from).empty());
 }
 
-// [!mayfail]: fails today, the FileSource's defect (reported with issue 16):
-// a reader more than one rotation behind (the stream paused by a hub that
-// reads slower than the writer writes) reopens the path, which by then names
-// a later file: the files in between are skipped (seen: 82 000 of 100 000).
-TEST_CASE("log streams: logrotate create under a writer at full speed, every line once, in order",
-          "[!mayfail]") {
+TEST_CASE("log streams: logrotate create under a writer at full speed, every line once, in order") {
     Rig rig;
     const std::string file = rig.dir.file("app.log");
     write_file(file, "");
@@ -228,7 +223,6 @@ TEST_CASE("log streams: logrotate create under a writer at full speed, every lin
 
     constexpr int kLines = 100000;
     std::atomic<bool> written{false};
-    std::atomic<int> written_count{0};
     std::thread writer([&] {
         // The writer reopens the path after each rotation, as a logger told
         // by a postrotate signal would; here: every 2 000 lines.
@@ -236,7 +230,6 @@ TEST_CASE("log streams: logrotate create under a writer at full speed, every lin
         for (int i = 0; i < kLines; ++i) {
             const std::string line = fmt::format("line {:06}\n", i);
             (void)!::write(fd, line.data(), line.size());
-            written_count = i + 1;
             if (i % 2000 == 1999) {
                 ::close(fd);
                 fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
@@ -245,28 +238,8 @@ TEST_CASE("log streams: logrotate create under a writer at full speed, every lin
         ::close(fd);
         written = true;
     });
-    // Lines the hub has received so far (events scanned once each).
-    std::size_t scanned = from;
-    int received = 0;
-    const auto count_received = [&] {
-        rig.hub.pump();
-        for (; scanned < rig.hub.mark(); ++scanned) {
-            if (rig.hub.event(scanned).is_message("log_line")) ++received;
-        }
-        return received;
-    };
     int rotations = 0;
-    int written_at_rotation = 0;
     while (!written) {
-        // The reader has reached the last rotation before the next one: a
-        // reader more than one rotation behind finds the path already names
-        // a later file (docs/log-streaming.md, "File sources").
-        const auto deadline = std::chrono::steady_clock::now() + kEventLimit;
-        while (count_received() < written_at_rotation &&
-               std::chrono::steady_clock::now() < deadline) {
-            rig.hub.pump(10ms);
-        }
-        written_at_rotation = written_count;
         const std::string cmd =
             fmt::format("/usr/sbin/logrotate --force --state {} {} 2>/dev/null", state, conf);
         if (std::system(cmd.c_str()) == 0) ++rotations;
@@ -304,10 +277,11 @@ std::uint64_t rss_kib(pid_t pid) {
 
 }  // namespace
 
-// [!mayfail]: fails today, the FileSource's defect (reported with issue 16):
-// a reader behind the writer when copytruncate truncates loses what it had
-// not read, and counts 0 of it as lost (seen: 5 608 received, 0 lost, of
-// 50 000).
+// [!mayfail]: fails today (reported with issue 16): with the stream far
+// behind (the hub, under ASan, reads slower than the writer writes), the
+// lines received plus the `lost` the agent reports fall short of what was
+// written (seen after the file source's fix 18cfd7a: 4 007 received +
+// 31 789 lost = 35 796 of 50 000).
 TEST_CASE("log streams: logrotate copytruncate, the lines lost in its window are counted",
           "[!mayfail]") {
     Rig rig;
@@ -342,7 +316,13 @@ TEST_CASE("log streams: logrotate copytruncate, the lines lost in its window are
         std::this_thread::sleep_for(20ms);
     }
     writer.join();
-    rig.hub.idle(2s);  // what is left is read
+    // What is left is read: until no line came for a second.
+    for (std::size_t seen = 0;;) {
+        rig.hub.idle(1s);
+        const std::size_t now = lines_of(rig.hub, "t1", from).size();
+        if (now == seen) break;
+        seen = now;
+    }
     rig.hub.command("stop-stream t1");
     const Event& end = wait_end(rig.hub, "t1", from);
     const auto lines = lines_of(rig.hub, "t1", from);
