@@ -203,6 +203,10 @@ void Dispatcher::route(const protocol::InboundMessage& message, const std::strin
         send(std::move(answer));
     } else if (const auto* cu = std::get_if<ConfigUpdate>(&body)) {
         ack(cu->request_id, config_updates_.handle(cu->request_id, cu->config_json));
+    } else if ((std::holds_alternative<StreamLogs>(body) ||
+                std::holds_alternative<StopStream>(body)) &&
+               settings_.on_stream) {
+        if (auto refused = settings_.on_stream(body, frame_id)) refuse(std::move(*refused));
     } else {
         refuse(protocol::ProtocolError{protocol::ErrorCode::unsupported,
                                        "this agent does not handle `" + message.type + "` messages",

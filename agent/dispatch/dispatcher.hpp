@@ -21,6 +21,7 @@
 #include "agent/dispatch/signed.hpp"
 #include "agent/journal/journal.hpp"
 #include "agent/journal/wal_sync_thread.hpp"
+#include "agent/protocol/errors.hpp"
 #include "agent/protocol/inbound_messages.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "executors/runner/runner.hpp"
@@ -66,6 +67,12 @@ struct DispatcherSettings {
     // Each command_ack sent in answer to a message: how long after the
     // message arrived (its journal write and the batch's sync included).
     std::function<void(std::chrono::steady_clock::duration)> on_ack_sent{};
+    // stream_logs and stop_stream (the log streams, agent/logs/streams/):
+    // a refusal that is an `error` comes back to be sent like the
+    // dispatcher's own. Empty: answered as unsupported.
+    std::function<std::optional<protocol::ProtocolError>(const protocol::inbound::Body& body,
+                                                         const std::string& frame_id)>
+        on_stream{};
 };
 
 class Dispatcher {

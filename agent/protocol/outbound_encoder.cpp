@@ -143,10 +143,15 @@ void write_data(json::JsonWriter& out, const CommandResult& m) {
 
 void write_data(json::JsonWriter& out, const LogLine& m) {
     out.member("stream_id", m.stream_id).member("line", m.line).member("ts", m.ts);
+    if (m.truncated) out.member("truncated", true);
+    if (m.partial) out.member("partial", true);
+    if (m.dropped) out.member("dropped", *m.dropped);
 }
 
 void write_data(json::JsonWriter& out, const StreamEnd& m) {
     out.member("stream_id", m.stream_id).member("reason", m.reason);
+    if (m.dropped) out.member("dropped", *m.dropped);
+    if (m.lost) out.member("lost", *m.lost);
 }
 
 void write_data(json::JsonWriter& out, const outbound::Error& m) {

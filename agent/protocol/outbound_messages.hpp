@@ -144,15 +144,27 @@ struct CommandResult {
     std::optional<std::string> reason;
 };
 
+// Members past §3.2's are docs/protocol-notes.md's ("Log streaming"); each
+// is sent only when it says something (a whole line carries none of them).
 struct LogLine {
     std::string stream_id;
     std::string line;
-    std::string ts;  // RFC 3339 of the line itself
+    std::string ts;          // RFC 3339 of the line itself
+    bool truncated = false;  // `line` was cut (and ends with the cut marker)
+    bool partial = false;    // a last line sent without its newline (timeout)
+    // A drop marker: `line` says how many lines were dropped since the last
+    // marker, and this member carries the number.
+    std::optional<std::uint64_t> dropped{};
 };
 
 struct StreamEnd {
     std::string stream_id;
     std::string reason;
+    // Totals of the stream, for a stream that was opened (absent on a
+    // refusal): lines dropped by the agent, and lines the source proved
+    // lost before the agent read them (copytruncate).
+    std::optional<std::uint64_t> dropped{};
+    std::optional<std::uint64_t> lost{};
 };
 
 struct Error {

@@ -7,6 +7,7 @@
 #include "agent/log/log.hpp"
 #include "agent/metrics/agent_metrics.hpp"
 #include "agent/runtime/banner.hpp"
+#include "agent/logs/streams/open_source.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -43,6 +44,18 @@ Agent::Agent(AgentBase base, ReloadableAllowList::Built allow_list)
                                          .exec_helper = [this] { return host_.helper.for_run(); }}),
       allow_list_(std::move(allow_list)),
       driver_(config_, identity_, websocket_session_parts(loop_, config_, identity_)),
+      streams_(
+          loop_,
+          logs::streams::StreamManager::Settings{
+              .logs = config_.logs, .max_message_bytes = outbound_message_limit(config_)},
+          logs::streams::open_source,
+          logs::streams::StreamLinks{
+              .send =
+                  [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
+              // Half the mark: a full stream leaves the rest to pongs,
+              // acks and results (docs/log-streaming.md, "Flow control").
+              .backpressured = [this] { return driver_.half_backpressured(); },
+              .online = [this] { return driver_.online(); }}),
       off_loop_sync_(start_off_loop_sync(loop_, journal_.get(),
                                          config_.journal.sync == journal::SyncMode::full)),
       dispatcher_(
@@ -81,6 +94,10 @@ Agent::Agent(AgentBase base, ReloadableAllowList::Built allow_list)
               .on_ack_sent =
                   [this](std::chrono::steady_clock::duration took) {
                       instruments_.ack_latency.observe(std::chrono::duration<double>(took).count());
+                  },
+              .on_stream =
+                  [this](const protocol::inbound::Body& body, const std::string& frame_id) {
+                      return streams_.handle(body, frame_id);
                   }},
           journal_.get(), journal_.error(), allow_list_.policy(), runner_,
           [this](protocol::outbound::Body body) { return driver_.send(std::move(body)); },
@@ -124,6 +141,7 @@ Agent::Agent(AgentBase base, ReloadableAllowList::Built allow_list)
           .alerts = &alerts_,
           .telemetry = &telemetry_,
           .config_info = &reloader_.info(),
+          .streams = &streams_,
       },
       approval_expiry_(loop_),
       maintenance_(loop_) {
@@ -180,6 +198,9 @@ SessionDriver::Hooks Agent::session_hooks() {
         .on_message = [this](const protocol::InboundMessage& m) { dispatcher_.handle(m); },
         .on_online =
             [this] {
+                // Streams are not journaled: those of the last session
+                // ended with it (docs/log-streaming.md, "Sessions").
+                streams_.on_session_start();
                 dispatcher_.resend_undelivered();
                 outbox_.start_session();
             },
@@ -348,6 +369,8 @@ void Agent::on_signal(int signal) {
     stopping_ = true;
     notifier_.stopping();
     log::info(kLog, "{} received: stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    // stream_end for every open stream, before status{offline}.
+    streams_.end_all("agent stopping");
     driver_.shutdown("agent stopping");
     loop_.stop();
 }
@@ -357,6 +380,8 @@ void Agent::on_reloaded(const config::Config& in_force) {
     for (const auto& [name, why] : host_.unrunnable) {
         log::warn(kLog, "allow-list entry {} cannot run on this host: {}", name, why);
     }
+    // Streams whose source was removed or changed end (stream_end).
+    streams_.apply_config(in_force.logs);
 }
 
 void Agent::run() {

@@ -31,6 +31,7 @@
 #include "agent/metrics/http_endpoint.hpp"
 #include "agent/metrics/instruments.hpp"
 #include "agent/metrics/textfile.hpp"
+#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/runtime/agent_journal.hpp"
 #include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/config_reload.hpp"
@@ -122,6 +123,8 @@ class Agent {
     // Before the dispatcher, which checks every request against it.
     ReloadableAllowList allow_list_;
     SessionDriver driver_;
+    // Log streams (docs/log-streaming.md): live only, straight to driver_.
+    logs::streams::StreamManager streams_;
     // Before the dispatcher: it outlives its close_batch().
     const OffLoopSync off_loop_sync_;
     dispatch::Dispatcher dispatcher_;

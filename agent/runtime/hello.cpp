@@ -29,6 +29,8 @@ std::vector<std::string> advertised_capabilities(const config::Config& config) {
                                   "health",  "alerts", "config_update"};
     if (config.security.command_public_key) caps.emplace_back("signed_commands");
     if (config.security.server_seal_key) caps.emplace_back("sealed");
+    // Only an agent with a source to stream (protocol.md §3.3 stream_logs).
+    if (!config.logs.sources.empty()) caps.emplace_back("stream_logs");
     for (const auto& entry : config.executor.commands) {
         if (entry.name == "deploy") caps.emplace_back("deploy");
         if (entry.name == "update_agent") caps.emplace_back("update_agent");

@@ -108,6 +108,9 @@ class SessionDriver {
     // (2 x protocol.max_message_bytes): producers pause, new messages are
     // refused until it drains (docs/transport.md, "Back-pressure").
     [[nodiscard]] bool backpressured() const;
+    // At or above half that mark: where live-only bulk producers (log
+    // streams) pause, so the pongs the mark would refuse still find room.
+    [[nodiscard]] bool half_backpressured() const;
 
   private:
     enum class Role { websocket, poll };

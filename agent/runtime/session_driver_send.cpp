@@ -62,6 +62,11 @@ bool SessionDriver::backpressured() const {
            connection_->queued_bytes() >= send_queue_mark_;
 }
 
+bool SessionDriver::half_backpressured() const {
+    return connection_->state() == transport::ConnectionState::kOpen &&
+           connection_->queued_bytes() >= send_queue_mark_ / 2;
+}
+
 // Above the mark nothing more is queued but the replies of the small reserve
 // (kReplyReserveBytes): what the peer does not read stays with us, so it is
 // bounded here. Results and outbox messages are in the journal and go again

@@ -163,6 +163,18 @@ status::StatusReport collect_status(const StatusSources& sources) {
     report.checks.details = {health.details.begin(), health.details.end()};
     if (sources.alerts != nullptr) report.alerts = firing_alerts(*sources.alerts);
     if (sources.telemetry != nullptr) report.telemetry = telemetry_info(*sources.telemetry);
+    if (sources.streams != nullptr) {
+        for (const logs::streams::StreamStatus& s : sources.streams->status()) {
+            report.streams.push_back(status::StreamInfo{.stream_id = s.stream_id,
+                                                        .source = s.source,
+                                                        .since = s.since,
+                                                        .lines_sent = s.lines_sent,
+                                                        .dropped = s.dropped,
+                                                        .lost = s.lost,
+                                                        .backlog_bytes = s.backlog_bytes,
+                                                        .paused = s.paused});
+        }
+    }
     if (sources.config_info != nullptr) {
         report.config = *sources.config_info;
         const auto& reload = report.config->last_reload;

@@ -10,6 +10,7 @@
 #include "agent/auth/identity.hpp"
 #include "agent/config/config.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "agent/runtime/exec_helper.hpp"
 #include "agent/runtime/outbox_sender.hpp"
@@ -37,6 +38,8 @@ struct StatusSources {
     const telemetry::TelemetryPipeline* telemetry = nullptr;
     // Null: no config section (tests without a reloader).
     const status::ConfigInfo* config_info = nullptr;
+    // Null: no streams section (tests that build no stream manager).
+    const logs::streams::StreamManager* streams = nullptr;
 };
 
 [[nodiscard]] status::StatusReport collect_status(const StatusSources& sources);

@@ -6,6 +6,7 @@
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -220,6 +221,7 @@ std::string render_text(const StatusReport& answer) {
     }
     if (report.telemetry) render_telemetry(out, *report.telemetry, now);
     if (report.config) render_config_section(out, *report.config, now);
+    if (!report.streams.empty()) render_streams(out, report.streams, now);
     out += fmt::format("alerts firing: {}\n",
                        report.alerts.empty() ? "none" : std::to_string(report.alerts.size()));
     for (const AlertInfo& alert : report.alerts) {

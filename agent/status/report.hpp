@@ -172,6 +172,19 @@ struct ConfigInfo {
     friend bool operator==(const ConfigInfo&, const ConfigInfo&) = default;
 };
 
+// One open log stream (agent/logs/streams/; docs/status.md, "streams").
+struct StreamInfo {
+    std::string stream_id;
+    std::string source;  // the config entry's name
+    TimePoint since{};
+    std::uint64_t lines_sent = 0;
+    std::uint64_t dropped = 0;        // skipped by the agent, too far behind
+    std::uint64_t lost = 0;           // missed by the source (copytruncate)
+    std::uint64_t backlog_bytes = 0;  // written and not read yet
+    bool paused = false;              // the send queue is above its mark
+    friend bool operator==(const StreamInfo&, const StreamInfo&) = default;
+};
+
 struct StatusReport {
     TimePoint generated_at{};
     AgentInfo agent;
@@ -183,6 +196,7 @@ struct StatusReport {
     std::vector<AlertInfo> alerts;           // firing now
     std::optional<TelemetryInfo> telemetry;  // absent from agents without the pipeline
     std::optional<ConfigInfo> config;        // absent from agents before reload
+    std::vector<StreamInfo> streams;         // the open log streams
     // What an operator should act on (a failing journal, a config key this
     // version ignores); also logged at start.
     std::vector<std::string> warnings;

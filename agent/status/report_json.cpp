@@ -3,6 +3,7 @@
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -138,6 +139,7 @@ std::string to_json(const StatusReport& report) {
     w.end_object();
     write_telemetry(w, report.telemetry);
     write_config_section(w, report.config);
+    write_streams(w, report.streams);
     alerts(w, report.alerts);
     strings(w, "warnings", report.warnings);
     w.end_object();

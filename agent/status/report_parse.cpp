@@ -6,6 +6,7 @@
 #include "agent/protocol/rfc3339.hpp"
 #include "agent/status/config_section.hpp"
 #include "agent/status/report.hpp"
+#include "agent/status/streams_section.hpp"
 #include "agent/status/telemetry_section.hpp"
 
 namespace outpost::status {
@@ -159,6 +160,7 @@ Expected<StatusReport> parse_report(std::string_view json) {
     }
     report.telemetry = read_telemetry(r.raw());
     report.config = read_config_section(r.raw());
+    report.streams = read_streams(r.raw());
     report.warnings = r.strings("warnings");
     if (r.has("alerts")) {
         for (Reader& a : r.objects("alerts")) {

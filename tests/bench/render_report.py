@@ -486,6 +486,9 @@ def render(res):
     w(render_sealed(res))
     import render_telemetry
     w("\n" + render_telemetry.section(res.get("telemetry")))
+    w("\n## 10. Log streaming: the agent against tail -F | openssl s_client\n\n"
+      "Measured by `scripts/bench --only logs` (it leaves the rest of this page alone); the "
+      "figures of the last such run are in [`performance-logs.md`](performance-logs.md).\n")
     w("\n## How to run\n")
     w("```sh\nscripts/bench            # full run (~15–25 min on 2 cores), rewrites this page\n"
       "scripts/bench --quick    # smoke run with small counts\n```\n")

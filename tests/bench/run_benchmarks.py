@@ -596,7 +596,7 @@ def main():
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
     p.add_argument("--only", default="",
-                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry")
+                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry,logs")
     a = p.parse_args()
     ctx = Ctx(a)
     os.makedirs(ctx.work, exist_ok=True)
@@ -643,11 +643,20 @@ def main():
     if want("telemetry"):
         import telemetry_bench
         attempt("telemetry", telemetry_bench.bench_telemetry, ctx)
+    if want("logs"):
+        import logs_bench
+        attempt("logs", logs_bench.bench_logs, ctx)
     res["machine"]["load_end"] = loadavg()
 
     with open(a.json, "w") as f:
         json.dump(res, f, indent=1)
     log(f"results in {a.json}")
+    if a.markdown and res.get("logs"):
+        import render_logs
+        page = os.path.join(os.path.dirname(os.path.abspath(a.markdown)), "performance-logs.md")
+        with open(page, "w") as f:
+            f.write(render_logs.page(res))
+        log(f"logs report in {page}")
     if a.markdown and res.get("telemetry"):
         import render_telemetry
         page = os.path.join(os.path.dirname(os.path.abspath(a.markdown)),
@@ -655,8 +664,8 @@ def main():
         with open(page, "w") as f:
             f.write(render_telemetry.page(res))
         log(f"telemetry report in {page}")
-    if a.markdown and only and only <= {"telemetry"}:
-        log(f"only telemetry ran: {a.markdown} keeps its figures")
+    if a.markdown and only and only <= {"telemetry", "logs"}:
+        log(f"only {','.join(sorted(only))} ran: {a.markdown} keeps its figures")
     elif a.markdown:
         import render_report
         with open(a.markdown, "w") as f:

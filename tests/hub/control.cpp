@@ -106,6 +106,31 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         auto s = current(hub_);
         if (!s) return std::unexpected(s.error());
         (*s)->send_typed(type, data);
+    } else if (verb == "stream-logs") {
+        // Log streaming (protocol.md §3.3): the agent answers with log_line
+        // and stream_end messages, reported as `message` events.
+        const auto stream_id = next_word(rest);
+        const auto source = next_word(rest);
+        auto follow = on_off(next_word(rest));
+        if (stream_id.empty() || source.empty() || !follow) {
+            return fail("usage: stream-logs <stream_id> <source> on|off <lines>");
+        }
+        auto lines = number(next_word(rest), 0, 1'000'000'000);
+        if (!lines) return std::unexpected(lines.error());
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->send_typed("stream_logs", JsonObject()
+                                            .str("stream_id", stream_id)
+                                            .str("source", source)
+                                            .boolean("follow", *follow)
+                                            .num("lines", *lines)
+                                            .done());
+    } else if (verb == "stop-stream") {
+        const auto stream_id = next_word(rest);
+        if (stream_id.empty()) return fail("usage: stop-stream <stream_id>");
+        auto s = current(hub_);
+        if (!s) return std::unexpected(s.error());
+        (*s)->send_typed("stop_stream", JsonObject().str("stream_id", stream_id).done());
     } else if (verb == "close") {
         auto code = number(next_word(rest), 1000, 4999);
         if (!code) return std::unexpected(code.error());

@@ -370,6 +370,28 @@ TEST_CASE("encode log_line and stream_end") {
     decode(e, StreamEnd{"st-1", "stopped"}, "stream_end");
     CHECK(str(e.data, "stream_id") == "st-1");
     CHECK(str(e.data, "reason") == "stopped");
+    // The members past §3.2's are sent only when they say something.
+    CHECK(d.data["truncated"].error() == simdjson::NO_SUCH_FIELD);
+    CHECK(e.data["dropped"].error() == simdjson::NO_SUCH_FIELD);
+}
+
+TEST_CASE("encode the log streaming members of log_line and stream_end") {
+    LogLine cut{"st-1", "abc [outpost: 9 bytes cut]", "2026-11-22T09:00:00.000Z"};
+    cut.truncated = true;
+    cut.partial = true;
+    cut.dropped = 12;
+    Decoded d;
+    decode(d, cut, "log_line");
+    CHECK(d.data["truncated"].get_bool().value());
+    CHECK(d.data["partial"].get_bool().value());
+    CHECK(u64(d.data, "dropped") == 12);
+    StreamEnd end{"st-1", "stopped"};
+    end.dropped = 3;
+    end.lost = 4;
+    Decoded e;
+    decode(e, end, "stream_end");
+    CHECK(u64(e.data, "dropped") == 3);
+    CHECK(u64(e.data, "lost") == 4);
 }
 
 TEST_CASE("encode error replies from parse failures") {

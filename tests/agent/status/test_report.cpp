@@ -322,3 +322,29 @@ TEST_CASE("status: healthy means online, journal ok and no check failing", "[sta
     r.journal.state = "fail";
     CHECK_FALSE(healthy(r));
 }
+
+TEST_CASE("status report: the open log streams round trip and show in the text", "[status]") {
+    StatusReport original = sample();
+    original.streams = {StreamInfo{.stream_id = "st-1",
+                                   .source = "nginx",
+                                   .since = at("2026-11-22T09:58:00.000Z"),
+                                   .lines_sent = 1200,
+                                   .dropped = 30,
+                                   .lost = 2,
+                                   .backlog_bytes = 4096,
+                                   .paused = true}};
+    auto parsed = parse_report(to_json(original));
+    REQUIRE(parsed);
+    REQUIRE(parsed->streams.size() == 1);
+    CHECK(parsed->streams[0] == original.streams[0]);
+    const std::string text = render_text(*parsed);
+    CHECK_THAT(text, Catch::Contains("log streams: 1 open"));
+    CHECK_THAT(text, Catch::Contains("st-1 (nginx): for 120 s, 1200 line(s) sent, 30 dropped, 2 "
+                                     "lost, 4096 byte(s) behind, paused (send queue full)"));
+    // None open: an empty list, and no block in the text.
+    StatusReport none = sample();
+    auto older = parse_report(to_json(none));
+    REQUIRE(older);
+    CHECK(older->streams.empty());
+    CHECK_THAT(render_text(*older), !Catch::Contains("log streams"));
+}

@@ -39,8 +39,8 @@ struct PollReply {
     int status = 200;
     std::string body = R"({"messages":[]})";
     std::string content_type = "application/json";
-    std::optional<int> retry_after;
-    std::string location;  // a redirect's Location
+    std::optional<int> retry_after{};
+    std::string location{};  // a redirect's Location
 };
 
 struct Seen {
