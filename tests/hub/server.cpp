@@ -17,6 +17,10 @@ namespace {
 
 constexpr std::string_view kAgentPath = "/v1/agent";
 constexpr std::string_view kTokenPath = "/v1/token";
+constexpr std::string_view kPollPath = "/v1/poll";
+// Slack over --max-message-bytes for a poll body's own wrapper (§7 limits the
+// messages to protocol.max_message_bytes in total, not the envelope around them).
+constexpr size_t kPollEnvelopeSlack = 4096;
 constexpr size_t kMaxTokenBody = 64 * 1024;
 constexpr lws_usec_t kTickUs = 200 * LWS_US_PER_MS;
 constexpr lws_usec_t kStopGraceUs = 2 * LWS_USEC_PER_SEC;
@@ -99,7 +103,7 @@ struct Server::Conn {
     }
 };
 
-Server::Server(HubState& hub, Control& control) : hub_(hub), control_(control) {
+Server::Server(HubState& hub, Control& control) : hub_(hub), control_(control), poll_(hub) {
     const auto proto = [](const char* name) {
         lws_protocols p{};
         p.name = name;
@@ -176,7 +180,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, void* user, void* in
         case LWS_CALLBACK_HTTP_BODY:
             if (auto it = http_.find(wsi); it != http_.end()) {
                 auto& req = it->second;
-                if (req.body.size() + len > kMaxTokenBody) {
+                if (req.body.size() + len > body_limit(req.path)) {
                     req.too_large = true;
                 } else {
                     req.body.append(static_cast<const char*>(in), len);
@@ -234,7 +238,7 @@ int Server::confirm_upgrade(lws* wsi, std::string_view upgrade) {
         if (r.retry_after_s)
             reply.headers.emplace_back("retry-after:", std::to_string(*r.retry_after_s));
         if (r.status == 401) reply.headers.emplace_back("www-authenticate:", "Bearer");
-        if (--r.remaining <= 0) hub_.refusal.reset();
+        if (!r.until_accepted && --r.remaining <= 0) hub_.refusal.reset();
         return refuse(wsi, ev, std::move(reply));
     }
     if (!hub_.opts.no_subprotocol && !offered.empty() && !offers(offered, "outpost.v1")) {
@@ -251,9 +255,11 @@ int Server::confirm_upgrade(lws* wsi, std::string_view upgrade) {
     }
     ev.auth = std::string(to_string(auth->kind));
     if (!hub_.opts.no_subprotocol && offers(offered, "outpost.v1")) ev.subprotocol = "outpost.v1";
-    accepted_[wsi] = Accepted{
-        .info = ConnInfo{.agent_id = ev.agent_id, .user_agent = ev.user_agent, .auth = auth->kind},
-        .subprotocol = ev.subprotocol};
+    accepted_[wsi] = Accepted{.info = ConnInfo{.agent_id = ev.agent_id,
+                                               .user_agent = ev.user_agent,
+                                               .auth = auth->kind,
+                                               .polled = false},
+                              .subprotocol = ev.subprotocol};
     hub_.events.upgrade(ev);
     return 0;
 }
@@ -262,6 +268,9 @@ void Server::on_established(lws* wsi) {
     auto acc = accepted_.find(wsi);
     ConnInfo info = acc != accepted_.end() ? acc->second.info : ConnInfo{};
     if (acc != accepted_.end()) accepted_.erase(acc);
+    // §7: the agent switches back the moment a WebSocket comes up, so its
+    // polling period (if any) is over; a poll still in flight gets 409.
+    if (!info.agent_id.empty()) poll_.retire(info.agent_id, "websocket session started");
 
     auto conn = std::make_unique<Conn>();
     conn->wsi = wsi;
@@ -366,6 +375,7 @@ int Server::on_http(lws* wsi, std::string_view uri) {
     req.path = std::string(path_only(uri));
     req.agent_id = custom_header(wsi, "x-agent-id:");
     req.user_agent = header(wsi, WSI_TOKEN_HTTP_USER_AGENT);
+    req.token = bearer_token(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION));
     const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
     auto& stored = http_[wsi] = std::move(req);
     if (stored.method == "POST" && !length.empty() && length != "0") return 0;  // body follows
@@ -373,8 +383,22 @@ int Server::on_http(lws* wsi, std::string_view uri) {
     return 0;
 }
 
+size_t Server::body_limit(std::string_view path) const {
+    if (path == kPollPath) {
+        return static_cast<size_t>(hub_.opts.max_message_bytes) + kPollEnvelopeSlack;
+    }
+    return kMaxTokenBody;
+}
+
 void Server::answer_http(lws* wsi, HttpRequest& req) {
-    if (req.path == kTokenPath && req.method == "POST") {
+    if (req.path == kPollPath && req.method == "POST") {
+        req.poll = poll_.handle(PollRequest{.agent_id = req.agent_id,
+                                            .user_agent = req.user_agent,
+                                            .token = req.token,
+                                            .body = std::move(req.body),
+                                            .too_large = req.too_large});
+        req.reply = req.poll->reply;
+    } else if (req.path == kTokenPath && req.method == "POST") {
         if (req.too_large) {
             req.reply = text_reply(413, "body too large");
             hub_.events.token(413, 0, "", "body too large", req.agent_id, req.user_agent);
@@ -385,7 +409,7 @@ void Server::answer_http(lws* wsi, HttpRequest& req) {
             req.reply = std::move(out.reply);
         }
     } else {
-        if (req.path == kTokenPath) {
+        if (req.path == kTokenPath || req.path == kPollPath) {
             req.reply = text_reply(405, "use POST");
             req.reply->headers.emplace_back("allow:", "POST");
         } else if (req.path == kAgentPath) {
@@ -403,8 +427,17 @@ int Server::on_http_writeable(lws* wsi) {
     auto it = http_.find(wsi);
     if (it == http_.end() || !it->second.reply) return 0;
     const HttpReply reply = std::move(*it->second.reply);
+    std::optional<PollAnswer> poll = std::move(it->second.poll);
     http_.erase(it);
-    if (!write_http_reply(wsi, reply)) return -1;
+    if (poll && poll->drop) {
+        poll_.unwritten(*poll, "drop-next-poll-reply");
+        return -1;  // hang up: the agent never gets the answer
+    }
+    if (!write_http_reply(wsi, reply)) {
+        if (poll) poll_.unwritten(*poll, "write failed");
+        return -1;
+    }
+    if (poll) poll_.written(*poll);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -495,6 +528,7 @@ Expected<void> Server::start() {
 void Server::begin_stop() {
     stopping_ = true;
     stop_deadline_ = lws_now_usecs() + kStopGraceUs;
+    poll_.end_all();  // no connection to close: polling periods end at once
     for (Session* s : hub_.live) s->close(1001, "hub shutting down");
 }
 
