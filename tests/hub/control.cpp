@@ -175,7 +175,14 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
     } else if (verb == "accept-upgrades") {
         hub_.refusal.reset();
     } else if (verb == "drop-next-poll-reply") {
-        hub_.drop_next_poll_reply = true;
+        // Optionally only a poll that carries an agent message of this type
+        // (e.g. command_result), so a test knows which exchange is lost.
+        const auto type = next_word(rest);
+        if (type == "off") {
+            hub_.drop_poll_reply.reset();
+        } else {
+            hub_.drop_poll_reply = std::string(type);
+        }
     } else if (verb == "silent" || verb == "auto-ack" || verb == "auto-pong") {
         auto on = on_off(next_word(rest));
         if (!on) return std::unexpected(on.error());

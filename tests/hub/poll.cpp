@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "envelope.hpp"
 #include "hub.hpp"
 #include "poll_body.hpp"
@@ -96,7 +98,12 @@ PollAnswer PollPeriods::handle(const PollRequest& req) {
                         .content_type = "application/json",
                         .body = render_poll_answer(texts),
                         .headers = {}};
-    if (std::exchange(hub_.drop_next_poll_reply, false)) a.drop = true;
+    if (hub_.drop_poll_reply &&
+        (hub_.drop_poll_reply->empty() ||
+         std::ranges::find(body->types, *hub_.drop_poll_reply) != body->types.end())) {
+        hub_.drop_poll_reply.reset();
+        a.drop = true;
+    }
     return a;
 }
 

@@ -28,7 +28,9 @@ std::expected<PollRequestBody, PollBodyError> parse_poll_request(std::string_vie
         if (!element.is_object()) {
             return std::unexpected(PollBodyError{400, "a message is not a JSON object"});
         }
-        if (out.messages.empty()) out.starts_period = get_str(element, "type") == "hello";
+        const auto type = get_str(element, "type").value_or("");
+        if (out.messages.empty()) out.starts_period = type == "hello";
+        out.types.emplace_back(type);
         out.messages.push_back(simdjson::minify(element));
     }
     return out;

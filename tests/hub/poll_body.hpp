@@ -15,6 +15,7 @@ struct PollRequestBody {
     // Each agent message as compact JSON text, oldest first: what a WebSocket
     // text frame would have carried, so the session handles it the same way.
     std::vector<std::string> messages;
+    std::vector<std::string> types;  // each message's `type` ("" when it has none)
     // messages[0] is a `hello`: the poll starts a new polling period (§7).
     bool starts_period = false;
 };

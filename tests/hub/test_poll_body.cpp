@@ -18,6 +18,7 @@ TEST_CASE("poll body: messages come out as compact JSON, oldest first", "[hub][p
     CHECK(body->starts_period);
     CHECK(body->messages[0] == R"({"type":"hello","id":"1","ts":"t","data":{}})");
     CHECK(body->messages[1] == R"({"type":"ping","id":"2","ts":"t","data":{}})");
+    CHECK(body->types == std::vector<std::string>{"hello", "ping"});
 }
 
 TEST_CASE("poll body: only a hello in first place starts a polling period", "[hub][poll]") {
