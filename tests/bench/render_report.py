@@ -486,6 +486,11 @@ def render(res):
     w(render_sealed(res))
     import render_telemetry
     w("\n" + render_telemetry.section(res.get("telemetry")))
+    w("\n## 10. HTTPS polling (§7) against the WebSocket\n\n"
+      "Measured by `scripts/bench --only polling` (it leaves the rest of this page alone): "
+      "command latency at the default and a short poll interval, bytes and CPU per idle hour "
+      "on each transport, in\n[`performance-polling.md`](performance-polling.md). Fleet "
+      "arrivals after a 1001 and a 4006 (§5 spread): [`session-policy.md`](session-policy.md).\n")
     w("\n## How to run\n")
     w("```sh\nscripts/bench            # full run (~15–25 min on 2 cores), rewrites this page\n"
       "scripts/bench --quick    # smoke run with small counts\n```\n")

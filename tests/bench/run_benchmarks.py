@@ -596,7 +596,8 @@ def main():
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
     p.add_argument("--only", default="",
-                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry")
+                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry,"
+                        "polling")
     a = p.parse_args()
     ctx = Ctx(a)
     os.makedirs(ctx.work, exist_ok=True)
@@ -643,6 +644,9 @@ def main():
     if want("telemetry"):
         import telemetry_bench
         attempt("telemetry", telemetry_bench.bench_telemetry, ctx)
+    if want("polling"):
+        import polling_bench
+        attempt("polling", polling_bench.bench_polling, ctx)
     res["machine"]["load_end"] = loadavg()
 
     with open(a.json, "w") as f:
@@ -655,8 +659,15 @@ def main():
         with open(page, "w") as f:
             f.write(render_telemetry.page(res))
         log(f"telemetry report in {page}")
-    if a.markdown and only and only <= {"telemetry"}:
-        log(f"only telemetry ran: {a.markdown} keeps its figures")
+    if a.markdown and res.get("polling"):
+        import render_polling
+        page = os.path.join(os.path.dirname(os.path.abspath(a.markdown)),
+                            "performance-polling.md")
+        with open(page, "w") as f:
+            f.write(render_polling.page(res))
+        log(f"polling report in {page}")
+    if a.markdown and only and only <= {"telemetry", "polling"}:
+        log(f"only {','.join(sorted(only))} ran: {a.markdown} keeps its figures")
     elif a.markdown:
         import render_report
         with open(a.markdown, "w") as f:
