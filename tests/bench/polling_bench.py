@@ -203,8 +203,8 @@ def idle(ctx, transport, seconds):
 def bench_polling(ctx):
     quick = ctx.quick
     res = {}
-    n_ws, n_default, n_short = (10, 3, 10) if quick else (30, 12, 40)
-    window = 60 if quick else 180
+    n_ws, n_default, n_short = (10, 3, 10) if quick else (30, 10, 30)
+    window = 60 if quick else 120
     rb.log(f"polling: latency over the WebSocket, {n_ws} commands")
     res["latency_ws"] = latency(ctx, "websocket", 0, n_ws)
     rb.log(f"polling: latency over polling at 15 s, {n_default} commands")
