@@ -3,6 +3,7 @@
 #include "agent/common/version.hpp"
 #include "agent/seal/envelope.hpp"
 #include "agent/session/policy.hpp"
+#include "agent/transport/poll_body.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::runtime {
@@ -18,7 +19,10 @@ transport::TlsSettings tls_settings(const config::Config& config) {
 }
 
 std::size_t outbound_message_limit(const config::Config& config) {
-    const std::size_t outer = config.protocol.max_message_bytes;
+    std::size_t outer = config.protocol.max_message_bytes;
+    if (config.server.poll_url) {
+        outer = transport::poll_message_limit(outer, session::protocol_v1);
+    }
     return config.security.server_seal_key ? seal::max_inner_bytes(outer) : outer;
 }
 
@@ -49,12 +53,35 @@ transport::ConnectSettings connect_settings(const config::Config& config,
     return settings;
 }
 
+transport::ConnectSettings poll_connect_settings(const config::Config& config,
+                                                 const std::string& node_id,
+                                                 const transport::ProxyEnv& env) {
+    transport::ConnectSettings settings = connect_settings(config, node_id, env);
+    settings.url = config.server.poll_url.value_or("");
+    std::string host;
+    if (auto url = transport::parse_url(settings.url)) host = url->host;
+    settings.proxy = transport::resolve_proxy(host, config.server.proxy, env);
+    settings.poll_interval =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.server.poll_interval);
+    return settings;
+}
+
+session::FallbackSettings fallback_settings(const config::Config& config) {
+    session::FallbackSettings settings;
+    settings.poll_configured = config.server.poll_url.has_value();
+    settings.poll_only = config.server.transport == config::Transport::poll;
+    settings.poll_after =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config.server.poll_after);
+    return settings;
+}
+
 session::ReconnectSettings reconnect_settings(const config::Config& config) {
     session::ReconnectSettings settings;
     settings.initial = config.reconnect.initial;
     settings.max = config.reconnect.max;
     settings.revoked_interval = config.reconnect.revoked_interval;
     settings.incompatible_interval = config.reconnect.incompatible_interval;
+    settings.poll_fallback = config.server.poll_url.has_value();
     return settings;
 }
 

@@ -16,11 +16,6 @@ constexpr std::string_view kLog = "agent";
 std::vector<std::string> startup_warnings(const config::Config& config) {
     std::vector<std::string> warnings;
     if (plaintext_server(config)) warnings.push_back(plaintext_warning());
-    if (config.server.transport == config::Transport::poll || config.server.poll_url) {
-        warnings.emplace_back(
-            "server.transport: poll / server.poll_url are set, but the HTTPS polling "
-            "fallback (protocol.md §7) is not in this version: using the WebSocket only");
-    }
     return warnings;
 }
 

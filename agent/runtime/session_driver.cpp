@@ -56,7 +56,16 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
       policy_(reconnect_settings(config), token_mode(config), *clock_, *random_),
       tokens_(std::move(parts.tokens)),
       connect_settings_(std::move(parts.connect)),
-      connection_(parts.make_connection(connection_events())),
+      ws_connection_(parts.make_connection(connection_events(Role::websocket))),
+      poll_connection_(parts.make_poll_connection
+                           ? parts.make_poll_connection(connection_events(Role::poll))
+                           : nullptr),
+      connection_(ws_connection_.get()),
+      poll_settings_(std::move(parts.poll_connect)),
+      fallback_(poll_connection_ ? fallback_settings(config) : session::FallbackSettings{},
+                *clock_),
+      probe_timer_(parts.make_timer()),
+      probe_backoff_(config.reconnect.initial, config.reconnect.max),
       attempt_timer_(parts.make_timer()),
       tick_timer_(parts.make_timer()),
       session_record_(std::move(parts.session_record)),
@@ -72,13 +81,23 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
     if (plaintext_server(config)) online_reason_ = plaintext_warning();
 }
 
-// What the connection reports, turned into the policy's events.
-transport::ConnectionEvents SessionDriver::connection_events() {
+// What a connection reports, turned into the policy's events. The
+// WebSocket's events go to the background handlers while it is a background
+// attempt of a polling session (session_driver_poll.cpp).
+transport::ConnectionEvents SessionDriver::connection_events(Role role) {
     return transport::ConnectionEvents{
-        .on_open = [this](std::string_view sub) { on_open(sub); },
-        .on_message = [this](std::string_view text) { on_message(text); },
+        .on_open =
+            [this, role](std::string_view sub) {
+                if (background(role)) return on_probe_open(sub);
+                if (current(role)) on_open(sub);
+            },
+        .on_message =
+            [this, role](std::string_view text) {
+                if (current(role)) on_message(text);
+            },
         .on_too_large =
-            [this](size_t size) {
+            [this, role](size_t size) {
+                if (!current(role)) return;
                 policy_.on_inbound_message();
                 on_invalid(protocol::ErrorCode::too_large,
                            fmt::format("message of at least {} bytes exceeds "
@@ -86,25 +105,31 @@ transport::ConnectionEvents SessionDriver::connection_events() {
                                        size, config_.protocol.max_message_bytes));
             },
         .on_invalid =
-            [this](std::string what) {
+            [this, role](std::string what) {
+                if (!current(role)) return;
                 policy_.on_inbound_message();
                 on_invalid(protocol::ErrorCode::invalid_json, std::move(what));
             },
         .on_refused =
-            [this](int status, std::optional<int> retry_after) {
-                log::warn(kLog, "upgrade refused with HTTP {}{}", status,
-                          retry_after ? fmt::format(" (Retry-After {} s)", *retry_after) : "");
-                std::optional<std::chrono::seconds> hint;
-                if (retry_after) hint = std::chrono::seconds(*retry_after);
-                apply(policy_.on_upgrade_refused(status, hint));
+            [this, role](int status, std::optional<int> retry_after) {
+                if (background(role)) {
+                    return on_probe_failed(status, fmt::format("answered HTTP {}", status));
+                }
+                if (role == Role::poll && switching_) return finish_switch();
+                if (current(role)) on_refused(status, retry_after);
             },
         .on_failure =
-            [this](std::string cause) {
-                log::warn(kLog, "connection failed: {}", cause);
-                apply(policy_.on_transport_failure(cause));
+            [this, role](std::string cause) {
+                if (background(role)) return on_probe_failed(std::nullopt, std::move(cause));
+                if (role == Role::poll && switching_) return finish_switch();
+                if (current(role)) on_failure(std::move(cause));
             },
         .on_foreign_subprotocol =
-            [this](std::string selected) {
+            [this, role](std::string selected) {
+                if (background(role)) {
+                    return on_probe_failed(std::nullopt, "selected subprotocol '" + selected + "'");
+                }
+                if (!current(role)) return;
                 log::warn(kLog,
                           "the server selected subprotocol '{}', which this "
                           "agent did not offer (it speaks outpost.v1)",
@@ -112,24 +137,52 @@ transport::ConnectionEvents SessionDriver::connection_events() {
                 apply(policy_.on_foreign_subprotocol(selected));
             },
         .on_closed =
-            [this](std::optional<int> code, std::string reason) {
+            [this, role](std::optional<int> code, std::string reason) {
+                if (background(role)) {
+                    return on_probe_failed(std::nullopt, reason.empty() ? "closed" : reason);
+                }
+                if (role == Role::poll && switching_) return finish_switch();
+                if (!current(role)) return;
                 if (code) {
                     log::info(kLog, "connection closed with {} {}", *code, reason);
                     apply(policy_.on_peer_close(*code, reason));
                 } else {
-                    log::info(kLog, "connection lost");
+                    log::info(kLog, "connection lost{}", reason.empty() ? "" : ": " + reason);
                     apply(policy_.on_connection_lost(reason.empty() ? "connection lost" : reason));
                 }
             },
-        .on_seal_failure = [this](
-                               std::string counter,
-                               std::string what) { apply(policy_.on_seal_failure(counter, what)); },
+        .on_seal_failure =
+            [this, role](std::string counter, std::string what) {
+                if (current(role)) apply(policy_.on_seal_failure(counter, what));
+            },
+        .on_delivered =
+            [this, role](std::uint64_t through) {
+                if (current(role)) on_delivered(through);
+            },
     };
+}
+
+void SessionDriver::on_refused(std::optional<int> status, std::optional<int> retry_after) {
+    const int http_status = status.value_or(0);
+    log::warn(kLog, "{} refused with HTTP {}{}", policy_.polling() ? "poll" : "upgrade",
+              http_status, retry_after ? fmt::format(" (Retry-After {} s)", *retry_after) : "");
+    std::optional<std::chrono::seconds> hint;
+    if (retry_after) hint = std::chrono::seconds(*retry_after);
+    auto decision = policy_.on_upgrade_refused(http_status, hint);
+    apply(decision);
+    if (!policy_.polling()) note_upgrade_failed(http_status);
+}
+
+void SessionDriver::on_failure(std::string cause) {
+    log::warn(kLog, "connection failed: {}", cause);
+    apply(policy_.on_transport_failure(cause));
+    if (!policy_.polling()) note_upgrade_failed(std::nullopt);
 }
 
 SessionDriver::~SessionDriver() = default;
 
 void SessionDriver::start() {
+    log_transport();  // server.transport: poll polls from the start
     const auto decision = policy_.on_start(host_rebooted_);
     if (decision.action == session::Action::wait_then_connect) {
         log::info(kLog, "host rebooted since the last session: first attempt in {} ms (boot splay)",
@@ -164,7 +217,16 @@ bool SessionDriver::online() const {
 }
 
 bool SessionDriver::idle() const {
-    return connection_->state() == transport::ConnectionState::kIdle;
+    const auto idle = [](const std::unique_ptr<transport::Connection>& c) {
+        return !c || c->state() == transport::ConnectionState::kIdle;
+    };
+    return idle(ws_connection_) && idle(poll_connection_);
+}
+
+session::SessionSnapshot SessionDriver::snapshot() const {
+    session::SessionSnapshot snapshot = policy_.snapshot();
+    snapshot.transport = fallback_.snapshot();
+    return snapshot;
 }
 
 // --- attempts and tokens ---
@@ -174,6 +236,7 @@ void SessionDriver::schedule_attempt(std::chrono::milliseconds delay) {
 }
 
 void SessionDriver::attempt() {
+    choose_transport();
     if (connection_->state() != transport::ConnectionState::kIdle) {
         schedule_attempt(kBusyRetry);  // the previous connection is still closing
         return;
@@ -210,8 +273,11 @@ void SessionDriver::on_attempt_token(auth::TokenResult result) {
 }
 
 void SessionDriver::connect_with(const std::string& token) {
-    log::debug(kLog, "connecting to {} (token {})", connect_settings_.url, log::Redacted{token});
-    auto started = connection_->connect(connect_settings_, token);
+    const transport::ConnectSettings& settings =
+        policy_.polling() ? poll_settings_ : connect_settings_;
+    log::debug(kLog, "{} {} (token {})", policy_.polling() ? "polling" : "connecting to",
+               settings.url, log::Redacted{token});
+    auto started = connection_->connect(settings, token);
     if (!started) {
         log::warn(kLog, "cannot connect: {}", started.error().message());
         apply(policy_.on_transport_failure(started.error().message()));
@@ -229,6 +295,8 @@ void SessionDriver::start_reauth() {
         }
         token_ = std::move(*result);
         policy_.on_token_obtained(lifetime(*token_));
+        // A polling period sends the token with every poll (§7).
+        if (online()) connection_->update_token(token_->value);
         if (online() && send_now(protocol::outbound::Reauth{token_->value})) {
             log::info(kLog, "re-authenticating the live connection");
         }
@@ -241,6 +309,8 @@ void SessionDriver::start_reauth() {
 void SessionDriver::on_open(std::string_view subprotocol) {
     above_mark_ = false;  // a new connection, a new queue
     refused_above_mark_ = 0;
+    sent_in_period_ = 0;
+    delivery_probes_.clear();
     drained_pending_ = false;  // the welcome re-sends what is owed
     std::optional<std::string_view> selected;
     if (!subprotocol.empty()) selected = subprotocol;
@@ -298,8 +368,15 @@ void SessionDriver::handle(const protocol::InboundMessage& message) {
             log::info(kLog, "re-authenticated (session {})", welcome->session_id);
             return;
         }
-        log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
-                  welcome->heartbeat_s);
+        if (policy_.polling()) {
+            log::info(kLog, "online over polling (session {}, a poll every {} ms)",
+                      welcome->session_id, poll_settings_.poll_interval.count());
+        } else {
+            log::info(kLog, "online (session {}, heartbeat {} s)", welcome->session_id,
+                      welcome->heartbeat_s);
+            // §7: a WebSocket is up; polling (if it ran) is over.
+            if (fallback_.on_websocket_up()) log_transport();
+        }
         // §3.1 step 3: stored results without result_ack go first (queued
         // by on_online), then this session's status, then the outbox's kept
         // messages at their flush rate, and normal traffic.
@@ -416,6 +493,8 @@ void SessionDriver::shutdown(std::string_view reason) {
     (void)decision;  // terminal: nothing to schedule
     attempt_timer_->cancel();
     tick_timer_->cancel();
+    probe_timer_->cancel();
+    if (probing_) ws_connection_->abort();  // a background attempt has nothing to flush
     log_transition();
 }
 

@@ -5,10 +5,19 @@
 // answers invalid frames with `error`. Messages that are not about the
 // session itself go to the message handler (the dispatcher).
 //
+// With server.poll_url the session may run over the HTTPS polling fallback
+// (protocol.md §7): session::FallbackPolicy says which transport the next
+// attempt uses, each polling period is one "connection" of the same
+// SessionPolicy (hello, welcome, traffic), and while polling a WebSocket is
+// tried in the background (session_driver_poll.cpp); once one is up the
+// polling period ends and the session continues over it (docs/transport.md
+// "Polling").
+//
 // The transport, tokens, timers and clock come from outside (SessionParts,
 // session_parts.hpp), so the driver is tested in-process with a test
 // transport and a fake clock (tests/agent/runtime/test_session_driver.cpp).
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -21,7 +30,9 @@
 #include "agent/protocol/inbound_parser.hpp"
 #include "agent/protocol/outbound_messages.hpp"
 #include "agent/runtime/session_parts.hpp"
+#include "agent/session/backoff.hpp"
 #include "agent/session/clock.hpp"
+#include "agent/session/fallback.hpp"
 #include "agent/session/policy.hpp"
 #include "agent/transport/connection.hpp"
 
@@ -69,7 +80,8 @@ class SessionDriver {
     [[nodiscard]] bool idle() const;
 
     [[nodiscard]] bool online() const;
-    [[nodiscard]] session::SessionSnapshot snapshot() const { return policy_.snapshot(); }
+    [[nodiscard]] session::SessionSnapshot snapshot() const;
+    [[nodiscard]] session::Transport transport() const { return fallback_.transport(); }
     // An invalid message found past the parser (by the dispatcher), counted
     // with the parser's in the snapshot's invalid_payloads.
     void count_invalid_payload(std::string_view code) { policy_.count_invalid_payload(code); }
@@ -95,7 +107,26 @@ class SessionDriver {
     [[nodiscard]] bool backpressured() const;
 
   private:
-    [[nodiscard]] transport::ConnectionEvents connection_events();
+    enum class Role { websocket, poll };
+    [[nodiscard]] transport::ConnectionEvents connection_events(Role role);
+    // Whether an event of `role`'s connection is a background WebSocket's.
+    [[nodiscard]] bool background(Role role) const;
+    // Whether an event of `role`'s connection belongs to the session now.
+    [[nodiscard]] bool current(Role role) const;
+    void on_refused(std::optional<int> status, std::optional<int> retry_after);
+    void on_failure(std::string cause);
+    // --- the polling fallback (session_driver_poll.cpp) ---
+    void choose_transport();
+    // A WebSocket attempt of the session failed; may switch to polling.
+    void note_upgrade_failed(std::optional<int> http_status);
+    void log_transport();
+    void schedule_probe();
+    void probe();
+    void on_probe_open(std::string_view subprotocol);
+    void on_probe_failed(std::optional<int> http_status, std::string cause);
+    void finish_switch();
+    void on_delivered(std::uint64_t through);
+    void count_sent();
     // Any state with an open connection: hello, reauth, pong, errors, status.
     bool send_now(protocol::outbound::Body body, std::string id = auth::uuid_v4());
     void attempt();
@@ -130,7 +161,24 @@ class SessionDriver {
     session::SessionPolicy policy_;
     std::unique_ptr<auth::TokenProvider> tokens_;
     transport::ConnectSettings connect_settings_;
-    std::unique_ptr<transport::Connection> connection_;
+    std::unique_ptr<transport::Connection> ws_connection_;
+    std::unique_ptr<transport::Connection> poll_connection_;  // null without server.poll_url
+    transport::Connection* connection_;                       // the session's: one of the two
+    transport::ConnectSettings poll_settings_;
+    session::FallbackPolicy fallback_;
+    // While polling, the background WebSocket attempts (§7).
+    std::unique_ptr<DriverTimer> probe_timer_;
+    session::Backoff probe_backoff_;
+    bool probe_scheduled_ = false;
+    bool probing_ = false;    // ws_connection_ is a background attempt
+    bool switching_ = false;  // it is up: the polling period ends, then the session moves
+    std::string probe_subprotocol_;
+    session::Transport logged_transport_ = session::Transport::websocket;
+    // Over polling, the outbox's proof of delivery is the 200 that answered
+    // the poll carrying its messages: a probe is confirmed once
+    // on_delivered() covers the messages sent before it.
+    std::uint64_t sent_in_period_ = 0;
+    std::deque<std::pair<std::uint64_t, std::string>> delivery_probes_;
     protocol::InboundParser parser_;
     std::unique_ptr<DriverTimer> attempt_timer_;
     std::unique_ptr<DriverTimer> tick_timer_;

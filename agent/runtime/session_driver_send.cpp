@@ -52,6 +52,7 @@ bool SessionDriver::send_encoded(std::string text) {
     }
     auto queued = connection_->send(std::move(text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    if (queued) count_sent();
     note_send_queue();
     return queued.has_value();
 }
@@ -101,6 +102,11 @@ void SessionDriver::note_send_queue() {
 std::optional<std::string> SessionDriver::send_probe() {
     if (!online()) return std::nullopt;
     std::string id = auth::uuid_v4();
+    if (policy_.polling()) {
+        // §7: the 200 answering the poll that carries them is the proof.
+        delivery_probes_.emplace_back(sent_in_period_, id);
+        return id;
+    }
     if (!send_now(protocol::outbound::Ping{}, id)) return std::nullopt;
     return id;
 }
@@ -150,6 +156,7 @@ bool SessionDriver::send_now(protocol::outbound::Body body, std::string id) {
     }
     auto queued = connection_->send(std::move(*text));
     if (!queued) log::warn(kLog, "send failed: {}", queued.error().message());
+    if (queued) count_sent();
     note_send_queue();
     return queued.has_value();
 }

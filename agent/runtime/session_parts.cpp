@@ -6,6 +6,7 @@
 #include "agent/seal/sealing_connection.hpp"
 #include "agent/transport/event_loop.hpp"
 #include "agent/transport/https_post.hpp"
+#include "agent/transport/poll_connection.hpp"
 #include "agent/transport/timer.hpp"
 #include "agent/transport/ws_connection.hpp"
 #include "collectors/host_info.hpp"
@@ -78,14 +79,32 @@ SessionParts websocket_session_parts(transport::EventLoop& loop, const config::C
     };
     if (config.security.server_seal_key) {
         // protocol.md §8: every message after hello is sealed and opened in
-        // this one place of the transport path (polling, §7, plugs in the
-        // same way when it exists: its transport wrapped like this one).
+        // this one place of the transport path (polling, §7, is wrapped
+        // the same way below).
         parts.make_connection =
             [&identity, server = *config.security.server_seal_key,
              make_ws = std::move(parts.make_connection)](transport::ConnectionEvents events) {
                 return std::make_unique<seal::SealingConnection>(
                     seal::agent_key_pair(identity.secret_key), server, std::move(events), make_ws);
             };
+    }
+    if (config.server.poll_url) {
+        parts.poll_connect = poll_connect_settings(config, identity.node_id,
+                                                   transport::ProxyEnv::from_environment());
+        parts.make_poll_connection = [&loop](transport::ConnectionEvents events) {
+            return std::make_unique<transport::PollConnection>(loop, std::move(events));
+        };
+        if (config.security.server_seal_key) {
+            // §8: polled messages are sealed like the WebSocket's, one
+            // channel (ephemeral key, counters) per polling period.
+            parts.make_poll_connection = [&identity, server = *config.security.server_seal_key,
+                                          make_poll = std::move(parts.make_poll_connection)](
+                                             transport::ConnectionEvents events) {
+                return std::make_unique<seal::SealingConnection>(
+                    seal::agent_key_pair(identity.secret_key), server, std::move(events),
+                    make_poll);
+            };
+        }
     }
     parts.tokens = make_token_provider(loop, config, identity, parts.connect.proxy);
     parts.make_timer = [&loop] { return std::make_unique<LoopTimer>(loop); };

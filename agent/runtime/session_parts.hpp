@@ -2,8 +2,8 @@
 // What a SessionDriver is given rather than builds: its transport, its token
 // provider, its timers and its clock. The agent gives it the production parts
 // (websocket_session_parts below); a unit test gives it a test transport and
-// a fake clock and drives it in-process. A second transport (the HTTPS
-// polling fallback, protocol.md §7) is another `make_connection` here.
+// a fake clock and drives it in-process. The HTTPS polling fallback
+// (protocol.md §7) is the second transport, `make_poll_connection`.
 
 #include <chrono>
 #include <filesystem>
@@ -37,6 +37,12 @@ struct SessionParts {
     // Makes the driver's one connection, given the handlers of its events.
     std::function<std::unique_ptr<transport::Connection>(transport::ConnectionEvents)>
         make_connection;
+    // The HTTPS polling fallback (protocol.md §7), when server.poll_url is
+    // set: where each poll goes and the connection that makes them (one
+    // polling period per connect()). Empty: the WebSocket only.
+    transport::ConnectSettings poll_connect{};
+    std::function<std::unique_ptr<transport::Connection>(transport::ConnectionEvents)>
+        make_poll_connection{};
     std::unique_ptr<auth::TokenProvider> tokens;
     std::function<std::unique_ptr<DriverTimer>()> make_timer;
     // Measures every deadline (welcome, heartbeat, backoff, reauth).
@@ -48,7 +54,9 @@ struct SessionParts {
     std::string boot_id{};  // this boot's; empty when unknown
 };
 
-// The production parts: WebSocket over TLS on `loop` (the proxy from
+// The production parts: WebSocket over TLS on `loop`, and with
+// server.poll_url the polling fallback over HTTPS on the same loop (each
+// with the proxy from
 // server.proxy or the environment), the token provider auth.mode names (an
 // exchange POSTs over HTTPS on the same loop), the loop's timers and the
 // system clock. `loop`, `config` and `identity` must outlive them.

@@ -33,6 +33,9 @@ status::ConnectionInfo connection(const config::Config& config, const session::S
     c.invalid_payloads = s.invalid_payloads;
     c.transitions = s.transitions;
     c.seal_failures = s.seal_failures;
+    c.transport = std::string(session::to_string(s.transport.transport));
+    c.transport_since = s.transport.since;
+    c.transport_reason = s.transport.reason;
     return c;
 }
 

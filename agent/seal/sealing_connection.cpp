@@ -62,6 +62,8 @@ transport::ConnectionEvents SealingConnection::inner_events() {
         .on_foreign_subprotocol = ended(events_.on_foreign_subprotocol),
         .on_closed = ended(events_.on_closed),
         .on_seal_failure = events_.on_seal_failure,
+        // Polling (§7): counts of messages handed to send(), one for one.
+        .on_delivered = events_.on_delivered,
     };
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The one place of the transport path where messages are sealed and opened
 // (protocol.md §8): a Connection decorator around the real one (the
-// WebSocket; the HTTPS polling fallback of §7, when it exists, is wrapped
-// the same way, one channel per polling period = per connect()). The
+// WebSocket, and the HTTPS polling fallback of §7 wrapped the same way: one
+// channel per polling period = per connect()). The
 // session driver, the dispatcher and the outbox send and receive plaintext
 // and never know.
 //
@@ -52,6 +52,9 @@ class SealingConnection final : public transport::Connection {
     [[nodiscard]] bool fully_written() const override { return inner_->fully_written(); }
     [[nodiscard]] size_t queued_bytes() const override { return inner_->queued_bytes(); }
     [[nodiscard]] std::optional<transport::HelloSeal> hello_seal() const override;
+    void update_token(std::string bearer_token) override {
+        inner_->update_token(std::move(bearer_token));
+    }
 
   private:
     [[nodiscard]] transport::ConnectionEvents inner_events();

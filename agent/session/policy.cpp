@@ -6,6 +6,8 @@
 
 #include "agent/session/policy.hpp"
 
+#include "agent/session/fallback.hpp"
+
 namespace outpost::session {
 
 using std::chrono::milliseconds;
@@ -169,7 +171,13 @@ Decision SessionPolicy::on_upgrade_refused(int http_status,
     const std::string what = "upgrade refused: HTTP " + std::to_string(http_status);
     record_error(what, retry_after ? "Retry-After " + std::to_string(retry_after->count()) + " s"
                                    : std::string());
-    const Reaction reaction = reaction_to_upgrade_status(http_status);
+    Reaction reaction = reaction_to_upgrade_status(http_status);
+    // §7: with poll_url set, a status no outpost server sends a healthy
+    // agent is a failed upgrade (an intermediary), not a version answer. A
+    // poll answered 426 stays one.
+    if (settings_.poll_fallback && !polling_ && intermediary_status(http_status)) {
+        reaction = Reaction::backoff;
+    }
     if (reaction == Reaction::refresh_once || reaction == Reaction::revoked) {
         count_auth_failure("http_" + std::to_string(http_status));
     }
@@ -185,6 +193,17 @@ Decision SessionPolicy::on_foreign_subprotocol(std::string_view selected) {
     record_error("no common subprotocol", cause);
     return end_attempt(Reaction::incompatible, std::nullopt, Action::wait_then_connect,
                        std::nullopt, "no common subprotocol (" + cause + ")");
+}
+
+bool SessionPolicy::on_transport_switch(std::string_view reason) {
+    if (state_ == State::shutting_down) return false;
+    leave_connection();
+    next_attempt_at_.reset();
+    polling_ = false;
+    // The attempt that came up is this one; the backoff starts over from it.
+    ++attempts_started_;
+    transition(State::connecting, std::string(reason));
+    return true;
 }
 
 Decision SessionPolicy::on_established(std::optional<std::string_view> subprotocol) {
@@ -224,7 +243,12 @@ Decision SessionPolicy::on_welcome(const Welcome& welcome) {
     online_since_ = now;
     stable_reset_done_ = false;
     retried_401_ = false;
-    heartbeat_.start(now, interval);
+    // §7: while polling each poll is the heartbeat; no pings, no dead-peer check.
+    if (polling_) {
+        heartbeat_.stop();
+    } else {
+        heartbeat_.start(now, interval);
+    }
     transition(State::online, "welcome, session " + std::string(welcome.session_id));
     return Decision{.reason = "online"};
 }

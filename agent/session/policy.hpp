@@ -92,6 +92,16 @@ class SessionPolicy {
     [[nodiscard]] Decision on_start(bool host_rebooted);
 
     // --- one connection attempt ---
+    // Which transport the next attempts use (§7): a polling period has no
+    // heartbeat (each poll is one) and its 426 is a version answer.
+    void set_polling(bool polling) { polling_ = polling; }
+    [[nodiscard]] bool polling() const { return polling_; }
+    // §7: a background WebSocket came up (101 with our subprotocol) while
+    // polling. The polling period (open, or waiting to start) is over; the
+    // session goes on over that WebSocket: back in `connecting` with no
+    // attempt scheduled, for on_established() to follow at once. Returns
+    // false after shutdown() (nothing changes then).
+    bool on_transport_switch(std::string_view reason);
     // The transport starts an attempt (at start-up, or when a wait elapsed).
     [[nodiscard]] AttemptPlan on_connect_attempt();
     // A token was obtained (absent lifetime: static token, unknown expiry).
@@ -208,6 +218,7 @@ class SessionPolicy {
     bool reauth_refused_ =
         false;  // 401/403 from the token endpoint: none until the next connection
     std::optional<time_point> above_mark_since_;  // the send queue's, on this connection
+    bool polling_ = false;                        // the attempts are polling periods (§7)
 };
 
 }  // namespace outpost::session

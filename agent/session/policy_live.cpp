@@ -94,8 +94,10 @@ std::optional<SessionPolicy::time_point> SessionPolicy::next_deadline() const {
             consider(welcome_deadline_);
             break;
         case State::online:
-            consider(heartbeat_.next_ping_due());
-            consider(heartbeat_.dead_deadline());
+            if (heartbeat_.running()) {  // not while polling (§7)
+                consider(heartbeat_.next_ping_due());
+                consider(heartbeat_.dead_deadline());
+            }
             consider(write_stall_deadline());
             consider(reauth_at());
             if (online_since_ && !stable_reset_done_) {

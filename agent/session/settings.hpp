@@ -24,6 +24,10 @@ struct ReconnectSettings {
     // Our choice: a Retry-After larger than this is clamped so a broken header
     // cannot park the agent for days (§5: it never stops trying).
     ms retry_after_cap{60 * 60 * 1000};
+    // §7: server.poll_url is set, so an upgrade answered with a status no
+    // outpost server sends a healthy agent (400, 426, 200, 404...) is a
+    // failed upgrade with the normal backoff, not `incompatible`.
+    bool poll_fallback = false;
 };
 
 // Checks the relations the policy relies on (all positive, initial <= max).

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "agent/session/fallback.hpp"
 #include "agent/session/state.hpp"
 
 namespace outpost::session {
@@ -31,6 +32,7 @@ struct SessionSnapshot {
     std::map<std::string, std::uint64_t, std::less<>> invalid_payloads;  // by §3.5 code
     std::map<std::string, std::uint64_t, std::less<>> transitions;       // entries per state
     std::map<std::string, std::uint64_t, std::less<>> seal_failures;     // §8, by refusal
+    TransportSnapshot transport;  // §7: websocket or poll, since when, why
 };
 
 }  // namespace outpost::session

@@ -50,6 +50,8 @@ StatusReport printable_report(StatusReport r) {
     r.connection.auth_failures = printable_map(r.connection.auth_failures);
     r.connection.invalid_payloads = printable_map(r.connection.invalid_payloads);
     r.connection.seal_failures = printable_map(r.connection.seal_failures);
+    make_printable(r.connection.transport);
+    make_printable(r.connection.transport_reason);
     r.commands.unrunnable = printable_map(r.commands.unrunnable);
     for (std::string& s : r.sandbox.active) make_printable(s);
     for (Unavailable& u : r.sandbox.unavailable) {
@@ -108,6 +110,12 @@ void connection(std::string& out, const ConnectionInfo& c, TimePoint now) {
     out += fmt::format("connection: {} for {} (since {})\n", c.state, human(between(c.since, now)),
                        protocol::format_rfc3339(c.since));
     out += fmt::format("  server: {}\n", c.server_url);
+    if (c.transport_reason.empty()) {
+        out += fmt::format("  transport: {}\n", c.transport);
+    } else {
+        out += fmt::format("  transport: {} since {} ({})\n", c.transport,
+                           protocol::format_rfc3339(c.transport_since), c.transport_reason);
+    }
     if (c.session_id) out += fmt::format("  session: {}\n", *c.session_id);
     if (c.token_expires_at) {
         milliseconds left = between(now, *c.token_expires_at);

@@ -57,6 +57,12 @@ struct ConnectionInfo {
     Counters invalid_payloads;  // by §3.5 code
     Counters transitions;       // entries per state
     Counters seal_failures;     // protocol.md §8 refusals, by kind
+    // protocol.md §7: what carries the session ("websocket" | "poll"), since
+    // when, and why ("3 upgrades answered 400", "server.transport: poll",
+    // "upgrade failed for 5m", "websocket back"; empty at start).
+    std::string transport = "websocket";
+    TimePoint transport_since{};
+    std::string transport_reason;
     friend bool operator==(const ConnectionInfo&, const ConnectionInfo&) = default;
 };
 

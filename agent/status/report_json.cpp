@@ -76,6 +76,9 @@ void connection(JsonWriter& w, const ConnectionInfo& c) {
     counters(w, "invalid_payloads", c.invalid_payloads);
     counters(w, "transitions", c.transitions);
     counters(w, "seal_failures", c.seal_failures);
+    w.member("transport", c.transport);
+    time_member(w, "transport_since", c.transport_since);
+    w.member("transport_reason", c.transport_reason);
     w.end_object();
 }
 

@@ -93,6 +93,10 @@ void read_connection(Reader& r, ConnectionInfo& c) {
     c.invalid_payloads = r.counters("invalid_payloads");
     c.transitions = r.counters("transitions");
     c.seal_failures = r.counters("seal_failures");
+    // Absent from an agent older than the polling fallback: the WebSocket.
+    c.transport = r.optional_str("transport").value_or("websocket");
+    c.transport_since = r.optional_time("transport_since").value_or(TimePoint{});
+    c.transport_reason = r.optional_str("transport_reason").value_or("");
 }
 
 void read_commands(Reader& r, CommandsInfo& c) {

@@ -2,9 +2,10 @@
 // What a session driver needs from a connection to the control plane, and
 // nothing of how it is made: connect with a bearer token, send text
 // messages, close or drop, and events back. WsConnection (WebSocket over TLS
-// on the loop) is the one implementation in production; the interface lets
-// the driver be tested in-process with a test transport, and leaves room for
-// a second transport (the HTTPS polling fallback, protocol.md §7).
+// on the loop) and PollConnection (the HTTPS polling fallback of protocol.md
+// §7, one polling period per connect()) are the implementations in
+// production; the interface lets the driver be tested in-process with a
+// test transport.
 //
 // Every connect() that returns success ends in exactly ONE terminal event:
 // on_refused, on_failure or on_closed. Events are delivered from inside the
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -36,6 +38,10 @@ struct ConnectSettings {
     std::string user_agent;                               // "outpost/<version>"
     std::vector<std::string> subprotocols{"outpost.v1"};  // offered, newest first
     std::chrono::seconds connect_timeout{10};             // TCP + TLS + upgrade
+    // Polling only (§7): the wait between polls when the last answer carried
+    // no messages (server.poll_interval); each exchange's own limit is
+    // connect_timeout.
+    std::chrono::milliseconds poll_interval{15000};
 };
 
 struct ConnectionEvents {
@@ -67,6 +73,10 @@ struct ConnectionEvents {
     // is for logs and status (never key material). Nothing more arrives from
     // this connection; its terminal event still follows the close.
     std::function<void(std::string counter, std::string what)> on_seal_failure;
+    // Polling only (§7): a 200 answer confirmed that the server received the
+    // first `through` messages sent since connect() (hello counts). A
+    // WebSocket never reports it: a pong is its proof (outbox_sender.hpp).
+    std::function<void(std::uint64_t through)> on_delivered;
 };
 
 // What the transport path adds to `hello` (protocol.md §8: `seal: {v, epk}`
@@ -112,6 +122,10 @@ class Connection {
     // hello.seal for the connection being made, when its messages are
     // sealed (a decorator does it; a plain transport never does).
     [[nodiscard]] virtual std::optional<HelloSeal> hello_seal() const { return std::nullopt; }
+    // A fresh token for the requests still to come on this connection (a
+    // polling period sends one per poll; §2.1 reauth). A WebSocket sent its
+    // token once, in the upgrade, and ignores this.
+    virtual void update_token(std::string /*bearer_token*/) {}
 };
 
 }  // namespace outpost::transport

@@ -82,6 +82,8 @@ Expected<void> HttpsPost::post(PostRequest request, Callback done) {
     body_sent_ = 0;
     status_ = 0;
     response_.clear();
+    content_type_.clear();
+    retry_after_.reset();
     local_cause_.clear();
     completed_ok_ = false;
     done_ = std::move(done);
@@ -164,6 +166,17 @@ int HttpsPost::append_headers(lws* wsi, void* in, size_t len) {
     return 0;
 }
 
+void HttpsPost::read_response_headers(lws* wsi) {
+    char value[256] = {};
+    if (lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_CONTENT_TYPE) > 0) {
+        content_type_ = value;
+    }
+    // Polling honours it on 429/503 as the upgrade does (protocol.md §1, §7).
+    if (lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_RETRY_AFTER) > 0) {
+        retry_after_ = std::string(value);
+    }
+}
+
 int HttpsPost::write_body(lws* wsi) {
     const std::string& body = request_.body;
     if (body_sent_ > body.size() || (body_sent_ == body.size() && !body.empty())) return 0;
@@ -199,6 +212,7 @@ int HttpsPost::handle(lws* wsi, int reason, void* in, size_t len) {
 
         case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
             status_ = static_cast<int>(lws_http_client_http_response(wsi));
+            read_response_headers(wsi);
             return 0;
 
         case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {
@@ -218,7 +232,8 @@ int HttpsPost::handle(lws* wsi, int reason, void* in, size_t len) {
             return 0;
 
         case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
-            complete(HttpResponse{status_, std::move(response_)});
+            complete(HttpResponse{status_, std::move(response_), std::move(content_type_),
+                                  std::move(retry_after_)});
             return 0;
 
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {

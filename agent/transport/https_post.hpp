@@ -1,6 +1,6 @@
 #pragma once
 // A one-shot HTTPS POST of a JSON body (the `exchange` token endpoint,
-// protocol.md §2; later the polling fallback, §7) on the loop, with the same
+// protocol.md §2, and each poll of the polling fallback, §7) on the loop, with the same
 // TLS rules as the WebSocket (CA/pins/mTLS, TLS 1.2+, host name check).
 
 #include <chrono>
@@ -24,6 +24,8 @@ class EventLoop;
 struct HttpResponse {
     int status = 0;  // any status, 2xx or not, is a response (not an error)
     std::string body;
+    std::string content_type;                // as the server sent it, for logs
+    std::optional<std::string> retry_after;  // the header's text, when present
 };
 
 struct PostRequest {
@@ -60,6 +62,7 @@ class HttpsPost {
   private:
     int append_headers(lws* wsi, void* in, size_t len);
     int write_body(lws* wsi);
+    void read_response_headers(lws* wsi);
     void complete(Expected<HttpResponse> result);
     void kill_async(std::string cause);
 
@@ -76,6 +79,8 @@ class HttpsPost {
     size_t body_sent_ = 0;
     int status_ = 0;
     std::string response_;
+    std::string content_type_;
+    std::optional<std::string> retry_after_;
     std::string local_cause_;
     bool completed_ok_ = false;
     std::vector<unsigned char> scratch_;

@@ -5,7 +5,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "agent/transport/lws_callbacks.hpp"
 #include "agent/transport/peer_pins.hpp"
 #include "agent/transport/proxy.hpp"
+#include "agent/transport/retry_after.hpp"
 #include "agent/transport/url.hpp"
 
 namespace outpost::transport {
@@ -28,16 +28,6 @@ constexpr size_t kTrimAfterBytes = 1024 * 1024;
 
 bool has_line_break(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-std::optional<int> parse_retry_after(std::string_view text) {
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-    int seconds = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    // Only delta-seconds; an HTTP-date is ignored (the policy backs off as usual).
-    if (ec != std::errc{} || end != text.data() + text.size() || seconds < 0) return std::nullopt;
-    return seconds;
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
@@ -344,7 +334,7 @@ void WsConnection::on_connection_error(lws* wsi, const void* in, size_t len) {
     if (local_cause_.empty() && status != 0 && status != 101) {
         char value[32] = {};
         if (lws_hdr_copy(wsi, value, sizeof value, WSI_TOKEN_HTTP_RETRY_AFTER) > 0)
-            retry_after = parse_retry_after(value);
+            retry_after = parse_retry_after_header(value);
         finish();
         return emit(events_.on_refused, status, retry_after);
     }

@@ -30,6 +30,9 @@ struct WsSession {
 
 struct HttpSession {
     std::string path, body, response;
+    std::string content_type = "application/json";
+    std::optional<int> retry_after;
+    std::string location;
     int status = 0;
     size_t sent = 0;
 };
@@ -42,6 +45,7 @@ struct TestServer::Impl {
     std::array<lws_protocols, 3> protocols{};
     mutable std::mutex mutex;
     Seen seen;
+    std::deque<PollReply> poll_script;
     std::map<lws*, WsSession> ws;
     std::map<lws*, HttpSession> http;
 };
@@ -101,6 +105,11 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
             impl.seen.post_path = std::string(static_cast<const char*>(in), len);
             impl.seen.post_content_type = hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
             impl.seen.post_custom_header = custom_hdr(wsi, "x-test:");
+            if (impl.seen.post_path == "/poll") {
+                impl.seen.poll_authorization = hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+                impl.seen.poll_user_agent = hdr(wsi, WSI_TOKEN_HTTP_USER_AGENT);
+                impl.seen.poll_agent_id = custom_hdr(wsi, "x-agent-id:");
+            }
             impl.http[wsi].path = impl.seen.post_path;
             return 0;
         }
@@ -111,13 +120,28 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
         }
         case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
             HttpSession* s = nullptr;
+            PollReply reply;
             {
                 std::lock_guard lock(impl.mutex);
                 s = &impl.http[wsi];
                 impl.seen.post_body = s->body;
+                if (s->path == "/poll") {
+                    impl.seen.poll_bodies.push_back(s->body);
+                    if (!impl.poll_script.empty()) {
+                        reply = std::move(impl.poll_script.front());
+                        impl.poll_script.pop_front();
+                    }
+                }
             }
             if (s->path == "/slow") return 0;
-            if (s->path == "/ok") {
+            if (s->path == "/poll") {
+                if (reply.status == 0) return 0;  // never answers
+                s->status = reply.status;
+                s->response = std::move(reply.body);
+                s->content_type = std::move(reply.content_type);
+                s->retry_after = reply.retry_after;
+                s->location = std::move(reply.location);
+            } else if (s->path == "/ok") {
                 s->status = 200;
                 s->response = R"({"access_token":"abc","expires_in":60})";
             } else if (s->path == "/big") {
@@ -127,10 +151,19 @@ int http_callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, s
                 s->status = 500;
                 s->response = "oops";
             }
-            unsigned char buf[LWS_PRE + 512];
+            unsigned char buf[LWS_PRE + 1024];
             unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
             if (lws_add_http_common_headers(wsi, static_cast<unsigned>(s->status),
-                                            "application/json", s->response.size(), &p, end))
+                                            s->content_type.c_str(), s->response.size(), &p, end))
+                return 1;
+            const auto extra = [&](const char* name, const std::string& value) {
+                return !value.empty() && lws_add_http_header_by_name(
+                                             wsi, reinterpret_cast<const unsigned char*>(name),
+                                             reinterpret_cast<const unsigned char*>(value.data()),
+                                             static_cast<int>(value.size()), &p, end) != 0;
+            };
+            if (extra("retry-after:", s->retry_after ? std::to_string(*s->retry_after) : "") ||
+                extra("location:", s->location))
                 return 1;
             if (lws_finalize_write_http_header(wsi, start, &p, end)) return 1;
             lws_callback_on_writable(wsi);
@@ -303,6 +336,13 @@ void TestServer::reset(int refuse_status, std::optional<int> retry_after,
     impl_->options.retry_after = retry_after;
     impl_->options.select_subprotocol = std::move(select_subprotocol);
     impl_->seen = Seen{};
+    impl_->poll_script.clear();
+}
+
+void TestServer::script_polls(std::vector<PollReply> replies) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->poll_script.assign(std::make_move_iterator(replies.begin()),
+                              std::make_move_iterator(replies.end()));
 }
 
 TestServer& shared_tls_server() {

@@ -8,7 +8,8 @@
 //   "cmd:binary"       → sends a binary message
 //   "cmd:drop"         → drops the TCP connection without a close frame
 // HTTP POST: "/ok" → 200 JSON token, "/fail" → 500, "/big" → 200 with a
-// 100 KiB body, "/slow" → never answers.
+// 100 KiB body, "/slow" → never answers, "/poll" → the next scripted
+// PollReply (script_polls()), or 200 {"messages":[]} once they ran out.
 
 #include <atomic>
 #include <memory>
@@ -33,6 +34,15 @@ struct ServerOptions {
     std::string select_subprotocol;
 };
 
+// One answer of "/poll" (the polling fallback's tests).
+struct PollReply {
+    int status = 200;
+    std::string body = R"({"messages":[]})";
+    std::string content_type = "application/json";
+    std::optional<int> retry_after;
+    std::string location;  // a redirect's Location
+};
+
 struct Seen {
     int upgrades = 0;       // upgrade requests that reached the server
     int http_requests = 0;  // plain HTTP requests
@@ -40,6 +50,8 @@ struct Seen {
     std::vector<size_t> message_sizes;  // text messages received
     std::optional<int> peer_close_code;
     std::string post_path, post_body, post_content_type, post_custom_header;
+    std::vector<std::string> poll_bodies;  // every "/poll" request body, in order
+    std::string poll_authorization, poll_agent_id, poll_user_agent;
 };
 
 class TestServer {
@@ -54,6 +66,9 @@ class TestServer {
     // Changes how upgrades are answered and forgets what was seen.
     void reset(int refuse_status = 0, std::optional<int> retry_after = std::nullopt,
                std::string select_subprotocol = {});
+
+    // The answers of the next "/poll" requests, in order.
+    void script_polls(std::vector<PollReply> replies);
 
     // Stops and joins the service thread (idempotent); the context stays.
     void stop_thread();
