@@ -326,3 +326,56 @@ TEST_CASE("polling through a real HTTP CONNECT proxy (tinyproxy)",
     CHECK(log.find("CONNECT") != std::string::npos);
     CHECK(log.find("localhost:" + std::to_string(rig.hub.port())) != std::string::npos);
 }
+
+TEST_CASE(
+    "sealed polling: every message after hello sealed in the poll bodies, fresh counters "
+    "per period",
+    "[integration][polling][sealed]") {
+    TempDir keys;
+    SealKey key(keys);
+    Rig rig(sealed_hub(key));
+    AppendEntry append(rig.dir);
+    if (!append.usable()) return;
+    rig.agent.add_command(append.entry());
+    rig.agent.set("security", "server_seal_key", key.public_key);
+    configure_polling(rig.agent, rig.hub.poll_url());
+    rig.agent.set("server", "transport", "poll");
+    Hub& hub = rig.hub;
+    const std::size_t from = hub.mark();
+    const std::size_t log_from = rig.agent.mark();
+    rig.agent.start(hub);
+    const std::string first = wait_polling(rig, from, log_from);
+    run_command(rig, append, "sealed-poll-1", first);
+
+    // §8 over §7: the period's own keys, n from 0 in each direction.
+    const auto check_sealed = [&](const std::string& session) {
+        hub.pump();
+        CHECK(hub.events(in_session(event_named("seal_started"), session)).size() == 1);
+        CHECK(hub.events(in_session(event_named("seal_refused"), session)).empty());
+        std::optional<std::int64_t> last_in;
+        for (const Event* e : hub.events(in_session(event_named("message"), session))) {
+            INFO(e->line());
+            if (e->str("/type") == "hello") continue;
+            const auto n = e->num("/sealed_n");
+            REQUIRE(n);
+            if (last_in) CHECK(*n > *last_in);
+            last_in = n;
+        }
+        std::int64_t expected_out = 0;
+        for (const Event* e : hub.events(in_session(event_named("sent"), session))) {
+            INFO(e->line());
+            CHECK(e->num("/sealed_n") == expected_out++);
+        }
+        CHECK(last_in.has_value());
+        CHECK(expected_out > 1);
+    };
+    check_sealed(first);
+
+    // A lost answer ends the period; the next one seals under new keys.
+    const std::size_t lost_from = hub.mark();
+    const std::size_t lost_log = rig.agent.mark();
+    hub.command("drop-next-poll-reply");
+    const std::string second = wait_polling(rig, lost_from, lost_log);
+    run_command(rig, append, "sealed-poll-2", second);
+    check_sealed(second);
+}
