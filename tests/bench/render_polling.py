@@ -23,6 +23,38 @@ def _idle_row(label, r):
             f"{r['connections_per_hour']:.0f} | {cpu} | {r['cpu_s_per_hour_ticks']:.2f} s |\n")
 
 
+def _model(p):
+    """The wait-for-the-next-poll model against each polling run, with its own exchange time."""
+    parts = []
+    for key, interval in (("latency_poll_2s", 2.0), ("latency_poll_15s", 15.0)):
+        run = p.get(key, {})
+        t, d = run.get("issued_to_result"), run.get("delivered_to_result")
+        if not t or not d:
+            continue
+        predicted = 500 * interval + d["mean_ms"]
+        # The mean of n draws of U(0, interval) has a standard error of interval/sqrt(12 n).
+        se = 1000 * interval / (12 * t["n"]) ** 0.5
+        parts.append(f"at {interval:g} s: {interval / 2:g} s + {d['mean_ms']:.0f} ms = "
+                     f"{predicted / 1000:.2f} s predicted, {t['mean_ms'] / 1000:.2f} s measured "
+                     f"over {t['n']} commands (the wait's standard error at that count: "
+                     f"± {se / 1000:.2f} s)")
+    if not parts:
+        return ""
+    return ("\nModel: latency ≈ the wait for the next poll (uniform over the interval, mean "
+            "interval/2) + the exchange after delivery; " + "; ".join(parts) + ".\n")
+
+
+def _idle_notes(p):
+    r = p.get("idle_poll")
+    if not r or not r.get("connections"):
+        return ""
+    per_poll = (r["bytes_up"] + r["bytes_down"]) / r["connections"]
+    return (f"\nPolling opened {r['connections']} TCP connections in {r['wall_s']:.0f} s, one per "
+            f"poll: each poll is a new TCP + TLS connection, about {per_poll:.0f} bytes per poll "
+            "on the wire (TLS handshake, HTTP headers, an empty `messages` array each way), which is "
+            "most of the difference with the WebSocket's one ping and pong per heartbeat.\n")
+
+
 def section(p):
     o = []
     w = o.append
@@ -41,19 +73,7 @@ def section(p):
     w(_latency_row("WebSocket", p.get("latency_ws")))
     w(_latency_row("polling, `poll_interval: 15s` (default)", p.get("latency_poll_15s")))
     w(_latency_row("polling, `poll_interval: 2s`", p.get("latency_poll_2s")))
-    short = p.get("latency_poll_2s", {}).get("issued_to_result")
-    default = p.get("latency_poll_15s", {}).get("issued_to_result")
-    after = p.get("latency_poll_2s", {}).get("delivered_to_result")
-    if short and after:
-        w(f"\nModel: latency ≈ wait for the next poll (uniform over the interval, mean "
-          f"interval/2) + the exchange after delivery. At 2 s: 1.0 s + {after['mean_ms']:.0f} ms "
-          f"= {(1000 + after['mean_ms']) / 1000:.2f} s predicted, {short['mean_ms'] / 1000:.2f} s "
-          "measured")
-        if default:
-            w(f"; at 15 s: 7.5 s + {after['mean_ms']:.0f} ms = "
-              f"{(7500 + after['mean_ms']) / 1000:.2f} s predicted, "
-              f"{default['mean_ms'] / 1000:.2f} s measured over {default['n']} commands")
-        w(".\n")
+    w(_model(p))
     w("\n### Idle cost per hour\n\n")
     w("Default session settings (the hub's `heartbeat_s: 30`; `poll_interval: 15s`), telemetry "
       "and health reports off, so this is the transport's own cost. Bytes: everything between "
@@ -65,6 +85,7 @@ def section(p):
       "(schedstat) | (stat ticks) |\n|---|---|---|---|---|\n")
     w(_idle_row("WebSocket", p.get("idle_ws")))
     w(_idle_row("polling at 15 s", p.get("idle_poll")))
+    w(_idle_notes(p))
     return "".join(o)
 
 
