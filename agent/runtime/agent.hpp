@@ -11,10 +11,9 @@
 //   the telemetry pipeline's (the interval read from runtime_.effective()).
 // - A new reader of the agent's state (Prometheus metrics) is a member next
 //   to `status_server_`, reading the same parts as StatusSources does.
-// - A second transport (the HTTPS polling fallback, protocol.md §7) is
-//   another SessionParts::make_connection behind the `driver_`
-//   (session_parts.hpp): the driver, the dispatcher and the outbox do not
-//   change.
+// - The second transport (the HTTPS polling fallback, protocol.md §7) is
+//   SessionParts::make_poll_connection behind the `driver_`
+//   (session_parts.hpp): the dispatcher and the outbox did not change.
 //
 // What the agent stands on (the identity, the loop, the journal, the config
 // in force) is made before it by run_agent() (run.cpp) and outlives it, so

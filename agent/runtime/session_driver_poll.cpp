@@ -134,6 +134,8 @@ void SessionDriver::finish_switch() {
     }
     probe_backoff_.reset();
     attempt_timer_->cancel();
+    // A token still on its way for a polling attempt must not start one now.
+    ++fetch_generation_;
     log_transition();
     on_open(probe_subprotocol_);
 }

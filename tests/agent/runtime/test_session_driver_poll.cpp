@@ -208,3 +208,33 @@ TEST_CASE("session driver: a poll answered 426 is a version mismatch", "[session
     h.poll->refuse(426);
     CHECK(h.driver->snapshot().state == session::State::incompatible);
 }
+
+TEST_CASE("session driver: a welcome naming another protocol over a poll is a version mismatch",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl + "  transport: poll\n");
+    h.driver->start();
+    h.timeline.advance(0ms);
+    h.poll->accept();
+    h.poll->receive(envelope("welcome", "w-2",
+                             R"({"protocol":"outpost.v9","session_id":"s-9",)"
+                             R"("server_time":"2026-11-22T10:00:00Z"})"));
+    CHECK_FALSE(h.driver->online());
+    CHECK(h.poll->closed_with == 1002);
+    CHECK(h.driver->snapshot().state == session::State::incompatible);
+}
+
+TEST_CASE("session driver: a poll answered 401 gets a fresh token and a new period at once",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl + "  transport: poll\n");
+    h.driver->start();
+    h.timeline.advance(0ms);
+    h.poll->accept();
+    h.poll->receive(welcome());
+    REQUIRE(h.driver->online());
+    h.poll->refuse(401);
+    h.timeline.advance(0ms);
+    CHECK(h.poll->tokens == std::vector<std::string>{"tok-1", "tok-2"});
+    h.poll->sent.clear();
+    h.poll->accept();
+    CHECK(h.poll->sent_types() == std::vector<std::string>{"hello"});
+}

@@ -31,6 +31,9 @@ StatusReport sample() {
     c.invalid_payloads = {{"schema", 1}};
     c.transitions = {{"online", 4}, {"backoff", 3}};
     c.seal_failures = {{"did_not_open", 2}};
+    c.transport = "poll";
+    c.transport_since = at("2026-11-22T09:00:00.000Z");
+    c.transport_reason = "3 upgrades answered 400";
     r.commands =
         CommandsInfo{2, 1, 1, 3, 4, 5, {{"strict-job", "requires landlock, unavailable: ABI 0"}}};
     r.journal = JournalInfo{"/var/lib/outpost/journal.db", "full", "ok", "", 3};
@@ -39,7 +42,7 @@ StatusReport sample() {
     r.sandbox.exec_helper = "/usr/libexec/outpost/outpost-exec-as";
     r.checks.results = {{"agent", "ok"}, {"database", "ok"}, {"disk", "warn"}};
     r.checks.details = {{"disk", "8% free"}};
-    r.warnings = {"server.poll_url is set, but polling is not in this version"};
+    r.warnings = {"an allow-list entry cannot run here"};
     TelemetryInfo t;
     t.running = true;
     t.interval_ms = 60'000;
@@ -206,6 +209,24 @@ TEST_CASE("status report: unknown members from a newer agent are ignored", "[sta
     require_same(sample(), *parsed);
 }
 
+TEST_CASE("status: an answer without the transport (an older agent) reads as the WebSocket",
+          "[status]") {
+    StatusReport r = sample();
+    std::string json = to_json(r);
+    for (std::string_view member :
+         {R"(,"transport":"poll")", R"(,"transport_since":"2026-11-22T09:00:00.000Z")",
+          R"(,"transport_reason":"3 upgrades answered 400")"}) {
+        const auto at_member = json.find(member);
+        REQUIRE(at_member != std::string::npos);
+        json.erase(at_member, member.size());
+    }
+    auto parsed = parse_report(json);
+    REQUIRE(parsed);
+    CHECK(parsed->connection.transport == "websocket");
+    CHECK(parsed->connection.transport_reason.empty());
+    CHECK_THAT(render_text(*parsed), Catch::Contains("  transport: websocket\n"));
+}
+
 TEST_CASE("status text: what an operator needs, durations from the answer's clock", "[status]") {
     const std::string text = render_text(sample());
     INFO(text);
@@ -228,7 +249,9 @@ TEST_CASE("status text: what an operator needs, durations from the answer's cloc
     CHECK_THAT(text, Catch::Contains("unavailable: landlock: not in this kernel"));
     CHECK_THAT(text, Catch::Contains("through /usr/libexec/outpost/outpost-exec-as"));
     CHECK_THAT(text, Catch::Contains("checks: agent ok, database ok, disk warn\n  disk: 8% free"));
-    CHECK_THAT(text, Catch::Contains("warning: server.poll_url is set"));
+    CHECK_THAT(text, Catch::Contains("warning: an allow-list entry cannot run here"));
+    CHECK_THAT(text, Catch::Contains("  transport: poll since 2026-11-22T09:00:00.000Z "
+                                     "(3 upgrades answered 400)\n"));
     CHECK_THAT(text, Catch::Contains("alerts firing: 1\n"
                                      "  warning disk_full mount=/data: 91.25 (threshold 80), "
                                      "since 15m 0s ago\n"));
