@@ -11,17 +11,11 @@
 #include <fstream>
 
 #include "envelope.hpp"
+#include "request_headers.hpp"
 
 namespace outpost::hub {
 namespace {
 
-constexpr std::string_view kAgentPath = "/v1/agent";
-constexpr std::string_view kTokenPath = "/v1/token";
-constexpr std::string_view kPollPath = "/v1/poll";
-// Slack over --max-message-bytes for a poll body's own wrapper (§7 limits the
-// messages to protocol.max_message_bytes in total, not the envelope around them).
-constexpr size_t kPollEnvelopeSlack = 4096;
-constexpr size_t kMaxTokenBody = 64 * 1024;
 constexpr lws_usec_t kTickUs = 200 * LWS_US_PER_MS;
 constexpr lws_usec_t kStopGraceUs = 2 * LWS_USEC_PER_SEC;
 
@@ -29,61 +23,6 @@ volatile std::sig_atomic_t g_signals = 0;
 
 extern "C" void on_signal(int) {
     g_signals = g_signals + 1;
-}
-
-std::string header(lws* wsi, lws_token_indexes token) {
-    const int len = lws_hdr_total_length(wsi, token);
-    if (len <= 0) return {};
-    std::string out(static_cast<size_t>(len) + 1, '\0');
-    const int n = lws_hdr_copy(wsi, out.data(), len + 1, token);
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return out;
-}
-
-// Custom headers: lws stores their names lower-cased with the colon.
-std::string custom_header(lws* wsi, std::string_view name_with_colon) {
-    const int nlen = static_cast<int>(name_with_colon.size());
-    const int len = lws_hdr_custom_length(wsi, name_with_colon.data(), nlen);
-    if (len <= 0) return {};
-    std::string out(static_cast<size_t>(len) + 1, '\0');
-    const int n = lws_hdr_custom_copy(wsi, out.data(), len + 1, name_with_colon.data(), nlen);
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return out;
-}
-
-std::string bearer_token(std::string_view authorization) {
-    constexpr std::string_view kScheme = "bearer ";
-    if (authorization.size() <= kScheme.size()) return {};
-    for (size_t i = 0; i < kScheme.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
-    }
-    auto token = authorization.substr(kScheme.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    return std::string(token);
-}
-
-bool offers(std::string_view list, std::string_view wanted) {
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        auto item = list.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item == wanted) return true;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-std::string_view path_only(std::string_view uri) {
-    return uri.substr(0, uri.find('?'));
-}
-
-HttpReply text_reply(int status, std::string body) {
-    return HttpReply{.status = status,
-                     .content_type = "text/plain",
-                     .body = std::move(body) + "\n",
-                     .headers = {}};
 }
 
 }  // namespace
@@ -363,82 +302,6 @@ void Server::on_closed(lws* wsi) {
     hub_.events.closed(c.session->id(), code, reason, by);
     std::erase(hub_.live, c.session.get());
     conns_.erase(it);
-}
-
-int Server::on_http(lws* wsi, std::string_view uri) {
-    HttpRequest req;
-    req.method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ? "POST" : "GET";
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0 &&
-        lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0) {
-        req.method = "OTHER";
-    }
-    req.path = std::string(path_only(uri));
-    req.agent_id = custom_header(wsi, "x-agent-id:");
-    req.user_agent = header(wsi, WSI_TOKEN_HTTP_USER_AGENT);
-    req.token = bearer_token(header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION));
-    const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-    auto& stored = http_[wsi] = std::move(req);
-    if (stored.method == "POST" && !length.empty() && length != "0") return 0;  // body follows
-    answer_http(wsi, stored);
-    return 0;
-}
-
-size_t Server::body_limit(std::string_view path) const {
-    if (path == kPollPath) {
-        return static_cast<size_t>(hub_.opts.max_message_bytes) + kPollEnvelopeSlack;
-    }
-    return kMaxTokenBody;
-}
-
-void Server::answer_http(lws* wsi, HttpRequest& req) {
-    if (req.path == kPollPath && req.method == "POST") {
-        req.poll = poll_.handle(PollRequest{.agent_id = req.agent_id,
-                                            .user_agent = req.user_agent,
-                                            .token = req.token,
-                                            .body = std::move(req.body),
-                                            .too_large = req.too_large});
-        req.reply = req.poll->reply;
-    } else if (req.path == kTokenPath && req.method == "POST") {
-        if (req.too_large) {
-            req.reply = text_reply(413, "body too large");
-            hub_.events.token(413, 0, "", "body too large", req.agent_id, req.user_agent);
-        } else {
-            auto out = hub_.tokens.handle(req.body, req.agent_id, unix_now());
-            hub_.events.token(out.reply.status, out.ttl, out.agent_id, out.reason, req.agent_id,
-                              req.user_agent);
-            req.reply = std::move(out.reply);
-        }
-    } else {
-        if (req.path == kTokenPath || req.path == kPollPath) {
-            req.reply = text_reply(405, "use POST");
-            req.reply->headers.emplace_back("allow:", "POST");
-        } else if (req.path == kAgentPath) {
-            req.reply = text_reply(426, "websocket upgrade required");
-            req.reply->headers.emplace_back("upgrade:", "websocket");
-        } else {
-            req.reply = text_reply(404, "not found");
-        }
-        hub_.events.http(req.method, req.path, req.reply->status);
-    }
-    lws_callback_on_writable(wsi);
-}
-
-int Server::on_http_writeable(lws* wsi) {
-    auto it = http_.find(wsi);
-    if (it == http_.end() || !it->second.reply) return 0;
-    const HttpReply reply = std::move(*it->second.reply);
-    std::optional<PollAnswer> poll = std::move(it->second.poll);
-    http_.erase(it);
-    if (poll && poll->drop) {
-        poll_.unwritten(*poll, "drop-next-poll-reply");
-        return -1;  // hang up: the agent never gets the answer
-    }
-    if (!write_http_reply(wsi, reply)) {
-        if (poll) poll_.unwritten(*poll, "write failed");
-        return -1;
-    }
-    if (poll) poll_.written(*poll);
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 int Server::on_stdin(lws* wsi) {
