@@ -489,6 +489,11 @@ def render(res):
     w("\n## 10. Log streaming: the agent against tail -F | openssl s_client\n\n"
       "Measured by `scripts/bench --only logs` (it leaves the rest of this page alone); the "
       "figures of the last such run are in [`performance-logs.md`](performance-logs.md).\n")
+    w("\n## 11. HTTPS polling (§7) against the WebSocket\n\n"
+      "Measured by `scripts/bench --only polling` (it leaves the rest of this page alone): "
+      "command latency at the default and a short poll interval, bytes and CPU per idle hour "
+      "on each transport, in\n[`performance-polling.md`](performance-polling.md). Fleet "
+      "arrivals after a 1001 and a 4006 (§5 spread): [`session-policy.md`](session-policy.md).\n")
     w("\n## How to run\n")
     w("```sh\nscripts/bench            # full run (~15–25 min on 2 cores), rewrites this page\n"
       "scripts/bench --quick    # smoke run with small counts\n```\n")

@@ -596,7 +596,8 @@ def main():
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--quick", action="store_true", help="small counts (a smoke run)")
     p.add_argument("--only", default="",
-                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry,logs")
+                   help="comma list: idle,reconnect,execute,growth,sealed,baselines,telemetry,"
+                        "logs,polling")
     a = p.parse_args()
     ctx = Ctx(a)
     os.makedirs(ctx.work, exist_ok=True)
@@ -646,6 +647,9 @@ def main():
     if want("logs"):
         import logs_bench
         attempt("logs", logs_bench.bench_logs, ctx)
+    if want("polling"):
+        import polling_bench
+        attempt("polling", polling_bench.bench_polling, ctx)
     res["machine"]["load_end"] = loadavg()
 
     with open(a.json, "w") as f:
@@ -664,7 +668,14 @@ def main():
         with open(page, "w") as f:
             f.write(render_telemetry.page(res))
         log(f"telemetry report in {page}")
-    if a.markdown and only and only <= {"telemetry", "logs"}:
+    if a.markdown and res.get("polling"):
+        import render_polling
+        page = os.path.join(os.path.dirname(os.path.abspath(a.markdown)),
+                            "performance-polling.md")
+        with open(page, "w") as f:
+            f.write(render_polling.page(res))
+        log(f"polling report in {page}")
+    if a.markdown and only and only <= {"telemetry", "logs", "polling"}:
         log(f"only {','.join(sorted(only))} ran: {a.markdown} keeps its figures")
     elif a.markdown:
         import render_report

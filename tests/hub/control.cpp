@@ -51,6 +51,12 @@ Expected<Session*> current(HubState& hub) {
     return s;
 }
 
+// `status.refusing`: upgrades still to refuse; -1 until `accept-upgrades`.
+int refusing(const HubState& hub) {
+    if (!hub.refusal) return 0;
+    return hub.refusal->until_accepted ? -1 : hub.refusal->remaining;
+}
+
 std::string status_fields(const HubState& hub) {
     std::string sessions = "[";
     for (const Session* s : hub.live) {
@@ -60,11 +66,12 @@ std::string status_fields(const HubState& hub) {
                         .str_or_null("agent_id", s->info().agent_id)
                         .boolean("hello", s->hello_seen())
                         .boolean("sealed", s->sealed())
+                        .str("transport", s->info().polled ? "poll" : "websocket")
                         .done();
     }
     sessions += "]";
     return fmt::format("\"sessions\":{},\"silent\":{},\"auto_ack\":{},\"refusing\":{}", sessions,
-                       hub.silent, hub.auto_ack, hub.refusal ? hub.refusal->remaining : 0);
+                       hub.silent, hub.auto_ack, refusing(hub));
 }
 
 }  // namespace
@@ -166,7 +173,10 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
         }
         auto status = number(first, 100, 599);
         if (!status) return std::unexpected(status.error());
-        Refusal r{.status = static_cast<int>(*status), .retry_after_s = {}, .remaining = 1};
+        Refusal r{.status = static_cast<int>(*status),
+                  .retry_after_s = {},
+                  .remaining = 1,
+                  .until_accepted = false};
         if (auto ra = next_word(rest); !ra.empty() && ra != "-") {
             auto secs = number(ra, 0, 86400 * 365);
             if (!secs) return std::unexpected(secs.error());
@@ -178,6 +188,26 @@ Expected<void> Control::run(std::string_view verb, std::string_view rest) {
             r.remaining = static_cast<int>(*n);
         }
         hub_.refusal = r;
+    } else if (verb == "refuse-upgrades") {
+        // A WebSocket-unaware middlebox (§7): every upgrade gets this status
+        // until `accept-upgrades`, while polls are served.
+        auto status = number(next_word(rest), 100, 599);
+        if (!status) return std::unexpected(status.error());
+        hub_.refusal = Refusal{.status = static_cast<int>(*status),
+                               .retry_after_s = {},
+                               .remaining = 1,
+                               .until_accepted = true};
+    } else if (verb == "accept-upgrades") {
+        hub_.refusal.reset();
+    } else if (verb == "drop-next-poll-reply") {
+        // Optionally only a poll that carries an agent message of this type
+        // (e.g. command_result), so a test knows which exchange is lost.
+        const auto type = next_word(rest);
+        if (type == "off") {
+            hub_.drop_poll_reply.reset();
+        } else {
+            hub_.drop_poll_reply = std::string(type);
+        }
     } else if (verb == "silent" || verb == "auto-ack" || verb == "auto-pong") {
         auto on = on_off(next_word(rest));
         if (!on) return std::unexpected(on.error());

@@ -59,14 +59,31 @@ void Events::upgrade(const UpgradeInfo& u) {
     emit(o.done(), human);
 }
 
-void Events::connected(std::string_view session, std::string_view agent_id, std::string_view auth) {
+void Events::connected(std::string_view session, std::string_view agent_id, std::string_view auth,
+                       std::string_view transport) {
     emit(JsonObject()
              .str("event", "connected")
              .str("session", session)
              .str_or_null("agent_id", agent_id)
              .str("auth", auth)
+             .str("transport", transport)
              .done(),
-         fmt::format("agent {} connected (session {}, auth {})", agent_id, session, auth));
+         fmt::format("agent {} connected (session {}, auth {}, {})", agent_id, session, auth,
+                     transport));
+}
+
+void Events::poll(const PollEvent& p) {
+    JsonObject o;
+    o.str("event", "poll").str_or_null("session", p.session).str_or_null("agent_id", p.agent_id);
+    o.num("status", p.status)
+        .num("received", static_cast<int64_t>(p.received))
+        .num("carried", static_cast<int64_t>(p.carried))
+        .num("bytes_in", static_cast<int64_t>(p.bytes_in))
+        .num("bytes_out", static_cast<int64_t>(p.bytes_out))
+        .str_or_null("reason", p.reason)
+        .str_or_null("dropped", p.dropped);
+    emit(o.done(), fmt::format("poll from {}: {} ({} in, {} out){}", p.agent_id, p.status,
+                               p.received, p.carried, p.dropped.empty() ? "" : " — dropped"));
 }
 
 void Events::message(std::string_view session, std::string_view type, std::string_view msg_json,

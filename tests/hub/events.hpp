@@ -20,13 +20,29 @@ struct UpgradeInfo {
     std::string subprotocol;
 };
 
+// One poll exchange (§7) as the `poll` event reports it.
+struct PollEvent {
+    std::string session;  // the polling period's session; empty when it had none
+    std::string agent_id;
+    int status = 200;
+    size_t received = 0;   // agent messages handled
+    size_t carried = 0;    // server messages in the answer
+    size_t bytes_in = 0;   // request body
+    size_t bytes_out = 0;  // answer body (0 when not written)
+    std::string reason;    // why it was refused or ended the period
+    std::string dropped;   // set when the answer was not written, and why
+};
+
 class Events {
   public:
     explicit Events(OutputMode mode) : mode_(mode) {}
 
     void listening(int port, bool tls, std::string_view path);
     void upgrade(const UpgradeInfo& u);
-    void connected(std::string_view session, std::string_view agent_id, std::string_view auth);
+    // `transport`: "websocket", or "poll" for a polling period (§7).
+    void connected(std::string_view session, std::string_view agent_id, std::string_view auth,
+                   std::string_view transport = "websocket");
+    void poll(const PollEvent& p);
     // `msg_json`: the agent's message, minified; empty when it was not JSON.
     // `sealed`: the n of the sealed message it arrived in (§8), if it did.
     void message(std::string_view session, std::string_view type, std::string_view msg_json,

@@ -20,6 +20,7 @@ struct Refusal {
     int status = 503;
     std::optional<int64_t> retry_after_s;
     int remaining = 1;
+    bool until_accepted = false;  // `refuse-upgrades`: every upgrade until `accept-upgrades`
 };
 
 struct HubState {
@@ -33,6 +34,10 @@ struct HubState {
     bool auto_ack = true;
     bool auto_pong = true;  // answer the agent's ping with pong{ref}
     std::optional<Refusal> refusal;
+    // `drop-next-poll-reply [type]`: the next poll (carrying an agent message
+    // of that type, when given; "" = any) is handled, then its connection
+    // closed without an answer (a reply lost after the server processed it).
+    std::optional<std::string> drop_poll_reply;
     int sessions_started = 0;
     std::vector<Session*> live;  // established sessions, oldest first
     bool stop_requested = false;

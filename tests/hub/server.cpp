@@ -11,13 +11,11 @@
 #include <fstream>
 
 #include "envelope.hpp"
+#include "request_headers.hpp"
 
 namespace outpost::hub {
 namespace {
 
-constexpr std::string_view kAgentPath = "/v1/agent";
-constexpr std::string_view kTokenPath = "/v1/token";
-constexpr size_t kMaxTokenBody = 64 * 1024;
 constexpr lws_usec_t kTickUs = 200 * LWS_US_PER_MS;
 constexpr lws_usec_t kStopGraceUs = 2 * LWS_USEC_PER_SEC;
 
@@ -25,61 +23,6 @@ volatile std::sig_atomic_t g_signals = 0;
 
 extern "C" void on_signal(int) {
     g_signals = g_signals + 1;
-}
-
-std::string header(lws* wsi, lws_token_indexes token) {
-    const int len = lws_hdr_total_length(wsi, token);
-    if (len <= 0) return {};
-    std::string out(static_cast<size_t>(len) + 1, '\0');
-    const int n = lws_hdr_copy(wsi, out.data(), len + 1, token);
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return out;
-}
-
-// Custom headers: lws stores their names lower-cased with the colon.
-std::string custom_header(lws* wsi, std::string_view name_with_colon) {
-    const int nlen = static_cast<int>(name_with_colon.size());
-    const int len = lws_hdr_custom_length(wsi, name_with_colon.data(), nlen);
-    if (len <= 0) return {};
-    std::string out(static_cast<size_t>(len) + 1, '\0');
-    const int n = lws_hdr_custom_copy(wsi, out.data(), len + 1, name_with_colon.data(), nlen);
-    out.resize(n > 0 ? static_cast<size_t>(n) : 0);
-    return out;
-}
-
-std::string bearer_token(std::string_view authorization) {
-    constexpr std::string_view kScheme = "bearer ";
-    if (authorization.size() <= kScheme.size()) return {};
-    for (size_t i = 0; i < kScheme.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
-    }
-    auto token = authorization.substr(kScheme.size());
-    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-    return std::string(token);
-}
-
-bool offers(std::string_view list, std::string_view wanted) {
-    while (!list.empty()) {
-        const auto comma = list.find(',');
-        auto item = list.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item == wanted) return true;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-std::string_view path_only(std::string_view uri) {
-    return uri.substr(0, uri.find('?'));
-}
-
-HttpReply text_reply(int status, std::string body) {
-    return HttpReply{.status = status,
-                     .content_type = "text/plain",
-                     .body = std::move(body) + "\n",
-                     .headers = {}};
 }
 
 }  // namespace
@@ -99,7 +42,7 @@ struct Server::Conn {
     }
 };
 
-Server::Server(HubState& hub, Control& control) : hub_(hub), control_(control) {
+Server::Server(HubState& hub, Control& control) : hub_(hub), control_(control), poll_(hub) {
     const auto proto = [](const char* name) {
         lws_protocols p{};
         p.name = name;
@@ -176,7 +119,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, void* user, void* in
         case LWS_CALLBACK_HTTP_BODY:
             if (auto it = http_.find(wsi); it != http_.end()) {
                 auto& req = it->second;
-                if (req.body.size() + len > kMaxTokenBody) {
+                if (req.body.size() + len > body_limit(req.path)) {
                     req.too_large = true;
                 } else {
                     req.body.append(static_cast<const char*>(in), len);
@@ -234,7 +177,7 @@ int Server::confirm_upgrade(lws* wsi, std::string_view upgrade) {
         if (r.retry_after_s)
             reply.headers.emplace_back("retry-after:", std::to_string(*r.retry_after_s));
         if (r.status == 401) reply.headers.emplace_back("www-authenticate:", "Bearer");
-        if (--r.remaining <= 0) hub_.refusal.reset();
+        if (!r.until_accepted && --r.remaining <= 0) hub_.refusal.reset();
         return refuse(wsi, ev, std::move(reply));
     }
     if (!hub_.opts.no_subprotocol && !offered.empty() && !offers(offered, "outpost.v1")) {
@@ -251,9 +194,11 @@ int Server::confirm_upgrade(lws* wsi, std::string_view upgrade) {
     }
     ev.auth = std::string(to_string(auth->kind));
     if (!hub_.opts.no_subprotocol && offers(offered, "outpost.v1")) ev.subprotocol = "outpost.v1";
-    accepted_[wsi] = Accepted{
-        .info = ConnInfo{.agent_id = ev.agent_id, .user_agent = ev.user_agent, .auth = auth->kind},
-        .subprotocol = ev.subprotocol};
+    accepted_[wsi] = Accepted{.info = ConnInfo{.agent_id = ev.agent_id,
+                                               .user_agent = ev.user_agent,
+                                               .auth = auth->kind,
+                                               .polled = false},
+                              .subprotocol = ev.subprotocol};
     hub_.events.upgrade(ev);
     return 0;
 }
@@ -262,6 +207,9 @@ void Server::on_established(lws* wsi) {
     auto acc = accepted_.find(wsi);
     ConnInfo info = acc != accepted_.end() ? acc->second.info : ConnInfo{};
     if (acc != accepted_.end()) accepted_.erase(acc);
+    // §7: the agent switches back the moment a WebSocket comes up, so its
+    // polling period (if any) is over; a poll still in flight gets 409.
+    if (!info.agent_id.empty()) poll_.retire(info.agent_id, "websocket session started");
 
     auto conn = std::make_unique<Conn>();
     conn->wsi = wsi;
@@ -356,58 +304,6 @@ void Server::on_closed(lws* wsi) {
     conns_.erase(it);
 }
 
-int Server::on_http(lws* wsi, std::string_view uri) {
-    HttpRequest req;
-    req.method = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 ? "POST" : "GET";
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0 &&
-        lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) <= 0) {
-        req.method = "OTHER";
-    }
-    req.path = std::string(path_only(uri));
-    req.agent_id = custom_header(wsi, "x-agent-id:");
-    req.user_agent = header(wsi, WSI_TOKEN_HTTP_USER_AGENT);
-    const std::string length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
-    auto& stored = http_[wsi] = std::move(req);
-    if (stored.method == "POST" && !length.empty() && length != "0") return 0;  // body follows
-    answer_http(wsi, stored);
-    return 0;
-}
-
-void Server::answer_http(lws* wsi, HttpRequest& req) {
-    if (req.path == kTokenPath && req.method == "POST") {
-        if (req.too_large) {
-            req.reply = text_reply(413, "body too large");
-            hub_.events.token(413, 0, "", "body too large", req.agent_id, req.user_agent);
-        } else {
-            auto out = hub_.tokens.handle(req.body, req.agent_id, unix_now());
-            hub_.events.token(out.reply.status, out.ttl, out.agent_id, out.reason, req.agent_id,
-                              req.user_agent);
-            req.reply = std::move(out.reply);
-        }
-    } else {
-        if (req.path == kTokenPath) {
-            req.reply = text_reply(405, "use POST");
-            req.reply->headers.emplace_back("allow:", "POST");
-        } else if (req.path == kAgentPath) {
-            req.reply = text_reply(426, "websocket upgrade required");
-            req.reply->headers.emplace_back("upgrade:", "websocket");
-        } else {
-            req.reply = text_reply(404, "not found");
-        }
-        hub_.events.http(req.method, req.path, req.reply->status);
-    }
-    lws_callback_on_writable(wsi);
-}
-
-int Server::on_http_writeable(lws* wsi) {
-    auto it = http_.find(wsi);
-    if (it == http_.end() || !it->second.reply) return 0;
-    const HttpReply reply = std::move(*it->second.reply);
-    http_.erase(it);
-    if (!write_http_reply(wsi, reply)) return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
 int Server::on_stdin(lws* wsi) {
     std::array<char, 64 * 1024> buf{};
     const ssize_t n = ::read(lws_get_socket_fd(wsi), buf.data(), buf.size());
@@ -495,6 +391,7 @@ Expected<void> Server::start() {
 void Server::begin_stop() {
     stopping_ = true;
     stop_deadline_ = lws_now_usecs() + kStopGraceUs;
+    poll_.end_all();  // no connection to close: polling periods end at once
     for (Session* s : hub_.live) s->close(1001, "hub shutting down");
 }
 

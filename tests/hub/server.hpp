@@ -1,6 +1,7 @@
 #pragma once
 // The lws side: one TLS (or plain) vhost on 127.0.0.1 serving the WebSocket
-// endpoint /v1/agent and the token endpoint /v1/token, stdin adopted as a raw
+// endpoint /v1/agent, the polling endpoint /v1/poll (§7, logic in poll.cpp)
+// and the token endpoint /v1/token, stdin adopted as a raw
 // file for control commands, one single-threaded service loop.
 
 #include <libwebsockets.h>
@@ -16,6 +17,7 @@
 #include "events.hpp"
 #include "http_reply.hpp"
 #include "hub.hpp"
+#include "poll.hpp"
 #include "session.hpp"
 
 namespace outpost::hub {
@@ -47,9 +49,11 @@ class Server {
         std::string path;
         std::string agent_id;
         std::string user_agent;
+        std::string token;  // bearer token of Authorization (polls)
         std::string body;
         bool too_large = false;
         std::optional<HttpReply> reply;
+        std::optional<PollAnswer> poll;  // set for POST /v1/poll
     };
     struct Accepted {
         ConnInfo info;
@@ -61,6 +65,7 @@ class Server {
     int refuse(lws* wsi, UpgradeInfo& ev, HttpReply reply);
     int on_http(lws* wsi, std::string_view path);
     void answer_http(lws* wsi, HttpRequest& req);
+    [[nodiscard]] size_t body_limit(std::string_view path) const;
     int on_http_writeable(lws* wsi);
     void on_established(lws* wsi);
     int on_ws_writeable(lws* wsi);
@@ -83,6 +88,7 @@ class Server {
     std::unordered_map<lws*, Accepted> accepted_;
     std::unordered_map<lws*, HttpRequest> http_;
     std::unordered_map<lws*, std::unique_ptr<Conn>> conns_;
+    PollPeriods poll_;
     TimerSlot tick_{};
     bool stopping_ = false;
     lws_usec_t stop_deadline_ = 0;

@@ -320,6 +320,11 @@ void Session::send_flood_pings() {
     }
 }
 
+void Session::requeue_front(std::vector<Outgoing> messages) {
+    out_.insert(out_.begin(), std::make_move_iterator(messages.begin()),
+                std::make_move_iterator(messages.end()));
+}
+
 std::optional<Outgoing> Session::next_output() {
     if (out_.empty()) return std::nullopt;
     Outgoing o = std::move(out_.front());

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "agent/common/error.hpp"
 #include "auth.hpp"
@@ -26,6 +27,7 @@ struct ConnInfo {
     std::string agent_id;
     std::string user_agent;
     AuthKind auth = AuthKind::none;
+    bool polled = false;  // a §7 polling period rather than a WebSocket connection
 };
 
 struct CloseRequest {
@@ -81,6 +83,9 @@ class Session {
     // Transport side.
     [[nodiscard]] std::optional<Outgoing> next_output();
     [[nodiscard]] bool has_output() const { return !out_.empty(); }
+    // Messages taken by next_output() that never reached the agent (a poll
+    // answer not written) go back in front, in their order.
+    void requeue_front(std::vector<Outgoing> messages);
     [[nodiscard]] const std::optional<CloseRequest>& close_request() const { return close_; }
     [[nodiscard]] bool drop_requested() const { return drop_; }
     [[nodiscard]] const std::optional<ReadStop>& read_stop() const { return read_stop_; }

@@ -37,6 +37,14 @@ EventPredicate connected_event() {
 EventPredicate closed_event() {
     return event_named("closed");
 }
+EventPredicate connected_over(std::string transport) {
+    return [transport = std::move(transport)](const Event& e) {
+        return e.is("connected") && e.str("/transport") == transport;
+    };
+}
+EventPredicate poll_event() {
+    return event_named("poll");
+}
 
 Hub::Hub(const TempDir& dir, HubOptions options)
     : dir_(dir), options_(std::move(options)), pki_dir_(dir.file("pki")) {
@@ -119,6 +127,9 @@ std::string Hub::url() const {
 }
 std::string Hub::token_url() const {
     return "https://localhost:" + std::to_string(port_) + "/v1/token";
+}
+std::string Hub::poll_url() const {
+    return "https://localhost:" + std::to_string(port_) + "/v1/poll";
 }
 std::string Hub::pki_file(const std::string& name) const {
     return pki_dir_ + "/" + name;

@@ -61,6 +61,7 @@ class Hub {
     [[nodiscard]] int port() const { return port_; }
     [[nodiscard]] std::string url() const;        // wss://localhost:PORT/v1/agent
     [[nodiscard]] std::string token_url() const;  // https://localhost:PORT/v1/token
+    [[nodiscard]] std::string poll_url() const;   // https://localhost:PORT/v1/poll (§7)
     [[nodiscard]] std::string pki_file(const std::string& name) const;  // ca.pem, other-ca.pem..
     [[nodiscard]] std::string spki_pin() const;  // contents of server.spki-sha256, trimmed
 
@@ -110,5 +111,8 @@ EventPredicate sent_of_type(std::string type);     // hub → agent
 EventPredicate upgrade_with_status(int status);
 EventPredicate connected_event();
 EventPredicate closed_event();
+// A session that came up over "websocket" or as a "poll"ing period (§7).
+EventPredicate connected_over(std::string transport);
+EventPredicate poll_event();  // one poll exchange (§7)
 
 }  // namespace outpost::integration
