@@ -52,7 +52,9 @@ FallbackPolicy::FallbackPolicy(const FallbackSettings& settings, const Clock& cl
 // Also with `server.transport: poll`: §7 has the agent keep trying the
 // WebSocket in the background whichever way polling began, and switch back
 // the moment one comes up (docs/protocol-notes.md, "HTTPS polling").
-bool FallbackPolicy::probes_websocket() const { return snapshot_.transport == Transport::poll; }
+bool FallbackPolicy::probes_websocket() const {
+    return snapshot_.transport == Transport::poll;
+}
 
 bool FallbackPolicy::on_upgrade_failed(std::optional<int> http_status) {
     if (!settings_.poll_configured) return false;

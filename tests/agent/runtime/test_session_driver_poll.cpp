@@ -44,7 +44,7 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     REQUIRE(h.poll != nullptr);
     REQUIRE(h.poll->tokens.size() == 1);
     CHECK(h.poll->url == "https://hub.example.com/v1/poll");
-    CHECK(h.connection->tokens.empty());  // the WebSocket is never tried
+    CHECK(h.connection->tokens.empty());  // polling first: no WebSocket attempt yet
     CHECK(h.driver->transport() == session::Transport::poll);
     CHECK(h.driver->snapshot().transport.reason == "server.transport: poll");
 
@@ -64,7 +64,9 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     CHECK(h.poll->sent_types() == std::vector<std::string>{"hello", "status", "pong"});
     CHECK_FALSE(h.poll->closed_with);
     CHECK(h.poll->aborts == 0);
-    CHECK(h.connection->tokens.empty());
+    // §7: meanwhile the WebSocket is tried in the background (it never comes up here).
+    CHECK_FALSE(h.connection->tokens.empty());
+    CHECK(h.driver->transport() == session::Transport::poll);
 }
 
 TEST_CASE("session driver: with poll_url, 3 upgrades answered 400 start polling, not incompatible",

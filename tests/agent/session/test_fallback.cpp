@@ -35,7 +35,8 @@ TEST_CASE("fallback: without poll_url the WebSocket is the only transport, whate
     CHECK(FallbackPolicy(only, clock).transport() == Transport::websocket);
 }
 
-TEST_CASE("fallback: transport poll polls from the start and probes the WebSocket in the background") {
+TEST_CASE(
+    "fallback: transport poll polls from the start and probes the WebSocket in the background") {
     FakeClock clock;
     FallbackSettings s = with_poll_url();
     s.poll_only = true;
