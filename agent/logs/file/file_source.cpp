@@ -41,7 +41,7 @@ Expected<bool> FileSource::open_path() {
     if (!opened) return std::unexpected(opened.error());
     if (!*opened) return false;  // waited for: the directory watch says when
     adopt(std::move(**opened));
-    if (watcher_) current_->watch = watcher_->watch_path_inode();
+    if (watcher_) current_->watch = watcher_->watch_inode(*current_);
     return true;
 }
 
@@ -63,20 +63,50 @@ void FileSource::unwatch(const OpenFile& file) {
     if (users <= 1) watcher_->unwatch(file.watch);
 }
 
-void FileSource::hold_successor() {
-    // Opened as soon as it is seen: if other rotations rename it away before
-    // the old file is drained, the source still has it.
-    if (!current_ || successors_.size() >= kMaxSuccessors) return;
-    auto opened = OpenFile::open(options_.path);
-    if (!opened || !*opened) return;
-    const auto& identity = (*opened)->identity();
-    if (identity == current_->identity()) return;
-    for (const auto& successor : successors_) {
-        if (successor.identity() == identity) return;
+bool FileSource::known(const FileIdentity& identity) const {
+    if (current_ && current_->identity() == identity) return true;
+    return std::any_of(successors_.begin(), successors_.end(),
+                       [&](const OpenFile& held) { return held.identity() == identity; });
+}
+
+void FileSource::hold(OpenFile file) {
+    // Opened as soon as it is known: if other rotations rename it away
+    // before the old file is drained, or delete it, the source still has it.
+    if (!current_) {
+        adopt(std::move(file));
+        return;
     }
-    successors_.push_back(std::move(**opened));
-    // Its writes must wake the source too: they are what lets it move on.
-    if (watcher_) successors_.back().watch = watcher_->watch_path_inode();
+    if (known(file.identity())) return;  // its watch is the held one's too
+    if (successors_.size() >= kMaxSuccessors) {
+        ++missed_files_;
+        if (watcher_) watcher_->unwatch(file.watch);
+        return;
+    }
+    successors_.push_back(std::move(file));
+}
+
+void FileSource::hold_arrivals() {
+    // Every file that came to the path since the last look, in the order
+    // they came, wherever renames took them (file_watcher): none is skipped
+    // because it was renamed away before the loop got to it.
+    if (!watcher_) return;
+    for (auto& arrival : watcher_->take_arrivals()) {
+        if (!arrival) {
+            ++missed_files_;  // gone before it could be opened
+            continue;
+        }
+        hold(std::move(*arrival));
+    }
+}
+
+void FileSource::hold_path() {
+    // What the path names when following starts: it may have been replaced
+    // since history() opened the file, before the watcher could hear it.
+    if (!current_ || !watcher_) return;
+    auto opened = OpenFile::open(options_.path);
+    if (!opened || !*opened || known((*opened)->identity())) return;
+    (*opened)->watch = watcher_->watch_inode(**opened);
+    hold(std::move(**opened));
 }
 
 Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
@@ -123,7 +153,8 @@ Expected<void> FileSource::follow(transport::EventLoop& loop, SourceEvents event
     auto watcher = FileWatcher::create(loop, options_.path, [this] { on_file_event(); });
     if (!watcher) return std::unexpected(watcher.error().context(options_.path));
     watcher_ = std::move(*watcher);
-    if (current_) current_->watch = watcher_->watch_path_inode();
+    if (current_) current_->watch = watcher_->watch_inode(*current_);
+    hold_path();
     partial_timer_.emplace(loop);
     notify_timer_.emplace(loop);
     // Whatever was written since history(), or a tail it left, is there now.
@@ -133,7 +164,7 @@ Expected<void> FileSource::follow(transport::EventLoop& loop, SourceEvents event
 
 void FileSource::on_file_event() {
     if (failed_) return;
-    hold_successor();
+    hold_arrivals();
     if (events_.on_readable) {
         const auto alive = alive_;
         const auto on_readable = events_.on_readable;  // it may destroy this source
@@ -189,7 +220,7 @@ Expected<FileSource::Look> FileSource::look() {
     seen.change = classify_change(current_->identity(), status->size,
                                   std::max(position_, seen_size_), at_path);
     seen_size_ = status->size;
-    if (seen.change == FileChange::replaced) hold_successor();
+    if (seen.change != FileChange::none || seen.open_deleted) hold_arrivals();
     for (const auto& successor : successors_) {
         const auto successor_status = successor.status();
         if (successor_status && successor_status->size > 0) seen.successor_written = true;
@@ -263,6 +294,7 @@ std::vector<LogRecord> FileSource::read(std::size_t max_records, std::size_t max
     const auto now = std::chrono::system_clock::now();
     bool at_end = false;
     while (!budget.exhausted(out.size())) {
+        if (!current_) hold_arrivals();
         if (!current_) {
             auto opened = open_path();
             if (!opened) {

@@ -353,3 +353,62 @@ TEST_CASE("follow: a directory removed and made again is watched again") {
     CHECK(texts(follower.records) == lines({"before", "after"}));
     CHECK(follower.failure.empty());
 }
+
+// Issue 16: under logrotate's `create` with a writer at full speed, files
+// were created at the path, written and renamed away before the loop looked
+// at the path, and only the newest was read.
+TEST_CASE("follow: files created, written and renamed away before the loop runs are all read") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "0\n");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    loop->run_until([] { return false; }, 20ms);
+    // Six rotations, `rotate 9`, each file written once; the loop does not
+    // run in between.
+    constexpr int kRotations = 6;
+    for (int i = 1; i <= kRotations; ++i) {
+        for (int n = kRotations; n >= 1; --n) {
+            if (fs::exists(dir.file("app.log." + std::to_string(n)))) {
+                fs::rename(dir.file("app.log." + std::to_string(n)),
+                           dir.file("app.log." + std::to_string(n + 1)));
+            }
+        }
+        fs::rename(path, dir.file("app.log.1"));
+        append(path, std::to_string(i) + "\n");
+    }
+    follower.paused = false;
+    loop->run_until([] { return false; }, 20ms);
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"1", "2", "3", "4", "5", "6"}));
+    CHECK(source.counters().rotations == kRotations);
+    CHECK(source.missed_files() == 0);
+}
+
+TEST_CASE("follow: a file deleted before it could be opened is missed, the others kept in order") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    append(path, "a\n");
+    loop->run_until([] { return false; }, 20ms);
+    // "b" goes to a file that is rotated out and deleted before the loop
+    // runs (logrotate's `rotate 1`, twice): nobody can read it any more.
+    fs::rename(path, dir.file("app.log.1"));
+    append(path, "b\n");
+    fs::rename(path, dir.file("app.log.1"));
+    fs::remove(dir.file("app.log.1"));
+    append(path, "c\n");
+    follower.paused = false;
+    loop->run_until([] { return false; }, 20ms);
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"a", "c"}));
+    CHECK(source.missed_files() == 1);
+}
