@@ -323,6 +323,46 @@ std::vector<LogRecord> FileSource::read(std::size_t max_records, std::size_t max
     return out;
 }
 
+Skipped FileSource::skip(std::size_t max_records, std::size_t max_bytes) {
+    if (failed_ || !current_ || assembler_.holding()) {
+        return LogSource::skip(max_records, max_bytes);
+    }
+    const Skipped skipped = skip_whole_lines(max_records, max_bytes);
+    if (skipped.bytes > 0) return skipped;
+    return LogSource::skip(max_records, max_bytes);
+}
+
+Skipped FileSource::skip_whole_lines(std::size_t max_records, std::size_t max_bytes) {
+    // Only what is there and known not truncated: the size is looked at
+    // once, and a file shorter than the position is left to read().
+    Skipped skipped;
+    const auto status = current_->status();
+    if (!status || status->size <= position_) return skipped;
+    const std::uint64_t end =
+        status->size - position_ > max_bytes ? position_ + max_bytes : status->size;
+    while (position_ < end && skipped.records < max_records) {
+        const auto got = read_block(position_);
+        if (!got || *got == 0) break;
+        const auto length =
+            static_cast<std::size_t>(std::min<std::uint64_t>(*got, end - position_));
+        const char* const begin = buffer_.data();
+        const char* last_end = begin;  // just past the last newline taken
+        for (const char* at = begin; skipped.records < max_records;) {
+            const auto* newline = static_cast<const char*>(
+                std::memchr(at, '\n', static_cast<std::size_t>(begin + length - at)));
+            if (newline == nullptr) break;
+            ++skipped.records;
+            at = last_end = newline + 1;
+        }
+        const auto taken = static_cast<std::uint64_t>(last_end - begin);
+        if (taken == 0) break;  // a line longer than what is left: read() cuts it
+        position_ += taken;
+        skipped.bytes += taken;  // a block ending mid-line: the next starts on that line
+    }
+    unread_.consumed(position_, skipped.records);
+    return skipped;
+}
+
 std::uint64_t FileSource::backlog_bytes() const {
     if (!current_) return 0;
     const auto status = current_->status();

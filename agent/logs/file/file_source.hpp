@@ -63,6 +63,12 @@ class FileSource final : public LogSource {
     [[nodiscard]] Expected<void> follow(transport::EventLoop& loop, SourceEvents events) override;
     [[nodiscard]] std::vector<LogRecord> read(std::size_t max_records,
                                               std::size_t max_bytes) override;
+    // Jumps over whole lines from the position: reads blocks and counts
+    // their newlines (memchr), making no record; stops after the last
+    // newline within max_bytes / max_records. Where that cheap path does not
+    // apply (a line held partly read, the end of the file: a rotation or a
+    // truncation to handle) it reads and discards like LogSource::skip.
+    [[nodiscard]] Skipped skip(std::size_t max_records, std::size_t max_bytes) override;
     [[nodiscard]] std::uint64_t backlog_bytes() const override;
     [[nodiscard]] SourceCounters counters() const override { return counters_; }
     [[nodiscard]] std::string describe() const override { return "file " + options_.path; }
@@ -92,6 +98,7 @@ class FileSource final : public LogSource {
     void hold_path();
     [[nodiscard]] Expected<Look> look();
     [[nodiscard]] Expected<std::size_t> read_block(std::uint64_t offset);
+    [[nodiscard]] Skipped skip_whole_lines(std::size_t max_records, std::size_t max_bytes);
     void consume(std::size_t got, std::vector<LogRecord>& out, ReadBudget& budget, TimePoint now);
     [[nodiscard]] bool leave_file(const Look& seen, std::vector<LogRecord>& out, TimePoint now);
     void restart_after_truncation(std::vector<LogRecord>& out);
