@@ -354,7 +354,11 @@ TEST_CASE("log streams: logrotate copytruncate, once and in order, lost never ab
 // liveness bound, the drops told. The latency is measured and printed, not
 // asserted (this ASan build on a shared 2-core machine): the 50 ms goal is
 // measured on the release build by tests/bench (docs/performance-logs.md).
-constexpr std::int64_t kPongLivenessMs = 2000;
+// The bound is liveness, not speed: alone the ASan p50 is ~1 ms, but beside
+// the logrotate tests under ctest -j2 (load ~9 on 2 cores) a p50 of 2 s was
+// seen; a session starved outright (pings unanswered for 15 s, as before the
+// skip passes were paced) still fails it.
+constexpr std::int64_t kPongLivenessMs = 10000;
 TEST_CASE("log streams: a source growing at ~100 MB/s, RSS bounded, pings answered, drops told") {
     Rig rig;
     const std::string file = rig.dir.file("app.log");

@@ -26,6 +26,21 @@ namespace {
         std::chrono::nanoseconds(info.st_mtim.tv_nsec)));
 }
 
+// Newlines in [begin, begin + length): memchr (libc's, vectorised, and not
+// instrumented in the sanitizer build, where std::count cost a loaded
+// machine's agent its share under a ~100 MB/s source).
+[[nodiscard]] std::uint64_t count_newlines(const char* begin, std::size_t length) {
+    std::uint64_t count = 0;
+    const char* const end = begin + length;
+    for (const char* at = begin; at < end; ++count) {
+        const auto* newline =
+            static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+        if (newline == nullptr) break;
+        at = newline + 1;
+    }
+    return count;
+}
+
 }  // namespace
 
 FileSource::FileSource(FileSourceOptions options)
@@ -188,8 +203,7 @@ void FileSource::count_unread_lines() {
         const auto got = read_block(at);
         if (!got || *got == 0) break;
         const auto length = static_cast<std::size_t>(std::min<std::uint64_t>(*got, limit - at));
-        newlines +=
-            static_cast<std::uint64_t>(std::count(buffer_.data(), buffer_.data() + length, '\n'));
+        newlines += count_newlines(buffer_.data(), length);
         at += length;
     }
     unread_.add_scanned(position_, at, newlines);
