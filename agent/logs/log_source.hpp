@@ -11,6 +11,7 @@
 // read buffer of its own; history() and read() are bounded by their
 // arguments, never by the size of the file or the journal.
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -69,6 +70,18 @@ struct SourceCounters {
     std::uint64_t lost = 0;
 };
 
+// What skip() passed over.
+struct Skipped {
+    std::uint64_t records = 0;  // whole records dropped
+    std::uint64_t bytes = 0;    // of the source (a file) or of the records' text
+};
+
+// What the read-and-discard skip() below takes at most per call: a source
+// that can only skip by reading makes every record it drops, so a call is
+// bounded like a send pass.
+inline constexpr std::size_t kDiscardRecordsPerCall = 4096;
+inline constexpr std::size_t kDiscardBytesPerCall = 256 * 1024;
+
 class LogSource {
   public:
     virtual ~LogSource() = default;
@@ -95,6 +108,23 @@ class LogSource {
     // growing; reads at most ~max_bytes + one block from the file.
     [[nodiscard]] virtual std::vector<LogRecord> read(std::size_t max_records,
                                                       std::size_t max_bytes) = 0;
+
+    // Drops up to `max_records` of the oldest unread records, about
+    // `max_bytes` at most, from the current position, for a stream too far
+    // behind (docs/log-streaming.md, "Flow control"); it ends on a record
+    // boundary so that the next read() starts with a whole record. A file
+    // jumps over whole lines, counting their newlines without making records
+    // (FileSource::skip); this default, for a source that cannot do better
+    // (the journal), reads and discards at most kDiscardRecordsPerCall /
+    // kDiscardBytesPerCall.
+    [[nodiscard]] virtual Skipped skip(std::size_t max_records, std::size_t max_bytes) {
+        const auto records = read(std::min(max_records, kDiscardRecordsPerCall),
+                                  std::min(max_bytes, kDiscardBytesPerCall));
+        Skipped skipped;
+        skipped.records = records.size();
+        for (const auto& record : records) skipped.bytes += record.text.size();
+        return skipped;
+    }
 
     // Bytes known to be written and not yet returned by read() (a file: its
     // size past the position; the journal: 0 when unknown). For the stream's

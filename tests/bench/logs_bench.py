@@ -13,6 +13,13 @@ For both:
 - CPU per 1 000 lines over the burst: the agent's /proc/PID/stat ticks and
   schedstat; for the baseline, tail's plus s_client's.
 
+- flood: a second source grows at ~100 MB/s (1 MiB every 10 ms) for a few
+  seconds while the hub pings the agent every 50 ms; ping -> pong p50/p99
+  (both stamped by the hub), once without a stream on that source and once
+  with one (default rates: it must skip what it cannot send). The agent's
+  RSS before and at its peak, and the lines the stream reported dropped.
+  The goal (issue 16) is a p99 under 50 ms in this release build.
+
 The agent's stream has its rates raised (lines_per_second, max_lines_per_
 second) so the rate limit does not shape the burst; back-pressure still
 applies. Figures are reported, never asserted.
@@ -99,6 +106,97 @@ def bench_agent(ctx, lat_count, burst_count):
                 "rss": rb.proc_status(pid)}
     finally:
         os.close(fd)
+        agent.stop()
+        hub.stop()
+
+
+FLOOD_CHUNK = b"".join(f"{i:099d}\n".encode() for i in range(10486))  # ~1 MiB
+
+
+def flood_writer(path, seconds, stop):
+    """Appends ~100 MB/s to `path` (1 MiB every 10 ms) for `seconds`."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    written = 0
+    try:
+        start = time.monotonic()
+        n = 0
+        while time.monotonic() - start < seconds and not stop.is_set():
+            os.write(fd, FLOOD_CHUNK)
+            written += len(FLOOD_CHUNK)
+            n += 1
+            pause = start + n * 0.01 - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        return written, time.monotonic() - start
+    finally:
+        os.close(fd)
+
+
+def ping_during(hub, pid, seconds):
+    """Pings every 50 ms for `seconds`; returns the ping->pong latencies (ms,
+    the hub's clock) and the agent's peak RSS (KiB). A ping not answered in
+    5 s counts as 5 000 ms."""
+    latencies, peak = [], 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        hub.send("send-type ping {}")
+        sent = hub.wait(lambda e: e.get("event") == "sent" and e.get("type") == "ping", 10)
+        try:
+            pong = hub.wait(lambda e: e.get("event") == "message" and e.get("type") == "pong"
+                            and e["msg"]["data"].get("ref") == sent["id"], 5)
+            latencies.append(pong["received_ms"] - sent["sent_ms"])
+        except TimeoutError:
+            latencies.append(5000)
+        peak = max(peak, rb.proc_status(pid).get("VmRSS", 0))
+        time.sleep(0.05)
+    return latencies, peak
+
+
+def flood_case(hub, pid, path, stream, seconds):
+    rss_before = rb.proc_status(pid).get("VmRSS")
+    if stream:
+        hub.send("stream-logs f1 flood on 0")
+        time.sleep(0.5)
+    stop = threading.Event()
+    result = {}
+    writer = threading.Thread(target=lambda: result.update(
+        zip(("written", "elapsed"), flood_writer(path, seconds, stop))))
+    writer.start()
+    try:
+        latencies, peak = ping_during(hub, pid, seconds)
+    finally:
+        stop.set()
+        writer.join()
+    out = {"ping_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
+                       "max": max(latencies), "n": len(latencies)},
+           "mb_per_s": result.get("written", 0) / 1e6 / max(result.get("elapsed", 1), 1e-9),
+           "rss_before_kib": rss_before, "rss_peak_kib": peak}
+    if stream:
+        hub.send("stop-stream f1")
+        end = hub.wait(lambda e: e.get("event") == "message" and e.get("type") == "stream_end"
+                       and e["msg"]["data"].get("stream_id") == "f1", 30)
+        out["dropped"] = end["msg"]["data"].get("dropped")
+    return out
+
+
+def bench_flood(ctx, seconds):
+    d = os.path.join(ctx.work, "logs-flood")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    path = os.path.join(d, "flood.log")
+    open(path, "w").close()
+    extra = ["logs:", "  sources:", "    - name: flood", f"      file: {path}"]
+    agent = rb.Agent(ctx.outpost, ctx.work, "agent-flood", extra_yaml=extra)
+    hub = rb.Hub(ctx.hub, ctx.certs, f"{agent.node_id}={agent.public_key}", agent.dir,
+                 quiet=False)
+    try:
+        pid = agent.start(hub.port, f"{ctx.certs}/ca.pem")
+        hub.wait_online()
+        res = {"without_stream": flood_case(hub, pid, path, False, seconds)}
+        os.truncate(path, 0)
+        res["with_stream"] = flood_case(hub, pid, path, True, seconds)
+        return res
+    finally:
         agent.stop()
         hub.stop()
 
@@ -196,4 +294,7 @@ def bench_logs(ctx):
     res = {"baseline": bench_baseline(ctx, lat_count, burst_count)}
     rb.log(f"logs: agent stream, {lat_count} lines + {burst_count}")
     res["agent"] = bench_agent(ctx, lat_count, burst_count)
+    seconds = 3 if ctx.quick else 6
+    rb.log(f"logs: flood ~100 MB/s for {seconds} s, pings every 50 ms, without and with a stream")
+    res["flood"] = bench_flood(ctx, seconds)
     return res

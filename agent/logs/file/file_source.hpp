@@ -7,9 +7,11 @@
 //
 // Rotation, without losing or repeating a line:
 // - rename-and-create: the renamed file is drained through the descriptor
-//   the source holds. Each file the path names afterwards is opened as
-//   soon as it is seen (so later rotations that rename it away before the
-//   source got to it do not lose it; up to kMaxSuccessors), and the source
+//   the source holds. Each file that comes to the path afterwards is opened
+//   as soon as the loop hears of it, under whatever name the directory's
+//   renames gave it by then (arrival_tracker.hpp: so rotations that rename
+//   it away before the source looked do not lose it; up to
+//   kMaxSuccessors), and the source
 //   moves to the next once a later file has data (the writer moved on, so
 //   all it wrote before is in the files before and already read) or the old
 //   file has no name left;
@@ -61,6 +63,12 @@ class FileSource final : public LogSource {
     [[nodiscard]] Expected<void> follow(transport::EventLoop& loop, SourceEvents events) override;
     [[nodiscard]] std::vector<LogRecord> read(std::size_t max_records,
                                               std::size_t max_bytes) override;
+    // Jumps over whole lines from the position: reads blocks and counts
+    // their newlines (memchr), making no record; stops after the last
+    // newline within max_bytes / max_records. Where that cheap path does not
+    // apply (a line held partly read, the end of the file: a rotation or a
+    // truncation to handle) it reads and discards like LogSource::skip.
+    [[nodiscard]] Skipped skip(std::size_t max_records, std::size_t max_bytes) override;
     [[nodiscard]] std::uint64_t backlog_bytes() const override;
     [[nodiscard]] SourceCounters counters() const override { return counters_; }
     [[nodiscard]] std::string describe() const override { return "file " + options_.path; }
@@ -68,6 +76,10 @@ class FileSource final : public LogSource {
     // Bytes read from the file so far (history, following, counting), for
     // the tests of the reading bounds.
     [[nodiscard]] std::uint64_t bytes_read() const { return bytes_read_; }
+    // Files that came to the path and were gone (deleted, moved out of the
+    // directory) before the source could open them, or past kMaxSuccessors:
+    // their lines were skipped, and how many is not known.
+    [[nodiscard]] std::uint64_t missed_files() const { return missed_files_; }
 
   private:
     // What one look at the open file, its successor and the path found.
@@ -80,9 +92,13 @@ class FileSource final : public LogSource {
     [[nodiscard]] Expected<bool> open_path();
     void adopt(OpenFile file);
     void unwatch(const OpenFile& file);
-    void hold_successor();
+    [[nodiscard]] bool known(const FileIdentity& identity) const;
+    void hold(OpenFile file);
+    void hold_arrivals();
+    void hold_path();
     [[nodiscard]] Expected<Look> look();
     [[nodiscard]] Expected<std::size_t> read_block(std::uint64_t offset);
+    [[nodiscard]] Skipped skip_whole_lines(std::size_t max_records, std::size_t max_bytes);
     void consume(std::size_t got, std::vector<LogRecord>& out, ReadBudget& budget, TimePoint now);
     [[nodiscard]] bool leave_file(const Look& seen, std::vector<LogRecord>& out, TimePoint now);
     void restart_after_truncation(std::vector<LogRecord>& out);
@@ -104,6 +120,7 @@ class FileSource final : public LogSource {
     std::string buffer_;  // one block
     std::uint64_t bytes_read_ = 0;
     SourceCounters counters_;
+    std::uint64_t missed_files_ = 0;
     bool failed_ = false;
 
     transport::EventLoop* loop_ = nullptr;

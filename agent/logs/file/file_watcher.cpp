@@ -15,6 +15,15 @@ namespace {
 // Entries of the directory named like the file.
 constexpr std::uint32_t kDirectoryMask =
     IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+// Opening what the events name, then reading the events again to see that
+// the name was not given to another file meanwhile: tries before giving up
+// (only a directory renamed in a tight loop would need more).
+constexpr int kOpenAttempts = 8;
+
+[[nodiscard]] std::string base_name(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
 // The inodes being read: new data, truncation (IN_MODIFY), and the file
 // losing its name.
 constexpr std::uint32_t kInodeMask = IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_DELETE_SELF;
@@ -22,7 +31,7 @@ constexpr std::uint32_t kInodeMask = IN_MODIFY | IN_ATTRIB | IN_MOVE_SELF | IN_D
 }  // namespace
 
 FileWatcher::FileWatcher(transport::EventLoop& loop, std::string path)
-    : path_(std::move(path)), retry_timer_(loop) {
+    : path_(std::move(path)), tracker_(base_name(path_)), retry_timer_(loop), notify_timer_(loop) {
     const auto slash = path_.rfind('/');
     directory_ = slash == 0 ? "/" : path_.substr(0, slash);
     name_ = path_.substr(slash + 1);
@@ -69,8 +78,11 @@ void FileWatcher::try_watch_directory() {
     });
 }
 
-int FileWatcher::watch_path_inode() {
-    const int wd = ::inotify_add_watch(inotify_fd_, path_.c_str(), kInodeMask);
+int FileWatcher::watch_inode(const OpenFile& file) {
+    // The descriptor's /proc link names the inode itself, renamed or not:
+    // the path may already name the next file.
+    const std::string link = "/proc/self/fd/" + std::to_string(file.fd());
+    const int wd = ::inotify_add_watch(inotify_fd_, link.c_str(), kInodeMask);
     if (wd < 0) return -1;
     if (std::find(inode_wds_.begin(), inode_wds_.end(), wd) == inode_wds_.end()) {
         inode_wds_.push_back(wd);
@@ -85,10 +97,9 @@ void FileWatcher::unwatch(int wd) {
     ::inotify_rm_watch(inotify_fd_, wd);
 }
 
-void FileWatcher::drain_events() {
+bool FileWatcher::read_events() {
     alignas(inotify_event) char buffer[4096];
     bool changed = false;
-    bool directory_lost = false;
     for (;;) {
         const ssize_t n = ::read(inotify_fd_, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) continue;
@@ -97,12 +108,16 @@ void FileWatcher::drain_events() {
             const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
             offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
             if (event->mask & IN_Q_OVERFLOW) {
-                changed = true;  // events were dropped: look at everything
+                // Events were dropped: the renames cannot be replayed. Look at
+                // the path at least (the source also opens it when it finds
+                // another file there).
+                tracker_.on_event(IN_CREATE, name_, 0);
+                changed = true;
             } else if (event->wd == directory_wd_) {
                 if (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
-                    directory_lost = true;
-                } else if (event->len > 0 && name_ == event->name) {
-                    changed = true;
+                    directory_lost_ = true;
+                } else if (event->len > 0) {
+                    changed = tracker_.on_event(event->mask, event->name, event->cookie) || changed;
                 }
             } else if (std::find(inode_wds_.begin(), inode_wds_.end(), event->wd) !=
                        inode_wds_.end()) {
@@ -113,9 +128,59 @@ void FileWatcher::drain_events() {
             }
         }
     }
-    if (directory_lost) {
+    tracker_.on_queue_empty();
+    return changed;
+}
+
+void FileWatcher::open_arrivals() {
+    for (auto& arrival : tracker_.arrivals()) {
+        if (arrival.file || arrival.gone) continue;
+        arrival.opened_as = arrival.name;
+        auto opened = OpenFile::open(directory_ + "/" + arrival.name);
+        // Not there or not readable: given up below unless the events say
+        // where it went.
+        if (opened && *opened) arrival.file = std::move(**opened);
+    }
+}
+
+std::vector<std::optional<OpenFile>> FileWatcher::take_arrivals() {
+    bool changed = read_events();
+    for (int attempt = 0; attempt < kOpenAttempts; ++attempt) {
+        tracker_.forget_names();
+        open_arrivals();
+        // Events queued while opening: a name given to another file since
+        // the events before were read may have opened the wrong one; a file
+        // renamed meanwhile is looked for under its new name.
+        changed = read_events() || changed;
+        bool again = false;
+        for (auto& arrival : tracker_.arrivals()) {
+            if (arrival.file && tracker_.name_reused(arrival.opened_as)) {
+                arrival.file.reset();
+                again = true;
+            } else if (!arrival.file && !arrival.gone && arrival.name != arrival.opened_as) {
+                again = true;
+            }
+        }
+        if (!again) break;
+    }
+    std::vector<std::optional<OpenFile>> out(tracker_.take_dropped());
+    for (auto& arrival : tracker_.arrivals()) {
+        if (arrival.file) arrival.file->watch = watch_inode(*arrival.file);
+        out.push_back(std::move(arrival.file));
+    }
+    tracker_.arrivals().clear();
+    if (changed || directory_lost_) {
+        notify_timer_.schedule(std::chrono::microseconds{0}, [this] { drain_events(); });
+    }
+    return out;
+}
+
+void FileWatcher::drain_events() {
+    bool changed = read_events();
+    if (directory_lost_) {
         // The directory was removed or renamed: its successor, if any, is
         // another directory to watch.
+        directory_lost_ = false;
         if (directory_wd_ >= 0) ::inotify_rm_watch(inotify_fd_, directory_wd_);
         directory_wd_ = -1;
         try_watch_directory();

@@ -48,6 +48,9 @@ struct StreamManager::Stream {
     TimePoint since;
     std::uint64_t lines_sent = 0;
     bool paused = false;
+    // The pending pass only waits to report drops (the source was dry): new
+    // data must not wait for it.
+    bool marker_wait = false;
     std::optional<std::string> failure;  // from on_failed: ends it at the next pass
 };
 
@@ -224,8 +227,10 @@ std::vector<StreamStatus> StreamManager::status() const {
 
 void StreamManager::wake(Stream& stream) {
     // A pass already scheduled (for tokens, or after back-pressure) stays:
-    // waking it early would only find the same limits.
-    if (stream.timer.pending()) return;
+    // waking it early would only find the same limits. One that only waits
+    // to report drops does not: a stream that skipped to the end of its
+    // source and went dry would sit out kMarkerEvery while it grows again.
+    if (stream.timer.pending() && !stream.marker_wait) return;
     schedule_pass(stream, std::chrono::microseconds(0));
 }
 
@@ -265,11 +270,13 @@ void StreamManager::pass(Stream& stream) {
         // Dry: on_readable wakes it. Drops not reported yet get their
         // marker even when no more come.
         schedule_pass(stream, kMarkerEvery);
+        stream.marker_wait = true;
     }
 }
 
 void StreamManager::schedule_pass(Stream& stream, std::chrono::microseconds delay) {
     Stream* target = &stream;
+    stream.marker_wait = false;
     stream.timer.schedule(delay, [this, target] { pass(*target); });
 }
 
@@ -304,9 +311,9 @@ StreamManager::Sent StreamManager::send_lines(Stream& stream, std::size_t lines)
 }
 
 bool StreamManager::skip_lines(Stream& stream) {
-    const auto skipped = stream.source->read(kSkipLinesPerPass, kSkipBytesPerPass);
-    stream.policy.dropped(skipped.size());
-    return skipped.size() == kSkipLinesPerPass ||
+    const Skipped skipped = stream.source->skip(kSkipLinesPerPass, kSkipBytesPerPass);
+    stream.policy.dropped(skipped.records);
+    return skipped.records == kSkipLinesPerPass ||
            stream.source->backlog_bytes() > kSkipBacklogBytes;
 }
 

@@ -36,15 +36,17 @@ inline constexpr std::size_t kLinesPerPass = 256;
 inline constexpr std::size_t kBytesPerPass = 256 * 1024;
 // Unread bytes past which a rate-bound stream skips lines.
 inline constexpr std::uint64_t kSkipBacklogBytes = 4 * 1024 * 1024;
-// What one pass may read to skip (bounded like a send pass).
-inline constexpr std::size_t kSkipLinesPerPass = 4096;
-inline constexpr std::size_t kSkipBytesPerPass = 256 * 1024;
+// What one pass may skip (LogSource::skip). A file skips by counting
+// newlines, no records made (8 MiB: a few ms); a source that can only read
+// and discard caps a call itself (kDiscardBytesPerCall).
+inline constexpr std::size_t kSkipLinesPerPass = 1 << 20;
+inline constexpr std::size_t kSkipBytesPerPass = 8 * 1024 * 1024;
 // Between two skipping passes: the loop's fds (the session's reads, pongs)
-// get their turn even when skipping is all a stream has to do. Skipping
-// reads and splits every line, so it is paced: at 1 ms apart a source at
-// ~100 MB/s left pings unanswered for 15 s (ASan build); at 20 ms they are
-// answered (p50 ~20 ms under ASan). A source faster than the skipping then
-// lags in its file, not in memory.
+// get their turn even when skipping is all a stream has to do. At 1 ms
+// apart, skipping by reading every line left pings unanswered for 15 s
+// under a source at ~100 MB/s (ASan build); at 20 ms they are answered. A
+// file skips up to 8 MiB a pass (400 MB/s); a source faster than the
+// skipping lags in its file, not in memory.
 inline constexpr std::chrono::milliseconds kSkipPause{20};
 inline constexpr std::chrono::seconds kMarkerEvery{5};
 // While paused by back-pressure, the stream looks again this often.

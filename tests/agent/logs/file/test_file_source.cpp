@@ -1,5 +1,6 @@
 // Following a file on a real EventLoop with a real inotify: new lines,
 // partial lines, a file that comes and goes, junk and huge lines.
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -352,4 +353,109 @@ TEST_CASE("follow: a directory removed and made again is watched again") {
     REQUIRE(follower.run_until_records(2, 5s));
     CHECK(texts(follower.records) == lines({"before", "after"}));
     CHECK(follower.failure.empty());
+}
+
+// Issue 16: under logrotate's `create` with a writer at full speed, files
+// were created at the path, written and renamed away before the loop looked
+// at the path, and only the newest was read.
+TEST_CASE("follow: files created, written and renamed away before the loop runs are all read") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "0\n");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    loop->run_until([] { return false; }, 20ms);
+    // Six rotations, `rotate 9`, each file written once; the loop does not
+    // run in between.
+    constexpr int kRotations = 6;
+    for (int i = 1; i <= kRotations; ++i) {
+        for (int n = kRotations; n >= 1; --n) {
+            if (fs::exists(dir.file("app.log." + std::to_string(n)))) {
+                fs::rename(dir.file("app.log." + std::to_string(n)),
+                           dir.file("app.log." + std::to_string(n + 1)));
+            }
+        }
+        fs::rename(path, dir.file("app.log.1"));
+        append(path, std::to_string(i) + "\n");
+    }
+    follower.paused = false;
+    loop->run_until([] { return false; }, 20ms);
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"1", "2", "3", "4", "5", "6"}));
+    CHECK(source.counters().rotations == kRotations);
+    CHECK(source.missed_files() == 0);
+}
+
+TEST_CASE("follow: a file deleted before it could be opened is missed, the others kept in order") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    append(path, "a\n");
+    loop->run_until([] { return false; }, 20ms);
+    // "b" goes to a file that is rotated out and deleted before the loop
+    // runs (logrotate's `rotate 1`, twice): nobody can read it any more.
+    fs::rename(path, dir.file("app.log.1"));
+    append(path, "b\n");
+    fs::rename(path, dir.file("app.log.1"));
+    fs::remove(dir.file("app.log.1"));
+    append(path, "c\n");
+    follower.paused = false;
+    loop->run_until([] { return false; }, 20ms);
+    follower.drain();
+    CHECK(texts(follower.records) == lines({"a", "c"}));
+    CHECK(source.missed_files() == 1);
+}
+
+TEST_CASE("skip: whole lines are jumped over and counted, the next read starts on a line") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    std::string text;
+    for (int i = 0; i < 20000; ++i) text += fmt::format("line {:05}\n", i);  // 11 bytes each
+    append(path, text);
+    const auto first = source.skip(100, SIZE_MAX);
+    CHECK(first.records == 100);
+    CHECK(first.bytes == 1100);
+    // 5 000 bytes hold 454 whole lines: the 455th is left whole to read().
+    const auto second = source.skip(SIZE_MAX, 5000);
+    CHECK(second.records == 454);
+    CHECK(second.bytes == 454 * 11);
+    CHECK(texts(source.read(1, 1024)) == lines({"line 00554"}));
+    // Past the blocks of the file: all the rest, and nothing more.
+    const auto rest = source.skip(SIZE_MAX, SIZE_MAX);
+    CHECK(rest.records == 20000 - 555);
+    CHECK(source.backlog_bytes() == 0);
+    CHECK(source.read(10, 1024).empty());
+}
+
+TEST_CASE("skip: a line held partly read ends first, a successor is moved to") {
+    TempDir dir("logs-follow");
+    const auto path = dir.write("app.log", "");
+    auto loop = make_loop();
+    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
+    REQUIRE(source.history(0));
+    Follower follower(*loop, source);
+    follower.start();
+    follower.paused = true;
+    append(path, "a\nhalf");
+    CHECK(texts(source.read(10, 1024)) == lines({"a"}));  // "half" is held
+    append(path, " done\nb\n");
+    // Read and discarded: "half done" is dropped as a whole line, not as " done".
+    CHECK(source.skip(1, SIZE_MAX).records == 1);
+    CHECK(texts(source.read(10, 1024)) == lines({"b"}));
+    fs::rename(path, dir.file("app.log.1"));
+    append(path, "c\nd\n");
+    loop->run_until([] { return false; }, 20ms);
+    CHECK(source.skip(1, SIZE_MAX).records == 1);
+    CHECK(texts(source.read(10, 1024)) == lines({"d"}));
 }

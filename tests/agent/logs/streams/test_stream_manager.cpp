@@ -137,6 +137,10 @@ struct Fixture {
         std::chrono::milliseconds limit, const std::function<bool()>& done = [] { return false; }) {
         loop->run_until(done, limit);
     }
+    [[nodiscard]] bool run_until(const std::function<bool()>& done,
+                                 std::chrono::milliseconds limit) {
+        return loop->run_until(done, limit);
+    }
     [[nodiscard]] std::vector<LogLine> lines() const {
         std::vector<LogLine> out;
         for (const auto& b : sent) {
@@ -313,6 +317,25 @@ TEST_CASE("a rate-bound stream far behind skips lines, counts them and reports t
     CHECK_FALSE(f.stop("s1").has_value());
     REQUIRE(f.ends().size() == 1);
     CHECK(f.ends()[0].dropped == dropped);
+}
+
+// Seen with the 100 MB/s flood: a stream that skipped to the end of its
+// source went dry with drops not reported yet, and its pass waiting for the
+// drop marker (5 s) kept on_readable from waking it: the source grew again
+// and nothing was read or skipped until then.
+TEST_CASE("a stream that skipped and went dry is woken by new lines, not by the marker's timer") {
+    Fixture f;
+    CHECK_FALSE(f.open("s1", "app", true, 0).has_value());
+    const std::string filler(1000, 'x');
+    for (int i = 0; i < 6000; ++i) f.app.lines.push_back(filler);  // ~6 MB: skipped in part
+    f.app.events.on_readable();
+    REQUIRE(f.run_until([&] { return f.app.position == f.app.lines.size(); }, 3s));
+    f.run(50ms);  // dry now
+    REQUIRE(f.manager->status()[0].dropped > 0);
+    f.app.append("new");
+    f.run(500ms, [&] { return !f.lines().empty() && f.lines().back().line == "new"; });
+    REQUIRE_FALSE(f.lines().empty());
+    CHECK(f.lines().back().line == "new");
 }
 
 TEST_CASE("the reload ends the streams whose source was removed or changed") {
