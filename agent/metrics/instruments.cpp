@@ -1,7 +1,7 @@
 #include "agent/metrics/instruments.hpp"
 
 #include <algorithm>
-#include <array>
+#include <iterator>
 
 namespace outpost::metrics {
 
@@ -10,7 +10,7 @@ namespace {
 // Every kind the session records (agent/session/policy*.cpp) that is a label
 // as it is. HTTP statuses and close codes are open-ended numbers: only the
 // ones with a meaning of their own (protocol.md §1, §2, §5) keep theirs.
-constexpr std::array<std::string_view, 30> known_kinds{
+constexpr std::string_view known_kinds[] = {
     "connection_failed", "connection_lost",   "no_subprotocol", "protocol_mismatch",
     "no_welcome",        "peer_dead",         "write_stalled",  "http_401",
     "http_403",          "http_426",          "http_429",       "http_503",
@@ -20,13 +20,13 @@ constexpr std::array<std::string_view, 30> known_kinds{
     "close_4007",        "seal_unsealed",     "seal_malformed", "seal_did_not_open",
     "seal_replayed",     "seal_inner_sealed",
 };
-constexpr std::array<std::string_view, 6> token_kinds{
+constexpr std::string_view token_kinds[] = {
     "token_unauthorized", "token_forbidden",         "token_server_error",
     "token_timeout",      "token_connection_failed", "token_malformed",
 };
 
 bool listed(std::string_view kind, const auto& table) {
-    return std::find(table.begin(), table.end(), kind) != table.end();
+    return std::find(std::begin(table), std::end(table), kind) != std::end(table);
 }
 
 }  // namespace
