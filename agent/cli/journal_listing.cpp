@@ -1,13 +1,17 @@
 #include "agent/cli/journal_listing.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 
@@ -82,7 +86,29 @@ struct Connection {
     ~Connection() { sqlite3_close_v2(db); }
 };
 
-// A private copy of the journal and its write-ahead log, removed with it.
+// While a private copy exists, a Ctrl-C or a kill (SIGINT, SIGTERM, SIGHUP)
+// removes it before the process dies of the signal: the copy holds every
+// command's output, and may be large on a small /tmp. Only unlink and rmdir
+// on paths laid out in advance (async-signal-safe), then the signal again
+// with its default action.
+constexpr std::array<int, 3> kCleanupSignals{SIGINT, SIGTERM, SIGHUP};
+constexpr std::array<const char*, 4> kCopyFiles{"/journal.db", "/journal.db-wal", "/journal.db-shm",
+                                                "/journal.db-journal"};
+std::array<std::array<char, PATH_MAX>, kCopyFiles.size()> g_copy_files{};
+std::array<char, PATH_MAX> g_copy_dir{};
+volatile std::sig_atomic_t g_copy_armed = 0;
+
+extern "C" void remove_copy_then_die(int signal_number) {
+    if (g_copy_armed != 0) {
+        for (const auto& file : g_copy_files) ::unlink(file.data());
+        ::rmdir(g_copy_dir.data());
+    }
+    ::signal(signal_number, SIG_DFL);
+    ::raise(signal_number);
+}
+
+// A private copy of the journal and its write-ahead log, removed with it,
+// or by the handler above if a signal ends the process first.
 class PrivateCopy {
   public:
     PrivateCopy() = default;
@@ -92,6 +118,7 @@ class PrivateCopy {
         if (dir_.empty()) return;
         std::error_code ignored;
         std::filesystem::remove_all(dir_, ignored);
+        disarm();
     }
 
     [[nodiscard]] Expected<std::filesystem::path> make(const std::filesystem::path& journal) {
@@ -102,6 +129,7 @@ class PrivateCopy {
             return fail("cannot make a private copy of the journal: mkdtemp: " + errno_text(errno));
         }
         dir_ = pattern;  // mode 0700
+        arm();
         const std::filesystem::path copy = dir_ / "journal.db";
         for (const auto& [from, to] :
              {std::pair{journal, copy}, std::pair{std::filesystem::path(journal.native() + "-wal"),
@@ -120,7 +148,38 @@ class PrivateCopy {
     }
 
   private:
+    void arm() {
+        const std::string& dir = dir_.native();
+        if (dir.size() + 32 > PATH_MAX) return;  // mkdtemp's own limit is lower
+        for (std::size_t i = 0; i < kCopyFiles.size(); ++i) {
+            const std::string file = dir + kCopyFiles[i];
+            std::memcpy(g_copy_files[i].data(), file.c_str(), file.size() + 1);
+        }
+        std::memcpy(g_copy_dir.data(), dir.c_str(), dir.size() + 1);
+        g_copy_armed = 1;
+        struct sigaction action {};
+        action.sa_handler = remove_copy_then_die;
+        sigemptyset(&action.sa_mask);
+        for (std::size_t i = 0; i < kCleanupSignals.size(); ++i) {
+            ::sigaction(kCleanupSignals[i], nullptr, &previous_[i]);
+            // A signal the caller ignores (nohup, a background job) stays so.
+            if (previous_[i].sa_handler == SIG_IGN) continue;
+            ::sigaction(kCleanupSignals[i], &action, nullptr);
+        }
+        armed_ = true;
+    }
+    void disarm() {
+        if (!armed_) return;
+        for (std::size_t i = 0; i < kCleanupSignals.size(); ++i) {
+            ::sigaction(kCleanupSignals[i], &previous_[i], nullptr);
+        }
+        g_copy_armed = 0;
+        armed_ = false;
+    }
+
     std::filesystem::path dir_;
+    std::array<struct sigaction, kCleanupSignals.size()> previous_{};
+    bool armed_ = false;
 };
 
 Expected<void> open_database(Connection& c, const std::string& uri, int flags) {

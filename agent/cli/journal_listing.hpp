@@ -13,7 +13,8 @@
 // - one with a write-ahead log (the agent was killed) is copied with its log
 //   into a private temporary directory and read there, so the last commands
 //   are listed too and the journal itself is left exactly as the agent will
-//   recover it.
+//   recover it. The copy goes when the listing ends, and on SIGINT, SIGTERM
+//   or SIGHUP too (a handler removes it, then the signal ends the process).
 
 #include <chrono>
 #include <cstdint>

@@ -42,8 +42,10 @@ class GroupCommit {
     GroupCommit(const GroupCommit&) = delete;
     GroupCommit& operator=(const GroupCommit&) = delete;
 
-    // Each journal sync's duration, on the loop or the sync thread (the
-    // metrics' histogram); may be empty.
+    // Each journal sync's duration (the metrics' histogram), always called on
+    // the loop: a sync on the sync thread is delivered to the loop first
+    // (wal_sync_thread.hpp). The histogram has no lock; keep it so. May be
+    // empty.
     void on_sync_timed(std::function<void(std::chrono::steady_clock::duration)> observer) {
         on_sync_timed_ = std::move(observer);
     }

@@ -139,6 +139,10 @@ void HttpEndpoint::on_readable(std::uint64_t id) {
     auto it = clients_.find(id);
     if (it == clients_.end()) return;
     Client& c = it->second;
+    if (c.answered) {
+        if (!drain(c)) clients_.erase(it);
+        return;
+    }
     char buffer[4096];
     ssize_t n = ::recv(c.fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
@@ -154,7 +158,23 @@ void HttpEndpoint::on_readable(std::uint64_t id) {
     } else {
         respond(c.fd.get(), std::string_view(c.request).substr(0, end + 2));
     }
-    clients_.erase(it);
+    c.answered = true;
+    c.since = std::chrono::steady_clock::now();
+    c.request.clear();
+    c.request.shrink_to_fit();
+    if (!drain(c)) clients_.erase(it);
+}
+
+bool HttpEndpoint::drain(Client& client) {
+    char buffer[4096];
+    for (;;) {
+        const ssize_t n = ::recv(client.fd.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+        if (n <= 0) return false;  // EOF: the client has all it will read
+        client.drained += static_cast<std::size_t>(n);
+        if (client.drained > kMaxDrainBytes) return false;
+    }
 }
 
 void HttpEndpoint::respond(int fd, std::string_view head) {
@@ -170,19 +190,20 @@ void HttpEndpoint::respond(int fd, std::string_view head) {
 
 void HttpEndpoint::close_slow_clients() {
     const auto now = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> oldest;
+    std::optional<std::chrono::steady_clock::time_point> next_due;
     for (auto it = clients_.begin(); it != clients_.end();) {
-        if (now - it->second.since >= kRequestLimit) {
+        const auto limit = it->second.answered ? kLingerLimit : kRequestLimit;
+        if (now - it->second.since >= limit) {
             it = clients_.erase(it);
             continue;
         }
-        if (!oldest || it->second.since < *oldest) oldest = it->second.since;
+        const auto due = it->second.since + limit;
+        if (!next_due || due < *next_due) next_due = due;
         ++it;
     }
-    if (oldest) {
-        sweep_.schedule(
-            std::chrono::duration_cast<std::chrono::microseconds>(*oldest + kRequestLimit - now),
-            [this] { close_slow_clients(); });
+    if (next_due) {
+        sweep_.schedule(std::chrono::duration_cast<std::chrono::microseconds>(*next_due - now),
+                        [this] { close_slow_clients(); });
     }
 }
 

@@ -9,6 +9,14 @@
 // one send into a socket buffer sized for it, and a client that does not take
 // it whole is closed rather than waited for. One request per connection
 // (`Connection: close`): a scrape every 15 s needs no keep-alive.
+//
+// After the answer the connection lingers, half-closed, reading and
+// discarding what the client still sends (a body, a pipelined request) until
+// its EOF, kLingerLimit or kMaxDrainBytes: a close with unread input sends an
+// RST, and the client's kernel may then drop the answer before it is read.
+// Every local user can connect (loopback, no peer check): the render behind
+// it is shared (RenderCache), so a client loop cannot make the loop render
+// per request.
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +36,8 @@ namespace outpost::metrics {
 inline constexpr std::size_t kMaxRequestBytes = 8192;
 inline constexpr std::size_t kMaxClients = 16;
 inline constexpr std::chrono::seconds kRequestLimit{5};
+inline constexpr std::chrono::seconds kLingerLimit{2};
+inline constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
 
 class HttpEndpoint {
   public:
@@ -48,13 +58,17 @@ class HttpEndpoint {
     struct Client {
         executors::UniqueFd fd;
         std::unique_ptr<transport::FdWatch> watch;
-        std::chrono::steady_clock::time_point since;
+        std::chrono::steady_clock::time_point since;  // accepted, or answered
         std::string request;
+        bool answered = false;  // then only draining the input until EOF
+        std::size_t drained = 0;
     };
 
     HttpEndpoint(transport::EventLoop& loop, Render render);
     void on_acceptable();
     void on_readable(std::uint64_t id);
+    // After the answer: true while the client may still send (keep it).
+    [[nodiscard]] bool drain(Client& client);
     void respond(int fd, std::string_view head_of_request);
     void close_slow_clients();
 

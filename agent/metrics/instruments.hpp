@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,9 +25,9 @@ void bump(LabelledCounts& counts, std::string_view key);
 struct Instruments {
     Instruments();
 
-    // Connection attempts that ended (and will be retried), by why: the
-    // session's last error ("connection failed", "closed by server: 4000",
-    // "upgrade refused: HTTP 503", ...); a bounded set of texts.
+    // Connection attempts that ended (and will be retried), by why: a fixed
+    // vocabulary (reconnect_reason), never text from the peer, so a server
+    // or an intermediary cannot add label series.
     LabelledCounts reconnects;
     // Commands that reached a final state, by the state.
     LabelledCounts commands_finished;
@@ -41,6 +42,13 @@ struct Instruments {
   private:
     session::State last_state_ = session::State::connecting;
 };
+
+// The label of outpost_reconnects_total for the session's last error kind
+// (LastError::kind): one of a fixed set ("connection_failed", "http_401",
+// "http_other", "close_4001", "close_other", "seal_unsealed",
+// "token_timeout", "no_welcome", "peer_dead", "write_stalled", ...), else
+// "other". No error at all is "unknown".
+[[nodiscard]] std::string_view reconnect_reason(const std::optional<session::LastError>& error);
 
 // Seconds buckets for command durations: 10 ms to 1 h.
 [[nodiscard]] std::vector<double> command_duration_buckets();

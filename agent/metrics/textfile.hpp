@@ -7,13 +7,12 @@
 // The loop only renders the text (tens of microseconds) and hands it to a
 // writer thread: a slow or stalled disk delays the file, never the loop. If
 // the writer is still busy when the next text comes, the newer text replaces
-// the one waiting (only the latest matters); nothing queues up.
+// the one waiting (only the latest matters); nothing queues up. The writer
+// hands each outcome back; the loop logs it at its next tick.
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <optional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -24,35 +23,48 @@
 namespace outpost::metrics {
 
 // Writes `text` to `path` atomically, mode 0644. Blocking: for the writer
-// thread and tests.
+// thread and tests. The temp file is made with mkstemp in the same directory
+// (O_EXCL, a random name): a name planted in advance, a hard link to another
+// file, is never opened.
 [[nodiscard]] Expected<void> write_textfile(const std::string& path, std::string_view text);
+
+// How long the destructor waits for a write in progress before it leaves the
+// writer thread behind (detached, owning all it touches): a stalled textfile
+// directory (a dead NFS mount) costs a stop at most this.
+inline constexpr std::chrono::milliseconds kWriterStopWait{1000};
 
 class TextfilePublisher {
   public:
     using Render = std::function<std::string()>;
+    using Write = std::function<Expected<void>(const std::string& path, std::string_view text)>;
 
     // Renders and hands over at once, then every `interval`, on `loop`.
+    // `write` is write_textfile but in tests.
     TextfilePublisher(transport::EventLoop& loop, std::string path,
-                      std::chrono::milliseconds interval, Render render);
-    // Waits for a write in progress (one small file), then stops the thread.
+                      std::chrono::milliseconds interval, Render render,
+                      Write write = write_textfile);
+    // Waits up to kWriterStopWait for a write in progress, then stops the
+    // thread, or detaches it if it is still stuck in the write.
     ~TextfilePublisher();
     TextfilePublisher(const TextfilePublisher&) = delete;
     TextfilePublisher& operator=(const TextfilePublisher&) = delete;
 
+    // The shared state of the loop and the writer thread; the thread holds
+    // it too, so it outlives a publisher that left the thread behind.
+    struct Shared;
+
   private:
     void tick();
-    void write_loop();
+    void log_outcome();
 
     const std::string path_;
     const std::chrono::milliseconds interval_;
     Render render_;
     transport::Timer timer_;
-
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::optional<std::string> pending_;  // guarded by mutex_
-    bool stop_ = false;                   // guarded by mutex_
-    bool last_failed_ = false;            // the writer thread's only
+    std::shared_ptr<Shared> shared_;
+    // The loop's: the last outcome it logged. The writer thread never logs:
+    // the log settings change on the loop (a reload), unsynchronised.
+    bool last_failed_ = false;
     std::thread writer_;
 };
 

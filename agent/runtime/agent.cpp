@@ -5,9 +5,9 @@
 #include "agent/alerts/alert_state_codec.hpp"
 #include "agent/common/version.hpp"
 #include "agent/log/log.hpp"
+#include "agent/logs/streams/open_source.hpp"
 #include "agent/metrics/agent_metrics.hpp"
 #include "agent/runtime/banner.hpp"
-#include "agent/logs/streams/open_source.hpp"
 #include "agent/runtime/connection_settings.hpp"
 #include "agent/runtime/hello.hpp"
 #include "agent/runtime/node_condition.hpp"
@@ -235,7 +235,7 @@ void Agent::start_status_server() {
     auto started = status::StatusServer::start(
         loop_, config_.status.socket,
         [this] { return status::to_json(collect_status(status_sources_)); },
-        [this] { return render_metrics(); });
+        [this] { return shared_metrics_.text(); });
     if (!started) {
         log::error(kLog, "status: {}; `outpost status` will not answer", started.error().message());
         return;
@@ -249,7 +249,7 @@ void Agent::start_status_server() {
 void Agent::start_metrics() {
     if (config_.metrics.listen) {
         auto started = metrics::HttpEndpoint::start(loop_, *config_.metrics.listen,
-                                                    [this] { return render_metrics(); });
+                                                    [this] { return shared_metrics_.text(); });
         if (started) {
             http_metrics_ = std::move(*started);
             log::info(kLog, "metrics: serving GET /metrics on {}", *config_.metrics.listen);

@@ -28,10 +28,11 @@
 #include "agent/config/config.hpp"
 #include "agent/dispatch/command_policy.hpp"
 #include "agent/dispatch/dispatcher.hpp"
+#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/metrics/http_endpoint.hpp"
 #include "agent/metrics/instruments.hpp"
+#include "agent/metrics/render_cache.hpp"
 #include "agent/metrics/textfile.hpp"
-#include "agent/logs/streams/stream_manager.hpp"
 #include "agent/runtime/agent_journal.hpp"
 #include "agent/runtime/allow_list_policy.hpp"
 #include "agent/runtime/config_reload.hpp"
@@ -140,6 +141,9 @@ class Agent {
     telemetry::TelemetryPipeline telemetry_;
     ConfigReloader reloader_;
     StatusSources status_sources_;
+    // `outpost metrics` and GET /metrics share one render per second, so a
+    // local client in a loop cannot make the loop render per request.
+    metrics::RenderCache shared_metrics_{[this] { return render_metrics(); }};
     std::unique_ptr<status::StatusServer> status_server_;
     // metrics.textfile, when set: rendered on the loop, written off it.
     std::unique_ptr<metrics::TextfilePublisher> textfile_;

@@ -116,7 +116,8 @@ void SessionPolicy::on_token_obtained(std::optional<TokenLifetime> lifetime) {
 Decision SessionPolicy::on_token_failure(TokenFailure failure, std::string_view cause) {
     if (state_ == State::shutting_down) return ignored("token failure");
     count_auth_failure("token_" + std::string(to_string(failure)));
-    record_error("token endpoint: " + std::string(to_string(failure)), std::string(cause));
+    record_error("token_" + std::string(to_string(failure)),
+                 "token endpoint: " + std::string(to_string(failure)), std::string(cause));
     if (state_ == State::online) {
         // A failed reauth leaves the live connection alone: the server closes
         // with 4001 when the old token runs out.
@@ -160,7 +161,7 @@ Decision SessionPolicy::on_token_failure(TokenFailure failure, std::string_view 
 
 Decision SessionPolicy::on_transport_failure(std::string_view cause) {
     if (!has_connection(state_)) return ignored("transport failure");
-    record_error("connection failed", std::string(cause));
+    record_error("connection_failed", "connection failed", std::string(cause));
     return end_attempt(Reaction::backoff, std::nullopt, Action::wait_then_connect, std::nullopt,
                        with_reason("connection failed", cause));
 }
@@ -169,8 +170,9 @@ Decision SessionPolicy::on_upgrade_refused(int http_status,
                                            std::optional<std::chrono::seconds> retry_after) {
     if (!has_connection(state_)) return ignored("upgrade refused");
     const std::string what = "upgrade refused: HTTP " + std::to_string(http_status);
-    record_error(what, retry_after ? "Retry-After " + std::to_string(retry_after->count()) + " s"
-                                   : std::string());
+    record_error(
+        "http_" + std::to_string(http_status), what,
+        retry_after ? "Retry-After " + std::to_string(retry_after->count()) + " s" : std::string());
     Reaction reaction = reaction_to_upgrade_status(http_status);
     // §7: with poll_url set, a status no outpost server sends a healthy
     // agent is a failed upgrade (an intermediary), not a version answer. A
@@ -190,7 +192,7 @@ Decision SessionPolicy::on_foreign_subprotocol(std::string_view selected) {
     if (!has_connection(state_)) return ignored("foreign subprotocol");
     const std::string cause = selected.empty() ? std::string("server selected one not offered")
                                                : "server selected " + std::string(selected);
-    record_error("no common subprotocol", cause);
+    record_error("no_subprotocol", "no common subprotocol", cause);
     return end_attempt(Reaction::incompatible, std::nullopt, Action::wait_then_connect,
                        std::nullopt, "no common subprotocol (" + cause + ")");
 }
@@ -211,7 +213,7 @@ Decision SessionPolicy::on_established(std::optional<std::string_view> subprotoc
     if (!subprotocol || !speaks_protocol(*subprotocol)) {
         const std::string cause =
             subprotocol ? "server selected " + std::string(*subprotocol) : "server selected none";
-        record_error("no common subprotocol", cause);
+        record_error("no_subprotocol", "no common subprotocol", cause);
         return end_attempt(Reaction::incompatible, std::nullopt, Action::close_then_wait,
                            close_protocol_error, "no common subprotocol (" + cause + ")");
     }
@@ -226,7 +228,7 @@ Decision SessionPolicy::on_welcome(const Welcome& welcome) {
     heartbeat_.on_inbound(now);
     if (!speaks_protocol(welcome.protocol)) {
         const std::string cause = "welcome protocol " + std::string(welcome.protocol);
-        record_error("protocol version mismatch", cause);
+        record_error("protocol_mismatch", "protocol version mismatch", cause);
         return end_attempt(Reaction::incompatible, std::nullopt, Action::close_then_wait,
                            close_protocol_error, "protocol version mismatch (" + cause + ")");
     }
@@ -268,7 +270,7 @@ Decision SessionPolicy::on_peer_close(int code, std::string_view reason,
     snapshot_.last_close_code = code;
     const Reaction reaction = reaction_to_close(code);
     const std::string what = "closed by server: " + std::to_string(code);
-    record_error(what, std::string(reason));
+    record_error("close_" + std::to_string(code), what, std::string(reason));
     if (reaction == Reaction::refresh_now || reaction == Reaction::revoked) {
         count_auth_failure("close_" + std::to_string(code));
     }
@@ -281,14 +283,14 @@ Decision SessionPolicy::on_peer_close(int code, std::string_view reason,
 Decision SessionPolicy::on_seal_failure(std::string_view counter, std::string_view what) {
     if (!has_connection(state_)) return ignored("seal failure");
     ++snapshot_.seal_failures[std::string(counter)];
-    record_error(std::string(what), "");
+    record_error("seal_" + std::string(counter), std::string(what), "");
     return end_attempt(Reaction::backoff, std::nullopt, Action::close_then_wait,
                        close_policy_violation, std::string(what));
 }
 
 Decision SessionPolicy::on_connection_lost(std::string_view cause) {
     if (!has_connection(state_)) return ignored("connection lost");
-    record_error("connection lost", std::string(cause));
+    record_error("connection_lost", "connection lost", std::string(cause));
     return end_attempt(Reaction::backoff, std::nullopt, Action::wait_then_connect, std::nullopt,
                        with_reason("connection lost", cause));
 }

@@ -186,7 +186,7 @@ class SessionPolicy {
     void leave_connection();
     void reset_if_stable(time_point now);
     void transition(State to, std::string reason);
-    void record_error(std::string what, std::string cause);
+    void record_error(std::string kind, std::string what, std::string cause);
     void count_auth_failure(std::string_view reason);
     [[nodiscard]] std::optional<time_point> reauth_at() const;
     [[nodiscard]] std::optional<time_point> write_stall_deadline() const;

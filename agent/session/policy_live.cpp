@@ -33,7 +33,7 @@ TickResult SessionPolicy::on_tick() {
     TickResult result;
     const auto now = clock_.now();
     if (state_ == State::awaiting_welcome && welcome_deadline_ && now >= *welcome_deadline_) {
-        record_error("no welcome in time", "");
+        record_error("no_welcome", "no welcome in time", "");
         result.decision = end_attempt(Reaction::backoff, std::nullopt, Action::close_then_wait,
                                       close_protocol_error, "no welcome in time");
         return result;
@@ -41,14 +41,15 @@ TickResult SessionPolicy::on_tick() {
     if (state_ != State::online) return result;
     reset_if_stable(now);
     if (heartbeat_.peer_dead(now)) {
-        record_error("peer dead", "nothing received for 3 x heartbeat");
+        record_error("peer_dead", "peer dead", "nothing received for 3 x heartbeat");
         result.decision =
             end_attempt(Reaction::backoff, std::nullopt, Action::drop_then_wait, std::nullopt,
                         "peer dead: nothing received for 3 x heartbeat");
         return result;
     }
     if (const auto stalled = write_stall_deadline(); stalled && now >= *stalled) {
-        record_error("write stalled", "send queue above the high-water mark for 3 x heartbeat");
+        record_error("write_stalled", "write stalled",
+                     "send queue above the high-water mark for 3 x heartbeat");
         result.decision =
             end_attempt(Reaction::backoff, std::nullopt, Action::drop_then_wait, std::nullopt,
                         "write stalled: send queue above the high-water mark for 3 x heartbeat");
@@ -167,8 +168,9 @@ void SessionPolicy::transition(State to, std::string reason) {
     if (history_.size() > max_history) history_.pop_front();
 }
 
-void SessionPolicy::record_error(std::string what, std::string cause) {
-    snapshot_.last_error = LastError{std::move(what), std::move(cause), clock_.wall_now()};
+void SessionPolicy::record_error(std::string kind, std::string what, std::string cause) {
+    snapshot_.last_error =
+        LastError{std::move(what), std::move(cause), clock_.wall_now(), std::move(kind)};
 }
 
 void SessionPolicy::count_auth_failure(std::string_view reason) {

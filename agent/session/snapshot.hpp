@@ -16,6 +16,10 @@ struct LastError {
     std::string what;   // e.g. "upgrade refused: HTTP 503"
     std::string cause;  // detail from the transport or the server, may be empty
     std::chrono::system_clock::time_point at;
+    // What happened, from the agent's own names, never the peer's text:
+    // "connection_failed", "http_503", "close_4001", "seal_unsealed",
+    // "token_timeout", ... The metrics label it (metrics/instruments.hpp).
+    std::string kind;
 };
 
 struct SessionSnapshot {

@@ -45,7 +45,7 @@ status::StatusReport sample_report() {
 std::string render_all() {
     status::StatusReport report = sample_report();
     metrics::Instruments instruments;
-    metrics::bump(instruments.reconnects, "upgrade refused: HTTP 503");
+    metrics::bump(instruments.reconnects, "http_503");
     metrics::bump(instruments.commands_finished, "succeeded");
     instruments.command_duration.observe(0.3);
     instruments.journal_sync.observe(0.0004);
@@ -69,8 +69,7 @@ TEST_CASE("metrics: the agent's set from a status report", "[metrics]") {
     CHECK_THAT(text, Catch::Contains("outpost_connection_state{state=\"online\"} 0\n"));
     CHECK_THAT(text, Catch::Contains("outpost_connection_state{state=\"shutting_down\"} 0\n"));
     CHECK_THAT(text, Catch::Contains("outpost_auth_failures_total{reason=\"close_4001\"} 2\n"));
-    CHECK_THAT(text, Catch::Contains(
-                         "outpost_reconnects_total{reason=\"upgrade refused: HTTP 503\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("outpost_reconnects_total{reason=\"http_503\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("outpost_commands{state=\"running\"} 2\n"));
     CHECK_THAT(text, Catch::Contains("outpost_commands_finished_total{state=\"succeeded\"} 1\n"));
     CHECK_THAT(text, Catch::Contains("outpost_command_duration_seconds_bucket{le=\"0.5\"} 1\n"));

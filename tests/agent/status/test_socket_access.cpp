@@ -5,6 +5,7 @@
 // why, and the client tells "permission denied" and "no such directory"
 // from "not running".
 #include <grp.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +51,12 @@ std::string ask_as_nobody(transport::EventLoop& loop, const fs::path& socket) {
     while (::waitpid(child, &wait_status, WNOHANG) == 0 &&
            std::chrono::steady_clock::now() < limit) {
         loop.run_until([] { return false; }, 10ms);
+    }
+    // Past the limit the child still runs, holding the pipe's write end: the
+    // read below would block until it exits. Kill it first.
+    if (::waitpid(child, &wait_status, WNOHANG) == 0) {
+        ::kill(child, SIGKILL);
+        ::waitpid(child, &wait_status, 0);
     }
     std::string text;
     char buffer[1024];
