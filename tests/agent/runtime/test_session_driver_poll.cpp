@@ -44,7 +44,7 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     REQUIRE(h.poll != nullptr);
     REQUIRE(h.poll->tokens.size() == 1);
     CHECK(h.poll->url == "https://hub.example.com/v1/poll");
-    CHECK(h.connection->tokens.empty());  // the WebSocket is never tried
+    CHECK(h.connection->tokens.empty());  // the WebSocket is not tried first
     CHECK(h.driver->transport() == session::Transport::poll);
     CHECK(h.driver->snapshot().transport.reason == "server.transport: poll");
 
@@ -64,7 +64,10 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     CHECK(h.poll->sent_types() == std::vector<std::string>{"hello", "status", "pong"});
     CHECK_FALSE(h.poll->closed_with);
     CHECK(h.poll->aborts == 0);
-    CHECK(h.connection->tokens.empty());
+    // §7 (integ a4be209): the WebSocket is tried in the background all the
+    // same, each attempt with its own token; none came up, so still polling.
+    CHECK_FALSE(h.connection->tokens.empty());
+    CHECK(h.driver->transport() == session::Transport::poll);
 }
 
 TEST_CASE("session driver: with poll_url, 3 upgrades answered 400 start polling, not incompatible",
@@ -237,4 +240,46 @@ TEST_CASE("session driver: a poll answered 401 gets a fresh token and a new peri
     h.poll->sent.clear();
     h.poll->accept();
     CHECK(h.poll->sent_types() == std::vector<std::string>{"hello"});
+}
+
+TEST_CASE("session driver: each background attempt has its own fresh token, and a 401 retries once",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl);
+    fall_back_after_three_400s(h);
+    REQUIRE(h.poll->tokens.size() == 1);
+    h.poll->accept();
+    h.poll->receive(welcome());
+    REQUIRE(h.driver->online());
+    const int posts_before = h.token_posts;
+
+    // §2: a fresh token for every connection attempt, not the polls' one.
+    h.timeline.advance(60s);
+    REQUIRE(h.connection->tokens.size() == 4);
+    CHECK(h.token_posts == posts_before + 1);
+    CHECK(h.connection->tokens[3] != h.poll->tokens[0]);
+
+    // §1: a 401 gets another fresh token and one retry at once...
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    REQUIRE(h.connection->tokens.size() == 5);
+    CHECK(h.token_posts == posts_before + 2);
+    CHECK(h.connection->tokens[4] != h.connection->tokens[3]);
+    CHECK(h.connection->tokens[4] != h.poll->tokens[0]);
+
+    // ...and only one: a second 401 waits for the backoff.
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    CHECK(h.connection->tokens.size() == 5);
+    CHECK(h.driver->online());
+    CHECK(h.driver->transport() == session::Transport::poll);
+    h.timeline.advance(60s);
+    CHECK(h.connection->tokens.size() == 6);
+
+    // The retried attempt that comes up ends the polling period as usual.
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    REQUIRE(h.connection->tokens.size() == 7);
+    h.connection->accept();
+    h.poll->finish_closing();
+    CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
 }
