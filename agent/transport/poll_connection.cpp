@@ -132,7 +132,16 @@ void PollConnection::on_answer(Expected<HttpResponse> response) {
     polling_ = false;
     const std::size_t carried = std::exchange(in_flight_, 0);
     if (!response) {
-        const std::string cause = "poll failed: " + response.error().message();
+        // Named for a server's author: §7 bounds the answer too (our reading,
+        // docs/protocol-notes.md), and only the server can split its queue.
+        const std::string cause =
+            post_->response_too_large()
+                ? fmt::format(
+                      "poll failed: the server's answer exceeds "
+                      "protocol.max_message_bytes ({} bytes); a server must split its "
+                      "queue across polls",
+                      settings_.max_message_bytes)
+                : "poll failed: " + response.error().message();
         end_period();
         if (events_.on_closed) events_.on_closed(std::nullopt, cause);
         return;

@@ -165,7 +165,10 @@ TEST_CASE("a poll answer over the size limit ends the period", "[poll]") {
     REQUIRE(f.connection->connect(f.settings(1024), "tok-1"));
     f.run_until_ended();
     REQUIRE(f.closed.has_value());
-    CHECK_THAT(f.closed->second, Catch::Contains("exceeds 1024 bytes"));
+    // Named for a server's author (review 3, item 5).
+    CHECK_THAT(f.closed->second,
+               Catch::Contains("the server's answer exceeds protocol.max_message_bytes (1024 "
+                               "bytes); a server must split its queue across polls"));
     CHECK(f.delivered.empty());
 }
 
