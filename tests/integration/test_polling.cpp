@@ -112,6 +112,9 @@ TEST_CASE("polling from the start: server.transport poll, hello alone, a command
     rig.agent.add_command(append.entry());
     configure_polling(rig.agent, rig.hub.poll_url());
     rig.agent.set("server", "transport", "poll");
+    // transport: poll still tries the WebSocket in the background (§7) and
+    // would move to it: keep upgrades failing so the test stays on polls.
+    rig.hub.command("refuse-upgrades 400");
 
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
@@ -190,6 +193,9 @@ TEST_CASE(
     rig.agent.add_command(append.entry());
     configure_polling(rig.agent, rig.hub.poll_url());
     rig.agent.set("server", "transport", "poll");
+    // transport: poll still tries the WebSocket in the background (§7) and
+    // would move to it: keep upgrades failing so the test stays on polls.
+    rig.hub.command("refuse-upgrades 400");
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
     rig.agent.start(rig.hub);
@@ -311,6 +317,9 @@ TEST_CASE("polling through a real HTTP CONNECT proxy (tinyproxy)",
 
     configure_polling(rig.agent, rig.hub.poll_url());
     rig.agent.set("server", "transport", "poll");
+    // transport: poll still tries the WebSocket in the background (§7) and
+    // would move to it: keep upgrades failing so the test stays on polls.
+    rig.hub.command("refuse-upgrades 400");
     rig.agent.set("server", "proxy", "http://127.0.0.1:" + std::to_string(proxy_port));
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
@@ -340,6 +349,9 @@ TEST_CASE(
     rig.agent.set("security", "server_seal_key", key.public_key);
     configure_polling(rig.agent, rig.hub.poll_url());
     rig.agent.set("server", "transport", "poll");
+    // transport: poll still tries the WebSocket in the background (§7) and
+    // would move to it: keep upgrades failing so the test stays on polls.
+    rig.hub.command("refuse-upgrades 400");
     Hub& hub = rig.hub;
     const std::size_t from = hub.mark();
     const std::size_t log_from = rig.agent.mark();

@@ -44,7 +44,7 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     REQUIRE(h.poll != nullptr);
     REQUIRE(h.poll->tokens.size() == 1);
     CHECK(h.poll->url == "https://hub.example.com/v1/poll");
-    CHECK(h.connection->tokens.empty());  // the WebSocket is not tried first
+    CHECK(h.connection->tokens.empty());  // polling first: no WebSocket attempt yet
     CHECK(h.driver->transport() == session::Transport::poll);
     CHECK(h.driver->snapshot().transport.reason == "server.transport: poll");
 
@@ -64,8 +64,7 @@ TEST_CASE("session driver: transport poll polls from the start, hello alone, the
     CHECK(h.poll->sent_types() == std::vector<std::string>{"hello", "status", "pong"});
     CHECK_FALSE(h.poll->closed_with);
     CHECK(h.poll->aborts == 0);
-    // §7 (integ a4be209): the WebSocket is tried in the background all the
-    // same, each attempt with its own token; none came up, so still polling.
+    // §7: meanwhile the WebSocket is tried in the background (it never comes up here).
     CHECK_FALSE(h.connection->tokens.empty());
     CHECK(h.driver->transport() == session::Transport::poll);
 }
