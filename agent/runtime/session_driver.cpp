@@ -63,6 +63,7 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
       fallback_(poll_connection_ ? fallback_settings(config) : session::FallbackSettings{},
                 *clock_),
       probe_timer_(parts.make_timer()),
+      switch_timer_(parts.make_timer()),
       probe_backoff_(config.reconnect.initial, config.reconnect.max),
       attempt_timer_(parts.make_timer()),
       tick_timer_(parts.make_timer()),
@@ -414,6 +415,7 @@ void SessionDriver::shutdown(std::string_view reason) {
     attempt_timer_->cancel();
     tick_timer_->cancel();
     probe_timer_->cancel();
+    switch_timer_->cancel();
     if (probing_) ws_connection_->abort();  // a background attempt has nothing to flush
     log_transition();
 }

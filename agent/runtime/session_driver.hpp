@@ -134,6 +134,7 @@ class SessionDriver {
     void connect_probe(auth::TokenResult result);
     void on_probe_open(std::string_view subprotocol);
     void on_probe_failed(std::optional<int> http_status, std::string cause);
+    void cap_switch_wait();
     void finish_switch();
     void on_delivered(std::uint64_t through);
     void count_sent();
@@ -182,6 +183,8 @@ class SessionDriver {
     session::FallbackPolicy fallback_;
     // While polling, the background WebSocket attempts (§7).
     std::unique_ptr<DriverTimer> probe_timer_;
+    // Caps the wait for a poll in flight when the WebSocket is up (kSwitchWait).
+    std::unique_ptr<DriverTimer> switch_timer_;
     session::Backoff probe_backoff_;
     bool probe_scheduled_ = false;
     bool probing_ = false;        // ws_connection_ is a background attempt

@@ -14,6 +14,12 @@ namespace outpost::runtime {
 namespace {
 
 constexpr std::string_view kLog = "session";
+// How long the switch back waits for the poll in flight before aborting it.
+// A hung poll would otherwise hold the new WebSocket unused for its whole
+// timeout (10 s or more), close to a server's hello deadline. What the
+// aborted poll carried is not lost: results go again after welcome, and
+// unconfirmed outbox messages are sent again (at least once, §4).
+constexpr std::chrono::milliseconds kSwitchWait{3000};
 
 }  // namespace
 
@@ -134,14 +140,28 @@ void SessionDriver::on_probe_open(std::string_view subprotocol) {
             break;
         case transport::ConnectionState::kOpen:
             poll_connection_->close(session::close_normal, "websocket back");
+            cap_switch_wait();
             break;
         case transport::ConnectionState::kClosing:
-            break;  // its terminal event is on its way
+            cap_switch_wait();  // its terminal event is on its way
+            break;
     }
+}
+
+void SessionDriver::cap_switch_wait() {
+    switch_timer_->schedule(kSwitchWait, [this] {
+        if (!switching_ || poll_connection_->state() == transport::ConnectionState::kIdle) return;
+        log::warn(kLog,
+                  "the poll in flight did not finish within {} ms: aborting it for the "
+                  "WebSocket (what it carried goes again)",
+                  kSwitchWait.count());
+        poll_connection_->abort();
+    });
 }
 
 void SessionDriver::on_probe_failed(std::optional<int> http_status, std::string cause) {
     const bool was_switching = std::exchange(switching_, false);
+    switch_timer_->cancel();
     if (was_switching) {
         log::warn(kLog, "background WebSocket lost before the switch ({}): polling goes on", cause);
     } else {
@@ -164,6 +184,7 @@ void SessionDriver::on_probe_failed(std::optional<int> http_status, std::string 
 // came up, hello first as always.
 void SessionDriver::finish_switch() {
     switching_ = false;
+    switch_timer_->cancel();
     probing_ = false;
     probe_timer_->cancel();
     probe_scheduled_ = false;

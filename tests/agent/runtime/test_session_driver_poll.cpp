@@ -282,3 +282,25 @@ TEST_CASE("session driver: each background attempt has its own fresh token, and 
     h.poll->finish_closing();
     CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
 }
+
+TEST_CASE("session driver: the switch back waits at most 3 s for a hung poll, then aborts it",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl);
+    fall_back_after_three_400s(h);
+    h.poll->accept();
+    h.poll->receive(welcome());
+    REQUIRE(h.driver->online());
+    h.timeline.advance(60s);
+    REQUIRE(h.connection->tokens.size() == 4);
+    h.connection->accept();
+    CHECK(h.poll->closed_with == 1000);  // asked to end after the poll in flight
+    h.timeline.advance(2900ms);
+    CHECK(h.poll->aborts == 0);
+    h.timeline.advance(200ms);
+    CHECK(h.poll->aborts == 1);  // the poll hung: the WebSocket does not wait for its timeout
+    h.poll->finish_closing();
+    CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
+    h.connection->receive(welcome());
+    CHECK(h.driver->online());
+    CHECK(h.driver->transport() == session::Transport::websocket);
+}
