@@ -48,7 +48,9 @@ std::vector<Field<ServerConfig>> server_table() {
             "Time between polls while polling."),
         key("transport", &S::transport,
             one_of<Transport>({{"websocket", Transport::websocket}, {"poll", Transport::poll}}),
-            defaults_to("websocket"), "`poll` polls from the start (needs poll_url)."),
+            defaults_to("websocket"),
+            "`poll` polls from the start (needs poll_url) and moves to the WebSocket once one "
+            "comes up."),
     };
 }
 

@@ -63,6 +63,7 @@ SessionDriver::SessionDriver(const config::Config& config, const auth::Identity&
       fallback_(poll_connection_ ? fallback_settings(config) : session::FallbackSettings{},
                 *clock_),
       probe_timer_(parts.make_timer()),
+      switch_timer_(parts.make_timer()),
       probe_backoff_(config.reconnect.initial, config.reconnect.max),
       attempt_timer_(parts.make_timer()),
       tick_timer_(parts.make_timer()),
@@ -154,9 +155,27 @@ void SessionDriver::attempt() {
 
 void SessionDriver::fetch_token(std::function<void(auth::TokenResult)> done) {
     std::uint64_t generation = ++fetch_generation_;
-    tokens_->fetch([this, generation, done = std::move(done)](auth::TokenResult result) {
+    fetch_in_turn([this, generation, done = std::move(done)](auth::TokenResult result) {
         if (generation != fetch_generation_) return;  // superseded or shut down
         done(std::move(result));
+    });
+}
+
+void SessionDriver::fetch_in_turn(auth::TokenCallback done) {
+    fetch_queue_.push_back(std::move(done));
+    if (!fetching_) next_fetch();
+}
+
+void SessionDriver::next_fetch() {
+    if (fetching_ || fetch_queue_.empty()) return;
+    fetching_ = true;
+    auth::TokenCallback done = std::move(fetch_queue_.front());
+    fetch_queue_.pop_front();
+    // The provider may answer before fetch() returns (jwt, static).
+    tokens_->fetch([this, done = std::move(done)](auth::TokenResult result) {
+        fetching_ = false;
+        done(std::move(result));
+        next_fetch();
     });
 }
 
@@ -387,7 +406,8 @@ void SessionDriver::log_transition() {
 }
 
 void SessionDriver::shutdown(std::string_view reason) {
-    ++fetch_generation_;          // drop any token answer still on its way
+    ++fetch_generation_;  // drop any token answer still on its way
+    ++probe_generation_;
     draining_online_ = online();  // terminal: the connection only closes from here
     if (online()) post_status(protocol::outbound::NodeStatus::offline, std::string(reason));
     auto decision = policy_.shutdown(reason);
@@ -395,6 +415,7 @@ void SessionDriver::shutdown(std::string_view reason) {
     attempt_timer_->cancel();
     tick_timer_->cancel();
     probe_timer_->cancel();
+    switch_timer_->cancel();
     if (probing_) ws_connection_->abort();  // a background attempt has nothing to flush
     log_transition();
 }

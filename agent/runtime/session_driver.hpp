@@ -128,8 +128,13 @@ class SessionDriver {
     void log_transport();
     void schedule_probe();
     void probe();
+    // §2: every background attempt gets its own fresh token; `after_401`
+    // is the one immediate retry §1 allows after a 401.
+    void fetch_probe_token(bool after_401);
+    void connect_probe(auth::TokenResult result);
     void on_probe_open(std::string_view subprotocol);
     void on_probe_failed(std::optional<int> http_status, std::string cause);
+    void cap_switch_wait();
     void finish_switch();
     void on_delivered(std::uint64_t through);
     void count_sent();
@@ -137,6 +142,10 @@ class SessionDriver {
     bool send_now(protocol::outbound::Body body, std::string id = auth::uuid_v4());
     void attempt();
     void fetch_token(std::function<void(auth::TokenResult)> done);
+    // The provider runs one fetch at a time (exchange: one HTTPS POST), so
+    // the session's fetches and the background attempt's queue here.
+    void fetch_in_turn(auth::TokenCallback done);
+    void next_fetch();
     void on_attempt_token(auth::TokenResult result);
     void connect_with(const std::string& token);
     void start_reauth();
@@ -174,10 +183,14 @@ class SessionDriver {
     session::FallbackPolicy fallback_;
     // While polling, the background WebSocket attempts (§7).
     std::unique_ptr<DriverTimer> probe_timer_;
+    // Caps the wait for a poll in flight when the WebSocket is up (kSwitchWait).
+    std::unique_ptr<DriverTimer> switch_timer_;
     session::Backoff probe_backoff_;
     bool probe_scheduled_ = false;
-    bool probing_ = false;    // ws_connection_ is a background attempt
-    bool switching_ = false;  // it is up: the polling period ends, then the session moves
+    bool probing_ = false;        // ws_connection_ is a background attempt
+    bool switching_ = false;      // it is up: the polling period ends, then the session moves
+    bool probe_retried_ = false;  // this attempt already retried after a 401
+    std::uint64_t probe_generation_ = 0;  // stale probe token callbacks are ignored
     std::string probe_subprotocol_;
     session::Transport logged_transport_ = session::Transport::websocket;
     // Over polling, the outbox's proof of delivery is the 200 that answered
@@ -193,7 +206,9 @@ class SessionDriver {
     bool host_rebooted_ = false;  // since the recorded session: splay the first attempt
 
     std::optional<auth::Token> token_;
-    std::uint64_t fetch_generation_ = 0;  // stale token callbacks are ignored
+    std::uint64_t fetch_generation_ = 0;           // stale token callbacks are ignored
+    std::deque<auth::TokenCallback> fetch_queue_;  // waiting for the provider
+    bool fetching_ = false;                        // the provider has one running
     session::State logged_state_ = session::State::connecting;
     std::optional<std::string> online_reason_;  // status{online}'s reason (plaintext)
     bool posted_degraded_ = false;              // the last status{} of this session said degraded

@@ -14,6 +14,12 @@ namespace outpost::runtime {
 namespace {
 
 constexpr std::string_view kLog = "session";
+// How long the switch back waits for the poll in flight before aborting it.
+// A hung poll would otherwise hold the new WebSocket unused for its whole
+// timeout (10 s or more), close to a server's hello deadline. What the
+// aborted poll carried is not lost: results go again after welcome, and
+// unconfirmed outbox messages are sent again (at least once, §4).
+constexpr std::chrono::milliseconds kSwitchWait{3000};
 
 }  // namespace
 
@@ -69,12 +75,43 @@ void SessionDriver::schedule_probe() {
 
 void SessionDriver::probe() {
     if (!fallback_.probes_websocket() || policy_.state() == session::State::shutting_down) return;
-    if (ws_connection_->state() != transport::ConnectionState::kIdle || !token_) {
-        schedule_probe();  // still closing, or no token yet (the polls fetch one)
+    if (ws_connection_->state() != transport::ConnectionState::kIdle) {
+        schedule_probe();  // still closing
         return;
     }
     probing_ = true;
-    auto started = ws_connection_->connect(connect_settings_, token_->value);
+    probe_retried_ = false;
+    fetch_probe_token(false);
+}
+
+// Not the polls' token: a server may tie that one (its `jti`) to the
+// polling period and refuse it on a new connection, and §2 wants a fresh
+// token for every connection attempt (review 3, item 1).
+void SessionDriver::fetch_probe_token(bool after_401) {
+    probe_retried_ = after_401;
+    const std::uint64_t generation = ++probe_generation_;
+    fetch_in_turn([this, generation](auth::TokenResult result) {
+        if (generation != probe_generation_) return;  // shut down or switched
+        connect_probe(std::move(result));
+    });
+}
+
+void SessionDriver::connect_probe(auth::TokenResult result) {
+    if (!probing_ || !fallback_.probes_websocket() ||
+        policy_.state() == session::State::shutting_down) {
+        probing_ = false;
+        return;
+    }
+    if (!result) {
+        probing_ = false;
+        log::info(kLog, "background WebSocket attempt: no token ({}): {}",
+                  auth::to_string(result.error().kind), result.error().cause);
+        schedule_probe();
+        return;
+    }
+    log::debug(kLog, "background WebSocket attempt to {} (token {})", connect_settings_.url,
+               log::Redacted{result->value});
+    auto started = ws_connection_->connect(connect_settings_, result->value);
     if (!started) {
         probing_ = false;
         log::warn(kLog, "background WebSocket attempt: {}", started.error().message());
@@ -103,20 +140,43 @@ void SessionDriver::on_probe_open(std::string_view subprotocol) {
             break;
         case transport::ConnectionState::kOpen:
             poll_connection_->close(session::close_normal, "websocket back");
+            cap_switch_wait();
             break;
         case transport::ConnectionState::kClosing:
-            break;  // its terminal event is on its way
+            cap_switch_wait();  // its terminal event is on its way
+            break;
     }
 }
 
+void SessionDriver::cap_switch_wait() {
+    switch_timer_->schedule(kSwitchWait, [this] {
+        if (!switching_ || poll_connection_->state() == transport::ConnectionState::kIdle) return;
+        log::warn(kLog,
+                  "the poll in flight did not finish within {} ms: aborting it for the "
+                  "WebSocket (what it carried goes again)",
+                  kSwitchWait.count());
+        poll_connection_->abort();
+    });
+}
+
 void SessionDriver::on_probe_failed(std::optional<int> http_status, std::string cause) {
-    probing_ = false;
-    if (std::exchange(switching_, false)) {
+    const bool was_switching = std::exchange(switching_, false);
+    switch_timer_->cancel();
+    if (was_switching) {
         log::warn(kLog, "background WebSocket lost before the switch ({}): polling goes on", cause);
     } else {
         log::info(kLog, "background WebSocket attempt failed: {}", cause);
     }
     static_cast<void>(fallback_.on_upgrade_failed(http_status));  // counted; polling already
+    // §1: a 401 gets a fresh token and one retry at once, here as for the
+    // session's own attempts (review 3, item 9).
+    if (!was_switching && http_status == 401 && !probe_retried_ &&
+        policy_.state() != session::State::shutting_down) {
+        log::info(kLog, "background WebSocket answered 401: a fresh token, once more at once");
+        fetch_probe_token(true);
+        return;
+    }
+    probing_ = false;
     schedule_probe();
 }
 
@@ -124,9 +184,11 @@ void SessionDriver::on_probe_failed(std::optional<int> http_status, std::string 
 // came up, hello first as always.
 void SessionDriver::finish_switch() {
     switching_ = false;
+    switch_timer_->cancel();
     probing_ = false;
     probe_timer_->cancel();
     probe_scheduled_ = false;
+    ++probe_generation_;
     connection_ = ws_connection_.get();
     if (ws_connection_->state() != transport::ConnectionState::kOpen ||
         !policy_.on_transport_switch("background WebSocket up")) {

@@ -58,9 +58,17 @@ bool FallbackPolicy::probes_websocket() const {
 
 bool FallbackPolicy::on_upgrade_failed(std::optional<int> http_status) {
     if (!settings_.poll_configured) return false;
+    if (http_status && !intermediary_status(*http_status)) {
+        // 101/401/403/429/503 come from the outpost server itself: the
+        // upgrade path works, so this is no middlebox. A maintenance 503 or
+        // a rate limit must not move the fleet onto polling (review 3, item 6).
+        failing_since_.reset();
+        intermediary_in_a_row_ = 0;
+        return false;
+    }
     const auto now = clock_.now();
     if (!failing_since_) failing_since_ = now;
-    if (http_status && intermediary_status(*http_status)) {
+    if (http_status) {
         ++intermediary_in_a_row_;
         last_intermediary_status_ = *http_status;
     } else {

@@ -8,15 +8,18 @@
 //
 // Rules (docs/session-policy.md "Polling fallback"):
 // - Without server.poll_url nothing here applies: always the WebSocket.
-// - `server.transport: poll` polls from the start and never tries the
-//   WebSocket: the operator said the network cannot carry it.
-// - Otherwise the WebSocket first. A failed upgrade is any attempt that
-//   ends before a welcome: TCP/TLS/proxy failures, timeouts, and every HTTP
-//   answer. Polling starts when failed upgrades have gone on for
-//   poll_after (measured from the first of the run), or at once after
-//   three answers in a row with a status no outpost server sends to a
-//   healthy agent (anything but 101/401/403/429/503: an intermediary that
-//   drops `Upgrade`).
+// - `server.transport: poll` polls from the start, and still tries the
+//   WebSocket in the background like any polling period (§7: "keeps trying
+//   the WebSocket in the background and switches back the moment one comes
+//   up"; integ a4be209). It says where the agent starts, not where it stays.
+// - Otherwise the WebSocket first. A failed upgrade is what can be the
+//   middlebox: a TCP/TLS/proxy failure, a timeout, or an answer with a
+//   status no outpost server sends to a healthy agent (anything but
+//   101/401/403/429/503: an intermediary that drops `Upgrade`). Polling
+//   starts when failed upgrades have gone on for poll_after (measured from
+//   the first of the run), or at once after three such answers in a row.
+//   An answer of 101/401/403/429/503 comes from the outpost server, so the
+//   upgrade path works: it ends the run (clock and row start again).
 // - While polling the driver keeps trying the WebSocket in the background
 //   with the normal backoff; the moment one is up (101 with our
 //   subprotocol, then welcome) the session is back on the WebSocket.

@@ -86,6 +86,7 @@ Expected<void> HttpsPost::post(PostRequest request, Callback done) {
     retry_after_.reset();
     local_cause_.clear();
     completed_ok_ = false;
+    response_too_large_ = false;
     done_ = std::move(done);
 
     lws_client_connect_info info{};
@@ -224,6 +225,7 @@ int HttpsPost::handle(lws* wsi, int reason, void* in, size_t len) {
         }
         case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
             if (response_.size() + len > max_response_bytes_) {
+                response_too_large_ = true;
                 local_cause_ =
                     "response body exceeds " + std::to_string(max_response_bytes_) + " bytes";
                 return -1;

@@ -55,6 +55,9 @@ class HttpsPost {
     // are returned and `done` is not called.
     [[nodiscard]] Expected<void> post(PostRequest request, Callback done);
     [[nodiscard]] bool busy() const { return static_cast<bool>(done_); }
+    // The last request failed because the response body passed
+    // `max_response_bytes` (so a caller can name that cause in its words).
+    [[nodiscard]] bool response_too_large() const { return response_too_large_; }
 
     // For the lws callback only.
     int handle(lws* wsi, int reason, void* in, size_t len);
@@ -83,6 +86,7 @@ class HttpsPost {
     std::optional<std::string> retry_after_;
     std::string local_cause_;
     bool completed_ok_ = false;
+    bool response_too_large_ = false;
     std::vector<unsigned char> scratch_;
     Timer timeout_;
     Timer deferred_failure_;

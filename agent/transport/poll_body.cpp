@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include "agent/common/json/json_reader.hpp"
 #include "agent/common/printable.hpp"
 
@@ -96,6 +98,14 @@ PollAnswer read_poll_answer(int status, std::string_view body, std::string_view 
     for (const json::Value& message : *messages) answer.messages.push_back(message.minified());
     answer.outcome = PollOutcome::delivered;
     return answer;
+}
+
+std::chrono::milliseconds poll_exchange_timeout(std::chrono::milliseconds connect_timeout,
+                                                std::size_t request_bytes) {
+    // Rounded up, so any body adds at least a millisecond.
+    const auto upload_ms =
+        (request_bytes * 1000 + kPollFloorBytesPerSecond - 1) / kPollFloorBytesPerSecond;
+    return connect_timeout + std::chrono::milliseconds(static_cast<std::int64_t>(upload_ms));
 }
 
 }  // namespace outpost::transport

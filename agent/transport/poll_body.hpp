@@ -4,6 +4,7 @@
 // poll's answer means. PollConnection does the I/O around them; these are
 // unit-tested on their own (tests/agent/transport/test_poll_body.cpp).
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <optional>
@@ -35,6 +36,15 @@ struct PollRequestBody {
 [[nodiscard]] PollRequestBody encode_poll_request(std::string_view protocol,
                                                   const std::deque<std::string>& queue,
                                                   std::size_t max_body_bytes);
+
+// The limit of one poll exchange: `connect_timeout` (10 s: TCP, TLS, proxy,
+// the first answer byte) plus the request body's upload at a floor rate of
+// 16 KiB/s, so a 1 MiB body on a 512 kbit/s link (about 16 s) is not
+// cut off every time and re-sent for ever (review 3, item 7). The answer's
+// download shares the limit: HttpsPost cannot tell progress apart.
+inline constexpr std::size_t kPollFloorBytesPerSecond = 16 * 1024;
+[[nodiscard]] std::chrono::milliseconds poll_exchange_timeout(
+    std::chrono::milliseconds connect_timeout, std::size_t request_bytes);
 
 // What a poll's HTTP answer means for the polling period.
 enum class PollOutcome {

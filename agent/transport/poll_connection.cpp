@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "agent/transport/poll_body.hpp"
@@ -15,6 +16,21 @@ constexpr std::string_view kProtocol = "outpost.v1";
 // A message queued between polls waits this long for company, so a burst
 // (an ack and its result, a flush of the outbox) travels in one body.
 constexpr std::chrono::milliseconds kCoalesce{50};
+// Until the period's first server message (the welcome, §3.1), empty answers
+// are followed sooner than poll_interval: a server that builds the session
+// asynchronously answers hello with an empty 200 and puts welcome in the
+// next answer, which must come well within the 10 s welcome deadline.
+constexpr std::chrono::milliseconds kAwaitingWelcomeInterval{1000};
+// Polls whose only reason is queued `log_line`s (a followed stream) come at
+// most this often: each poll is a new TLS connection with a blocking DNS
+// lookup (docs/transport.md "Polling"), so a busy source must not make one
+// every 50 ms. A sealed log_line cannot be told apart and is not held back.
+constexpr std::chrono::milliseconds kLogLineFloor{1000};
+
+bool is_log_line(std::string_view message) {
+    // The encoder writes `type` first (protocol/outbound_encoder.cpp).
+    return message.starts_with(R"({"type":"log_line")");
+}
 
 void wipe(std::string& secret) {
     OPENSSL_cleanse(secret.data(), secret.size());
@@ -47,8 +63,11 @@ Expected<void> PollConnection::connect(const ConnectSettings& settings, std::str
     retired_.reset();
     queue_.clear();
     queued_bytes_ = 0;
+    queued_log_lines_ = 0;
     in_flight_ = 0;
     polling_ = false;
+    heard_ = false;
+    last_poll_at_.reset();
     delivered_ = 0;
     next_poll_at_.reset();
     closing_.reset();
@@ -72,10 +91,12 @@ Expected<void> PollConnection::send(std::string message) {
                                 message.size(), limit));
     }
     queued_bytes_ += message.size();
+    if (is_log_line(message)) ++queued_log_lines_;
     queue_.push_back(std::move(message));
     if (!polling_) {
-        const auto soon = std::chrono::steady_clock::now() + kCoalesce;
-        if (!next_poll_at_ || *next_poll_at_ > soon) schedule_poll(kCoalesce);
+        const auto delay = send_delay();
+        const auto soon = std::chrono::steady_clock::now() + delay;
+        if (!next_poll_at_ || *next_poll_at_ > soon) schedule_poll(delay);
     }
     return {};
 }
@@ -94,6 +115,13 @@ void PollConnection::update_token(std::string bearer_token) {
     token_ = std::move(bearer_token);
 }
 
+std::chrono::milliseconds PollConnection::send_delay() const {
+    if (queued_log_lines_ < queue_.size() || !last_poll_at_) return kCoalesce;
+    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - *last_poll_at_);
+    return std::max(kCoalesce, kLogLineFloor - since);
+}
+
 void PollConnection::schedule_poll(std::chrono::milliseconds delay) {
     next_poll_at_ = std::chrono::steady_clock::now() + delay;
     poll_timer_.schedule(delay, [this] { poll(); });
@@ -108,10 +136,12 @@ std::vector<std::pair<std::string, std::string>> PollConnection::request_headers
 void PollConnection::poll() {
     next_poll_at_.reset();
     if (state_ != State::kOpen || polling_) return;
+    last_poll_at_ = std::chrono::steady_clock::now();
     auto body = encode_poll_request(kProtocol, queue_, settings_.max_message_bytes);
-    PostRequest request{
-        settings_.url, std::move(body.text), request_headers(),
-        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.connect_timeout)};
+    const auto timeout = poll_exchange_timeout(
+        std::chrono::duration_cast<std::chrono::milliseconds>(settings_.connect_timeout),
+        body.text.size());
+    PostRequest request{settings_.url, std::move(body.text), request_headers(), timeout};
     const std::uint64_t generation = generation_;
     auto started =
         post_->post(std::move(request), [this, generation](Expected<HttpResponse> response) {
@@ -132,7 +162,16 @@ void PollConnection::on_answer(Expected<HttpResponse> response) {
     polling_ = false;
     const std::size_t carried = std::exchange(in_flight_, 0);
     if (!response) {
-        const std::string cause = "poll failed: " + response.error().message();
+        // Named for a server's author: §7 bounds the answer too (our reading,
+        // docs/protocol-notes.md), and only the server can split its queue.
+        const std::string cause =
+            post_->response_too_large()
+                ? fmt::format(
+                      "poll failed: the server's answer exceeds "
+                      "protocol.max_message_bytes ({} bytes); a server must split its "
+                      "queue across polls",
+                      settings_.max_message_bytes)
+                : "poll failed: " + response.error().message();
         end_period();
         if (events_.on_closed) events_.on_closed(std::nullopt, cause);
         return;
@@ -141,6 +180,7 @@ void PollConnection::on_answer(Expected<HttpResponse> response) {
     switch (answer.outcome) {
         case PollOutcome::delivered: {
             const bool carried_messages = !answer.messages.empty();
+            heard_ = heard_ || carried_messages;
             if (!deliver(carried, std::move(answer.messages))) return;
             after_answer(carried_messages);
             return;
@@ -165,6 +205,7 @@ bool PollConnection::deliver(std::size_t carried, std::vector<std::string> messa
     const std::uint64_t generation = generation_;
     for (std::size_t i = 0; i < carried && !queue_.empty(); ++i) {
         queued_bytes_ -= queue_.front().size();
+        if (is_log_line(queue_.front())) --queued_log_lines_;
         queue_.pop_front();
     }
     delivered_ += carried;
@@ -189,10 +230,15 @@ void PollConnection::after_answer(bool carried_messages) {
     const bool left_behind =
         encode_poll_request(kProtocol, queue_, settings_.max_message_bytes).messages <
         queue_.size();
-    if (carried_messages || left_behind) {
-        schedule_poll(std::chrono::milliseconds(0));
+    if (carried_messages) {
+        schedule_poll(std::chrono::milliseconds(0));  // more to hear
+    } else if (left_behind) {
+        schedule_poll(queued_log_lines_ == queue_.size() ? send_delay()
+                                                         : std::chrono::milliseconds(0));
     } else if (!queue_.empty()) {
-        schedule_poll(kCoalesce);
+        schedule_poll(send_delay());
+    } else if (!heard_) {
+        schedule_poll(std::min(settings_.poll_interval, kAwaitingWelcomeInterval));
     } else {
         schedule_poll(settings_.poll_interval);
     }
@@ -233,6 +279,7 @@ void PollConnection::end_period() {
     wipe(token_);
     queue_.clear();
     queued_bytes_ = 0;
+    queued_log_lines_ = 0;
     in_flight_ = 0;
     // Cancelling a request from inside its own callback is not allowed:
     // the HttpsPost is freed on the next pass.

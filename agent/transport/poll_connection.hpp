@@ -18,7 +18,9 @@
 //   exactly as WebSocket messages are.
 // - The next poll goes at once when the answer carried messages (or the body
 //   left queued messages behind), shortly after a send() when messages wait,
-//   and otherwise after poll_interval.
+//   and otherwise after poll_interval; but until the server's first message
+//   of the period (its welcome) after at most 1 s, so a server that puts
+//   welcome in a later answer still meets the 10 s welcome deadline.
 // - Any other outcome ENDS the period (its terminal event): 401, 403, 426,
 //   429 and 503 as on_refused (the policy reacts as to the same answer to an
 //   upgrade, Retry-After included); a redirect (never followed), any other
@@ -66,6 +68,9 @@ class PollConnection final : public Connection {
 
   private:
     void schedule_poll(std::chrono::milliseconds delay);
+    // How soon a poll goes for what is queued: kCoalesce, or for log_lines
+    // alone what is left of kLogLineFloor since the last poll.
+    [[nodiscard]] std::chrono::milliseconds send_delay() const;
     void poll();
     void on_answer(Expected<HttpResponse> response);
     // Hands a 200's messages on; false when the period ended meanwhile.
@@ -85,8 +90,11 @@ class PollConnection final : public Connection {
     std::unique_ptr<HttpsPost> retired_;  // a cancelled one, freed outside its callbacks
     std::deque<std::string> queue_;
     std::size_t queued_bytes_ = 0;
-    std::size_t in_flight_ = 0;     // messages the running poll carries
-    bool polling_ = false;          // a request is running
+    std::size_t in_flight_ = 0;         // messages the running poll carries
+    bool polling_ = false;              // a request is running
+    bool heard_ = false;                // an answer of this period carried a message
+    std::size_t queued_log_lines_ = 0;  // of queue_: the floor applies when all are
+    std::optional<std::chrono::steady_clock::time_point> last_poll_at_;
     std::uint64_t delivered_ = 0;   // confirmed since connect()
     std::uint64_t generation_ = 0;  // per period: stale answers are dropped
     std::optional<std::chrono::steady_clock::time_point> next_poll_at_;

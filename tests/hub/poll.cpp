@@ -91,8 +91,8 @@ PollAnswer PollPeriods::handle(const PollRequest& req) {
         a.session.clear();
         return a;
     }
+    take_answer_messages(*session, a);
     std::vector<std::string_view> texts;
-    while (auto out = session->next_output()) a.carried.push_back(std::move(*out));
     for (const auto& o : a.carried) texts.push_back(o.text);
     a.reply = HttpReply{.status = 200,
                         .content_type = "application/json",
@@ -105,6 +105,27 @@ PollAnswer PollPeriods::handle(const PollRequest& req) {
         a.drop = true;
     }
     return a;
+}
+
+// The answer body, `{"messages":[...]}` included, stays within
+// max_message_bytes (our reading of §7, docs/protocol-notes.md): what does
+// not fit waits for the next poll, which the agent makes at once because
+// this answer carried messages. A message too large on its own still goes,
+// alone: that is a test's doing, and the agent's refusal is what it tests.
+void PollPeriods::take_answer_messages(Session& session, PollAnswer& a) {
+    const auto limit = static_cast<std::size_t>(hub_.opts.max_message_bytes);
+    std::size_t size = render_poll_answer({}).size();
+    while (auto out = session.next_output()) {
+        const std::size_t grows = out->text.size() + (a.carried.empty() ? 0 : 1);  // the comma
+        if (!a.carried.empty() && size + grows > limit) {
+            std::vector<Outgoing> rest;
+            rest.push_back(std::move(*out));
+            session.requeue_front(std::move(rest));
+            return;
+        }
+        size += grows;
+        a.carried.push_back(std::move(*out));
+    }
 }
 
 Session* PollPeriods::start_period(const PollRequest& req, AuthKind auth) {

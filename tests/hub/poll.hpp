@@ -67,6 +67,8 @@ class PollPeriods {
 
   private:
     [[nodiscard]] Session* start_period(const PollRequest& req, AuthKind auth);
+    // Moves queued messages into `a` while the answer stays within max_message_bytes.
+    void take_answer_messages(Session& session, PollAnswer& a);
     void end_period(std::string_view agent_id, int code, std::string_view reason,
                     std::string_view by);
     [[nodiscard]] PollAnswer refuse(const PollRequest& req, int status, std::string reason);

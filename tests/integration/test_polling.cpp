@@ -391,3 +391,56 @@ TEST_CASE(
     run_command(rig, append, "sealed-poll-2", second);
     check_sealed(second);
 }
+
+TEST_CASE(
+    "three 600 KiB commands queued while polling: answers within the limit and each runs once",
+    "[integration][polling]") {
+    Rig rig;
+    AppendEntry append(rig.dir);
+    if (!append.usable()) return;
+    std::string entry = append.entry();
+    entry.insert(entry.size() - 1, ", max_stdin_bytes: 1MiB");
+    rig.agent.add_command(entry);
+    rig.agent.set("executor", "max_queued_stdin_bytes", "8MiB");
+    configure_polling(rig.agent, rig.hub.poll_url());
+    rig.agent.set("server", "transport", "poll");
+    // Polls far enough apart that the three commands queue for one answer.
+    rig.agent.set("server", "poll_interval", "5s");
+    Hub& hub = rig.hub;
+    hub.command("refuse-upgrades 400");  // the background WebSocket must not end the period
+    const std::size_t from = hub.mark();
+    const std::size_t log_from = rig.agent.mark();
+    rig.agent.start(hub);
+    const std::string session = wait_polling(rig, from, log_from);
+    wait_polls(hub, session, 1, hub.mark());
+
+    const std::size_t queued_from = hub.mark();
+    const std::string stdin_text(600 * 1024, 'x');
+    const std::vector<std::string> ids{"big-1", "big-2", "big-3"};
+    for (const std::string& id : ids) {
+        std::string line = execute_line(id, "append", {id, "0"});
+        line.insert(line.size() - 1, ",\"stdin\":\"" + stdin_text + "\"");
+        hub.command(line);
+    }
+    for (const std::string& id : ids) {
+        hub.expect_event(in_session(result_for(id), session), kEventLimit, queued_from,
+                         "command_result of " + id);
+    }
+    hub.idle(2s);
+    for (const std::string& id : ids) {
+        INFO(id);
+        CHECK(append.count(id) == 1);
+        CHECK(count_results(hub, id) == 1);
+    }
+    // §7 (our reading): no answer over protocol.max_message_bytes, so the
+    // three went in more than one poll, and the period never ended.
+    std::size_t carrying = 0;
+    for (const Event* e : hub.events(poll_event(), queued_from)) {
+        INFO(e->line());
+        CHECK(e->num("/bytes_out").value_or(0) <= 1024 * 1024);
+        if (e->num("/bytes_out").value_or(0) > 600 * 1024) ++carrying;
+    }
+    CHECK(carrying == 3);
+    CHECK(rig.agent.count_log("a server must split its queue", log_from) == 0);
+    CHECK(hub.events(connected_over("poll"), from).size() == 1);
+}

@@ -26,7 +26,7 @@ std::string expected_cause(PollFault fault) {
         case PollFault::not_json:
             return "JSON";
         case PollFault::oversized:
-            return "exceeds";
+            return "a server must split its queue across polls";
         case PollFault::redirect:
             return "302";
         case PollFault::slow_loris:

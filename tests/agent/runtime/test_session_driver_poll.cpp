@@ -240,3 +240,67 @@ TEST_CASE("session driver: a poll answered 401 gets a fresh token and a new peri
     h.poll->accept();
     CHECK(h.poll->sent_types() == std::vector<std::string>{"hello"});
 }
+
+TEST_CASE("session driver: each background attempt has its own fresh token, and a 401 retries once",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl);
+    fall_back_after_three_400s(h);
+    REQUIRE(h.poll->tokens.size() == 1);
+    h.poll->accept();
+    h.poll->receive(welcome());
+    REQUIRE(h.driver->online());
+    const int posts_before = h.token_posts;
+
+    // §2: a fresh token for every connection attempt, not the polls' one.
+    h.timeline.advance(60s);
+    REQUIRE(h.connection->tokens.size() == 4);
+    CHECK(h.token_posts == posts_before + 1);
+    CHECK(h.connection->tokens[3] != h.poll->tokens[0]);
+
+    // §1: a 401 gets another fresh token and one retry at once...
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    REQUIRE(h.connection->tokens.size() == 5);
+    CHECK(h.token_posts == posts_before + 2);
+    CHECK(h.connection->tokens[4] != h.connection->tokens[3]);
+    CHECK(h.connection->tokens[4] != h.poll->tokens[0]);
+
+    // ...and only one: a second 401 waits for the backoff.
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    CHECK(h.connection->tokens.size() == 5);
+    CHECK(h.driver->online());
+    CHECK(h.driver->transport() == session::Transport::poll);
+    h.timeline.advance(60s);
+    CHECK(h.connection->tokens.size() == 6);
+
+    // The retried attempt that comes up ends the polling period as usual.
+    h.connection->refuse(401);
+    h.timeline.advance(0ms);
+    REQUIRE(h.connection->tokens.size() == 7);
+    h.connection->accept();
+    h.poll->finish_closing();
+    CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
+}
+
+TEST_CASE("session driver: the switch back waits at most 3 s for a hung poll, then aborts it",
+          "[session_driver][poll]") {
+    Harness h(kPollUrl);
+    fall_back_after_three_400s(h);
+    h.poll->accept();
+    h.poll->receive(welcome());
+    REQUIRE(h.driver->online());
+    h.timeline.advance(60s);
+    REQUIRE(h.connection->tokens.size() == 4);
+    h.connection->accept();
+    CHECK(h.poll->closed_with == 1000);  // asked to end after the poll in flight
+    h.timeline.advance(2900ms);
+    CHECK(h.poll->aborts == 0);
+    h.timeline.advance(200ms);
+    CHECK(h.poll->aborts == 1);  // the poll hung: the WebSocket does not wait for its timeout
+    h.poll->finish_closing();
+    CHECK(h.connection->sent_types() == std::vector<std::string>{"hello"});
+    h.connection->receive(welcome());
+    CHECK(h.driver->online());
+    CHECK(h.driver->transport() == session::Transport::websocket);
+}

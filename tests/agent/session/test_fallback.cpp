@@ -93,11 +93,36 @@ TEST_CASE("fallback: failed upgrades for poll_after start polling, counted from 
     FallbackPolicy policy(with_poll_url(5min), clock);
     CHECK_FALSE(policy.on_upgrade_failed(std::nullopt));
     clock.advance(4min + 59s);
-    CHECK_FALSE(policy.on_upgrade_failed(503));
+    CHECK_FALSE(policy.on_upgrade_failed(502));
     clock.advance(1s);
     CHECK(policy.on_upgrade_failed(std::nullopt));
     CHECK(policy.transport() == Transport::poll);
     CHECK(policy.snapshot().reason == "upgrade failed for 5m");
+}
+
+TEST_CASE("fallback: the outpost server's own refusals never start polling, and end a run") {
+    for (int status : {401, 403, 429, 503}) {
+        INFO(status);
+        FakeClock clock;
+        FallbackPolicy policy(with_poll_url(5min), clock);
+        // A maintenance window (or a rate limit, a revoked node) far longer
+        // than poll_after: the upgrade path works, so still the WebSocket.
+        for (int i = 0; i < 40; ++i) {
+            CHECK_FALSE(policy.on_upgrade_failed(status));
+            clock.advance(30s);
+        }
+        CHECK(policy.transport() == Transport::websocket);
+        // It also resets the clock and the row of a run already going.
+        CHECK_FALSE(policy.on_upgrade_failed(std::nullopt));
+        clock.advance(4min);
+        CHECK_FALSE(policy.on_upgrade_failed(400));
+        CHECK_FALSE(policy.on_upgrade_failed(400));
+        CHECK_FALSE(policy.on_upgrade_failed(status));
+        clock.advance(4min);
+        CHECK_FALSE(policy.on_upgrade_failed(std::nullopt));  // 0 min into a new run
+        CHECK_FALSE(policy.on_upgrade_failed(400));           // 1 in a row, not 3
+        CHECK(policy.transport() == Transport::websocket);
+    }
 }
 
 TEST_CASE("fallback: a WebSocket session in between starts the count again") {

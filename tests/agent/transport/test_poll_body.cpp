@@ -55,3 +55,14 @@ TEST_CASE("a poll answer: 200 with messages, refusals, and everything that ends 
         CHECK(read_poll_answer(200, body, "application/json").outcome == PollOutcome::ended);
     }
 }
+
+TEST_CASE(
+    "a poll's time limit grows with its body at 16 KiB/s over the 10 s for the answer's start",
+    "[poll]") {
+    using std::chrono::milliseconds;
+    CHECK(poll_exchange_timeout(milliseconds(10000), 0) == milliseconds(10000));
+    CHECK(poll_exchange_timeout(milliseconds(10000), 16 * 1024) == milliseconds(11000));
+    CHECK(poll_exchange_timeout(milliseconds(10000), 1) == milliseconds(10001));
+    // A 1 MiB body: 64 s of upload at the floor rate (16 s at 512 kbit/s fits).
+    CHECK(poll_exchange_timeout(milliseconds(10000), 1024 * 1024) == milliseconds(74000));
+}

@@ -165,7 +165,10 @@ TEST_CASE("a poll answer over the size limit ends the period", "[poll]") {
     REQUIRE(f.connection->connect(f.settings(1024), "tok-1"));
     f.run_until_ended();
     REQUIRE(f.closed.has_value());
-    CHECK_THAT(f.closed->second, Catch::Contains("exceeds 1024 bytes"));
+    // Named for a server's author (review 3, item 5).
+    CHECK_THAT(f.closed->second,
+               Catch::Contains("the server's answer exceeds protocol.max_message_bytes (1024 "
+                               "bytes); a server must split its queue across polls"));
     CHECK(f.delivered.empty());
 }
 
@@ -211,4 +214,51 @@ TEST_CASE("close() lets the poll in flight finish and hands its answer on", "[po
     REQUIRE(f.closed.has_value());
     CHECK(f.closed->first == 1000);
     CHECK(f.connection->state() == ConnectionState::kIdle);
+}
+
+TEST_CASE(
+    "a welcome in the answer after the hello poll's empty one comes within 1 s, not "
+    "poll_interval",
+    "[poll]") {
+    PollFixture f;
+    // A server that builds the session asynchronously (review 3, item 17).
+    f.server.script_polls({PollReply{200, R"({"messages":[]})"},
+                           PollReply{200, R"({"messages":[)" + kWelcome + "]}"}});
+    ConnectSettings s = f.settings();
+    s.poll_interval = 8s;  // longer than the wait below, shorter than any test limit
+    REQUIRE(f.connection->connect(s, "tok-1"));
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(f.loop->run_until([&] { return !f.received.empty(); }, 4s));
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    CHECK(f.received == std::vector<std::string>{kWelcome});
+    CHECK_FALSE(f.ended());
+    // Once the server has spoken, an empty answer waits poll_interval again.
+    const std::size_t polls = f.server.seen().poll_bodies.size();
+    f.loop->run_until([] { return false; }, 2500ms);
+    CHECK(f.server.seen().poll_bodies.size() <= polls + 1);  // the one the welcome asked for
+}
+
+TEST_CASE("queued log_lines alone make at most one poll a second", "[poll]") {
+    PollFixture f;
+    f.server.script_polls({PollReply{200, R"({"messages":[)" + kWelcome + "]}"}});
+    ConnectSettings s = f.settings();
+    s.poll_interval = 10s;  // only the sends make polls here
+    REQUIRE(f.connection->connect(s, "tok-1"));
+    REQUIRE(f.loop->run_until([&] { return !f.received.empty(); }, 10s));
+    // The answer carried the welcome: the one poll that follows at once.
+    REQUIRE(f.loop->run_until([&] { return f.server.seen().poll_bodies.size() >= 2; }, 10s));
+    const std::size_t before = f.server.seen().poll_bodies.size();
+    const std::string line =
+        R"({"type":"log_line","id":"l-1","ts":"2026-11-22T10:00:00.123Z","data":{}})";
+    // A followed source writing every 100 ms for 3 s (review 3, item 28).
+    for (int i = 0; i < 30; ++i) {
+        REQUIRE(f.connection->send(line));
+        f.loop->run_until([] { return false; }, 100ms);
+    }
+    REQUIRE(f.loop->run_until([&] { return f.connection->fully_written(); }, 5s));
+    const std::size_t polls = f.server.seen().poll_bodies.size() - before;
+    CHECK(polls >= 3);
+    CHECK(polls <= 5);                // not one every 50 ms plus the exchange (about 20)
+    CHECK(f.delivered.back() == 31);  // hello, then every line, each once
+    CHECK_FALSE(f.ended());
 }
