@@ -63,20 +63,26 @@ void FileSource::unwatch(const OpenFile& file) {
     if (users <= 1) watcher_->unwatch(file.watch);
 }
 
-void FileSource::hold_successor() {
+Expected<void> FileSource::hold_successor() {
     // Opened as soon as it is seen: if other rotations rename it away before
     // the old file is drained, the source still has it.
-    if (!current_ || successors_.size() >= kMaxSuccessors) return;
+    if (!current_ || successors_.size() >= kMaxSuccessors) return {};
     auto opened = OpenFile::open(options_.path);
-    if (!opened || !*opened) return;
+    // A refused successor (a planted symlink or hard link) ends the stream
+    // with its reason rather than leaving it on the old file for ever.
+    if (!opened && opened.error().kind() == ErrorKind::permission) {
+        return std::unexpected(opened.error());
+    }
+    if (!opened || !*opened) return {};
     const auto& identity = (*opened)->identity();
-    if (identity == current_->identity()) return;
+    if (identity == current_->identity()) return {};
     for (const auto& successor : successors_) {
-        if (successor.identity() == identity) return;
+        if (successor.identity() == identity) return {};
     }
     successors_.push_back(std::move(**opened));
     // Its writes must wake the source too: they are what lets it move on.
     if (watcher_) successors_.back().watch = watcher_->watch_path_inode();
+    return {};
 }
 
 Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
@@ -133,7 +139,10 @@ Expected<void> FileSource::follow(transport::EventLoop& loop, SourceEvents event
 
 void FileSource::on_file_event() {
     if (failed_) return;
-    hold_successor();
+    if (auto held = hold_successor(); !held) {
+        fail_later(held.error().message());
+        return;
+    }
     if (events_.on_readable) {
         const auto alive = alive_;
         const auto on_readable = events_.on_readable;  // it may destroy this source
@@ -189,7 +198,9 @@ Expected<FileSource::Look> FileSource::look() {
     seen.change = classify_change(current_->identity(), status->size,
                                   std::max(position_, seen_size_), at_path);
     seen_size_ = status->size;
-    if (seen.change == FileChange::replaced) hold_successor();
+    if (seen.change == FileChange::replaced) {
+        if (auto held = hold_successor(); !held) return std::unexpected(held.error());
+    }
     for (const auto& successor : successors_) {
         const auto successor_status = successor.status();
         if (successor_status && successor_status->size > 0) seen.successor_written = true;

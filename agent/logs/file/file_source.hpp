@@ -80,7 +80,7 @@ class FileSource final : public LogSource {
     [[nodiscard]] Expected<bool> open_path();
     void adopt(OpenFile file);
     void unwatch(const OpenFile& file);
-    void hold_successor();
+    [[nodiscard]] Expected<void> hold_successor();
     [[nodiscard]] Expected<Look> look();
     [[nodiscard]] Expected<std::size_t> read_block(std::uint64_t offset);
     void consume(std::size_t got, std::vector<LogRecord>& out, ReadBudget& budget, TimePoint now);
