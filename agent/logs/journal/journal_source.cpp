@@ -1,5 +1,6 @@
 #include "agent/logs/journal/journal_source.hpp"
 
+#include <sys/stat.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +44,37 @@ std::string describe_errno(std::string_view what, int negative_errno) {
     return fmt::format("{}: {}", what, std::strerror(-negative_errno));
 }
 
+// journal_directory's files are parsed by sd-journal as the agent (root):
+// whoever may write the directory could plant crafted files, or links to
+// other root-only journals. So it must belong to root (or to the agent's own
+// user) and be writable by nobody else (docs/log-streaming.md, "Security").
+// A directory that is not there is left to sd-journal's own error.
+Expected<void> check_journal_directory(const std::string& directory) {
+    struct stat info {};
+    if (::stat(directory.c_str(), &info) != 0) return {};
+    if (info.st_uid != 0 && info.st_uid != ::geteuid()) {
+        return fail(ErrorKind::permission,
+                    fmt::format("journal directory {} is owned by uid {}, not by root: its files "
+                                "are parsed as root, so it must be root's",
+                                directory, info.st_uid));
+    }
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return fail(ErrorKind::permission,
+                    fmt::format("journal directory {} is writable by group or others (mode {:o}): "
+                                "its files are parsed as root, so only root may write it",
+                                directory, info.st_mode & 07777));
+    }
+    return {};
+}
+
 // The system journal, or the files of one directory; the same handle either
 // way, so everything after this is the production path in the tests too.
 Expected<JournalHandle> open_journal(const config::LogSourceEntry& entry) {
+    if (entry.journal_directory) {
+        if (auto checked = check_journal_directory(*entry.journal_directory); !checked) {
+            return std::unexpected(checked.error());
+        }
+    }
     sd_journal* raw = nullptr;
     const int r = entry.journal_directory
                       ? sd_journal_open_directory(&raw, entry.journal_directory->c_str(), 0)
