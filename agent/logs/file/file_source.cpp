@@ -85,7 +85,7 @@ Expected<void> FileSource::hold_successor() {
     return {};
 }
 
-Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
+Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines, std::size_t max_bytes) {
     auto opened = open_path();
     if (!opened) return std::unexpected(opened.error());
     if (!*opened) return std::vector<LogRecord>{};  // not there yet: no history
@@ -95,7 +95,8 @@ Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
     }
     const auto size = static_cast<std::uint64_t>(info.st_size);
     const auto now = std::chrono::system_clock::now();
-    auto window = read_history(current_->fd(), size, lines, options_.max_line_bytes, now);
+    auto window =
+        read_history(current_->fd(), size, lines, max_bytes, options_.max_line_bytes, now);
     if (!window) return std::unexpected(window.error().context(options_.path));
     bytes_read_ += window->bytes_read;
     position_ = window->end;
@@ -119,7 +120,7 @@ Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
             assembler_.feed(std::string_view(buffer_.data(), *got), records, unlimited, now);
     }
     if (assembler_.holding()) records.push_back(assembler_.take_partial(now));
-    if (records.size() > lines) records.erase(records.begin(), records.end() - lines);
+    keep_newest(records, lines, max_bytes);
     return records;
 }
 

@@ -251,8 +251,39 @@ std::string JournalSource::describe() const {
     return "journal " + entry.unit;
 }
 
-Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines) {
+// How many entries back from the tail the newest `lines` records that fit in
+// `max_bytes` of text reach (entries without MESSAGE count as steps, not
+// bytes). A first pass, so that history holds no more than it returns.
+Expected<std::uint32_t> JournalSource::steps_within(std::uint32_t lines, std::size_t max_bytes) {
     sd_journal* journal = state_->journal.get();
+    if (const int r = sd_journal_seek_tail(journal); r < 0) {
+        return fail(kind_of(r), describe_errno("seeking the journal's tail", r));
+    }
+    std::uint32_t steps = 0;
+    std::uint32_t records = 0;
+    std::size_t bytes = 0;
+    while (records < lines) {
+        const int r = sd_journal_previous(journal);
+        if (r < 0) return fail(kind_of(r), describe_errno("reading the journal", r));
+        if (r == 0) break;  // the unit's oldest entry
+        if (auto record = state_->current_record()) {
+            if (record->text.size() > max_bytes - bytes) break;
+            bytes += record->text.size();
+            ++records;
+        }
+        ++steps;
+    }
+    return steps;
+}
+
+Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines,
+                                                        std::size_t max_bytes) {
+    sd_journal* journal = state_->journal.get();
+    auto steps = steps_within(lines, max_bytes);
+    if (!steps) return std::unexpected(steps.error());
+    // None fit (the newest alone is over max_bytes): as lines = 0, no
+    // history and following goes on after the newest.
+    if (lines > 0) lines = *steps;
     if (const int r = sd_journal_seek_tail(journal); r < 0) {
         return fail(kind_of(r), describe_errno("seeking the journal's tail", r));
     }
@@ -275,6 +306,8 @@ Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines) {
         }
         if (auto record = state_->current_record()) records.push_back(std::move(*record));
     }
+    // Entries written between the two passes shift the window by as many.
+    keep_newest(records, lines, max_bytes);
     return records;
 }
 

@@ -112,7 +112,7 @@ Expected<std::unique_ptr<StreamManager::Stream>> StreamManager::start(
     if (!source) return fail(source.error().kind(), "source failed: " + source.error().message());
     stream->source = std::move(*source);
     const std::uint32_t lines = std::min(request.lines, settings_.logs.max_history_lines);
-    auto history = stream->source->history(lines);
+    auto history = stream->source->history(lines, settings_.logs.max_history_bytes);
     if (!history)
         return fail(history.error().kind(), "source failed: " + history.error().message());
     stream->pending.assign(std::make_move_iterator(history->begin()),
