@@ -181,6 +181,39 @@ TEST_CASE("an unknown source is refused at once with stream_end and no log_line"
     CHECK(f.lines().empty());
 }
 
+TEST_CASE("a stream_end the send queue refuses is sent once it drains, in order") {
+    Fixture f;
+    f.app.lines = {"old"};
+    CHECK_FALSE(f.open("s1", "app", true, 0).has_value());
+    f.run(50ms);
+    f.backpressured = true;  // the server stopped reading
+    CHECK_FALSE(f.open("s2", "nope", true, 10).has_value());
+    CHECK_FALSE(f.stop("s1").has_value());
+    CHECK(f.ends().empty());
+    CHECK(f.manager->unsent_ends() == 2);
+    f.run(200ms);
+    CHECK(f.ends().empty());  // still refused: kept, not lost
+    f.backpressured = false;
+    f.run(2s, [&] { return f.ends().size() == 2; });
+    REQUIRE(f.ends().size() == 2);
+    CHECK(f.ends()[0].stream_id == "s2");
+    CHECK(f.ends()[0].reason == "unknown source `nope`");
+    CHECK(f.ends()[1].stream_id == "s1");
+    CHECK(f.ends()[1].reason == "stopped");
+    CHECK(f.manager->unsent_ends() == 0);
+}
+
+TEST_CASE("a refused stream_end of the last session is not sent in the next") {
+    Fixture f;
+    f.backpressured = true;
+    CHECK_FALSE(f.open("s1", "nope", true, 10).has_value());
+    CHECK(f.manager->unsent_ends() == 1);
+    f.manager->on_session_start();
+    f.backpressured = false;
+    f.run(200ms);
+    CHECK(f.ends().empty());
+}
+
 TEST_CASE("a history-only stream sends the last lines, capped, then stream_end done") {
     Fixture f;
     for (int i = 0; i < 30; ++i) f.app.lines.push_back(fmt::format("line {}", i));
