@@ -242,7 +242,10 @@ struct LogsConfig {
     std::uint32_t max_streams{};           // open at once; one more is refused
     std::uint32_t max_lines_per_second{};  // all streams together
     std::uint32_t max_history_lines{};     // stream_logs.lines above it is capped
-    Duration partial_line_timeout{};       // a last line without a newline waits this long
+    // History text per stream (the newest records win); the schema's default,
+    // so that a LogsConfig built by hand does not silently send no history.
+    std::uint32_t max_history_bytes{4U << 20};
+    Duration partial_line_timeout{};  // a last line without a newline waits this long
     bool operator==(const LogsConfig&) const = default;
 };
 

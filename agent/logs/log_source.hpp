@@ -81,19 +81,27 @@ struct Skipped {
 // bounded like a send pass.
 inline constexpr std::size_t kDiscardRecordsPerCall = 4096;
 inline constexpr std::size_t kDiscardBytesPerCall = 256 * 1024;
+// history()'s byte bound when none is given (tests, tools); the stream
+// manager always passes logs.max_history_bytes. Every override repeats it as
+// its default, so the default is the same whatever the static type.
+inline constexpr std::size_t kUnboundedHistory = SIZE_MAX;
 
 class LogSource {
   public:
     virtual ~LogSource() = default;
 
     // The last `lines` records that exist now, oldest first (fewer when the
-    // source has fewer). A file is read backwards from its end in bounded
-    // blocks, never whole; the journal steps back from its tail. Marks the
+    // source has fewer), together at most `max_bytes` of text: past it the
+    // older records are left out, the newest win (logs.max_history_bytes;
+    // history is held in memory before the first log_line). A file is read
+    // backwards from its end in bounded blocks, never whole; the journal
+    // steps back from its tail. Marks the
     // position where follow() will continue, so nothing is repeated or
     // skipped between history and following. `lines` = 0: nothing, position
     // at the end. A source that does not exist yet has no history (not an
     // error: it is waited for when following).
-    [[nodiscard]] virtual Expected<std::vector<LogRecord>> history(std::uint32_t lines) = 0;
+    [[nodiscard]] virtual Expected<std::vector<LogRecord>> history(
+        std::uint32_t lines, std::size_t max_bytes = kUnboundedHistory) = 0;
 
     // Starts watching for new records after the position history() left
     // (inotify for files, sd_journal_get_fd() for the journal), both as fds
@@ -136,5 +144,18 @@ class LogSource {
     // For logs and status: "file /var/log/app.log" or "journal nginx.service".
     [[nodiscard]] virtual std::string describe() const = 0;
 };
+
+// Keeps the newest records of `records` (oldest first) that fit in `lines`
+// records and `max_bytes` of text together; drops the older ones.
+inline void keep_newest(std::vector<LogRecord>& records, std::size_t lines, std::size_t max_bytes) {
+    std::size_t kept = 0;
+    std::size_t bytes = 0;
+    for (auto it = records.rbegin(); it != records.rend() && kept < lines; ++it) {
+        if (it->text.size() > max_bytes - bytes) break;
+        bytes += it->text.size();
+        ++kept;
+    }
+    records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(kept));
+}
 
 }  // namespace outpost::logs

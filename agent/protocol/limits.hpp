@@ -22,6 +22,10 @@ inline constexpr std::uint64_t kMaxHeartbeatS = 3600;
 inline constexpr std::uint64_t kMinTelemetryS = 1;
 inline constexpr std::uint64_t kMaxTelemetryS = 86'400;
 inline constexpr std::uint64_t kMaxReconnectSpreadS = 3600;  // §3.1 welcome.reconnect_spread_s
-inline constexpr std::uint64_t kMaxStreamLines = 100'000;
+// stream_logs.lines: any count that fits the field. §3.3 asks for "the last
+// `lines` lines (fewer if the source has fewer)", so a larger request (a
+// server asking for "all") is capped by the stream manager at
+// logs.max_history_lines, not refused.
+inline constexpr std::uint64_t kMaxStreamLines = 0xFFFF'FFFF;
 
 }  // namespace outpost::protocol::limits

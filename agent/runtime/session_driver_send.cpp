@@ -17,9 +17,9 @@ namespace {
 constexpr std::string_view kLog = "session";
 
 // Above the mark, the replies nothing else would repeat (a command_ack, an
-// `error`, a `status`, the `health` answering a health_check) still go out
-// while the queue is below the mark plus this much: a few hundred small
-// replies. A config_update's or a held command's ack is its only answer, and
+// `error`, a `status`, the `health` answering a health_check, a stream_end)
+// still go out while the queue is below the mark plus this much: a few
+// hundred small replies. A config_update's or a held command's ack is its only answer, and
 // a status{degraded} the server must see. Pongs, pings, results and the
 // outbox never use it (results and the outbox are in the journal), so a
 // server that floods pings and stops reading cannot fill it, and the queue
@@ -30,7 +30,10 @@ bool uses_reply_reserve(const protocol::outbound::Body& body) {
     return std::holds_alternative<protocol::outbound::CommandAck>(body) ||
            std::holds_alternative<protocol::outbound::Error>(body) ||
            std::holds_alternative<protocol::outbound::Status>(body) ||
-           std::holds_alternative<protocol::outbound::Health>(body);
+           std::holds_alternative<protocol::outbound::Health>(body) ||
+           // The only answer to a refused or stopped stream (§3.3); small,
+           // one per stream.
+           std::holds_alternative<protocol::outbound::StreamEnd>(body);
 }
 
 }  // namespace

@@ -112,6 +112,9 @@ void FileSource::hold_arrivals() {
         }
         hold(std::move(*arrival));
     }
+    // A link planted at the path is never followed (open_file.cpp); the
+    // stream ends with why rather than waiting on the old file for ever.
+    if (auto refused = watcher_->take_refusal()) fail_later(*refused);
 }
 
 void FileSource::hold_path() {
@@ -119,12 +122,16 @@ void FileSource::hold_path() {
     // since history() opened the file, before the watcher could hear it.
     if (!current_ || !watcher_) return;
     auto opened = OpenFile::open(options_.path);
+    if (!opened && opened.error().kind() == ErrorKind::permission) {
+        fail_later(opened.error().message());  // a planted link: never followed
+        return;
+    }
     if (!opened || !*opened || known((*opened)->identity())) return;
     (*opened)->watch = watcher_->watch_inode(**opened);
     hold(std::move(**opened));
 }
 
-Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
+Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines, std::size_t max_bytes) {
     auto opened = open_path();
     if (!opened) return std::unexpected(opened.error());
     if (!*opened) return std::vector<LogRecord>{};  // not there yet: no history
@@ -134,7 +141,8 @@ Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
     }
     const auto size = static_cast<std::uint64_t>(info.st_size);
     const auto now = std::chrono::system_clock::now();
-    auto window = read_history(current_->fd(), size, lines, options_.max_line_bytes, now);
+    auto window =
+        read_history(current_->fd(), size, lines, max_bytes, options_.max_line_bytes, now);
     if (!window) return std::unexpected(window.error().context(options_.path));
     bytes_read_ += window->bytes_read;
     position_ = window->end;
@@ -158,7 +166,7 @@ Expected<std::vector<LogRecord>> FileSource::history(std::uint32_t lines) {
             assembler_.feed(std::string_view(buffer_.data(), *got), records, unlimited, now);
     }
     if (assembler_.holding()) records.push_back(assembler_.take_partial(now));
-    if (records.size() > lines) records.erase(records.begin(), records.end() - lines);
+    keep_newest(records, lines, max_bytes);
     return records;
 }
 

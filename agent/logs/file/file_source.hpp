@@ -59,7 +59,8 @@ class FileSource final : public LogSource {
     FileSource(const FileSource&) = delete;
     FileSource& operator=(const FileSource&) = delete;
 
-    [[nodiscard]] Expected<std::vector<LogRecord>> history(std::uint32_t lines) override;
+    [[nodiscard]] Expected<std::vector<LogRecord>> history(
+        std::uint32_t lines, std::size_t max_bytes = kUnboundedHistory) override;
     [[nodiscard]] Expected<void> follow(transport::EventLoop& loop, SourceEvents events) override;
     [[nodiscard]] std::vector<LogRecord> read(std::size_t max_records,
                                               std::size_t max_bytes) override;

@@ -140,6 +140,9 @@ void FileWatcher::open_arrivals() {
         // Not there or not readable: given up below unless the events say
         // where it went.
         if (opened && *opened) arrival.file = std::move(**opened);
+        if (!opened && opened.error().kind() == ErrorKind::permission && !refused_) {
+            refused_ = opened.error().message();
+        }
     }
 }
 

@@ -16,7 +16,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/common/error.hpp"
@@ -54,6 +56,11 @@ class FileWatcher {
     // before it could be opened: its lines are missed. Reads the pending
     // events first; what else they said is told through on_change later.
     [[nodiscard]] std::vector<std::optional<OpenFile>> take_arrivals();
+    // Why an arrival was refused rather than missed (a planted symbolic or
+    // hard link, open_file.hpp), once; the source ends its stream with it.
+    [[nodiscard]] std::optional<std::string> take_refusal() {
+        return std::exchange(refused_, std::nullopt);
+    }
     // Stops hearing about an inode watched before (after the source left it).
     void unwatch(int wd);
 
@@ -78,6 +85,7 @@ class FileWatcher {
     transport::Timer retry_timer_;
     transport::Timer notify_timer_;  // on_change for events take_arrivals read
     std::function<void()> on_change_;
+    std::optional<std::string> refused_;  // see take_refusal()
 };
 
 }  // namespace outpost::logs::file

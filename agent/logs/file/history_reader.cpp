@@ -82,7 +82,8 @@ struct NewlineScan {
 }  // namespace
 
 Expected<HistoryWindow> read_history(int fd, std::uint64_t size, std::uint32_t lines,
-                                     std::size_t max_line_bytes, TimePoint now) {
+                                     std::size_t max_bytes, std::size_t max_line_bytes,
+                                     TimePoint now) {
     HistoryWindow window;
     // One newline ends the tail, `lines` more start and end the lines.
     auto scan = scan_newlines(fd, size, std::size_t{lines} + 1, max_line_bytes + kMaxScanPerLine);
@@ -101,14 +102,18 @@ Expected<HistoryWindow> read_history(int fd, std::uint64_t size, std::uint32_t l
     std::size_t count = newlines.size() - 1;
     if (scan->reached_start && count < lines) ++count;
     count = std::min<std::size_t>(count, lines);
-    window.records.reserve(count);
-    for (std::size_t k = count; k > 0; --k) {
+    // Newest first, so that the byte bound leaves out the oldest.
+    std::size_t text_bytes = 0;
+    for (std::size_t k = 1; k <= count; ++k) {
         const std::uint64_t end = newlines[k - 1];
         const std::uint64_t begin = k < newlines.size() ? newlines[k] + 1 : 0;
         auto record = read_line(fd, begin, end, max_line_bytes, now, window.bytes_read);
         if (!record) return std::unexpected(record.error().context("reading history"));
+        text_bytes += record->text.size();
+        if (text_bytes > max_bytes) break;
         window.records.push_back(std::move(*record));
     }
+    std::reverse(window.records.begin(), window.records.end());
     return window;
 }
 

@@ -6,7 +6,9 @@
 // lines, at the start of the file, or when one line (or the unterminated
 // tail) runs longer than kMaxScanPerLine past max_line_bytes: such a line's
 // start is not looked for, so it and everything older are left out. Then each
-// line is read only as far as its cut needs (max_line_bytes + 3 bytes).
+// line is read only as far as its cut needs (max_line_bytes + 3 bytes), the
+// newest first, until the records' text would pass `max_bytes`: the older
+// lines are left out.
 
 #include <cstdint>
 #include <vector>
@@ -33,6 +35,7 @@ struct HistoryWindow {
 // `fd` is read with pread() only (its offset is not used); `size` is the file
 // size to treat as its end.
 [[nodiscard]] Expected<HistoryWindow> read_history(int fd, std::uint64_t size, std::uint32_t lines,
+                                                   std::size_t max_bytes,
                                                    std::size_t max_line_bytes, TimePoint now);
 
 }  // namespace outpost::logs::file

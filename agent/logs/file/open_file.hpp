@@ -16,7 +16,9 @@ class OpenFile {
   public:
     // nullopt: nothing at `path` (or a directory of it missing): waited for.
     // An error: it exists but cannot be read, or is no regular file (a FIFO
-    // would block the loop, a directory has no lines).
+    // would block the loop, a directory has no lines), or may not be streamed:
+    // the path is a symbolic link, the file has more than one hard link, or
+    // it is on procfs/sysfs (docs/log-streaming.md, "Security").
     [[nodiscard]] static Expected<std::optional<OpenFile>> open(const std::string& path);
 
     OpenFile(OpenFile&& other) noexcept;

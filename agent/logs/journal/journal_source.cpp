@@ -1,5 +1,6 @@
 #include "agent/logs/journal/journal_source.hpp"
 
+#include <sys/stat.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +44,37 @@ std::string describe_errno(std::string_view what, int negative_errno) {
     return fmt::format("{}: {}", what, std::strerror(-negative_errno));
 }
 
+// journal_directory's files are parsed by sd-journal as the agent (root):
+// whoever may write the directory could plant crafted files, or links to
+// other root-only journals. So it must belong to root (or to the agent's own
+// user) and be writable by nobody else (docs/log-streaming.md, "Security").
+// A directory that is not there is left to sd-journal's own error.
+Expected<void> check_journal_directory(const std::string& directory) {
+    struct stat info {};
+    if (::stat(directory.c_str(), &info) != 0) return {};
+    if (info.st_uid != 0 && info.st_uid != ::geteuid()) {
+        return fail(ErrorKind::permission,
+                    fmt::format("journal directory {} is owned by uid {}, not by root: its files "
+                                "are parsed as root, so it must be root's",
+                                directory, info.st_uid));
+    }
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        return fail(ErrorKind::permission,
+                    fmt::format("journal directory {} is writable by group or others (mode {:o}): "
+                                "its files are parsed as root, so only root may write it",
+                                directory, info.st_mode & 07777));
+    }
+    return {};
+}
+
 // The system journal, or the files of one directory; the same handle either
 // way, so everything after this is the production path in the tests too.
 Expected<JournalHandle> open_journal(const config::LogSourceEntry& entry) {
+    if (entry.journal_directory) {
+        if (auto checked = check_journal_directory(*entry.journal_directory); !checked) {
+            return std::unexpected(checked.error());
+        }
+    }
     sd_journal* raw = nullptr;
     const int r = entry.journal_directory
                       ? sd_journal_open_directory(&raw, entry.journal_directory->c_str(), 0)
@@ -222,8 +251,39 @@ std::string JournalSource::describe() const {
     return "journal " + entry.unit;
 }
 
-Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines) {
+// How many entries back from the tail the newest `lines` records that fit in
+// `max_bytes` of text reach (entries without MESSAGE count as steps, not
+// bytes). A first pass, so that history holds no more than it returns.
+Expected<std::uint32_t> JournalSource::steps_within(std::uint32_t lines, std::size_t max_bytes) {
     sd_journal* journal = state_->journal.get();
+    if (const int r = sd_journal_seek_tail(journal); r < 0) {
+        return fail(kind_of(r), describe_errno("seeking the journal's tail", r));
+    }
+    std::uint32_t steps = 0;
+    std::uint32_t records = 0;
+    std::size_t bytes = 0;
+    while (records < lines) {
+        const int r = sd_journal_previous(journal);
+        if (r < 0) return fail(kind_of(r), describe_errno("reading the journal", r));
+        if (r == 0) break;  // the unit's oldest entry
+        if (auto record = state_->current_record()) {
+            if (record->text.size() > max_bytes - bytes) break;
+            bytes += record->text.size();
+            ++records;
+        }
+        ++steps;
+    }
+    return steps;
+}
+
+Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines,
+                                                        std::size_t max_bytes) {
+    sd_journal* journal = state_->journal.get();
+    auto steps = steps_within(lines, max_bytes);
+    if (!steps) return std::unexpected(steps.error());
+    // None fit (the newest alone is over max_bytes): as lines = 0, no
+    // history and following goes on after the newest.
+    if (lines > 0) lines = *steps;
     if (const int r = sd_journal_seek_tail(journal); r < 0) {
         return fail(kind_of(r), describe_errno("seeking the journal's tail", r));
     }
@@ -246,6 +306,8 @@ Expected<std::vector<LogRecord>> JournalSource::history(std::uint32_t lines) {
         }
         if (auto record = state_->current_record()) records.push_back(std::move(*record));
     }
+    // Entries written between the two passes shift the window by as many.
+    keep_newest(records, lines, max_bytes);
     return records;
 }
 

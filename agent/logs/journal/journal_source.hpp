@@ -32,7 +32,8 @@ class JournalSource final : public LogSource {
     JournalSource(const JournalSource&) = delete;
     JournalSource& operator=(const JournalSource&) = delete;
 
-    [[nodiscard]] Expected<std::vector<LogRecord>> history(std::uint32_t lines) override;
+    [[nodiscard]] Expected<std::vector<LogRecord>> history(
+        std::uint32_t lines, std::size_t max_bytes = kUnboundedHistory) override;
     [[nodiscard]] Expected<void> follow(transport::EventLoop& loop, SourceEvents events) override;
     [[nodiscard]] std::vector<LogRecord> read(std::size_t max_records,
                                               std::size_t max_bytes) override;
@@ -43,6 +44,7 @@ class JournalSource final : public LogSource {
   private:
     struct State;
     explicit JournalSource(std::unique_ptr<State> state);
+    [[nodiscard]] Expected<std::uint32_t> steps_within(std::uint32_t lines, std::size_t max_bytes);
     std::unique_ptr<State> state_;
 };
 

@@ -60,7 +60,8 @@ StreamManager::StreamManager(transport::EventLoop& loop, Settings settings, Sour
       settings_(std::move(settings)),
       open_(std::move(open)),
       links_(std::move(links)),
-      total_(settings_.logs.max_lines_per_second, steady_now()) {}
+      total_(settings_.logs.max_lines_per_second, steady_now()),
+      ends_timer_(std::make_unique<transport::Timer>(loop)) {}
 
 StreamManager::~StreamManager() = default;
 
@@ -115,7 +116,7 @@ Expected<std::unique_ptr<StreamManager::Stream>> StreamManager::start(
     if (!source) return fail(source.error().kind(), "source failed: " + source.error().message());
     stream->source = std::move(*source);
     const std::uint32_t lines = std::min(request.lines, settings_.logs.max_history_lines);
-    auto history = stream->source->history(lines);
+    auto history = stream->source->history(lines, settings_.logs.max_history_bytes);
     if (!history)
         return fail(history.error().kind(), "source failed: " + history.error().message());
     stream->pending.assign(std::make_move_iterator(history->begin()),
@@ -148,7 +149,7 @@ Expected<std::unique_ptr<StreamManager::Stream>> StreamManager::start(
 
 void StreamManager::refuse(const std::string& stream_id, std::string reason) {
     log::warn(kLog, "stream {} refused: {}", stream_id, reason);
-    (void)links_.send(protocol::outbound::StreamEnd{stream_id, std::move(reason)});
+    send_end(protocol::outbound::StreamEnd{stream_id, std::move(reason)});
 }
 
 std::optional<protocol::ProtocolError> StreamManager::stop(
@@ -177,7 +178,39 @@ void StreamManager::end(const std::string& stream_id, std::string reason, bool s
     message.lost = stream->source->counters().lost;
     log::info(kLog, "stream {} ended: {} ({} lines sent, {} dropped, {} lost)", stream->id, reason,
               stream->lines_sent, *message.dropped, *message.lost);
-    if (!silent) (void)links_.send(std::move(message));
+    if (!silent) send_end(std::move(message));
+}
+
+// How often a refused stream_end is tried again: it waits on the server
+// reading, which takes at least a round trip.
+constexpr std::chrono::milliseconds kEndRetry{50};
+
+void StreamManager::send_end(protocol::outbound::StreamEnd message) {
+    // Behind ones already waiting, so the server sees them in order.
+    if (unsent_ends_.empty() && links_.send(message)) return;
+    if (!links_.online()) return;  // no session: nobody left to answer
+    if (unsent_ends_.size() >= kMaxUnsentEnds) {
+        ++ends_given_up_;
+        log::warn(kLog, "stream {}: stream_end not sent, {} already wait for the send queue",
+                  message.stream_id, unsent_ends_.size());
+        return;
+    }
+    unsent_ends_.push_back(std::move(message));
+    if (!ends_timer_->pending()) ends_timer_->schedule(kEndRetry, [this] { flush_ends(); });
+}
+
+void StreamManager::flush_ends() {
+    while (!unsent_ends_.empty()) {
+        if (!links_.send(unsent_ends_.front())) {
+            if (!links_.online()) {
+                unsent_ends_.clear();  // the session went: they went with it
+                return;
+            }
+            ends_timer_->schedule(kEndRetry, [this] { flush_ends(); });
+            return;
+        }
+        unsent_ends_.pop_front();
+    }
 }
 
 void StreamManager::end_all(std::string_view reason) {
@@ -190,6 +223,9 @@ void StreamManager::end_all_silently(std::string_view why) {
 
 void StreamManager::on_session_start() {
     end_all_silently("the session it was opened in ended");
+    // Their streams belonged to the last session: the new one never knew them.
+    unsent_ends_.clear();
+    ends_timer_->cancel();
 }
 
 void StreamManager::apply_config(const config::LogsConfig& logs) {

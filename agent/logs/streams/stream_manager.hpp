@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,8 +35,9 @@
 #include "agent/protocol/outbound_messages.hpp"
 
 namespace outpost::transport {
+class Timer;
 class EventLoop;
-}
+}  // namespace outpost::transport
 
 namespace outpost::logs::streams {
 
@@ -98,6 +100,14 @@ class StreamManager {
 
     [[nodiscard]] std::vector<StreamStatus> status() const;
     [[nodiscard]] std::size_t open_count() const { return streams_.size(); }
+    // stream_end messages the send queue refused, waiting for it to drain,
+    // and those given up on past kMaxUnsentEnds (for status and tests).
+    [[nodiscard]] std::size_t unsent_ends() const { return unsent_ends_.size(); }
+    [[nodiscard]] std::uint64_t ends_given_up() const { return ends_given_up_; }
+
+    // How many refused stream_end messages wait at most; a server that keeps
+    // opening streams while it does not read cannot grow this without bound.
+    static constexpr std::size_t kMaxUnsentEnds = 1024;
 
   private:
     struct Stream;
@@ -128,6 +138,11 @@ class StreamManager {
     // stream_end (unless `silent`) and the stream is gone.
     void end(const std::string& stream_id, std::string reason, bool silent = false);
     void end_all_silently(std::string_view why);
+    // stream_end is the only answer a server gets to a refused or stopped
+    // stream (§3.3): one the send queue refuses (even with the reply
+    // reserve) is kept and sent, in order, once the queue takes it.
+    void send_end(protocol::outbound::StreamEnd message);
+    void flush_ends();
 
     transport::EventLoop& loop_;
     Settings settings_;
@@ -135,6 +150,9 @@ class StreamManager {
     StreamLinks links_;
     TokenBucket total_;
     std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
+    std::deque<protocol::outbound::StreamEnd> unsent_ends_;
+    std::unique_ptr<transport::Timer> ends_timer_;  // the next try of unsent_ends_
+    std::uint64_t ends_given_up_ = 0;
 };
 
 }  // namespace outpost::logs::streams

@@ -186,3 +186,18 @@ TEST_CASE("logs: an unknown source key is refused with a suggestion", "[config][
     CHECK_THAT(issues[0].message,
                Catch::Contains("did you mean `logs.sources[0].max_line_bytes`?"));
 }
+
+TEST_CASE("logs: history is bounded by lines (up to 100000) and bytes", "[config][logs]") {
+    auto defaults = load(kMinimal);
+    REQUIRE(defaults);
+    CHECK(defaults->logs.max_history_bytes == 4U * 1024 * 1024);
+    auto set = load_with("logs:\n  max_history_lines: 100000\n  max_history_bytes: 64KiB\n");
+    if (!set) FAIL(describe(set.error()));
+    CHECK(set->logs.max_history_lines == 100000);
+    CHECK(set->logs.max_history_bytes == 64U * 1024);
+    for (const char* bad :
+         {"max_history_lines: 100001", "max_history_bytes: 32KiB", "max_history_bytes: 65MiB"}) {
+        INFO(bad);
+        CHECK_FALSE(load_with(std::string("logs:\n  ") + bad + "\n"));
+    }
+}

@@ -198,6 +198,17 @@ TEST_CASE("inbound stream_logs, stop_stream") {
           "st-1");
 }
 
+TEST_CASE("inbound stream_logs: any 32-bit lines is accepted (the stream manager caps it)") {
+    // A server asking for "all" (§3.3: fewer if the source has fewer) gets a
+    // stream, not error{schema}.
+    CHECK(parse_as<inbound::StreamLogs>(
+              "stream_logs", R"({"stream_id":"s","source":"x","follow":false,"lines":1000000})")
+              .lines == 1'000'000);
+    CHECK(parse_as<inbound::StreamLogs>(
+              "stream_logs", R"({"stream_id":"s","source":"x","follow":false,"lines":4294967295})")
+              .lines == 4'294'967'295U);
+}
+
 TEST_CASE("inbound ping, pong, reconnect") {
     parse_as<inbound::Ping>("ping", "{}");
     parse_as<inbound::Ping>("ping", R"({"future":1})");

@@ -253,3 +253,19 @@ TEST_CASE("session driver: a graceful stop says offline, then closes with 1001",
     h.timeline.advance(1h);
     CHECK(h.connection->tokens.size() == 1);
 }
+
+TEST_CASE("session driver: over the mark, a stream_end uses the reply reserve",
+          "[session_driver][backpressure]") {
+    Harness h;
+    h.open_and_welcome();
+    h.connection->stop_reading();
+    REQUIRE(h.driver->send_encoded(large_report(800'000, 1)));
+    REQUIRE(h.driver->send_encoded(large_report(800'000, 2)));
+    REQUIRE(h.driver->send_encoded(large_report(497'400, 3)));
+    REQUIRE(h.driver->backpressured());
+    // The only answer a server gets to a refused or stopped stream (§3.3).
+    CHECK(h.driver->send(protocol::outbound::StreamEnd{"s-1", "stopped"}));
+    CHECK(h.connection->sent.back().find(R"("stream_id":"s-1")") != std::string::npos);
+    // A log_line is not a reply: it waits for the queue to drain.
+    CHECK_FALSE(h.driver->send(protocol::outbound::LogLine{"s-2", "text", "2026-12-08T00:00:00Z"}));
+}

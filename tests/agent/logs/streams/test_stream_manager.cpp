@@ -30,6 +30,8 @@ struct MemoryLog {
     std::uint64_t lost = 0;
     // A read stops after this many (a file source stops at a rotation).
     std::size_t max_per_read = SIZE_MAX;
+    // The byte bound the last history() was asked for.
+    std::size_t history_max_bytes = 0;
 
     void append(std::string line) {
         lines.push_back(std::move(line));
@@ -40,10 +42,13 @@ struct MemoryLog {
 class MemorySource final : public LogSource {
   public:
     explicit MemorySource(MemoryLog& log) : log_(log) {}
-    Expected<std::vector<LogRecord>> history(std::uint32_t lines) override {
+    Expected<std::vector<LogRecord>> history(std::uint32_t lines,
+                                             std::size_t max_bytes = kUnboundedHistory) override {
+        log_.history_max_bytes = max_bytes;
         std::vector<LogRecord> out;
         const std::size_t first = log_.lines.size() > lines ? log_.lines.size() - lines : 0;
         for (std::size_t i = first; i < log_.lines.size(); ++i) out.push_back(record(i));
+        keep_newest(out, lines, max_bytes);
         log_.position = log_.lines.size();
         return out;
     }
@@ -180,6 +185,39 @@ TEST_CASE("an unknown source is refused at once with stream_end and no log_line"
     CHECK(f.lines().empty());
 }
 
+TEST_CASE("a stream_end the send queue refuses is sent once it drains, in order") {
+    Fixture f;
+    f.app.lines = {"old"};
+    CHECK_FALSE(f.open("s1", "app", true, 0).has_value());
+    f.run(50ms);
+    f.backpressured = true;  // the server stopped reading
+    CHECK_FALSE(f.open("s2", "nope", true, 10).has_value());
+    CHECK_FALSE(f.stop("s1").has_value());
+    CHECK(f.ends().empty());
+    CHECK(f.manager->unsent_ends() == 2);
+    f.run(200ms);
+    CHECK(f.ends().empty());  // still refused: kept, not lost
+    f.backpressured = false;
+    f.run(2s, [&] { return f.ends().size() == 2; });
+    REQUIRE(f.ends().size() == 2);
+    CHECK(f.ends()[0].stream_id == "s2");
+    CHECK(f.ends()[0].reason == "unknown source `nope`");
+    CHECK(f.ends()[1].stream_id == "s1");
+    CHECK(f.ends()[1].reason == "stopped");
+    CHECK(f.manager->unsent_ends() == 0);
+}
+
+TEST_CASE("a refused stream_end of the last session is not sent in the next") {
+    Fixture f;
+    f.backpressured = true;
+    CHECK_FALSE(f.open("s1", "nope", true, 10).has_value());
+    CHECK(f.manager->unsent_ends() == 1);
+    f.manager->on_session_start();
+    f.backpressured = false;
+    f.run(200ms);
+    CHECK(f.ends().empty());
+}
+
 TEST_CASE("a history-only stream sends the last lines, capped, then stream_end done") {
     Fixture f;
     for (int i = 0; i < 30; ++i) f.app.lines.push_back(fmt::format("line {}", i));
@@ -194,6 +232,22 @@ TEST_CASE("a history-only stream sends the last lines, capped, then stream_end d
     CHECK(f.ends()[0].dropped == 0u);
     CHECK_FALSE(f.app.following);
     CHECK(f.manager->open_count() == 0);
+}
+
+TEST_CASE("history asks the source for at most logs.max_history_bytes, the newest win") {
+    auto logs = logs_config();
+    logs.max_history_bytes = 64 * 1024;
+    Fixture f(logs);
+    // 10 lines of 10 KiB: only the newest 6 fit in 64 KiB.
+    for (int i = 0; i < 10; ++i)
+        f.app.lines.push_back(fmt::format("{:05}", i) + std::string(10235, 'x'));
+    CHECK_FALSE(f.open("s1", "app", false, 10).has_value());
+    f.run(2s, [&] { return !f.ends().empty(); });
+    CHECK(f.app.history_max_bytes == 64 * 1024);
+    const auto lines = f.lines();
+    REQUIRE(lines.size() == 6);
+    CHECK(lines.front().line.starts_with("00004"));
+    CHECK(lines.back().line.starts_with("00009"));
 }
 
 TEST_CASE("a following stream sends history, then each appended line in order") {
