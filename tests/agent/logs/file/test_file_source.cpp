@@ -35,6 +35,26 @@ std::vector<std::string> lines(std::initializer_list<const char*> items) {
     return std::vector<std::string>(items.begin(), items.end());
 }
 
+// A file with `initial` in it, a loop, and a source following it after a
+// history of `history_lines`: the set-up most cases share.
+struct Followed {
+    explicit Followed(const std::string& initial, std::uint32_t history_lines = 10,
+                      std::uint32_t max_line_bytes = 1024,
+                      std::chrono::milliseconds partial_line_timeout = 2000ms)
+        : path(dir.write("app.log", initial)),
+          source(FileSourceOptions{path.string(), max_line_bytes, partial_line_timeout}),
+          follower(*loop, source) {
+        REQUIRE(source.history(history_lines));
+        follower.start();
+    }
+
+    TempDir dir{"logs-follow"};
+    const fs::path path;
+    std::unique_ptr<outpost::transport::EventLoop> loop = make_loop();
+    FileSource source;
+    Follower follower;
+};
+
 // Resident set size of this process, in KiB.
 long rss_kib() {
     std::ifstream status("/proc/self/status");
@@ -52,13 +72,8 @@ long rss_kib() {
 }  // namespace
 
 TEST_CASE("follow: lines appended after the history come once, in order") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "old\n");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("old\n");
+    auto& [dir, path, loop, source, follower] = followed;
     append(path, "new 1\n");
     append(path, "new 2\nnew 3\n");
     REQUIRE(follower.run_until_records(3, 5s));
@@ -67,13 +82,8 @@ TEST_CASE("follow: lines appended after the history come once, in order") {
 }
 
 TEST_CASE("follow: a partial line waits for its end") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("");
+    auto& [dir, path, loop, source, follower] = followed;
     append(path, "hel");
     loop->run_until([] { return false; }, 100ms);
     CHECK(follower.records.empty());
@@ -84,13 +94,8 @@ TEST_CASE("follow: a partial line waits for its end") {
 }
 
 TEST_CASE("follow: a partial line is sent after the timeout and its rest is a new line") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 200ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 10, 1024, 200ms);
+    auto& [dir, path, loop, source, follower] = followed;
     const auto start = std::chrono::steady_clock::now();
     append(path, "prompt> ");
     REQUIRE(follower.run_until_records(1, 5s));
@@ -136,13 +141,8 @@ TEST_CASE("follow: a file in a directory that does not exist yet is waited for")
 }
 
 TEST_CASE("follow: a file deleted and recreated is followed into the new one") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "a\n");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("a\n");
+    auto& [dir, path, loop, source, follower] = followed;
     append(path, "b\n");
     REQUIRE(follower.run_until_records(1, 5s));
     fs::remove(path);
@@ -156,13 +156,8 @@ TEST_CASE("follow: a file deleted and recreated is followed into the new one") {
 }
 
 TEST_CASE("follow: rename-and-create drains the old file before the new one") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("");
+    auto& [dir, path, loop, source, follower] = followed;
     append(path, "1\n");
     REQUIRE(follower.run_until_records(1, 5s));
     fs::rename(path, dir.file("app.log.1"));
@@ -179,13 +174,8 @@ TEST_CASE("follow: rename-and-create drains the old file before the new one") {
 }
 
 TEST_CASE("follow: a truncated file is read again from its start") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("");
+    auto& [dir, path, loop, source, follower] = followed;
     append(path, "first line\n");
     REQUIRE(follower.run_until_records(1, 5s));
     REQUIRE(::truncate(path.c_str(), 0) == 0);
@@ -197,13 +187,8 @@ TEST_CASE("follow: a truncated file is read again from its start") {
 }
 
 TEST_CASE("follow: binary junk gives valid, capped UTF-8 and no crash") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 300, 100ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 10, 300, 100ms);
+    auto& [dir, path, loop, source, follower] = followed;
     std::mt19937 random(16);
     std::string junk(4 << 20, '\0');
     for (auto& byte : junk) byte = static_cast<char>(random());
@@ -222,13 +207,8 @@ TEST_CASE("follow: binary junk gives valid, capped UTF-8 and no crash") {
 }
 
 TEST_CASE("follow: a 1 GiB line without a newline does not grow memory") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 256, 100ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 10, 256, 100ms);
+    auto& [dir, path, loop, source, follower] = followed;
     loop->run_until([] { return false; }, 20ms);
     const long rss_before = rss_kib();
     REQUIRE(::truncate(path.c_str(), 1LL << 30) == 0);  // 1 GiB of NULs, sparse
@@ -244,13 +224,8 @@ TEST_CASE("follow: a 1 GiB line without a newline does not grow memory") {
 }
 
 TEST_CASE("follow: two rotations while the stream is paused lose nothing") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(10));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("");
+    auto& [dir, path, loop, source, follower] = followed;
     follower.paused = true;
     append(path, "a\n");
     loop->run_until([] { return false; }, 30ms);
@@ -288,13 +263,8 @@ TEST_CASE("follow: lines written between history and follow come once") {
 }
 
 TEST_CASE("follow: a file deleted and not recreated is drained, closed and waited for") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(0));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 0, 1024, 2000ms);
+    auto& [dir, path, loop, source, follower] = followed;
     follower.paused = true;
     append(path, "last words\n");
     loop->run_until([] { return false; }, 30ms);
@@ -359,13 +329,8 @@ TEST_CASE("follow: a directory removed and made again is watched again") {
 // were created at the path, written and renamed away before the loop looked
 // at the path, and only the newest was read.
 TEST_CASE("follow: files created, written and renamed away before the loop runs are all read") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "0\n");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(0));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("0\n", 0, 1024, 2000ms);
+    auto& [dir, path, loop, source, follower] = followed;
     follower.paused = true;
     loop->run_until([] { return false; }, 20ms);
     // Six rotations, `rotate 9`, each file written once; the loop does not
@@ -390,13 +355,8 @@ TEST_CASE("follow: files created, written and renamed away before the loop runs 
 }
 
 TEST_CASE("follow: a file deleted before it could be opened is missed, the others kept in order") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(0));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 0, 1024, 2000ms);
+    auto& [dir, path, loop, source, follower] = followed;
     follower.paused = true;
     append(path, "a\n");
     loop->run_until([] { return false; }, 20ms);
@@ -439,13 +399,8 @@ TEST_CASE("skip: whole lines are jumped over and counted, the next read starts o
 }
 
 TEST_CASE("skip: a line held partly read ends first, a successor is moved to") {
-    TempDir dir("logs-follow");
-    const auto path = dir.write("app.log", "");
-    auto loop = make_loop();
-    FileSource source(FileSourceOptions{path.string(), 1024, 2000ms});
-    REQUIRE(source.history(0));
-    Follower follower(*loop, source);
-    follower.start();
+    Followed followed("", 0, 1024, 2000ms);
+    auto& [dir, path, loop, source, follower] = followed;
     follower.paused = true;
     append(path, "a\nhalf");
     CHECK(texts(source.read(10, 1024)) == lines({"a"}));  // "half" is held
