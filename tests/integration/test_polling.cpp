@@ -98,6 +98,14 @@ void wait_polls(Hub& hub, const std::string& session, int count, std::size_t fro
     }
 }
 
+// server.transport: poll. It still tries the WebSocket in the background
+// (§7) and would move to it, so upgrades are refused: the test stays on polls.
+void poll_from_the_start(Rig& rig) {
+    configure_polling(rig.agent, rig.hub.poll_url());
+    rig.agent.set("server", "transport", "poll");
+    rig.hub.command("refuse-upgrades 400");
+}
+
 std::size_t count_results(Hub& hub, const std::string& id) {
     return hub.events(result_for(id)).size();
 }
@@ -110,11 +118,7 @@ TEST_CASE("polling from the start: server.transport poll, hello alone, a command
     AppendEntry append(rig.dir);
     if (!append.usable()) return;
     rig.agent.add_command(append.entry());
-    configure_polling(rig.agent, rig.hub.poll_url());
-    rig.agent.set("server", "transport", "poll");
-    // transport: poll still tries the WebSocket in the background (§7) and
-    // would move to it: keep upgrades failing so the test stays on polls.
-    rig.hub.command("refuse-upgrades 400");
+    poll_from_the_start(rig);
 
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
@@ -191,11 +195,7 @@ TEST_CASE(
     AppendEntry append(rig.dir);
     if (!append.usable()) return;
     rig.agent.add_command(append.entry());
-    configure_polling(rig.agent, rig.hub.poll_url());
-    rig.agent.set("server", "transport", "poll");
-    // transport: poll still tries the WebSocket in the background (§7) and
-    // would move to it: keep upgrades failing so the test stays on polls.
-    rig.hub.command("refuse-upgrades 400");
+    poll_from_the_start(rig);
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
     rig.agent.start(rig.hub);
@@ -315,11 +315,7 @@ TEST_CASE("polling through a real HTTP CONNECT proxy (tinyproxy)",
     } proxy_log{log_file};
     REQUIRE(wait_for_port(proxy_port, 10s));
 
-    configure_polling(rig.agent, rig.hub.poll_url());
-    rig.agent.set("server", "transport", "poll");
-    // transport: poll still tries the WebSocket in the background (§7) and
-    // would move to it: keep upgrades failing so the test stays on polls.
-    rig.hub.command("refuse-upgrades 400");
+    poll_from_the_start(rig);
     rig.agent.set("server", "proxy", "http://127.0.0.1:" + std::to_string(proxy_port));
     const std::size_t from = rig.hub.mark();
     const std::size_t log_from = rig.agent.mark();
@@ -347,11 +343,7 @@ TEST_CASE(
     if (!append.usable()) return;
     rig.agent.add_command(append.entry());
     rig.agent.set("security", "server_seal_key", key.public_key);
-    configure_polling(rig.agent, rig.hub.poll_url());
-    rig.agent.set("server", "transport", "poll");
-    // transport: poll still tries the WebSocket in the background (§7) and
-    // would move to it: keep upgrades failing so the test stays on polls.
-    rig.hub.command("refuse-upgrades 400");
+    poll_from_the_start(rig);
     Hub& hub = rig.hub;
     const std::size_t from = hub.mark();
     const std::size_t log_from = rig.agent.mark();
